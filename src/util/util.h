@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers with no project dependencies: cleanup attributes, diagnostics, time. */
+#ifndef VFM_UTIL_H
+#define VFM_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_       __attribute__((unused))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+#define _cleanup_free_	_cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Text for the user about a failure. Filled only on failure; callers may pass NULL. */
+struct diag {
+	char msg[512];
+};
+
+void diag_set(struct diag *d, const char *fmt, ...) _printf_(2, 3);
+/* Prefixes an existing message: "what: <old message>". */
+void diag_prefix(struct diag *d, const char *fmt, ...) _printf_(2, 3);
+
+/*
+ * Copies src into dst (size n, always NUL-terminated), replacing control characters and
+ * bytes that are not printable ASCII or valid UTF-8 with '?'. Use it on every piece of
+ * peer-supplied text before it is printed.
+ */
+void str_sanitize(char *dst, size_t n, const char *src);
+
+/* Monotonic clock in nanoseconds and milliseconds. */
+int64_t time_now_ns(void);
+static inline int64_t time_now_ms(void)
+{
+	return time_now_ns() / 1000000;
+}
+/* Wall clock (CLOCK_REALTIME) in nanoseconds, for reports and journals. */
+int64_t time_wall_ns(void);
+
+/* Milliseconds left until deadline_ms (monotonic), never negative. */
+int64_t deadline_left_ms(int64_t deadline_ms);
+
+/* Writes all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Parses a decimal integer in [min, max]; returns 0 or -EINVAL/-ERANGE. */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret);
+
+/* Parses a MAC address "aa:bb:cc:dd:ee:ff" (case-insensitive). Returns 0 or -EINVAL. */
+int parse_mac(const char *s, uint8_t ret[6]);
+/* Formats a MAC address as lower-case "aa:bb:cc:dd:ee:ff" into buf (at least 18 bytes). */
+char *format_mac(const uint8_t mac[6], char buf[static 18]);
+
+#endif

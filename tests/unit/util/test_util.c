@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "proto/jsonlim.h"
+
+static void test_sanitize(void **state)
+{
+	char out[32];
+
+	(void)state;
+	str_sanitize(out, sizeof(out), "ok\x1b[31mred\n\x7f");
+	assert_string_equal(out, "ok?[31mred??");
+	str_sanitize(out, sizeof(out), "caf\xc3\xa9 \xc2\x9b \xff");
+	assert_string_equal(out, "caf\xc3\xa9 ?? ?");
+	str_sanitize(out, 4, "abcdef");
+	assert_string_equal(out, "abc");
+	/* A multi-byte character that does not fit is dropped whole, never split. */
+	str_sanitize(out, 4, "ab\xc3\xa9");
+	assert_string_equal(out, "ab");
+	str_sanitize(out, sizeof(out), NULL);
+	assert_string_equal(out, "");
+}
+
+static void test_mac(void **state)
+{
+	uint8_t mac[6];
+	char buf[18];
+
+	(void)state;
+	assert_int_equal(parse_mac("52:54:00:AB:cd:01", mac), 0);
+	assert_string_equal(format_mac(mac, buf), "52:54:00:ab:cd:01");
+	assert_int_equal(parse_mac("52:54:00:ab:cd", mac), -EINVAL);
+	assert_int_equal(parse_mac("52-54-00-ab-cd-01", mac), -EINVAL);
+	assert_int_equal(parse_mac("52:54:00:ab:cd:0g", mac), -EINVAL);
+}
+
+static void test_int(void **state)
+{
+	int64_t v = 7;
+
+	(void)state;
+	assert_int_equal(parse_int64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_int64("101", 0, 100, &v), -ERANGE);
+	assert_int_equal(parse_int64("4x", 0, 100, &v), -EINVAL);
+	assert_int_equal(parse_int64("", 0, 100, &v), -EINVAL);
+	assert_int_equal(v, 42);
+}
+
+static void test_json_limits(void **state)
+{
+	struct diag d = {0};
+	json_t *v;
+
+	(void)state;
+	v = json_decode_strict("{\"a\":[1,{\"b\":\"]]]]\"}]}", 22, 100, 3, &d);
+	assert_non_null(v);
+	json_decref(v);
+	v = json_decode_strict("[[[[1]]]]", 9, 100, 3, &d);
+	assert_null(v);
+	assert_non_null(strstr(d.msg, "deeper"));
+	v = json_decode_strict("{\"a\":1,\"a\":2}", 13, 100, 3, &d);
+	assert_null(v);
+	v = json_decode_strict("{} {}", 5, 100, 3, &d);
+	assert_null(v);
+	v = json_decode_strict("[1,2,3]", 7, 6, 3, &d);
+	assert_null(v);
+	assert_non_null(strstr(d.msg, "limit"));
+	v = json_decode_strict("\"a\0b\"", 5, 100, 3, &d);
+	assert_null(v);
+}
+
+static void test_diag(void **state)
+{
+	struct diag d = {0};
+
+	(void)state;
+	diag_set(&d, "device %s busy", "vf0");
+	diag_prefix(&d, "unplug");
+	assert_string_equal(d.msg, "unplug: device vf0 busy");
+	diag_set(NULL, "ignored");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sanitize), cmocka_unit_test(test_mac),
+	    cmocka_unit_test(test_int),	     cmocka_unit_test(test_json_limits),
+	    cmocka_unit_test(test_diag),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
