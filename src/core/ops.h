@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interfaces the migration core calls. Each is a struct of function pointers plus a
+ * userdata pointer handed back as the first argument; a real adapter lives in src/io/, a fake
+ * in tests/unit/core/. The core includes no socket header and never sleeps: it calls these.
+ *
+ * Common contract for every operation below:
+ *  - returns >= 0 on success, -errno on failure; on failure `d` (may be NULL) holds text for
+ *    the user. Text that came from the hypervisor or the guest (a QMP "desc", an agent error)
+ *    is put into `d` verbatim (the CLI sanitizes it before printing); the core adds the step.
+ *  - `deadline_ms` is an absolute time on the monotonic clock (time_now_ms() in the real
+ *    world, clock_ops in tests). An operation that cannot finish by then returns -ETIMEDOUT.
+ *    Every operation takes one, because every one may wait on a peer.
+ *  - out-parameters `ret_*` are written only on success.
+ *  - strings in the structs are NUL-terminated fixed arrays; an adapter that receives a longer
+ *    value from a peer fails with -E2BIG/-EPROTO instead of truncating an identifier.
+ */
+#ifndef VFM_CORE_OPS_H
+#define VFM_CORE_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+#define VFM_ID_MAX	    64 /* device ids, bus/root port ids, netdev ids, physnet names */
+#define VFM_IFNAME_MAX	    16 /* a Linux interface name with its NUL (IFNAMSIZ) */
+#define VFM_PCI_MAX	    32 /* "0000:3b:02.1" or a guest PCI path */
+#define VFM_URI_MAX	    256
+#define VFM_STATUS_MAX	    32 /* hypervisor status words: "running", "completed", ... */
+#define VFM_BOND_SLAVES_MAX 8
+
+/* ------------------------------------------------------------------------------------------ */
+/* Hypervisor, one instance per host side. Real: hv_qmp (bare QEMU), later hv_libvirt.        */
+
+enum hv_incoming {
+	HV_INCOMING_NONE = 0,  /* not waiting for an incoming migration */
+	HV_INCOMING_LISTENING, /* started with -incoming URI: ready */
+	HV_INCOMING_DEFERRED,  /* started with -incoming defer: needs migrate_incoming() */
+};
+
+struct hv_probe {
+	/* The hypervisor's run state word, verbatim ("running", "paused", "inmigrate", ...). */
+	char status[VFM_STATUS_MAX];
+	bool running; /* vCPUs are running */
+	enum hv_incoming incoming;
+};
+
+enum plug_backend {
+	PLUG_BACKEND_TAP = 0, /* emulated VF: netdev_add tap(ifname=backend) + device_add */
+	PLUG_BACKEND_HOSTDEV, /* real VF: vfio-pci host=backend (a host PCI address) */
+};
+
+/* Everything needed to hot-plug one VF into a guest, and to find it again to unplug it. */
+struct plug_spec {
+	char device_id[VFM_ID_MAX]; /* QEMU device id / libvirt alias; required */
+	char driver[VFM_ID_MAX];    /* "e1000e" (lab), "vfio-pci" */
+	char bus[VFM_ID_MAX];	    /* root port id, e.g. "rp1" */
+	uint8_t mac[6];
+	bool has_mac;
+	enum plug_backend backend_kind;
+	char backend[VFM_ID_MAX]; /* tap ifname (TAP) or host PCI address (HOSTDEV) */
+	/* TAP: the netdev id to create before device_add and remove after the device is gone;
+	 * empty = the adapter derives one from device_id. */
+	char netdev_id[VFM_ID_MAX];
+	int vlan; /* -1 = none; used by vfpool handoff, not by the hypervisor */
+};
+
+struct migrate_params {
+	char uri[VFM_URI_MAX]; /* where the source sends, e.g. "tcp:10.0.0.2:4444", "unix:/p" */
+	/* Destination started with -incoming defer: the URI it listens on; empty = same as uri. */
+	char incoming_uri[VFM_URI_MAX];
+	int64_t max_bandwidth;	   /* bytes/s; 0 = leave the hypervisor's default */
+	int64_t downtime_limit_ms; /* 0 = leave the hypervisor's default */
+};
+
+struct migrate_stats {
+	char status[VFM_STATUS_MAX]; /* verbatim: "active", "completed", "failed", ... */
+	int64_t total_ms;	     /* -1 = unknown */
+	int64_t downtime_ms;	     /* -1 = unknown */
+	int64_t setup_ms;	     /* -1 = unknown */
+	uint64_t transferred_bytes;
+	uint64_t remaining_bytes;
+	uint64_t total_bytes; /* guest RAM */
+	uint64_t dirty_sync_count;
+};
+
+/* Called from migrate_wait() whenever new progress is known (at most a few times a second). */
+typedef void (*migrate_progress_fn)(void *cb_userdata, const struct migrate_stats *progress);
+
+struct hv_ops {
+	void *userdata;
+
+	/* Is it there and answering; its run state; is it waiting for an incoming migration. */
+	int (*probe)(void *ud, int64_t deadline_ms, struct hv_probe *ret_probe, struct diag *d);
+
+	/* Whether a device with this id is currently present in the guest (0 + *ret_present). */
+	int (*device_present)(void *ud, const char *device_id, int64_t deadline_ms,
+			      bool *ret_present, struct diag *d);
+
+	/*
+	 * Asks for the removal of spec->device_id (QMP device_del); returns once the request is
+	 * accepted, not when the device is gone. The other fields of spec are hints (netdev_id:
+	 * the backend to remove once the device is gone).
+	 */
+	int (*unplug_start)(void *ud, const struct plug_spec *spec, int64_t deadline_ms,
+			    struct diag *d);
+	/*
+	 * Waits for the removal started by unplug_start, on events, until deadline_ms.
+	 *   0           the device is gone (and its TAP backend removed, if any)
+	 *   -ETIMEDOUT  deadline reached, removal still in flight: the device may still go away.
+	 *               The core calls unplug_wait again with a later deadline to let it settle.
+	 *   -EBUSY      the guest or hypervisor refused/failed the removal (e.g. QMP
+	 *               DEVICE_UNPLUG_GUEST_ERROR); the device is still present. d says why.
+	 *   other <0    could not tell (lost connection, ...); the core asks device_present.
+	 */
+	int (*unplug_wait)(void *ud, const struct plug_spec *spec, int64_t deadline_ms,
+			   struct diag *d);
+
+	/* Hot-plugs a device (TAP: netdev_add then device_add); returns when QEMU accepted it. */
+	int (*plug)(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d);
+
+	/* Destination started with -incoming defer: start listening (QMP migrate-incoming). */
+	int (*migrate_incoming)(void *ud, const struct migrate_params *p, int64_t deadline_ms,
+				struct diag *d);
+	/* Source: sets the parameters (0 = unchanged) and starts the migration; returns when
+	 * the hypervisor accepted the command. */
+	int (*migrate_start)(void *ud, const struct migrate_params *p, int64_t deadline_ms,
+			     struct diag *d);
+	/*
+	 * Source: waits for the migration to end, calling progress (may be NULL) as it runs.
+	 * 0 = "completed" (ret_stats final: total, downtime, bytes; an adapter re-polls while
+	 * QEMU still reports total 0 right after completion). -ETIMEDOUT = still running at the
+	 * deadline (the core then calls migrate_cancel). Other <0 = failed/cancelled, d holds the
+	 * hypervisor's error text; ret_stats is not written on failure.
+	 */
+	int (*migrate_wait)(void *ud, int64_t deadline_ms, migrate_progress_fn progress,
+			    void *cb_userdata, struct migrate_stats *ret_stats, struct diag *d);
+	/* Source: cancels a running migration and waits until the source runs again. */
+	int (*migrate_cancel)(void *ud, int64_t deadline_ms, struct diag *d);
+
+	int (*stop)(void *ud, int64_t deadline_ms, struct diag *d); /* pause vCPUs */
+	int (*cont)(void *ud, int64_t deadline_ms, struct diag *d); /* resume vCPUs */
+	/* Ends this hypervisor's guest (QMP quit). Used on the destination when the guest
+	 * arrived dead, so the source may resume. Returns once the process is going away. */
+	int (*quit)(void *ud, int64_t deadline_ms, struct diag *d);
+	/* Optional (NULL allowed): self-announce of the guest's NICs after migration. */
+	int (*announce)(void *ud, int64_t deadline_ms, struct diag *d);
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Guest agent (vfmigrate-agent), reached through one host side's channel. NICs by MAC.       */
+
+struct bond_slave {
+	uint8_t mac[6]; /* permanent MAC of the NIC */
+	char name[VFM_IFNAME_MAX];
+	bool link_up;
+	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI */
+};
+
+struct bond_status {
+	char name[VFM_IFNAME_MAX];
+	char mode[VFM_STATUS_MAX]; /* verbatim, e.g. "active-backup" */
+	bool has_active;
+	uint8_t active_mac[6]; /* valid when has_active */
+	size_t n_slaves;
+	struct bond_slave slaves[VFM_BOND_SLAVES_MAX];
+};
+
+/*
+ * link_timeout_ms arguments are relative (the guest has its own clock); the agent waits that
+ * long for carrier. deadline_ms bounds the whole call on the host, so callers pass a deadline
+ * later than now + link_timeout_ms.
+ */
+struct agent_ops {
+	void *userdata;
+
+	int (*ping)(void *ud, int64_t deadline_ms, struct diag *d);
+	/* -ENOENT (with d) when the bond does not exist. */
+	int (*bond_status)(void *ud, const char *bond, int64_t deadline_ms,
+			   struct bond_status *ret_status, struct diag *d);
+	/* Creates an active-backup bond enslaving backup_mac and, when vf_mac is not NULL, the VF
+	 * as primary and active. */
+	int (*bond_create)(void *ud, const char *bond, const uint8_t backup_mac[6],
+			   const uint8_t *vf_mac, int64_t deadline_ms, struct diag *d);
+	/* Makes the slave with this MAC the active one; make_primary also sets it primary (and
+	 * !make_primary clears a primary that would pull the bond back elsewhere). */
+	int (*set_active)(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+			  int64_t deadline_ms, struct diag *d);
+	/* Removes the NIC with this MAC from the bond (the NIC itself stays). */
+	int (*release)(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline_ms,
+		       struct diag *d);
+	/* Enslaves the NIC with this MAC, waits up to link_timeout_ms for its carrier, then (if
+	 * make_active) makes it active and primary. -ENODEV: no NIC with that MAC (yet);
+	 * -ETIMEDOUT: no carrier in time (the NIC stays enslaved). */
+	int (*enslave)(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
+		       bool make_active, int64_t deadline_ms, struct diag *d);
+	/* Waits up to link_timeout_ms for carrier on the NIC with this MAC. */
+	int (*link_wait)(void *ud, const uint8_t mac[6], int64_t link_timeout_ms,
+			 int64_t deadline_ms, struct diag *d);
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* VF provider, one per host. Real: vfpool_emul (lab: taps), later sysfs/vfio, libvirt.       */
+
+struct vfpool_ops {
+	void *userdata;
+
+	/* Pre-flight, changing nothing: how many VFs could be reserved on physnet now. */
+	int (*probe)(void *ud, const char *physnet, int64_t deadline_ms, unsigned *ret_free,
+		     struct diag *d);
+	/*
+	 * Takes a free VF for a guest NIC with this MAC (vlan -1 = none) and describes how to plug
+	 * it. device_id_hint (may be NULL/empty) is the device id the caller wants in the spec.
+	 * -ENOSPC when none is free.
+	 */
+	int (*reserve)(void *ud, const char *physnet, const uint8_t mac[6], int vlan,
+		       const char *device_id_hint, int64_t deadline_ms, struct plug_spec *ret_spec,
+		       struct diag *d);
+	/* Gives a VF back to the pool (after it was unplugged, or never plugged). */
+	int (*release)(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d);
+	/* Host-side MAC/VLAN of the VF: incoming=true sets spec->mac/vlan (destination),
+	 * incoming=false clears them (source, after the guest left). No-op for emulated VFs. */
+	int (*handoff)(void *ud, const struct plug_spec *spec, bool incoming, int64_t deadline_ms,
+		       struct diag *d);
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Clock and journal sink, injected so unit tests run in zero real time.                      */
+
+struct clock_ops {
+	void *userdata;
+	int64_t (*now_ms)(void *ud);  /* monotonic, the clock deadlines are measured on */
+	int64_t (*wall_ms)(void *ud); /* wall clock, for journal and report timestamps */
+};
+
+struct journal_record; /* src/proto/journal.h */
+
+struct journal_ops {
+	void *userdata;
+	/* Appends one record and makes it durable (write + fsync) before returning. */
+	int (*append)(void *ud, const struct journal_record *rec, struct diag *d);
+};
+
+#endif
