@@ -1,0 +1,452 @@
+# shellcheck shell=bash
+# The vfmigrate lab: two "hosts" (network namespaces with a bridge each, joined by a veth as a
+# shared L2 network), a client namespace on that network, a separate link for migration
+# traffic, and QEMU guests (TCG) booted from Debian's kernel with a busybox initramfs that
+# carries vfmigrate-agent and the stock qemu-ga.
+#
+# Source it, then:
+#   lab_init NAME          unique run id, lock, trap cleanup; sets LAB_DIR, NS_SRC, NS_DST, NS_CLI
+#   lab_image              kernel + initramfs (cached by content); sets LAB_VMLINUZ, LAB_INITRD
+#   lab_net_up             the namespaces, bridges, veths and taps of this run
+#   lab_guest_start SIDE [--incoming] [--no-vf] [--no-bond] [--no-agent]
+#                          QEMU for guest 0 on host SIDE (src|dst); sockets in $LAB_DIR:
+#                          g0-SIDE.qmp, g0-SIDE.agent (vfmigrate-agent), g0-SIDE.qga (qemu-ga)
+#   lab_guest_wait_ready SIDE [SECONDS]   until the guest's init printed VFM-READY
+#   lab_qmp SIDE CMD [JSON]  / lab_agent SIDE CMD [JSON] / lab_qga SIDE CMD [JSON]
+#   lab_probe_start [ARGS] / lab_probe_stop      vfprobe from the client to the guest (JSON in
+#                          $LAB_DIR/probe.json)
+#   lab_cleanup            kill this run's QEMUs and probes, delete its namespaces and files
+#   lab_leftovers          prints what of this run still exists (empty when clean)
+#
+# Addresses exist only inside this run's namespaces and no namespace has a route out.
+# Runs serialize on /tmp/vfm-lab.lock: the machine has 2 cores and TCG guests are heavy.
+
+LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${VFM_BUILDDIR:=$LAB_TOP/build}"
+case "$VFM_BUILDDIR" in /*) ;; *) VFM_BUILDDIR=$LAB_TOP/$VFM_BUILDDIR ;; esac
+: "${VFM_LAB_CACHE:=/var/tmp/vfmigrate-lab}"
+LAB_PREFIX=vfml
+
+# The lab's fixed plan (inside the run's namespaces only).
+LAB_NET=10.77.0
+LAB_GUEST_IP=$LAB_NET.10
+LAB_CLIENT_IP=$LAB_NET.1
+LAB_MIG_SRC=10.78.0.1
+LAB_MIG_DST=10.78.0.2
+LAB_MAC_VIRTIO=52:54:00:77:00:10
+LAB_MAC_VF=52:54:00:77:01:10
+LAB_MIG_PORT=4444
+
+lab_log() { printf '[%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
+lab_die() {
+	lab_log "FAIL: $*"
+	exit 1
+}
+lab_skip() {
+	echo "skip: $*"
+	exit 77
+}
+
+# A lab run needs root (namespaces, taps) and QEMU.
+lab_require() {
+	[ "$(id -u)" = 0 ] || lab_skip "lab tests need root"
+	command -v qemu-system-x86_64 >/dev/null || lab_skip "qemu-system-x86_64 is not installed"
+	[ -c /dev/net/tun ] || lab_skip "no /dev/net/tun"
+}
+
+lab_init() {
+	lab_require
+	local name=${1:-run}
+	exec 9>/tmp/vfm-lab.lock
+	flock 9
+	lab_gc
+	LAB_RUN=$LAB_PREFIX-$name-$$-$(printf %04x $((RANDOM)))
+	LAB_DIR=/tmp/$LAB_RUN
+	NS_SRC=$LAB_RUN-src
+	NS_DST=$LAB_RUN-dst
+	NS_CLI=$LAB_RUN-cli
+	mkdir -p "$LAB_DIR"
+	echo $$ >"$LAB_DIR/owner"
+	trap 'lab_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	lab_log "lab run $LAB_RUN in $LAB_DIR"
+}
+
+# Removes what earlier runs left behind when their owner is gone (killed runs).
+lab_gc() {
+	local d owner ns
+	for d in /tmp/$LAB_PREFIX-*; do
+		[ -d "$d" ] || continue
+		owner=$(cat "$d/owner" 2>/dev/null)
+		[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+		lab_log "removing leftovers of $(basename "$d")"
+		_lab_teardown "$(basename "$d")"
+	done
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$LAB_PREFIX-"); do
+		d=/tmp/${ns%-*}
+		[ -d "$d" ] && continue
+		_lab_kill_ns "$ns"
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+
+_lab_kill_ns() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	[ -n "$pids" ] || return 0
+	kill $pids 2>/dev/null
+	for _ in $(seq 50); do
+		pids=$(ip netns pids "$1" 2>/dev/null)
+		[ -z "$pids" ] && return 0
+		sleep 0.1
+	done
+	kill -9 $pids 2>/dev/null
+	sleep 0.2
+}
+
+_lab_teardown() {
+	local run=$1 ns f
+	for f in /tmp/"$run"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	for ns in "$run-cli" "$run-src" "$run-dst"; do
+		ip netns list 2>/dev/null | grep -qw "^$ns" || continue
+		_lab_kill_ns "$ns"
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "/tmp/$run"
+}
+
+lab_cleanup() {
+	[ -n "${LAB_RUN:-}" ] || return 0
+	[ -n "${LAB_KEEP:-}" ] && {
+		lab_log "LAB_KEEP set: leaving $LAB_RUN"
+		return 0
+	}
+	_lab_teardown "$LAB_RUN"
+}
+
+# Prints every namespace, QEMU process and file of this run that still exists.
+lab_leftovers() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -- "^$LAB_RUN-" | sed 's/^/netns /'
+	pgrep -af -- "$LAB_DIR/" | sed 's/^/process /'
+	[ -e "$LAB_DIR" ] && echo "dir $LAB_DIR"
+	return 0
+}
+
+# ---------------------------------------------------------------------------------------
+# Guest image
+
+# Unpacks Debian's current kernel package (never installed on the host) into the cache.
+lab_kernel() {
+	local pkg dir
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	if [ -z "$pkg" ]; then
+		# apt lists may be missing on a fresh machine
+		apt-get update -qq >/dev/null 2>&1
+		pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	fi
+	[ -n "$pkg" ] || lab_die "cannot resolve the kernel package behind linux-image-amd64"
+	LAB_KVER=${pkg#linux-image-}
+	dir=$VFM_LAB_CACHE/kernel/$LAB_KVER
+	if [ ! -f "$dir/done" ]; then
+		lab_log "fetching $pkg"
+		rm -rf "$dir"
+		mkdir -p "$dir/deb"
+		chmod 777 "$dir/deb"
+		(cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null 2>&1) || lab_die "apt-get download $pkg failed"
+		dpkg-deb --fsys-tarfile "$dir"/deb/*.deb |
+			tar -x -C "$dir" --wildcards "./boot/vmlinuz-*" "./lib/modules/*" ||
+			lab_die "unpacking $pkg failed"
+		rm -rf "$dir/deb"
+		depmod -b "$dir" "$LAB_KVER" || lab_die "depmod failed"
+		touch "$dir/done"
+	fi
+	LAB_KDIR=$dir
+	LAB_VMLINUZ=$dir/boot/vmlinuz-$LAB_KVER
+}
+
+# Module files (relative to the kernel's module dir) needed for the listed modules, with deps.
+_lab_module_closure() {
+	local dep=$LAB_KDIR/lib/modules/$LAB_KVER/modules.dep
+	awk -v want="$*" '
+		BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) todo[w[i]] = 1 }
+		{ f = $1; sub(":$", "", f); m = f; sub(".*/", "", m); sub("\\.ko$", "", m); m2 = m
+		  gsub("-", "_", m2); line[m2] = $0 }
+		END {
+			changed = 1
+			while (changed) {
+				changed = 0
+				for (m in todo) {
+					if (!(m in line)) continue
+					k = split(line[m], p, " ")
+					for (i = 1; i <= k; i++) {
+						f = p[i]; sub(":$", "", f); print f > "/dev/stderr"
+						d = f; sub(".*/", "", d); sub("\\.ko$", "", d); gsub("-", "_", d)
+						if (!(d in todo)) { todo[d] = 1; changed = 1 }
+					}
+				}
+			}
+		}' "$dep" 2>&1 >/dev/null | sort -u
+}
+
+_lab_qga_bin() {
+	local dir=$VFM_LAB_CACHE/qemu-ga
+	if [ ! -x "$dir/usr/sbin/qemu-ga" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir/deb"
+		chmod 777 "$dir/deb"
+		(cd "$dir/deb" && apt-get download -q qemu-guest-agent >/dev/null 2>&1) || return 1
+		dpkg -x "$dir"/deb/*.deb "$dir" || return 1
+		rm -rf "$dir/deb"
+	fi
+	echo "$dir/usr/sbin/qemu-ga"
+}
+
+# Copies binary $1 to $2/$3 and every shared library it needs (with the loader) into $2.
+_lab_copy_bin() {
+	local bin=$1 root=$2 dest=$3 lib
+	install -D -m 755 "$bin" "$root/$dest"
+	ldd "$bin" | grep -q 'not found' && lab_die "$bin: missing shared libraries: $(ldd "$bin" | grep 'not found')"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+
+# Builds the initramfs (busybox, modules, vfmigrate-agent, qemu-ga) into the cache, named by
+# the hash of everything that goes in, and sets LAB_INITRD.
+lab_image() {
+	lab_kernel
+	local agent=$VFM_BUILDDIR/guest/vfmigrate-agent qga mods stage hash m
+	qga=$(_lab_qga_bin) || lab_die "cannot fetch qemu-guest-agent"
+	mods=$(_lab_module_closure virtio_pci virtio_net virtio_console e1000e bonding 8021q)
+	hash=$({
+		cat "$LAB_TOP/tests/lab/guest-init" /bin/busybox "$qga"
+		[ -x "$agent" ] && cat "$agent"
+		echo "$LAB_KVER $mods"
+	} | sha256sum | cut -c1-16)
+	LAB_INITRD=$VFM_LAB_CACHE/initrd-$hash.gz
+	[ -f "$LAB_INITRD" ] && return 0
+	lab_log "building initramfs $LAB_INITRD"
+	stage=$(mktemp -d /tmp/vfml-image.XXXXXX)
+	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib/modules/"$LAB_KVER"}
+	cp /bin/busybox "$stage/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$stage/bin/$a"
+	done
+	for m in $mods; do
+		install -D -m 644 "$LAB_KDIR/lib/modules/$LAB_KVER/$m" "$stage/lib/modules/$LAB_KVER/$m"
+	done
+	cp "$LAB_KDIR/lib/modules/$LAB_KVER"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$LAB_KVER/" 2>/dev/null
+	depmod -b "$stage" "$LAB_KVER" || lab_die "depmod of the image failed"
+	_lab_copy_bin "$qga" "$stage" sbin/qemu-ga
+	if [ -x "$agent" ]; then
+		_lab_copy_bin "$agent" "$stage" sbin/vfmigrate-agent
+	else
+		lab_log "note: $agent not built; the image has no vfmigrate-agent"
+	fi
+	install -m 755 "$LAB_TOP/tests/lab/guest-init" "$stage/init"
+	echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$LAB_INITRD.tmp" || lab_die "cpio failed"
+	mv "$LAB_INITRD.tmp" "$LAB_INITRD"
+	rm -rf "$stage"
+}
+
+# ---------------------------------------------------------------------------------------
+# Hosts
+
+_lab_ns() { ip netns exec "$@"; }
+
+lab_net_up() {
+	local ns
+	for ns in "$NS_SRC" "$NS_DST" "$NS_CLI"; do
+		ip netns add "$ns" || lab_die "ip netns add $ns"
+		ip -n "$ns" link set lo up
+		_lab_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	done
+	for ns in "$NS_SRC" "$NS_DST"; do
+		ip -n "$ns" link add br0 type bridge stp_state 0 forward_delay 0
+		ip -n "$ns" link set br0 up
+	done
+	# The physical network: src br0 <-> dst br0.
+	ip -n "$NS_SRC" link add l2 type veth peer name l2 netns "$NS_DST"
+	for ns in "$NS_SRC" "$NS_DST"; do
+		ip -n "$ns" link set l2 master br0 up
+	done
+	# The client, on the same L2 network (attached at the source host's bridge).
+	ip -n "$NS_CLI" link add eth0 type veth peer name cli netns "$NS_SRC"
+	ip -n "$NS_SRC" link set cli master br0 up
+	ip -n "$NS_CLI" addr add "$LAB_CLIENT_IP/24" dev eth0
+	ip -n "$NS_CLI" link set eth0 up
+	# Migration traffic on its own link.
+	ip -n "$NS_SRC" link add mig type veth peer name mig netns "$NS_DST"
+	ip -n "$NS_SRC" addr add "$LAB_MIG_SRC/30" dev mig
+	ip -n "$NS_DST" addr add "$LAB_MIG_DST/30" dev mig
+	ip -n "$NS_SRC" link set mig up
+	ip -n "$NS_DST" link set mig up
+	# Guest taps: v0 (virtio) and f0 (the "VF") on both hosts, on the bridge.
+	for ns in "$NS_SRC" "$NS_DST"; do
+		for t in v0 f0; do
+			ip -n "$ns" tuntap add "$t" mode tap
+			ip -n "$ns" link set "$t" master br0 up
+		done
+	done
+}
+
+# ---------------------------------------------------------------------------------------
+# Guests
+
+lab_ns_of() {
+	case "$1" in
+	src) echo "$NS_SRC" ;;
+	dst) echo "$NS_DST" ;;
+	*) lab_die "unknown side $1" ;;
+	esac
+}
+
+lab_guest_start() {
+	local side=$1 incoming=0 vf=1 bond=1 agent=1 ns base append
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--incoming) incoming=1 ;;
+		--no-vf) vf=0 ;;
+		--no-bond) bond=0 ;;
+		--no-agent) agent=0 ;;
+		*) lab_die "lab_guest_start: unknown option $1" ;;
+		esac
+		shift
+	done
+	ns=$(lab_ns_of "$side")
+	base=$LAB_DIR/g0-$side
+	append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
+	[ $bond = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ $agent = 0 ] && append+=" vfm.noagent"
+	local args=(
+		-name "g0-$side" -machine q35 -accel tcg -m 256 -smp 1
+		-nodefaults -no-user-config -display none
+		-kernel "$LAB_VMLINUZ" -initrd "$LAB_INITRD" -append "$append"
+		-serial "file:$base.console"
+		-qmp "unix:$base.qmp,server=on,wait=off"
+		-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3
+		-device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=0x4
+		-netdev tap,id=hn0,ifname=v0,script=no,downscript=no
+		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=
+		-device virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x5
+		-chardev "socket,id=ch-agent,path=$base.agent,server=on,wait=off"
+		-device virtserialport,chardev=ch-agent,name=org.vfmigrate.agent.0
+		-chardev "socket,id=ch-qga,path=$base.qga,server=on,wait=off"
+		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
+	)
+	if [ $vf = 1 ] && [ $incoming = 0 ]; then
+		args+=(-netdev tap,id=hnvf0,ifname=f0,script=no,downscript=no
+			-device e1000e,netdev=hnvf0,id=vf0,mac=$LAB_MAC_VF,bus=rp1,romfile=)
+	fi
+	[ $incoming = 1 ] && args+=(-incoming defer)
+	rm -f "$base".{console,qmp,agent,qga}
+	_lab_ns "$ns" qemu-system-x86_64 "${args[@]}" >"$base.qemu.log" 2>&1 &
+	echo $! >"$base.pid"
+	local i
+	for i in $(seq 100); do
+		[ -S "$base.qmp" ] && return 0
+		kill -0 "$(cat "$base.pid")" 2>/dev/null || lab_die "QEMU on $side exited: $(cat "$base.qemu.log")"
+		sleep 0.1
+	done
+	lab_die "QEMU on $side did not create its QMP socket"
+}
+
+lab_guest_pid() { cat "$LAB_DIR/g0-$1.pid"; }
+
+lab_guest_wait_ready() {
+	local side=$1 secs=${2:-90} i
+	for i in $(seq $((secs * 10))); do
+		grep -q VFM-READY "$LAB_DIR/g0-$side.console" 2>/dev/null && return 0
+		kill -0 "$(lab_guest_pid "$side")" 2>/dev/null || lab_die "QEMU on $side died"
+		sleep 0.1
+	done
+	tail -20 "$LAB_DIR/g0-$side.console" >&2
+	lab_die "guest on $side not ready after ${secs}s"
+}
+
+LAB_TOOLS=$VFM_BUILDDIR/tools
+lab_qmp() {
+	local side=$1
+	shift
+	"$LAB_TOOLS/qmp-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.qmp" "$@"
+}
+lab_agent() {
+	local side=$1
+	shift
+	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.agent" "$@"
+}
+lab_qga() {
+	local side=$1
+	shift
+	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.qga" "$@"
+}
+
+# Waits until vfmigrate-agent on SIDE answers guest-ping (seconds, default 60).
+lab_agent_wait() {
+	local side=$1 secs=${2:-60} i
+	for i in $(seq "$secs"); do
+		LAB_CALL_TIMEOUT=1000 lab_agent "$side" guest-ping >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	lab_die "vfmigrate-agent on $side does not answer"
+}
+
+# Runs a command in the guest through the stock qemu-ga and prints its stdout.
+# Usage: lab_guest_exec SIDE PATH [ARG...]
+lab_guest_exec() {
+	local side=$1 path=$2 args pid st i
+	shift 2
+	args=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
+	[ $# -eq 0 ] && args='[]'
+	pid=$(lab_qga "$side" guest-exec "{\"path\":\"$path\",\"arg\":$args,\"capture-output\":true}" | jq -r .pid) ||
+		return 1
+	for i in $(seq 100); do
+		st=$(lab_qga "$side" guest-exec-status "{\"pid\":$pid}") || return 1
+		if [ "$(echo "$st" | jq -r .exited)" = true ]; then
+			echo "$st" | jq -r '."out-data" // ""' | base64 -d
+			return "$(echo "$st" | jq -r '.exitcode // 0')"
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------
+# Traffic probe (from the client namespace to the guest)
+
+lab_probe_start() {
+	local vfprobe=$VFM_BUILDDIR/src/probe/vfprobe
+	[ -x "$vfprobe" ] || lab_die "vfprobe not built at $vfprobe"
+	rm -f "$LAB_DIR/probe.ready"
+	_lab_ns "$NS_CLI" "$vfprobe" --json --ready-file "$LAB_DIR/probe.ready" "$@" "$LAB_GUEST_IP" \
+		>"$LAB_DIR/probe.json" 2>"$LAB_DIR/probe.err" &
+	echo $! >"$LAB_DIR/probe.pid"
+	local i
+	for i in $(seq 50); do
+		[ -e "$LAB_DIR/probe.ready" ] && return 0
+		sleep 0.1
+	done
+	lab_die "vfprobe did not start: $(cat "$LAB_DIR/probe.err")"
+}
+
+lab_probe_stop() {
+	local pid
+	pid=$(cat "$LAB_DIR/probe.pid")
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$LAB_DIR/probe.pid"
+	jq -e . "$LAB_DIR/probe.json" >/dev/null || lab_die "vfprobe gave no report: $(cat "$LAB_DIR/probe.err")"
+}
+
+# Waits until the guest answers pings from the client (seconds, default 60).
+lab_wait_reachable() {
+	local secs=${1:-60} i
+	for i in $(seq "$secs"); do
+		_lab_ns "$NS_CLI" ping -c 1 -W 1 "$LAB_GUEST_IP" >/dev/null 2>&1 && return 0
+	done
+	lab_die "guest $LAB_GUEST_IP not reachable from the client"
+}
