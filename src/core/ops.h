@@ -190,9 +190,10 @@ struct agent_ops {
 	/* Removes the NIC with this MAC from the bond (the NIC itself stays). */
 	int (*release)(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline_ms,
 		       struct diag *d);
-	/* Enslaves the NIC with this MAC, waits up to link_timeout_ms for its carrier, then (if
-	 * make_active) makes it active and primary. -ENODEV: no NIC with that MAC (yet);
-	 * -ETIMEDOUT: no carrier in time (the NIC stays enslaved). */
+	/* Waits up to link_timeout_ms for a NIC with this MAC to appear (a VF just hot-plugged),
+	 * enslaves it, waits (same budget) for its carrier, then (if make_active) makes it active
+	 * and primary. -ENODEV: no NIC with that MAC; -ETIMEDOUT: no NIC or no carrier in time
+	 * (an enslaved NIC stays enslaved). */
 	int (*enslave)(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
 		       bool make_active, int64_t deadline_ms, struct diag *d);
 	/* Waits up to link_timeout_ms for carrier on the NIC with this MAC. */
@@ -217,7 +218,9 @@ struct vfpool_ops {
 	int (*reserve)(void *ud, const char *physnet, const uint8_t mac[6], int vlan,
 		       const char *device_id_hint, int64_t deadline_ms, struct plug_spec *ret_spec,
 		       struct diag *d);
-	/* Gives a VF back to the pool (after it was unplugged, or never plugged). */
+	/* Gives a VF back to the pool (after it was unplugged, or never plugged). An empty
+	 * spec->backend means "whatever is reserved for spec->mac" (recover after a crash between
+	 * reserve and its journal record): 0 when nothing is. Releasing twice is not an error. */
 	int (*release)(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d);
 	/* Host-side MAC/VLAN of the VF: incoming=true sets spec->mac/vlan (destination),
 	 * incoming=false clears them (source, after the guest left). No-op for emulated VFs. */

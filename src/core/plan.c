@@ -1,0 +1,1055 @@
+// SPDX-License-Identifier: MIT
+#include "plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const step_names[_STEP_MAX] = {
+    [STEP_PREFLIGHT] = "preflight",   [STEP_BOND] = "bond",
+    [STEP_RESERVE] = "reserve",	      [STEP_BACKUP_ACTIVE] = "backup-active",
+    [STEP_RELEASE_VF] = "release-vf", [STEP_UNPLUG] = "unplug",
+    [STEP_MIGRATE] = "migrate",	      [STEP_PLUG] = "plug",
+    [STEP_ENSLAVE] = "enslave",	      [STEP_RELEASE_SOURCE] = "release-source",
+};
+
+const char *step_to_string(enum step_id s)
+{
+	return (unsigned)s < _STEP_MAX ? step_names[s] : "unknown";
+}
+
+int step_from_string(const char *name, enum step_id *ret)
+{
+	for (int i = 0; i < _STEP_MAX; i++)
+		if (strcmp(step_names[i], name) == 0) {
+			*ret = (enum step_id)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const char *const outcome_names[_OUTCOME_MAX] = {
+    [OUTCOME_MIGRATED] = "migrated",	       [OUTCOME_REFUSED] = "refused",
+    [OUTCOME_ROLLED_BACK] = "rolled-back",     [OUTCOME_DEGRADED] = "degraded",
+    [OUTCOME_NEEDS_RECOVER] = "needs-recover", [OUTCOME_NOTHING_TO_DO] = "nothing-to-do",
+};
+
+const char *plan_outcome_to_string(enum plan_outcome o)
+{
+	return (unsigned)o < _OUTCOME_MAX ? outcome_names[o] : "unknown";
+}
+
+int plan_outcome_from_string(const char *s, enum plan_outcome *ret)
+{
+	for (int i = 0; i < _OUTCOME_MAX; i++)
+		if (strcmp(outcome_names[i], s) == 0) {
+			*ret = (enum plan_outcome)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const char *const result_names[] = {
+    [STEP_NOT_RUN] = "not-run", [STEP_OK] = "ok",	  [STEP_FAILED] = "failed",
+    [STEP_SKIPPED] = "skipped", [STEP_UNDONE] = "undone", [STEP_UNDO_FAILED] = "undo-failed",
+};
+
+const char *step_result_to_string(enum step_result r)
+{
+	return (unsigned)r < ARRAY_SIZE(result_names) ? result_names[r] : "unknown";
+}
+
+void plan_timeouts_default(struct plan_timeouts *t)
+{
+	t->command_ms = 5000;
+	t->unplug_ms = 10000;
+	t->unplug_settle_ms = 30000;
+	t->migrate_ms = 600000;
+	t->alive_ms = 10000;
+	t->link_ms = 10000;
+}
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->vlan = -1;
+	p->src_vf.vlan = -1;
+	plan_timeouts_default(&p->timeouts);
+	p->plug_attempts = 2;
+	p->enslave_attempts = 2;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+struct ctx {
+	const struct plan *p;
+	const struct plan_env *env;
+	struct plan_report *rep;
+	uint32_t seq;
+	bool journal_broken;
+	bool has_dst_spec;
+	struct plug_spec dst_spec;
+	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
+	bool unplug_unsettled;
+	int64_t t_start;
+	int64_t t_vf_left; /* -1: the VF still carries the traffic */
+	bool recovering;   /* plan_recover: the live state may be anything */
+};
+
+static int64_t now(struct ctx *c)
+{
+	return c->env->clock->now_ms(c->env->clock->userdata);
+}
+
+static int64_t wall(struct ctx *c)
+{
+	const struct clock_ops *k = c->env->clock;
+
+	return k->wall_ms ? k->wall_ms(k->userdata) : 0;
+}
+
+static int64_t dl(struct ctx *c, int64_t ms)
+{
+	return now(c) + ms;
+}
+
+static int64_t cmd_dl(struct ctx *c)
+{
+	return dl(c, c->p->timeouts.command_ms);
+}
+
+static void emit(struct ctx *c, enum plan_event_kind kind, enum step_id step, int rc,
+		 int64_t duration_ms, const char *msg, const struct migrate_stats *mig)
+{
+	struct plan_event ev = {
+	    .kind = kind,
+	    .step = step,
+	    .rc = rc,
+	    .duration_ms = duration_ms,
+	    .msg = msg,
+	    .mig = mig,
+	};
+
+	if (c->env->event)
+		c->env->event(c->env->event_userdata, &ev);
+}
+
+static void note(struct ctx *c, enum step_id step, const char *fmt, ...) _printf_(3, 4);
+static void note(struct ctx *c, enum step_id step, const char *fmt, ...)
+{
+	char buf[640];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	emit(c, PLAN_EV_NOTE, step, 0, 0, buf, NULL);
+}
+
+static void set_error(struct ctx *c, enum step_id step, int rc, const struct diag *d)
+{
+	struct plan_report *r = c->rep;
+
+	if (!r->has_error) {
+		r->has_error = true;
+		r->error_step = step;
+		r->error_rc = rc;
+		snprintf(r->error, sizeof(r->error), "%s", d->msg[0] ? d->msg : strerror(-rc));
+	} else if (!r->has_error2) {
+		r->has_error2 = true;
+		r->error2_step = step;
+		snprintf(r->error2, sizeof(r->error2), "%s", d->msg[0] ? d->msg : strerror(-rc));
+	}
+}
+
+/* Records one journal entry. Fails when the sink fails: the caller must not go on with the
+ * side effect the record announces. */
+static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
+		const struct plug_spec *spec, int err, const char *msg, struct diag *d)
+{
+	struct journal_record r = {0};
+	int rc;
+
+	if (!c->env->journal)
+		return 0;
+	r.seq = ++c->seq;
+	r.wall_ms = wall(c);
+	r.kind = kind;
+	if (kind == JOURNAL_INTENT || kind == JOURNAL_DONE || kind == JOURNAL_FAIL ||
+	    kind == JOURNAL_UNDO || kind == JOURNAL_UNDONE)
+		snprintf(r.step, sizeof(r.step), "%s", step_names[step]);
+	if (kind == JOURNAL_BEGIN) {
+		snprintf(r.guest, sizeof(r.guest), "%s", c->p->guest);
+		snprintf(r.bond, sizeof(r.bond), "%s", c->p->bond);
+		r.has_vf = c->p->has_vf;
+		memcpy(r.vf_mac, c->p->vf_mac, 6);
+		memcpy(r.backup_mac, c->p->backup_mac, 6);
+	}
+	if (spec) {
+		r.has_spec = true;
+		r.spec = *spec;
+	}
+	if (kind == JOURNAL_FAIL) {
+		r.err = err < 0 ? -err : err;
+		if (r.err > 4095)
+			r.err = EIO;
+		snprintf(r.msg, sizeof(r.msg), "%s", msg ? msg : "");
+	}
+	if (kind == JOURNAL_END)
+		snprintf(r.outcome, sizeof(r.outcome), "%s", msg);
+	rc = c->env->journal->append(c->env->journal->userdata, &r, d);
+	if (rc < 0) {
+		c->seq--;
+		c->journal_broken = true;
+		diag_prefix(d, "journal");
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Helpers over the ops.                                                                       */
+
+static const struct bond_slave *bond_find(const struct bond_status *b, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++)
+		if (memcmp(b->slaves[i].mac, mac, 6) == 0)
+			return &b->slaves[i];
+	return NULL;
+}
+
+/* Appends "; text" to a list of problems. */
+static void problem(char *buf, size_t n, const char *fmt, ...) _printf_(3, 4);
+static void problem(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t l = strlen(buf);
+	va_list ap;
+
+	if (l && l + 2 < n) {
+		memcpy(buf + l, "; ", 3);
+		l += 2;
+	}
+	if (l >= n)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + l, n - l, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The steps. run and undo return 0 or -errno with d filled.                                 */
+
+static int run_preflight(struct ctx *c, struct diag *d)
+{
+	const struct plan *p = c->p;
+	const struct plan_env *e = c->env;
+	char problems[sizeof(d->msg)] = "";
+	struct hv_probe pr;
+	struct diag sd = {0};
+	int rc, first = 0;
+
+#define PROBLEM(r, ...)                                           \
+	do {                                                      \
+		if (!first)                                       \
+			first = (r) < 0 ? (r) : -EINVAL;          \
+		problem(problems, sizeof(problems), __VA_ARGS__); \
+	} while (0)
+
+	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
+	if (rc < 0)
+		PROBLEM(rc, "source hypervisor: %s", sd.msg);
+	else if (!pr.running)
+		PROBLEM(-EINVAL, "source guest is not running (%s)", pr.status);
+
+	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
+	if (rc < 0)
+		PROBLEM(rc, "destination hypervisor: %s", sd.msg);
+	else if (pr.incoming == HV_INCOMING_NONE)
+		PROBLEM(-EINVAL, "destination is not waiting for an incoming migration (%s)",
+			pr.status);
+
+	rc = e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd);
+	if (rc < 0) {
+		PROBLEM(rc, "guest agent: %s", sd.msg);
+	} else if (p->has_vf) {
+		struct bond_status b;
+		char m[18];
+
+		rc = e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd);
+		if (rc == -ENOENT && p->create_bond) {
+			note(c, STEP_PREFLIGHT, "bond %s does not exist; it will be created",
+			     p->bond);
+		} else if (rc < 0) {
+			PROBLEM(rc, "bond %s: %s", p->bond, sd.msg);
+		} else {
+			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
+			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
+
+			if (strcmp(b.mode, "active-backup") != 0)
+				PROBLEM(-EINVAL, "bond %s is in mode %s, not active-backup",
+					p->bond, b.mode);
+			if (!vf)
+				PROBLEM(-EINVAL, "VF %s is not a slave of %s",
+					format_mac(p->vf_mac, m), p->bond);
+			else if (!b.has_active || memcmp(b.active_mac, p->vf_mac, 6) != 0)
+				PROBLEM(-EINVAL, "VF %s is not the active slave of %s",
+					format_mac(p->vf_mac, m), p->bond);
+			if (!bk)
+				PROBLEM(-EINVAL, "backup NIC %s is not a slave of %s",
+					format_mac(p->backup_mac, m), p->bond);
+			else if (!bk->link_up)
+				PROBLEM(-EINVAL, "backup NIC %s has no link",
+					format_mac(p->backup_mac, m));
+		}
+	}
+
+	if (p->has_vf) {
+		unsigned free_vfs = 0;
+
+		rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs,
+					  &sd);
+		if (rc < 0)
+			PROBLEM(rc, "destination VF pool: %s", sd.msg);
+		else if (free_vfs == 0)
+			PROBLEM(-ENOSPC, "destination VF pool has no free VF%s%s",
+				p->physnet[0] ? " on " : "", p->physnet);
+	}
+#undef PROBLEM
+	if (first) {
+		diag_set(d, "%s", problems);
+		return first;
+	}
+	return 0;
+}
+
+static int run_bond(struct ctx *c, struct diag *d)
+{
+	const struct agent_ops *a = c->env->src.agent;
+	struct bond_status b;
+	int rc;
+
+	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+	if (rc == -ENOENT && c->p->create_bond) {
+		rc = a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+				    dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d);
+		if (rc < 0)
+			return rc;
+		note(c, STEP_BOND, "created bond %s", c->p->bond);
+		/* The new bond must end up as pre-flight would want it. */
+		rc = a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+		if (rc < 0)
+			return rc;
+		rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+	}
+	if (rc < 0)
+		return rc;
+	if (!bond_find(&b, c->p->vf_mac) || !bond_find(&b, c->p->backup_mac)) {
+		diag_set(d, "bond %s lacks the VF or the backup NIC", c->p->bond);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int run_reserve(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->dst.vfpool;
+	const struct plan *p = c->p;
+	struct plug_spec s;
+	const char *hint = p->dst_device_id[0] ? p->dst_device_id : p->src_vf.device_id;
+	int rc;
+
+	rc = v->reserve(v->userdata, p->physnet, p->vf_mac, p->vlan, hint, cmd_dl(c), &s, d);
+	if (rc < 0)
+		return rc;
+	/* Where it goes in the guest is ours to say; what backs it is the pool's. */
+	if (p->dst_bus[0])
+		snprintf(s.bus, sizeof(s.bus), "%s", p->dst_bus);
+	else if (!s.bus[0])
+		snprintf(s.bus, sizeof(s.bus), "%s", p->src_vf.bus);
+	if (!s.device_id[0])
+		snprintf(s.device_id, sizeof(s.device_id), "%s", hint);
+	if (!s.driver[0])
+		snprintf(s.driver, sizeof(s.driver), "%s", p->src_vf.driver);
+	if (!s.has_mac) {
+		memcpy(s.mac, p->vf_mac, 6);
+		s.has_mac = true;
+	}
+	c->dst_spec = s;
+	c->has_dst_spec = true;
+	return 0;
+}
+
+static int undo_reserve(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->dst.vfpool;
+	int rc;
+
+	if (!c->has_dst_spec) {
+		struct plug_spec any = {.vlan = -1};
+
+		if (!c->recovering)
+			return 0;
+		/* The journal holds the intent but not what was taken: release by MAC. */
+		memcpy(any.mac, c->p->vf_mac, 6);
+		any.has_mac = true;
+		return v->release(v->userdata, &any, cmd_dl(c), d);
+	}
+	rc = v->release(v->userdata, &c->dst_spec, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	c->has_dst_spec = false;
+	return 0;
+}
+
+static int run_backup_active(struct ctx *c, struct diag *d)
+{
+	const struct agent_ops *a = c->env->src.agent;
+	int rc;
+
+	rc = a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d);
+	if (rc >= 0 && c->t_vf_left < 0)
+		c->t_vf_left = now(c);
+	return rc;
+}
+
+static int undo_backup_active(struct ctx *c, struct diag *d)
+{
+	const struct agent_ops *a = c->env->src.agent;
+
+	return a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+}
+
+static int run_release_vf(struct ctx *c, struct diag *d)
+{
+	const struct agent_ops *a = c->env->src.agent;
+
+	return a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d);
+}
+
+/* Puts the VF back in the bond as its active slave, whatever part of that is missing. */
+static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8_t mac[6],
+			   struct diag *d)
+{
+	const struct plan_timeouts *t = &c->p->timeouts;
+	struct bond_status b;
+	int rc;
+
+	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+	if (rc < 0)
+		return rc;
+	if (bond_find(&b, mac))
+		return a->set_active(a->userdata, c->p->bond, mac, true, cmd_dl(c), d);
+	return a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
+			  dl(c, t->link_ms + t->command_ms), d);
+}
+
+static int undo_release_vf(struct ctx *c, struct diag *d)
+{
+	return ensure_enslaved(c, c->env->src.agent, c->p->vf_mac, d);
+}
+
+static int run_unplug(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *h = c->env->src.hv;
+	const struct plan_timeouts *t = &c->p->timeouts;
+	struct diag sd = {0};
+	bool present;
+	int rc;
+
+	rc = h->unplug_start(h->userdata, &c->p->src_vf, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	rc = h->unplug_wait(h->userdata, &c->p->src_vf, dl(c, t->unplug_ms), d);
+	if (rc == 0)
+		return 0;
+	if (rc == -ETIMEDOUT) {
+		/* Never leave a half-removed device: let the removal finish, then undo it. */
+		note(c, STEP_UNPLUG,
+		     "VF %s not removed within %lld ms; waiting up to %lld ms for the removal "
+		     "to settle before undoing",
+		     c->p->src_vf.device_id, (long long)t->unplug_ms,
+		     (long long)t->unplug_settle_ms);
+		rc = h->unplug_wait(h->userdata, &c->p->src_vf, dl(c, t->unplug_settle_ms), &sd);
+		if (rc == -ETIMEDOUT) {
+			c->unplug_unsettled = true;
+			diag_set(d,
+				 "VF %s removal neither finished nor failed within %lld ms; its "
+				 "state is unknown",
+				 c->p->src_vf.device_id,
+				 (long long)(t->unplug_ms + t->unplug_settle_ms));
+			return -ETIMEDOUT;
+		}
+		if (rc == 0)
+			diag_set(d, "VF %s removal took longer than %lld ms",
+				 c->p->src_vf.device_id, (long long)t->unplug_ms);
+		else
+			*d = sd;
+		return -ETIMEDOUT;
+	}
+	if (rc == -EBUSY)
+		return rc;
+	/* Could not tell: ask. The undo re-plugs only if it is gone. */
+	if (h->device_present(h->userdata, c->p->src_vf.device_id, cmd_dl(c), &present, &sd) < 0)
+		c->unplug_unsettled = true;
+	return rc;
+}
+
+static int undo_unplug(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *h = c->env->src.hv;
+	bool present;
+	int rc;
+
+	if (c->unplug_unsettled) {
+		diag_set(d, "the state of VF %s is unknown; not re-plugging",
+			 c->p->src_vf.device_id);
+		return -EIO;
+	}
+	rc = h->device_present(h->userdata, c->p->src_vf.device_id, cmd_dl(c), &present, d);
+	if (rc < 0)
+		return rc;
+	if (present)
+		return 0;
+	return h->plug(h->userdata, &c->p->src_vf, cmd_dl(c), d);
+}
+
+static void on_progress(void *ud, const struct migrate_stats *st)
+{
+	struct ctx *c = ud;
+
+	emit(c, PLAN_EV_PROGRESS, STEP_MIGRATE, 0, now(c) - c->t_start, NULL, st);
+}
+
+/* Source running again, destination gone: what a failed migration must leave. */
+static int ensure_source_running(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
+	struct hv_probe pr;
+	struct diag qd = {0};
+	int rc;
+
+	if (c->recovering) {
+		/* A migration may still be running without us; QEMU refuses hot-plug during one,
+		 * and it must not complete behind our back. */
+		if (s->migrate_cancel(s->userdata, cmd_dl(c), &qd) < 0)
+			note(c, STEP_MIGRATE, "cancelling a migration: %s", qd.msg);
+	}
+	rc = s->probe(s->userdata, cmd_dl(c), &pr, d);
+	if (rc < 0)
+		return rc;
+	if (pr.running)
+		return 0;
+	/* The guest may be running on the destination: only one copy may run. A destination
+	 * whose socket is gone is gone. */
+	rc = t->quit(t->userdata, cmd_dl(c), &qd);
+	if (rc < 0 && rc != -ENOTCONN && rc != -ECONNREFUSED && rc != -ENOENT && rc != -EPIPE &&
+	    rc != -ECONNRESET) {
+		*d = qd;
+		diag_prefix(d, "stopping the destination");
+		return rc;
+	}
+	rc = s->cont(s->userdata, cmd_dl(c), d);
+	if (rc < 0)
+		diag_prefix(d, "resuming the source");
+	return rc;
+}
+
+static int run_migrate(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
+	const struct plan *p = c->p;
+	struct migrate_stats st;
+	struct hv_probe pr;
+	struct diag sd = {0};
+	int64_t alive_deadline;
+	int rc, i;
+
+	rc = t->probe(t->userdata, cmd_dl(c), &pr, d);
+	if (rc < 0) {
+		diag_prefix(d, "destination");
+		return rc;
+	}
+	if (pr.incoming == HV_INCOMING_DEFERRED) {
+		rc = t->migrate_incoming(t->userdata, &p->migrate, cmd_dl(c), d);
+		if (rc < 0) {
+			diag_prefix(d, "destination");
+			return rc;
+		}
+	}
+	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	rc = s->migrate_wait(s->userdata, dl(c, p->timeouts.migrate_ms), on_progress, c, &st, d);
+	if (rc == -ETIMEDOUT) {
+		diag_set(d, "migration did not complete within %lld ms; cancelled",
+			 (long long)p->timeouts.migrate_ms);
+		if (s->migrate_cancel(s->userdata, cmd_dl(c), &sd) < 0)
+			note(c, STEP_MIGRATE, "cancelling the migration: %s", sd.msg);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	c->rep->has_migration = true;
+	c->rep->migration = st;
+
+	/* QEMU can say completed with the guest dead on the destination: prove it alive. */
+	/* A refused connection right after the switchover is worth another try; a silent
+	 * guest is not (the ping waited until the deadline). */
+	alive_deadline = dl(c, p->timeouts.alive_ms);
+	for (i = 0, rc = -ETIMEDOUT; i < 3 && now(c) < alive_deadline; i++) {
+		rc = c->env->dst.agent->ping(c->env->dst.agent->userdata, alive_deadline, &sd);
+		if (rc >= 0 || rc == -ETIMEDOUT)
+			break;
+	}
+	if (rc < 0) {
+		struct diag ud = {0};
+
+		diag_set(d,
+			 "migration completed but the guest did not answer on the destination "
+			 "(%s); stopping the destination and resuming the source",
+			 sd.msg);
+		if (ensure_source_running(c, &ud) < 0)
+			note(c, STEP_MIGRATE, "%s", ud.msg);
+		return -EHOSTDOWN;
+	}
+	return 0;
+}
+
+static int undo_migrate(struct ctx *c, struct diag *d)
+{
+	return ensure_source_running(c, d);
+}
+
+/* After the point of no return. */
+static int run_plug(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *h = c->env->dst.hv;
+	const struct vfpool_ops *v = c->env->dst.vfpool;
+	unsigned n = c->p->plug_attempts ? c->p->plug_attempts : 1;
+	int rc = -EINVAL;
+
+	if (!c->has_dst_spec) {
+		diag_set(d, "no destination VF was reserved");
+		return -ENOENT;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		bool present = false;
+
+		if (i > 0)
+			note(c, STEP_PLUG, "plug failed (%s); attempt %u of %u", d->msg, i + 1, n);
+		if (v->handoff) {
+			rc = v->handoff(v->userdata, &c->dst_spec, true, cmd_dl(c), d);
+			if (rc < 0)
+				continue;
+		}
+		rc = h->device_present(h->userdata, c->dst_spec.device_id, cmd_dl(c), &present, d);
+		if (rc >= 0 && present)
+			return 0;
+		rc = h->plug(h->userdata, &c->dst_spec, cmd_dl(c), d);
+		if (rc >= 0)
+			return 0;
+	}
+	return rc;
+}
+
+static int run_enslave(struct ctx *c, struct diag *d)
+{
+	unsigned n = c->p->enslave_attempts ? c->p->enslave_attempts : 1;
+	const uint8_t *mac =
+	    c->has_dst_spec && c->dst_spec.has_mac ? c->dst_spec.mac : c->p->vf_mac;
+	int rc = -EINVAL;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0)
+			note(c, STEP_ENSLAVE, "enslave failed (%s); attempt %u of %u", d->msg,
+			     i + 1, n);
+		rc = ensure_enslaved(c, c->env->dst.agent, mac, d);
+		if (rc >= 0)
+			return 0;
+	}
+	return rc;
+}
+
+static int run_release_source(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+	int rc;
+
+	if (v->handoff) {
+		rc = v->handoff(v->userdata, &c->p->src_vf, false, cmd_dl(c), d);
+		if (rc < 0)
+			return rc;
+	}
+	return v->release(v->userdata, &c->p->src_vf, cmd_dl(c), d);
+}
+
+struct step_def {
+	int (*run)(struct ctx *c, struct diag *d);
+	int (*undo)(struct ctx *c, struct diag *d);
+	bool vf_only;
+};
+
+static const struct step_def steps[_STEP_MAX] = {
+    [STEP_PREFLIGHT] = {run_preflight, NULL, false},
+    [STEP_BOND] = {run_bond, NULL, true},
+    [STEP_RESERVE] = {run_reserve, undo_reserve, true},
+    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true},
+    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true},
+    [STEP_UNPLUG] = {run_unplug, undo_unplug, true},
+    [STEP_MIGRATE] = {run_migrate, undo_migrate, false},
+    [STEP_PLUG] = {run_plug, NULL, true},
+    [STEP_ENSLAVE] = {run_enslave, NULL, true},
+    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true},
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* The runner.                                                                                 */
+
+static int do_step(struct ctx *c, enum step_id s)
+{
+	struct step_report *sr = &c->rep->steps[s];
+	struct diag d = {0};
+	int64_t t0;
+	int rc;
+
+	if (steps[s].vf_only && !c->p->has_vf) {
+		sr->result = STEP_SKIPPED;
+		return 0;
+	}
+	emit(c, PLAN_EV_STEP_BEGIN, s, 0, 0, NULL, NULL);
+	t0 = now(c);
+	rc = s == STEP_PREFLIGHT ? 0 : jrec(c, JOURNAL_INTENT, s, NULL, 0, NULL, &d);
+	if (rc >= 0)
+		rc = steps[s].run(c, &d);
+	if (rc >= 0 && s != STEP_PREFLIGHT) {
+		const struct plug_spec *spec = s == STEP_RESERVE ? &c->dst_spec : NULL;
+		struct diag jd = {0};
+
+		/* The effect happened; a journal failure now only weakens recover. */
+		if (jrec(c, JOURNAL_DONE, s, spec, 0, NULL, &jd) < 0)
+			note(c, s, "%s", jd.msg);
+	}
+	sr->duration_ms = now(c) - t0;
+	sr->rc = rc < 0 ? rc : 0;
+	sr->result = rc < 0 ? STEP_FAILED : STEP_OK;
+	if (rc < 0) {
+		struct diag jd = {0};
+
+		if (!d.msg[0])
+			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+		set_error(c, s, rc, &d);
+		if (s != STEP_PREFLIGHT && !c->journal_broken)
+			jrec(c, JOURNAL_FAIL, s, NULL, rc, d.msg, &jd);
+	}
+	emit(c, PLAN_EV_STEP_END, s, sr->rc, sr->duration_ms, rc < 0 ? d.msg : NULL, NULL);
+	return rc;
+}
+
+static int do_undo(struct ctx *c, enum step_id s)
+{
+	struct step_report *sr = &c->rep->steps[s];
+	struct diag d = {0}, jd = {0};
+	int64_t t0;
+	int rc;
+
+	if (!steps[s].undo || sr->result == STEP_SKIPPED)
+		return 0;
+	emit(c, PLAN_EV_UNDO_BEGIN, s, 0, 0, NULL, NULL);
+	t0 = now(c);
+	jrec(c, JOURNAL_UNDO, s, NULL, 0, NULL, &jd);
+	rc = steps[s].undo(c, &d);
+	sr->undo_ms = now(c) - t0;
+	if (rc < 0) {
+		if (!d.msg[0])
+			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+		diag_prefix(&d, "undo");
+		set_error(c, s, rc, &d);
+		sr->result = STEP_UNDO_FAILED;
+	} else {
+		jrec(c, JOURNAL_UNDONE, s, NULL, 0, NULL, &jd);
+		if (sr->result != STEP_FAILED)
+			sr->result = STEP_UNDONE;
+	}
+	emit(c, PLAN_EV_UNDO_END, s, rc < 0 ? rc : 0, sr->undo_ms, rc < 0 ? d.msg : NULL, NULL);
+	return rc;
+}
+
+/* Undoes steps from..BOND in reverse. Returns the outcome. */
+static enum plan_outcome rollback(struct ctx *c, enum step_id from)
+{
+	bool failed = false;
+
+	for (int s = (int)from; s > STEP_PREFLIGHT; s--) {
+		if (c->rep->steps[s].result == STEP_NOT_RUN)
+			continue;
+		if (do_undo(c, (enum step_id)s) < 0) {
+			failed = true;
+			break; /* what came before may depend on this: leave it to recover */
+		}
+	}
+	if (!failed && c->t_vf_left >= 0 && c->p->has_vf) {
+		c->rep->without_vf_ms = now(c) - c->t_vf_left;
+		c->rep->vf_restored = true;
+		c->t_vf_left = -1;
+	}
+	return failed ? OUTCOME_NEEDS_RECOVER : OUTCOME_ROLLED_BACK;
+}
+
+static void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env,
+			struct plan_report *rep)
+{
+	memset(c, 0, sizeof(*c));
+	memset(rep, 0, sizeof(*rep));
+	c->p = p;
+	c->env = env;
+	c->rep = rep;
+	c->t_start = now(c);
+	c->t_vf_left = -1;
+	rep->without_vf_ms = -1;
+}
+
+static void finish(struct ctx *c, enum plan_outcome o)
+{
+	struct diag jd = {0};
+
+	c->rep->outcome = o;
+	if (c->t_vf_left >= 0)
+		c->rep->without_vf_ms = now(c) - c->t_vf_left;
+	c->rep->total_ms = now(c) - c->t_start;
+	if (o != OUTCOME_NEEDS_RECOVER && o != OUTCOME_REFUSED && c->seq > 0)
+		jrec(c, JOURNAL_END, STEP_PREFLIGHT, NULL, 0, outcome_names[o], &jd);
+}
+
+static int plan_validate(const struct plan *p)
+{
+	if (!p->guest[0])
+		return -EINVAL;
+	if (p->has_vf && (!p->bond[0] || !p->src_vf.device_id[0]))
+		return -EINVAL;
+	return 0;
+}
+
+int plan_check(const struct plan *p, const struct plan_env *env, struct plan_report *ret)
+{
+	struct plan_env e = *env;
+	struct ctx c;
+
+	if (plan_validate(p) < 0)
+		return -EINVAL;
+	e.journal = NULL;
+	report_init(&c, p, &e, ret);
+	finish(&c, do_step(&c, STEP_PREFLIGHT) < 0 ? OUTCOME_REFUSED : OUTCOME_MIGRATED);
+	return 0;
+}
+
+/* Runs the steps after the point of no return, from `from` on. */
+static enum plan_outcome roll_forward(struct ctx *c, enum step_id from)
+{
+	enum plan_outcome o = OUTCOME_MIGRATED;
+	int s;
+
+	for (s = from; s < _STEP_MAX; s++) {
+		if (o == OUTCOME_DEGRADED && s == STEP_ENSLAVE) {
+			c->rep->steps[s].result = STEP_SKIPPED;
+			continue;
+		}
+		if (do_step(c, (enum step_id)s) >= 0) {
+			if (s == STEP_ENSLAVE && c->p->has_vf && c->t_vf_left >= 0) {
+				c->rep->without_vf_ms = now(c) - c->t_vf_left;
+				c->rep->vf_restored = true;
+				c->t_vf_left = -1;
+			}
+			continue;
+		}
+		if (s == STEP_PLUG) {
+			struct diag d = {0};
+
+			/* Give the VF back; the guest stays on its backup NIC. */
+			if (undo_reserve(c, &d) < 0)
+				note(c, STEP_PLUG, "releasing the destination VF: %s", d.msg);
+			o = OUTCOME_DEGRADED;
+		} else if (s == STEP_ENSLAVE) {
+			o = OUTCOME_DEGRADED;
+		}
+		/* release-source failing leaks a host VF, the guest is fine: reported only. */
+	}
+	return o;
+}
+
+int plan_run(const struct plan *p, const struct plan_env *env, struct plan_report *ret)
+{
+	struct diag d = {0};
+	struct ctx c;
+	int s;
+
+	if (plan_validate(p) < 0)
+		return -EINVAL;
+	report_init(&c, p, env, ret);
+	if (do_step(&c, STEP_PREFLIGHT) < 0) {
+		finish(&c, OUTCOME_REFUSED);
+		return 0;
+	}
+	if (jrec(&c, JOURNAL_BEGIN, STEP_PREFLIGHT, p->has_vf ? &p->src_vf : NULL, 0, NULL, &d) <
+	    0) {
+		set_error(&c, STEP_PREFLIGHT, -EIO, &d);
+		finish(&c, OUTCOME_REFUSED);
+		return 0;
+	}
+	for (s = STEP_BOND; s <= STEP_MIGRATE; s++) {
+		if (do_step(&c, (enum step_id)s) < 0) {
+			finish(&c, rollback(&c, (enum step_id)s));
+			return 0;
+		}
+	}
+	ret->passed_ponr = true;
+	if (jrec(&c, JOURNAL_PONR, STEP_MIGRATE, NULL, 0, NULL, &d) < 0)
+		note(&c, STEP_MIGRATE, "%s", d.msg);
+	emit(&c, PLAN_EV_PONR, STEP_MIGRATE, 0, now(&c) - c.t_start, NULL, NULL);
+	finish(&c, roll_forward(&c, STEP_PLUG));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Recover.                                                                                    */
+
+int journal_summarize(const struct journal_record *recs, size_t n, struct journal_summary *ret,
+		      struct diag *d)
+{
+	struct journal_summary s;
+
+	memset(&s, 0, sizeof(s));
+	for (int i = 0; i < _STEP_MAX; i++)
+		s.step_state[i] = -1;
+	if (n == 0 || recs[0].kind != JOURNAL_BEGIN) {
+		diag_set(d, "journal does not start with a begin record");
+		return -EBADMSG;
+	}
+	s.begin = recs[0];
+	for (size_t i = 0; i < n; i++) {
+		const struct journal_record *r = &recs[i];
+		enum step_id st;
+
+		s.last_seq = r->seq;
+		s.last_kind = r->kind;
+		if (s.finished) {
+			diag_set(d, "journal has records after its end");
+			return -EBADMSG;
+		}
+		switch (r->kind) {
+		case JOURNAL_BEGIN:
+			if (i != 0) {
+				diag_set(d, "journal has a second begin record");
+				return -EBADMSG;
+			}
+			break;
+		case JOURNAL_PONR:
+			s.passed_ponr = true;
+			break;
+		case JOURNAL_END:
+			s.finished = true;
+			snprintf(s.outcome, sizeof(s.outcome), "%s", r->outcome);
+			break;
+		default:
+			if (step_from_string(r->step, &st) < 0) {
+				diag_set(d, "journal names an unknown step");
+				return -EBADMSG;
+			}
+			s.step_state[st] = r->kind;
+			s.last_step = st;
+			if (st == STEP_RESERVE && r->kind == JOURNAL_DONE && r->has_spec) {
+				s.has_dst_spec = true;
+				s.dst_spec = r->spec;
+			}
+			if (st == STEP_RESERVE && r->kind == JOURNAL_UNDONE)
+				s.has_dst_spec = false;
+			break;
+		}
+	}
+	s.valid = true;
+	*ret = s;
+	return 0;
+}
+
+int plan_recover(const struct plan *p_in, const struct plan_env *env,
+		 const struct journal_record *recs, size_t n, struct plan_report *ret)
+{
+	struct journal_summary js;
+	struct diag d = {0};
+	struct plan p = *p_in;
+	struct ctx c;
+	int s;
+
+	report_init(&c, &p, env, ret);
+	if (journal_summarize(recs, n, &js, &d) < 0) {
+		set_error(&c, STEP_PREFLIGHT, -EBADMSG, &d);
+		ret->outcome = OUTCOME_NEEDS_RECOVER;
+		return 0;
+	}
+	if (js.finished) {
+		ret->outcome = OUTCOME_NOTHING_TO_DO;
+		return 0;
+	}
+	/* What the journal recorded is what was changed: it wins over today's config. */
+	snprintf(p.guest, sizeof(p.guest), "%s", js.begin.guest);
+	snprintf(p.bond, sizeof(p.bond), "%s", js.begin.bond);
+	p.has_vf = js.begin.has_vf;
+	memcpy(p.vf_mac, js.begin.vf_mac, 6);
+	memcpy(p.backup_mac, js.begin.backup_mac, 6);
+	if (js.begin.has_spec)
+		p.src_vf = js.begin.spec;
+	c.seq = js.last_seq;
+	c.recovering = true;
+	c.has_dst_spec = js.has_dst_spec;
+	c.dst_spec = js.dst_spec;
+
+	/* Mark what the journal says ran, so the runner knows what to undo or skip. */
+	for (s = STEP_BOND; s < _STEP_MAX; s++) {
+		int k = js.step_state[s];
+
+		if (k < 0)
+			continue;
+		if (k == JOURNAL_UNDONE)
+			ret->steps[s].result = STEP_UNDONE;
+		else if (k == JOURNAL_DONE)
+			ret->steps[s].result = STEP_OK;
+		else
+			ret->steps[s].result = STEP_FAILED; /* intent, fail or undo: maybe half */
+	}
+	if (!js.passed_ponr) {
+		enum plan_outcome o = OUTCOME_ROLLED_BACK;
+		bool failed = false;
+
+		/* Undo every step that may have had an effect and is not undone yet. Each undo
+		 * checks the live state first, so undoing what never happened is harmless. */
+		for (s = STEP_MIGRATE; s > STEP_PREFLIGHT; s--) {
+			enum step_result r = ret->steps[s].result;
+
+			if (r == STEP_NOT_RUN || r == STEP_UNDONE)
+				continue;
+			if (steps[s].vf_only && !p.has_vf)
+				continue;
+			if (do_undo(&c, (enum step_id)s) < 0) {
+				failed = true;
+				break;
+			}
+		}
+		if (failed)
+			o = OUTCOME_NEEDS_RECOVER;
+		finish(&c, o);
+		return 0;
+	}
+	ret->passed_ponr = true;
+	/* Roll forward from the first step after the point of no return not done yet. */
+	for (s = STEP_PLUG; s < _STEP_MAX; s++)
+		if (js.step_state[s] != JOURNAL_DONE)
+			break;
+	if (!p.has_vf) {
+		finish(&c, OUTCOME_MIGRATED);
+		return 0;
+	}
+	if (s == _STEP_MAX) {
+		finish(&c, OUTCOME_MIGRATED);
+		return 0;
+	}
+	finish(&c, roll_forward(&c, (enum step_id)s));
+	return 0;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The migration as a table of steps, each with run and undo, and a point of no return (the
+ * migration completed and the guest answered on the destination). Before it a failure undoes
+ * what was done, in reverse; after it the run rolls forward (retries, or finishes degraded on
+ * virtio). Pure: it calls only the ops of ops.h, never sleeps and never prints.
+ */
+#ifndef VFM_CORE_PLAN_H
+#define VFM_CORE_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../proto/journal.h"
+#include "ops.h"
+
+enum step_id {
+	STEP_PREFLIGHT = 0, /* changes nothing */
+	STEP_BOND,	    /* verify the bond; create it only when asked */
+	STEP_RESERVE,	    /* take a VF from the destination's pool */
+	STEP_BACKUP_ACTIVE, /* guest: backup (virtio) becomes the active slave */
+	STEP_RELEASE_VF,    /* guest: VF leaves the bond */
+	STEP_UNPLUG,	    /* source: hot-unplug the VF, wait for its removal */
+	STEP_MIGRATE,	    /* migrate, then prove the guest alive on the destination */
+	STEP_PLUG,    /* destination: hot-plug the reserved VF (after the point of no return) */
+	STEP_ENSLAVE, /* guest: enslave the new VF, wait for link, make it active */
+	STEP_RELEASE_SOURCE, /* source: give the old VF back to its pool */
+	_STEP_MAX,
+};
+
+const char *step_to_string(enum step_id s);
+/* -EINVAL when the name is unknown. */
+int step_from_string(const char *name, enum step_id *ret);
+
+enum plan_outcome {
+	OUTCOME_MIGRATED = 0,  /* on the destination with its VF (or no VF configured) */
+	OUTCOME_REFUSED,       /* pre-flight failed, nothing changed */
+	OUTCOME_ROLLED_BACK,   /* failed and undone: on the source with its VF */
+	OUTCOME_DEGRADED,      /* on the destination, networked through the backup, no VF */
+	OUTCOME_NEEDS_RECOVER, /* an undo failed or the state is unknown: run recover */
+	OUTCOME_NOTHING_TO_DO, /* recover: the journal was already finished */
+	_OUTCOME_MAX,
+};
+
+const char *plan_outcome_to_string(enum plan_outcome o);
+int plan_outcome_from_string(const char *s, enum plan_outcome *ret);
+
+struct plan_timeouts {
+	int64_t command_ms;	  /* one hypervisor/agent/pool command */
+	int64_t unplug_ms;	  /* VF removal (default 10 s) */
+	int64_t unplug_settle_ms; /* after that, how long an in-flight removal may settle */
+	int64_t migrate_ms;	  /* the whole migration */
+	int64_t alive_ms;	  /* guest agent answering on the destination after migration */
+	int64_t link_ms;	  /* VF carrier in the guest */
+};
+
+void plan_timeouts_default(struct plan_timeouts *t);
+
+struct plan {
+	char guest[VFM_ID_MAX];
+	bool has_vf; /* false: plain live migration */
+	char bond[VFM_IFNAME_MAX];
+	uint8_t vf_mac[6];
+	uint8_t backup_mac[6];
+	bool create_bond;
+	/* The VF as plugged on the source: re-plugged from this on rollback. */
+	struct plug_spec src_vf;
+	/* Destination: which pool, and where the new VF goes (bus, device id; the pool fills
+	 * the backend). Empty fields are taken from src_vf. */
+	char physnet[VFM_ID_MAX];
+	int vlan;
+	char dst_bus[VFM_ID_MAX];
+	char dst_device_id[VFM_ID_MAX];
+	struct migrate_params migrate;
+	struct plan_timeouts timeouts;
+	unsigned plug_attempts;	   /* after the point of no return; default 2 */
+	unsigned enslave_attempts; /* default 2 */
+};
+
+void plan_init(struct plan *p);
+
+struct plan_side {
+	const struct hv_ops *hv;
+	const struct agent_ops *agent;
+	const struct vfpool_ops *vfpool;
+};
+
+enum plan_event_kind {
+	PLAN_EV_STEP_BEGIN = 0,
+	PLAN_EV_STEP_END, /* rc, duration_ms, msg on failure */
+	PLAN_EV_UNDO_BEGIN,
+	PLAN_EV_UNDO_END,
+	PLAN_EV_PROGRESS, /* migration progress (mig) */
+	PLAN_EV_NOTE,	  /* msg: something the user should know (a retry, a settle wait) */
+	PLAN_EV_PONR,	  /* point of no return passed */
+};
+
+struct plan_event {
+	enum plan_event_kind kind;
+	enum step_id step;
+	int rc;
+	int64_t duration_ms;
+	const char *msg; /* raw: may contain peer text, sanitize before printing */
+	const struct migrate_stats *mig;
+};
+
+typedef void (*plan_event_fn)(void *userdata, const struct plan_event *ev);
+
+struct plan_env {
+	struct plan_side src, dst;
+	const struct clock_ops *clock;
+	const struct journal_ops *journal; /* NULL: no journal (check) */
+	plan_event_fn event;		   /* may be NULL */
+	void *event_userdata;
+};
+
+enum step_result {
+	STEP_NOT_RUN = 0,
+	STEP_OK,
+	STEP_FAILED,
+	STEP_SKIPPED,
+	STEP_UNDONE,
+	STEP_UNDO_FAILED,
+};
+
+const char *step_result_to_string(enum step_result r);
+
+struct step_report {
+	enum step_result result;
+	int64_t duration_ms; /* run time (undo time is not included) */
+	int64_t undo_ms;
+	int rc;
+};
+
+struct plan_report {
+	enum plan_outcome outcome;
+	struct step_report steps[_STEP_MAX];
+	bool has_migration;
+	struct migrate_stats migration;
+	/* From the backup becoming active to the new VF being active again; when the VF was
+	 * not restored, until the end of the run (vf_restored false). -1: the VF never left. */
+	int64_t without_vf_ms;
+	bool vf_restored;
+	int64_t total_ms;
+	bool passed_ponr;
+	/* The first failure, with its step: the text the user sees. */
+	bool has_error;
+	enum step_id error_step;
+	int error_rc;
+	char error[sizeof(((struct diag *)0)->msg)];
+	/* A later failure worth reporting (an undo or roll-forward failure). */
+	bool has_error2;
+	enum step_id error2_step;
+	char error2[sizeof(((struct diag *)0)->msg)];
+};
+
+/* Pre-flight only: changes nothing, journals nothing. OUTCOME_MIGRATED = all checks pass. */
+int plan_check(const struct plan *p, const struct plan_env *env, struct plan_report *ret);
+
+/*
+ * Runs the whole migration. The journal receives BEGIN before the first side effect and END
+ * when the run reached a consistent state (any outcome but NEEDS_RECOVER). Returns 0 and fills
+ * *ret whatever the outcome; <0 only for a programming error (bad plan).
+ */
+int plan_run(const struct plan *p, const struct plan_env *env, struct plan_report *ret);
+
+/* What a journal says about an interrupted run. */
+struct journal_summary {
+	bool valid;
+	bool finished;			/* an END record */
+	char outcome[JOURNAL_NAME_MAX]; /* of the END record */
+	bool passed_ponr;
+	enum step_id last_step; /* last step with a record */
+	enum journal_kind last_kind;
+	/* Per step: last record kind for it, or -1. */
+	int step_state[_STEP_MAX];
+	bool has_dst_spec;
+	struct plug_spec dst_spec;
+	uint32_t last_seq;
+	/* From BEGIN. */
+	struct journal_record begin;
+};
+
+int journal_summarize(const struct journal_record *recs, size_t n, struct journal_summary *ret,
+		      struct diag *d);
+
+/*
+ * Brings the guest of an unfinished journal to a consistent state: before the point of no
+ * return every step that may have had an effect is undone (idempotently, checking the live
+ * state first); after it the remaining steps run. Appends to the journal through env->journal
+ * (records numbered after the last one). p gives endpoints-independent settings (timeouts,
+ * destination bus); the facts recorded in the journal (MACs, bond, VFs) take precedence.
+ */
+int plan_recover(const struct plan *p, const struct plan_env *env,
+		 const struct journal_record *recs, size_t n, struct plan_report *ret);
+
+#endif

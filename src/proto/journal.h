@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Journal records: one JSON object per line, append-only, one file per guest. No I/O here
+ * (src/io/journal_file.c writes and fsyncs; src/core/plan.c decides what to record and how
+ * to recover from it).
+ *
+ *   {"seq":1,"t":1700000000000,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,
+ *    "vf_mac":"..","backup_mac":"..","spec":{...}}
+ *   {"seq":2,"t":..,"rec":"intent","step":"unplug"}      before the side effect
+ *   {"seq":3,"t":..,"rec":"done","step":"reserve","spec":{...}}   after it, with what to undo
+ *   {"seq":4,"t":..,"rec":"fail","step":"unplug","err":110,"msg":"..."}
+ *   {"seq":5,"t":..,"rec":"undo","step":"unplug"} / "undone"
+ *   {"seq":9,"t":..,"rec":"ponr"}                        migration completed, guest alive
+ *   {"seq":12,"t":..,"rec":"end","outcome":"migrated"}   the journal is finished
+ */
+#ifndef VFM_PROTO_JOURNAL_H
+#define VFM_PROTO_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/ops.h" /* struct plug_spec (data types only) */
+#include "../util/util.h"
+
+#define JOURNAL_LINE_MAX    4096 /* one encoded record, with its newline */
+#define JOURNAL_RECORDS_MAX 512
+#define JOURNAL_FILE_MAX    (JOURNAL_LINE_MAX * JOURNAL_RECORDS_MAX)
+#define JOURNAL_NAME_MAX    32 /* step and outcome words */
+#define JOURNAL_MSG_MAX	    256
+
+enum journal_kind {
+	JOURNAL_BEGIN = 0,
+	JOURNAL_INTENT,
+	JOURNAL_DONE,
+	JOURNAL_FAIL,
+	JOURNAL_UNDO,
+	JOURNAL_UNDONE,
+	JOURNAL_PONR,
+	JOURNAL_END,
+	_JOURNAL_KIND_MAX,
+};
+
+const char *journal_kind_to_string(enum journal_kind k);
+
+struct journal_record {
+	uint32_t seq;	 /* 1, 2, 3, ... within one file */
+	int64_t wall_ms; /* wall clock, informational */
+	enum journal_kind kind;
+	char step[JOURNAL_NAME_MAX]; /* INTENT, DONE, FAIL, UNDO, UNDONE */
+	/* BEGIN */
+	char guest[VFM_ID_MAX];
+	char bond[VFM_IFNAME_MAX];
+	bool has_vf;
+	uint8_t vf_mac[6];
+	uint8_t backup_mac[6];
+	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
+	bool has_spec;
+	struct plug_spec spec;
+	/* FAIL */
+	int err; /* positive errno */
+	char msg[JOURNAL_MSG_MAX];
+	/* END */
+	char outcome[JOURNAL_NAME_MAX];
+};
+
+/*
+ * Encodes one record as a JSON line ending in '\n' into buf (size n). Returns the length
+ * (without NUL) or -E2BIG / -EINVAL (a field the decoder would reject).
+ */
+int journal_record_encode(const struct journal_record *r, char *buf, size_t n);
+
+/* Decodes one line (without its '\n'); strict: unknown keys, wrong types, bad words or
+ * over-long strings are errors. */
+int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d);
+
+/*
+ * Parses a whole journal file. The first record must be BEGIN, seq must count 1, 2, 3...
+ * A last line without its '\n' (a write torn by a crash) is ignored and *ret_torn set.
+ * On success *ret_recs is a malloc'd array of *ret_n records (caller frees).
+ */
+int journal_parse(const char *buf, size_t len, struct journal_record **ret_recs, size_t *ret_n,
+		  bool *ret_torn, struct diag *d);
+
+/* Names are [a-z0-9_-]{1,31}. */
+bool journal_name_valid(const char *s);
+
+#endif

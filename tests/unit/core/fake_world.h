@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake world for the core's unit tests: two hypervisors, one guest with a bond, two VF pools,
+ * a clock that only moves when an operation "takes time", and a journal in memory. It models
+ * the facts the core relies on (a VF must be unplugged before migrating, an unplugged VF leaves
+ * the bond, the agent answers only where the guest runs) so a wrong order fails visibly.
+ */
+#ifndef FAKE_WORLD_H
+#define FAKE_WORLD_H
+
+#include <setjmp.h>
+
+#include "core/plan.h"
+
+enum fake_side {
+	FAKE_SRC = 0,
+	FAKE_DST = 1
+};
+
+enum fake_unplug {
+	FAKE_UNPLUG_OK = 0,  /* removed at once */
+	FAKE_UNPLUG_SLOW,    /* in flight at the first deadline, removed while settling */
+	FAKE_UNPLUG_STUCK,   /* never settles */
+	FAKE_UNPLUG_REFUSED, /* the guest refuses (-EBUSY) */
+};
+
+enum fake_nic {
+	FAKE_NIC_VF = 0,
+	FAKE_NIC_BACKUP = 1
+};
+
+struct fake_world;
+struct fake_ud {
+	struct fake_world *w;
+	int side;
+};
+
+struct fake_world {
+	int64_t now;
+	/* hypervisors */
+	bool running[2];
+	bool gone[2]; /* QEMU quit */
+	bool dst_incoming;
+	bool vf_present[2]; /* the VF device on that side */
+	bool migrated;	    /* guest state now lives on the destination */
+	bool dst_dead;	    /* guest arrives dead on the destination */
+	enum fake_unplug unplug_mode;
+	int unplug_waits;
+	/* guest */
+	bool bond_exists;
+	bool slave[2]; /* FAKE_NIC_VF, FAKE_NIC_BACKUP */
+	bool has_active;
+	int active;
+	bool backup_link;
+	/* pools */
+	unsigned dst_free;
+	bool dst_reserved;
+	bool src_released;
+	/* injection: fail the op whose name contains fail_op during the run of fail_step */
+	int fail_step; /* -1: none */
+	const char *fail_op;
+	int fail_rc;
+	int fail_times; /* how many calls fail (default 1000: all) */
+	int cur_step;
+	bool in_undo;
+	/* crash: longjmp out when journal record number crash_at is about to be written */
+	uint32_t crash_at;
+	uint32_t journal_fail_at; /* append of this seq fails with -EIO */
+	jmp_buf crash_jmp;
+	/* records */
+	struct journal_record journal[JOURNAL_RECORDS_MAX];
+	size_t n_journal;
+	char log[8192]; /* "op;op;..." of every mutating call and every step event */
+	char notes[4096];
+	unsigned progress_events;
+
+	struct hv_ops hv[2];
+	struct agent_ops agent[2];
+	struct vfpool_ops pool[2];
+	struct clock_ops clock;
+	struct journal_ops jops;
+	struct plan_env env;
+	struct plan plan;
+	struct fake_ud ud[2];
+};
+
+/* A world where everything is ready for a migration with a VF. */
+void fake_world_init(struct fake_world *w);
+
+/* Guest consistent on the source with its VF active / on the destination with its VF. */
+bool fake_on_source_with_vf(const struct fake_world *w);
+bool fake_on_destination_with_vf(const struct fake_world *w);
+
+/* Whether the log contains these entries in this order (";"-separated, not contiguous). */
+bool fake_log_has_in_order(const struct fake_world *w, const char *seq);
+
+#endif

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/* The journal record codec: round trips, strictness, whole-file parsing with a torn tail. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/plan.h"
+#include "proto/journal.h"
+
+static struct journal_record begin_rec(void)
+{
+	struct journal_record r = {.seq = 1, .wall_ms = 1700000000123, .kind = JOURNAL_BEGIN};
+
+	snprintf(r.guest, sizeof(r.guest), "g1");
+	snprintf(r.bond, sizeof(r.bond), "bond0");
+	r.has_vf = true;
+	parse_mac("52:54:00:00:00:0f", r.vf_mac);
+	parse_mac("52:54:00:00:00:0b", r.backup_mac);
+	r.has_spec = true;
+	snprintf(r.spec.device_id, sizeof(r.spec.device_id), "vf0");
+	snprintf(r.spec.driver, sizeof(r.spec.driver), "e1000e");
+	snprintf(r.spec.bus, sizeof(r.spec.bus), "rp1");
+	snprintf(r.spec.backend, sizeof(r.spec.backend), "taps0");
+	r.spec.has_mac = true;
+	memcpy(r.spec.mac, r.vf_mac, 6);
+	r.spec.vlan = -1;
+	return r;
+}
+
+static void round_trip(const struct journal_record *in)
+{
+	char line[JOURNAL_LINE_MAX];
+	struct journal_record out;
+	struct diag d = {0};
+	int n = journal_record_encode(in, line, sizeof(line));
+
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	assert_int_equal(journal_record_decode(line, (size_t)n - 1, &out, &d), 0);
+	assert_int_equal(out.seq, in->seq);
+	assert_int_equal(out.kind, in->kind);
+	assert_true(out.wall_ms == in->wall_ms);
+	assert_string_equal(out.step, in->step);
+	assert_string_equal(out.guest, in->guest);
+	assert_int_equal(out.has_spec, in->has_spec);
+	if (in->has_spec)
+		assert_memory_equal(&out.spec, &in->spec, sizeof(out.spec));
+	assert_string_equal(out.outcome, in->outcome);
+}
+
+static void test_round_trip_every_kind(void **state)
+{
+	struct journal_record r = begin_rec();
+
+	(void)state;
+	round_trip(&r);
+	for (int k = JOURNAL_INTENT; k < _JOURNAL_KIND_MAX; k++) {
+		struct journal_record x = {.seq = 2, .wall_ms = 5, .kind = k};
+
+		if (k != JOURNAL_PONR && k != JOURNAL_END)
+			snprintf(x.step, sizeof(x.step), "unplug");
+		if (k == JOURNAL_FAIL) {
+			x.err = ETIMEDOUT;
+			snprintf(x.msg, sizeof(x.msg), "Device 'vf0' not found");
+		}
+		if (k == JOURNAL_END)
+			snprintf(x.outcome, sizeof(x.outcome), "rolled-back");
+		if (k == JOURNAL_DONE) {
+			x.has_spec = true;
+			x.spec = r.spec;
+			x.spec.backend_kind = PLUG_BACKEND_HOSTDEV;
+			snprintf(x.spec.backend, sizeof(x.spec.backend), "0000:3b:02.1");
+		}
+		round_trip(&x);
+	}
+}
+
+static void test_fail_message_is_sanitized(void **state)
+{
+	struct journal_record r = {.seq = 3, .kind = JOURNAL_FAIL, .err = EIO};
+	char line[JOURNAL_LINE_MAX];
+	struct journal_record out;
+
+	(void)state;
+	snprintf(r.step, sizeof(r.step), "migrate");
+	snprintf(r.msg, sizeof(r.msg), "evil\033[2Jtext\nnext");
+	int n = journal_record_encode(&r, line, sizeof(line));
+	assert_true(n > 0);
+	assert_null(memchr(line, '\n', (size_t)n - 1));
+	assert_int_equal(journal_record_decode(line, (size_t)n - 1, &out, NULL), 0);
+	assert_string_equal(out.msg, "evil?[2Jtext?next");
+}
+
+static void test_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "[]",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"ponr\",\"x\":1}", /* unknown key */
+	    "{\"seq\":0,\"t\":0,\"rec\":\"ponr\"}",	    /* seq 0 */
+	    "{\"seq\":1,\"t\":-1,\"rec\":\"ponr\"}",	    /* negative time */
+	    "{\"seq\":1,\"t\":0,\"rec\":\"nope\"}",	    /* unknown kind */
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\"}",	    /* intent without step */
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\",\"step\":\"../x\"}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"ponr\",\"step\":\"unplug\"}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"end\",\"outcome\":\"A\"}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"end\"}",
+	    "{\"seq\":\"1\",\"t\":0,\"rec\":\"ponr\"}",
+	    "{\"seq\":1,\"seq\":2,\"t\":0,\"rec\":\"ponr\"}", /* duplicate key */
+	    "{\"seq\":1,\"t\":0,\"rec\":\"ponr\"} x",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"done\",\"step\":\"reserve\",\"spec\":{}}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"done\",\"step\":\"reserve\",\"spec\":{\"device_id\":"
+	    "\"a\\u0000b\",\"driver\":\"\",\"bus\":\"\",\"backend_kind\":\"tap\",\"backend\":"
+	    "\"\",\"netdev_id\":\"\",\"vlan\":-1}}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"begin\",\"guest\":\"g\",\"bond\":\"b\",\"has_vf\":1,"
+	    "\"vf_mac\":\"52:54:00:00:00:0f\",\"backup_mac\":\"52:54:00:00:00:0b\"}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"begin\",\"guest\":\"g\",\"bond\":"
+	    "\"bond-name-too-long-for-ifname\",\"has_vf\":true,"
+	    "\"vf_mac\":\"52:54:00:00:00:0f\",\"backup_mac\":\"52:54:00:00:00:0b\"}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"fail\",\"step\":\"x\",\"err\":99999,\"msg\":\"\"}",
+	    "{\"a\":{\"b\":{\"c\":{\"d\":1}}}}",
+	};
+	struct journal_record r;
+	struct diag d;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&d, 0, sizeof(d));
+		if (journal_record_decode(bad[i], strlen(bad[i]), &r, &d) >= 0)
+			fail_msg("accepted bad record %zu: %s", i, bad[i]);
+		assert_true(d.msg[0] != '\0');
+	}
+}
+
+static void test_parse_file(void **state)
+{
+	struct journal_record b = begin_rec(), p = {.seq = 2, .kind = JOURNAL_PONR}, *recs;
+	char buf[3 * JOURNAL_LINE_MAX];
+	size_t len = 0, n;
+	bool torn;
+	struct diag d = {0};
+	int k;
+
+	(void)state;
+	k = journal_record_encode(&b, buf, sizeof(buf));
+	assert_true(k > 0);
+	len += (size_t)k;
+	k = journal_record_encode(&p, buf + len, sizeof(buf) - len);
+	assert_true(k > 0);
+	len += (size_t)k;
+	assert_int_equal(journal_parse(buf, len, &recs, &n, &torn, &d), 0);
+	assert_int_equal(n, 2);
+	assert_false(torn);
+	free(recs);
+	/* A torn last line (crash during write) is ignored, and said so. */
+	memcpy(buf + len, "{\"seq\":3,\"t", 12);
+	assert_int_equal(journal_parse(buf, len + 12, &recs, &n, &torn, &d), 0);
+	assert_int_equal(n, 2);
+	assert_true(torn);
+	free(recs);
+	/* Out of sequence. */
+	assert_int_equal(
+	    journal_parse(buf + (size_t)(len - (size_t)k), (size_t)k, &recs, &n, &torn, &d),
+	    -EBADMSG);
+	/* Empty. */
+	assert_int_equal(journal_parse(buf, 0, &recs, &n, &torn, &d), -ENODATA);
+	/* Too big. */
+	assert_int_equal(journal_parse(buf, JOURNAL_FILE_MAX + 1, &recs, &n, &torn, &d), -EFBIG);
+}
+
+static void test_summary(void **state)
+{
+	struct journal_record recs[6] = {begin_rec()};
+	struct journal_summary s;
+	struct diag d = {0};
+
+	(void)state;
+	recs[1] = (struct journal_record){.seq = 2, .kind = JOURNAL_INTENT, .step = "reserve"};
+	recs[2] = (struct journal_record){.seq = 3,
+					  .kind = JOURNAL_DONE,
+					  .step = "reserve",
+					  .has_spec = true,
+					  .spec = recs[0].spec};
+	recs[3] = (struct journal_record){.seq = 4, .kind = JOURNAL_PONR};
+	recs[4] = (struct journal_record){.seq = 5, .kind = JOURNAL_END, .outcome = "migrated"};
+	recs[5] = (struct journal_record){.seq = 6, .kind = JOURNAL_PONR};
+	assert_int_equal(journal_summarize(recs, 3, &s, &d), 0);
+	assert_false(s.passed_ponr);
+	assert_true(s.has_dst_spec);
+	assert_int_equal(s.step_state[STEP_RESERVE], JOURNAL_DONE);
+	assert_int_equal(s.step_state[STEP_UNPLUG], -1);
+	assert_int_equal(journal_summarize(recs, 5, &s, &d), 0);
+	assert_true(s.finished && s.passed_ponr);
+	assert_string_equal(s.outcome, "migrated");
+	/* Nothing may follow the end. */
+	assert_int_equal(journal_summarize(recs, 6, &s, &d), -EBADMSG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_round_trip_every_kind),
+	    cmocka_unit_test(test_fail_message_is_sanitized),
+	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_parse_file),
+	    cmocka_unit_test(test_summary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
