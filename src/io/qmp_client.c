@@ -322,6 +322,11 @@ const char *qmp_client_last_error_class(struct qmp_client *c)
 	return c->last_error_class;
 }
 
+bool qmp_client_is_broken(struct qmp_client *c)
+{
+	return c->broken != 0;
+}
+
 int qmp_client_fd(struct qmp_client *c)
 {
 	return c->fd;

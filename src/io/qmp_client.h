@@ -72,6 +72,9 @@ unsigned qmp_client_flush_events(struct qmp_client *c, const char *name);
 /* Number of events dropped because the queue was full. */
 uint64_t qmp_client_dropped_events(struct qmp_client *c);
 
+/* True once a hangup or malformed message broke the connection (reconnect to go on). */
+bool qmp_client_is_broken(struct qmp_client *c);
+
 /* The socket, for a caller's own poll (readable means a message may be pending). */
 int qmp_client_fd(struct qmp_client *c);
 
