@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+#include "journal_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+struct journal_file {
+	int fd;
+	int lock_fd;
+};
+
+bool journal_guest_name_valid(const char *guest)
+{
+	size_t n = strnlen(guest, 64);
+
+	if (n == 0 || n >= 64 || guest[0] == '.')
+		return false;
+	for (; *guest; guest++)
+		if (!((*guest >= 'a' && *guest <= 'z') || (*guest >= 'A' && *guest <= 'Z') ||
+		      (*guest >= '0' && *guest <= '9') || *guest == '_' || *guest == '.' ||
+		      *guest == '-'))
+			return false;
+	return true;
+}
+
+static int make_path(const char *state_dir, const char *guest, const char *suffix, char *buf,
+		     size_t n, struct diag *d)
+{
+	if (!journal_guest_name_valid(guest)) {
+		diag_set(d, "invalid guest name (allowed: letters, digits, '_', '.', '-')");
+		return -EINVAL;
+	}
+	if ((size_t)snprintf(buf, n, "%s/%s%s", state_dir, guest, suffix) >= n) {
+		diag_set(d, "state directory path too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int read_all(int fd, char **ret_buf, size_t *ret_len, struct diag *d)
+{
+	struct stat st;
+	char *buf;
+	size_t len = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		diag_set(d, "journal is not a regular file");
+		return -EINVAL;
+	}
+	if (st.st_size > JOURNAL_FILE_MAX) {
+		diag_set(d, "journal of %lld bytes exceeds the limit of %d", (long long)st.st_size,
+			 JOURNAL_FILE_MAX);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = -errno;
+
+			free(buf);
+			return e;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int load_fd(int fd, struct journal_record **ret_recs, size_t *ret_n, bool *ret_torn,
+		   size_t *ret_valid_len, struct diag *d)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	r = read_all(fd, &buf, &len, d);
+	if (r < 0)
+		return r;
+	r = journal_parse(buf, len, ret_recs, ret_n, ret_torn, d);
+	if (r < 0)
+		return r;
+	if (ret_valid_len) {
+		/* Everything up to the last newline is whole records. */
+		const char *nl = memrchr(buf, '\n', len);
+
+		*ret_valid_len = nl ? (size_t)(nl - buf) + 1 : 0;
+	}
+	return 0;
+}
+
+int journal_file_load(const char *state_dir, const char *guest, struct journal_record **ret_recs,
+		      size_t *ret_n, bool *ret_torn, struct diag *d)
+{
+	char path[4096];
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -ENOENT)
+			diag_set(d, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = load_fd(fd, ret_recs, ret_n, ret_torn, NULL, d);
+	if (r < 0)
+		diag_prefix(d, "%s", path);
+	return r;
+}
+
+static int fsync_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static int take_lock(const char *state_dir, const char *guest, int *ret_fd, struct diag *d)
+{
+	char path[4096];
+	int fd, r;
+
+	r = make_path(state_dir, guest, ".lock", path, sizeof(path), d);
+	if (r < 0)
+		return r;
+	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		diag_set(d, "cannot create state directory %s: %s", state_dir, strerror(-r));
+		return r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		diag_set(d, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -EWOULDBLOCK) {
+			diag_set(d, "another vfmigrate is working on guest %s", guest);
+			return -EBUSY;
+		}
+		diag_set(d, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int journal_file_create(const char *state_dir, const char *guest, struct journal_file **ret,
+			struct diag *d)
+{
+	char path[4096], prev[4096];
+	struct journal_file *j;
+	int lock_fd = -1, fd, r;
+
+	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
+	if (r < 0)
+		return r;
+	r = make_path(state_dir, guest, ".journal.prev", prev, sizeof(prev), d);
+	if (r < 0)
+		return r;
+	r = take_lock(state_dir, guest, &lock_fd, d);
+	if (r < 0)
+		return r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		struct journal_record *recs = NULL;
+		bool finished = false;
+		size_t n = 0;
+		struct diag pd = {0};
+
+		r = load_fd(fd, &recs, &n, NULL, NULL, &pd);
+		close(fd);
+		if (r >= 0 && n > 0 && recs[n - 1].kind == JOURNAL_END)
+			finished = true;
+		free(recs);
+		if (!finished) {
+			close(lock_fd);
+			if (r < 0)
+				diag_set(
+				    d, "journal %s is unreadable (%s); inspect it, then remove it",
+				    path, pd.msg);
+			else
+				diag_set(d,
+					 "an unfinished journal exists for guest %s (%s); run "
+					 "'vfmigrate recover %s' first",
+					 guest, path, guest);
+			return -EBUSY;
+		}
+		if (rename(path, prev) < 0) {
+			r = -errno;
+			close(lock_fd);
+			diag_set(d, "rename %s: %s", path, strerror(-r));
+			return r;
+		}
+	} else if (errno != ENOENT) {
+		r = -errno;
+		close(lock_fd);
+		diag_set(d, "%s: %s", path, strerror(-r));
+		return r;
+	}
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		close(lock_fd);
+		diag_set(d, "create %s: %s", path, strerror(-r));
+		return r;
+	}
+	/* The new name must survive a crash before its first record counts. */
+	r = fsync_dir(state_dir);
+	if (r < 0) {
+		close(fd);
+		close(lock_fd);
+		diag_set(d, "fsync %s: %s", state_dir, strerror(-r));
+		return r;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		close(fd);
+		close(lock_fd);
+		return -ENOMEM;
+	}
+	j->fd = fd;
+	j->lock_fd = lock_fd;
+	*ret = j;
+	return 0;
+}
+
+int journal_file_open(const char *state_dir, const char *guest, struct journal_file **ret,
+		      struct diag *d)
+{
+	char path[4096];
+	struct journal_record *recs = NULL;
+	struct journal_file *j;
+	size_t n = 0, valid = 0;
+	bool torn = false;
+	int lock_fd = -1, fd, r;
+
+	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
+	if (r < 0)
+		return r;
+	r = take_lock(state_dir, guest, &lock_fd, d);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		r = -errno;
+		close(lock_fd);
+		if (r != -ENOENT)
+			diag_set(d, "%s: %s", path, strerror(-r));
+		else
+			diag_set(d, "no journal for guest %s", guest);
+		return r;
+	}
+	r = load_fd(fd, &recs, &n, &torn, &valid, d);
+	free(recs);
+	if (r >= 0 && torn) {
+		/* A record torn by a crash never counted; the next one must start a line. */
+		if (ftruncate(fd, (off_t)valid) < 0 || fdatasync(fd) < 0)
+			r = -errno;
+	}
+	if (r < 0) {
+		close(fd);
+		close(lock_fd);
+		diag_prefix(d, "%s", path);
+		return r;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		close(fd);
+		close(lock_fd);
+		return -ENOMEM;
+	}
+	j->fd = fd;
+	j->lock_fd = lock_fd;
+	*ret = j;
+	return 0;
+}
+
+struct journal_file *journal_file_close(struct journal_file *j)
+{
+	if (!j)
+		return NULL;
+	if (j->fd >= 0)
+		close(j->fd);
+	if (j->lock_fd >= 0)
+		close(j->lock_fd);
+	free(j);
+	return NULL;
+}
+
+int journal_file_append(struct journal_file *j, const struct journal_record *rec, struct diag *d)
+{
+	char line[JOURNAL_LINE_MAX + 1];
+	int n, r;
+
+	n = journal_record_encode(rec, line, sizeof(line));
+	if (n < 0) {
+		diag_set(d, "cannot encode a journal record: %s", strerror(-n));
+		return n;
+	}
+	r = write_all(j->fd, line, (size_t)n);
+	if (r >= 0 && fdatasync(j->fd) < 0)
+		r = -errno;
+	if (r < 0) {
+		diag_set(d, "write: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int ops_append(void *ud, const struct journal_record *rec, struct diag *d)
+{
+	return journal_file_append(ud, rec, d);
+}
+
+void journal_file_ops(struct journal_file *j, struct journal_ops *ret_ops)
+{
+	*ret_ops = (struct journal_ops){.userdata = j, .append = ops_append};
+}

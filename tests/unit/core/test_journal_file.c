@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/* Journal files on disk: refusal while unfinished, lock, torn tail, previous journal kept. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "io/journal_file.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/vfm-jf-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void append(struct journal_file *j, uint32_t seq, enum journal_kind k, const char *what)
+{
+	struct journal_record r = {.seq = seq, .kind = k};
+	struct diag d = {0};
+
+	if (k == JOURNAL_BEGIN) {
+		snprintf(r.guest, sizeof(r.guest), "g1");
+		snprintf(r.bond, sizeof(r.bond), "bond0");
+	} else if (k == JOURNAL_END) {
+		snprintf(r.outcome, sizeof(r.outcome), "%s", what);
+	} else if (k != JOURNAL_PONR) {
+		snprintf(r.step, sizeof(r.step), "%s", what);
+	}
+	assert_int_equal(journal_file_append(j, &r, &d), 0);
+}
+
+static void test_lifecycle(void **state)
+{
+	struct journal_file *j = NULL, *j2 = NULL;
+	struct journal_record *recs;
+	struct diag d = {0};
+	char path[128];
+	struct stat st;
+	size_t n;
+	bool torn;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(journal_file_load(dir, "g1", &recs, &n, &torn, &d), -ENOENT);
+	assert_int_equal(journal_file_create(dir, "g1", &j, &d), 0);
+	append(j, 1, JOURNAL_BEGIN, NULL);
+	append(j, 2, JOURNAL_INTENT, "unplug");
+	/* Held by this process: a second one is told so. */
+	assert_int_equal(journal_file_open(dir, "g1", &j2, &d), -EBUSY);
+	assert_non_null(strstr(d.msg, "another vfmigrate"));
+	j = journal_file_close(j);
+
+	/* Unfinished: a new run refuses and names recover. */
+	assert_int_equal(journal_file_create(dir, "g1", &j, &d), -EBUSY);
+	assert_non_null(strstr(d.msg, "vfmigrate recover g1"));
+
+	/* A crash tore the last line: load ignores it, open cuts it before appending. */
+	snprintf(path, sizeof(path), "%s/g1.journal", dir);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("{\"seq\":3,\"t\":0,\"re", f);
+	fclose(f);
+	assert_int_equal(journal_file_load(dir, "g1", &recs, &n, &torn, &d), 0);
+	assert_int_equal(n, 2);
+	assert_true(torn);
+	free(recs);
+	assert_int_equal(journal_file_open(dir, "g1", &j, &d), 0);
+	append(j, 3, JOURNAL_UNDO, "unplug");
+	append(j, 4, JOURNAL_END, "rolled-back");
+	j = journal_file_close(j);
+	assert_int_equal(journal_file_load(dir, "g1", &recs, &n, &torn, &d), 0);
+	assert_int_equal(n, 4);
+	assert_false(torn);
+	assert_int_equal(recs[3].kind, JOURNAL_END);
+	free(recs);
+
+	/* Finished: a new run starts a new journal and keeps the old one. */
+	assert_int_equal(journal_file_create(dir, "g1", &j, &d), 0);
+	j = journal_file_close(j);
+	snprintf(path, sizeof(path), "%s/g1.journal.prev", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/g1.journal", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_bad_names(void **state)
+{
+	struct journal_file *j = NULL;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(journal_file_create(dir, "../etc/passwd", &j, &d), -EINVAL);
+	assert_int_equal(journal_file_create(dir, ".hidden", &j, &d), -EINVAL);
+	assert_int_equal(journal_file_create(dir, "", &j, &d), -EINVAL);
+	assert_int_equal(journal_file_create(dir, "a b", &j, &d), -EINVAL);
+	assert_true(journal_guest_name_valid("web-01.example_2"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_lifecycle),
+	    cmocka_unit_test(test_bad_names),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
