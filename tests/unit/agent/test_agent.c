@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfmigrate-agent command logic over a fake link world: a fake clock, NICs that appear at a
+ * scripted time (hot-plug) and get carrier some time after being set up, a bond that behaves
+ * like the kernel's active-backup bond, and injected kernel errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../../guest/agent.h"
+#include "proto/qga.h"
+
+#define MAX_LINKS 8
+
+struct fake_link {
+	struct agent_link l;
+	int64_t appear_at;   /* hot-plug time */
+	int64_t carrier_lag; /* ms from up to carrier; <0: never */
+	int64_t up_at;
+};
+
+struct world {
+	struct fake_link v[MAX_LINKS];
+	int n;
+	int next_index;
+	int64_t now;
+	const char *fail_op; /* inject -EPERM on this op */
+	int calls_set_master;
+};
+
+static struct world W;
+
+static void apply(void)
+{
+	for (int i = 0; i < W.n; i++) {
+		struct fake_link *f = &W.v[i];
+		bool c = (f->l.flags & IFF_UP) && f->carrier_lag >= 0 &&
+			 W.now >= f->up_at + f->carrier_lag;
+
+		if (f->l.kind[0])
+			continue;
+		f->l.carrier = c;
+		f->l.operstate = c ? 6 : 2;
+		if (f->l.master)
+			f->l.slave_mii_status = c ? AGENT_BOND_LINK_UP : AGENT_BOND_LINK_DOWN;
+	}
+}
+
+static struct fake_link *fk(int ifindex)
+{
+	for (int i = 0; i < W.n; i++)
+		if (W.v[i].l.ifindex == ifindex)
+			return &W.v[i];
+	return NULL;
+}
+
+static struct fake_link *add_nic(const char *name, const char *mac, int64_t appear_at,
+				 int64_t carrier_lag)
+{
+	struct fake_link *f = &W.v[W.n++];
+
+	memset(f, 0, sizeof(*f));
+	f->l.ifindex = W.next_index++;
+	snprintf(f->l.name, sizeof(f->l.name), "%s", name);
+	parse_mac(mac, f->l.addr);
+	memcpy(f->l.perm_addr, f->l.addr, 6);
+	f->l.has_addr = f->l.has_perm_addr = true;
+	f->l.has_operstate = f->l.has_carrier = true;
+	f->appear_at = appear_at;
+	f->carrier_lag = carrier_lag;
+	return f;
+}
+
+static int inject(const char *op, struct diag *d)
+{
+	if (W.fail_op && strcmp(W.fail_op, op) == 0) {
+		diag_set(d, "injected failure of %s", op);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static void bond_reselect(struct fake_link *b);
+
+static int f_link_list(void *ctx, struct agent_link **ret, size_t *ret_n, struct diag *d)
+{
+	struct agent_link *v = calloc(MAX_LINKS, sizeof(*v));
+	size_t n = 0;
+
+	(void)ctx;
+	if (inject("list", d) < 0) {
+		free(v);
+		return -EPERM;
+	}
+	apply();
+	/* Like miimon: the bond notices link changes and reselects. */
+	for (int i = 0; i < W.n; i++)
+		if (W.v[i].l.kind[0])
+			bond_reselect(&W.v[i]);
+	for (int i = 0; i < W.n; i++)
+		if (W.now >= W.v[i].appear_at)
+			v[n++] = W.v[i].l;
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int f_bond_create(void *ctx, const struct agent_bond_params *p, struct diag *d)
+{
+	struct fake_link *f;
+
+	(void)ctx;
+	if (inject("create", d) < 0)
+		return -EPERM;
+	f = &W.v[W.n++];
+	memset(f, 0, sizeof(*f));
+	f->l.ifindex = W.next_index++;
+	snprintf(f->l.name, sizeof(f->l.name), "%s", p->name);
+	strcpy(f->l.kind, "bond");
+	f->l.has_bond_mode = f->l.has_bond_miimon = f->l.has_bond_fom = true;
+	f->l.bond_mode = p->mode;
+	f->l.bond_miimon = p->miimon;
+	f->l.bond_fail_over_mac = p->fail_over_mac;
+	f->l.has_addr = true;
+	return 0;
+}
+
+static void bond_reselect(struct fake_link *b)
+{
+	struct fake_link *cur = b->l.bond_active_slave ? fk(b->l.bond_active_slave) : NULL;
+	struct fake_link *pri = b->l.bond_primary ? fk(b->l.bond_primary) : NULL;
+
+	apply();
+	if (pri && pri->l.slave_mii_status == AGENT_BOND_LINK_UP) {
+		b->l.bond_active_slave = pri->l.ifindex;
+		return;
+	}
+	if (cur && cur->l.master == b->l.ifindex && cur->l.slave_mii_status == AGENT_BOND_LINK_UP)
+		return;
+	b->l.bond_active_slave = 0;
+	for (int i = 0; i < W.n; i++)
+		if (W.v[i].l.master == b->l.ifindex &&
+		    W.v[i].l.slave_mii_status == AGENT_BOND_LINK_UP) {
+			b->l.bond_active_slave = W.v[i].l.ifindex;
+			return;
+		}
+}
+
+static int f_set_master(void *ctx, int ifindex, int master, struct diag *d)
+{
+	struct fake_link *f = fk(ifindex), *b = master ? fk(master) : NULL;
+
+	(void)ctx;
+	W.calls_set_master++;
+	if (inject("master", d) < 0)
+		return -EPERM;
+	assert_non_null(f);
+	if (master) {
+		assert_non_null(b);
+		/* The kernel refuses to enslave a NIC that is up. */
+		if (f->l.flags & IFF_UP) {
+			diag_set(d, "slave must be down");
+			return -EBUSY;
+		}
+		f->l.master = master;
+		strcpy(f->l.slave_kind, "bond");
+		f->l.has_slave_mii = f->l.has_slave_state = true;
+		memcpy(f->l.slave_perm_addr, f->l.perm_addr, 6);
+		f->l.has_slave_perm_addr = true;
+		/* fail_over_mac=none: the bond takes the first slave's MAC, slaves take the bond's.
+		 */
+		if (!b->l.addr[0] && !b->l.addr[5])
+			memcpy(b->l.addr, f->l.addr, 6);
+		memcpy(f->l.addr, b->l.addr, 6);
+		/* The bond opens its slave. */
+		f->l.flags |= IFF_UP;
+		f->up_at = W.now;
+		bond_reselect(b);
+	} else {
+		b = fk(f->l.master);
+		f->l.master = 0;
+		f->l.slave_kind[0] = '\0';
+		f->l.has_slave_mii = f->l.has_slave_state = f->l.has_slave_perm_addr = false;
+		memcpy(f->l.addr, f->l.perm_addr, 6);
+		f->l.flags &= ~IFF_UP;
+		if (b) {
+			if (b->l.bond_primary == ifindex)
+				b->l.bond_primary = 0;
+			if (b->l.bond_active_slave == ifindex)
+				b->l.bond_active_slave = 0;
+			bond_reselect(b);
+		}
+	}
+	return 0;
+}
+
+static int f_set_up(void *ctx, int ifindex, bool up, struct diag *d)
+{
+	struct fake_link *f = fk(ifindex);
+
+	(void)ctx;
+	if (inject("up", d) < 0)
+		return -EPERM;
+	if (up && !(f->l.flags & IFF_UP))
+		f->up_at = W.now;
+	if (up)
+		f->l.flags |= IFF_UP;
+	else
+		f->l.flags &= ~IFF_UP;
+	return 0;
+}
+
+static int f_set_active(void *ctx, int bond, int slave, struct diag *d)
+{
+	struct fake_link *b = fk(bond), *s = fk(slave);
+
+	(void)ctx;
+	if (inject("active", d) < 0)
+		return -EPERM;
+	apply();
+	if (!s || s->l.master != bond || s->l.slave_mii_status != AGENT_BOND_LINK_UP) {
+		diag_set(d, "cannot set active");
+		return -EINVAL;
+	}
+	b->l.bond_active_slave = slave;
+	return 0;
+}
+
+static int f_set_primary(void *ctx, int bond, int slave, struct diag *d)
+{
+	struct fake_link *b = fk(bond);
+
+	(void)ctx;
+	if (inject("primary", d) < 0)
+		return -EPERM;
+	b->l.bond_primary = slave;
+	bond_reselect(b);
+	return 0;
+}
+
+static int f_pci(void *ctx, const char *ifname, char *buf, size_t n)
+{
+	(void)ctx;
+	if (strcmp(ifname, "eth1") == 0 || strcmp(ifname, "eth2") == 0) {
+		snprintf(buf, n, "0000:01:00.0");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int64_t f_now(void *ctx)
+{
+	(void)ctx;
+	return W.now;
+}
+
+static int f_wait(void *ctx, int timeout_ms)
+{
+	(void)ctx;
+	assert_true(timeout_ms > 0);
+	assert_true(timeout_ms <= AGENT_WAIT_TICK_MS);
+	W.now += timeout_ms;
+	return 0;
+}
+
+static const struct agent_backend fake_be = {
+    .link_list = f_link_list,
+    .bond_create = f_bond_create,
+    .link_set_master = f_set_master,
+    .link_set_up = f_set_up,
+    .bond_set_active = f_set_active,
+    .bond_set_primary = f_set_primary,
+    .pci_address = f_pci,
+    .now_ms = f_now,
+    .wait = f_wait,
+};
+
+#define VIRTIO_MAC "52:54:00:00:00:01"
+#define VF_MAC	   "52:54:00:00:00:02"
+#define VF2_MAC	   "52:54:00:00:00:03"
+
+static struct agent A;
+
+static int setup(void **state)
+{
+	struct fake_link *lo;
+
+	(void)state;
+	memset(&W, 0, sizeof(W));
+	W.next_index = 1;
+	W.now = 1000;
+	lo = add_nic("lo", "00:00:00:00:00:00", 0, 0);
+	lo->l.flags = IFF_LOOPBACK | IFF_UP;
+	lo->l.has_perm_addr = false;
+	add_nic("eth0", VIRTIO_MAC, 0, 0);
+	add_nic("eth1", VF_MAC, 0, 2500);
+	agent_init(&A, &fake_be);
+	return 0;
+}
+
+/* Sends one request; returns the parsed reply (caller frees). */
+static struct qga_reply call(const char *req)
+{
+	struct qga_reply r = {0};
+	struct diag d = {{0}};
+	size_t len = 0;
+	char *s = agent_handle_message(&A, req, strlen(req), &len);
+	const char *p = s;
+
+	assert_non_null(s);
+	assert_int_equal(strlen(s), len);
+	assert_true(len > 0 && s[len - 1] == '\n');
+	if ((unsigned char)p[0] == 0xFF)
+		p++, len--;
+	if (qga_reply_parse(p, len - 1, &r, &d) < 0)
+		fail_msg("bad reply %s: %s", s, d.msg);
+	free(s);
+	return r;
+}
+
+static json_t *call_ok(const char *req)
+{
+	struct qga_reply r = call(req);
+	json_t *v;
+
+	if (r.is_error)
+		fail_msg("%s -> %s: %s", req, r.error_class, r.error_desc);
+	v = r.value;
+	r.value = NULL;
+	qga_reply_done(&r);
+	return v;
+}
+
+static void call_err(const char *req, const char *cls, const char *desc_part)
+{
+	struct qga_reply r = call(req);
+
+	if (!r.is_error)
+		fail_msg("%s succeeded, expected %s", req, cls);
+	if (strcmp(r.error_class, cls) != 0 || !strstr(r.error_desc, desc_part))
+		fail_msg("%s -> %s: %s; expected %s: ...%s...", req, r.error_class, r.error_desc,
+			 cls, desc_part);
+	qga_reply_done(&r);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "(null)";
+}
+
+static void create_bond(void)
+{
+	json_t *v = call_ok("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":"
+			    "[\"" VIRTIO_MAC "\",\"" VF_MAC "\"],\"primary\":\"" VF_MAC
+			    "\",\"miimon\":100}}");
+
+	assert_string_equal(jstr(v, "name"), "bond0");
+	assert_string_equal(jstr(v, "mode"), "active-backup");
+	assert_string_equal(jstr(v, "fail_over_mac"), "none");
+	assert_int_equal(json_array_size(json_object_get(v, "slaves")), 2);
+	json_decref(v);
+}
+
+static void test_basic_commands(void **state)
+{
+	json_t *v;
+	size_t len;
+	char *s;
+
+	(void)state;
+	v = call_ok("{\"execute\":\"guest-ping\"}");
+	assert_true(json_is_object(v) && json_object_size(v) == 0);
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":1234567890123}}");
+	assert_int_equal(json_integer_value(v), 1234567890123LL);
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-info\"}");
+	assert_string_equal(jstr(v, "version"), VFM_VERSION);
+	assert_true(json_array_size(json_object_get(v, "supported_commands")) >= 10);
+	json_decref(v);
+
+	/* guest-sync-delimited: 0xFF first, and the id echoed back. */
+	{
+		const char *req = "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":7}}";
+
+		s = agent_handle_message(&A, req, strlen(req), &len);
+	}
+	assert_int_equal((unsigned char)s[0], 0xFF);
+	assert_string_equal(s + 1, "{\"return\":7}\n");
+	free(s);
+	/* The request id is echoed on success and on error. */
+	s = agent_handle_message(&A, "{\"execute\":\"guest-ping\",\"id\":\"abc\"}", 35, &len);
+	assert_non_null(strstr(s, "\"id\":\"abc\""));
+	free(s);
+	s = agent_handle_message(&A, "{\"execute\":\"nope\",\"id\":\"abc\"}", 29, &len);
+	assert_non_null(strstr(s, "\"id\":\"abc\""));
+	assert_non_null(strstr(s, "CommandNotFound"));
+	free(s);
+}
+
+static void test_error_classes(void **state)
+{
+	(void)state;
+	call_err("{\"execute\":", "GenericError", "malformed JSON");
+	call_err("\"just a string\"", "GenericError", "not a JSON object");
+	call_err("{\"arguments\":{}}", "GenericError", "no 'execute'");
+	call_err("{\"execute\":\"guest-frobnicate\"}", "CommandNotFound",
+		 "command 'guest-frobnicate' not found");
+	call_err("{\"execute\":\"guest-sync\"}", "InvalidParameter", "missing parameter 'id'");
+	call_err("{\"execute\":\"guest-sync\",\"arguments\":{\"id\":\"x\"}}", "InvalidParameter",
+		 "invalid parameter type for 'id', expected: integer");
+	call_err("{\"execute\":\"guest-ping\",\"arguments\":{\"x\":1}}", "InvalidParameter",
+		 "unknown parameter 'x'");
+	call_err("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":5}}",
+		 "InvalidParameter", "invalid parameter type for 'mac'");
+	call_err(
+	    "{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"52:54:00:zz:00:01\"}}",
+	    "InvalidParameter", "not a MAC address");
+	call_err("{\"execute\":\"guest-bond-status\",\"arguments\":{\"bond\":\"../x\"}}",
+		 "InvalidParameter", "not a valid interface name");
+	call_err("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VF_MAC
+		 "\",\"timeout\":600000}}",
+		 "InvalidParameter", "must be in [0, 60000]");
+	call_err("{\"execute\":\"guest-bond-status\"}", "DeviceNotFound", "no bond named bond0");
+	call_err("{\"execute\":\"guest-bond-status\",\"arguments\":{\"bond\":\"eth0\"}}",
+		 "InvalidState", "eth0 is not a bond");
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VF_MAC
+		 "\"],\"mode\":\"balance-rr\"}}",
+		 "InvalidParameter", "only active-backup");
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VF_MAC
+		 "\"],\"primary\":\"" VIRTIO_MAC "\"}}",
+		 "InvalidParameter", "must be one of 'slaves'");
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VF_MAC
+		 "\",\"" VF_MAC "\"]}}",
+		 "InvalidParameter", "listed twice");
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[]}}",
+		 "InvalidParameter", "1 to 16");
+	/* Nothing was created by the refused requests. */
+	call_err("{\"execute\":\"guest-bond-status\"}", "DeviceNotFound", "bond0");
+	assert_int_equal(W.calls_set_master, 0);
+	{
+		size_t len;
+		char *s = agent_reply_oversize(&A, 70000, &len);
+
+		assert_non_null(strstr(s, "GenericError"));
+		assert_non_null(strstr(s, "exceeds the limit of 65536 bytes"));
+		free(s);
+	}
+}
+
+static void test_create_and_status(void **state)
+{
+	json_t *v, *slaves, *s;
+	size_t i;
+
+	(void)state;
+	W.now += 3000; /* nothing is up yet: carrier comes 2.5 s after up */
+	create_bond();
+	W.now += 3000;
+	v = call_ok("{\"execute\":\"guest-bond-status\"}");
+	assert_string_equal(jstr(v, "active"), VF_MAC);
+	assert_string_equal(jstr(v, "active_name"), "eth1");
+	assert_string_equal(jstr(v, "primary"), VF_MAC);
+	slaves = json_object_get(v, "slaves");
+	assert_int_equal(json_array_size(slaves), 2);
+	json_array_foreach (slaves, i, s) {
+		/* NICs are named by their permanent MAC although the bond rewrote them. */
+		if (strcmp(jstr(s, "name"), "eth1") == 0) {
+			assert_string_equal(jstr(s, "mac"), VF_MAC);
+			assert_string_equal(jstr(s, "pci"), "0000:01:00.0");
+			assert_true(json_is_true(json_object_get(s, "active")));
+			assert_string_equal(jstr(s, "link"), "up");
+		} else {
+			assert_string_equal(jstr(s, "mac"), VIRTIO_MAC);
+			assert_true(json_is_null(json_object_get(s, "pci")));
+			assert_string_equal(jstr(s, "address"), VIRTIO_MAC);
+		}
+	}
+	json_decref(v);
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VF_MAC "\"]}}",
+		 "InvalidState", "bond0 already exists");
+}
+
+static void test_set_active_both_ways(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	create_bond();
+	W.now += 3000;
+	/* To the virtio NIC, clearing the primary (step 1 of a migration). */
+	v = call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"primary\":false}}");
+	assert_string_equal(jstr(v, "active"), VIRTIO_MAC);
+	assert_true(json_is_null(json_object_get(v, "primary")));
+	json_decref(v);
+	/* Back to the VF, as primary. */
+	v = call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VF_MAC
+		    "\"}}");
+	assert_string_equal(jstr(v, "active"), VF_MAC);
+	assert_string_equal(jstr(v, "primary"), VF_MAC);
+	json_decref(v);
+	call_err("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VF2_MAC "\"}}",
+		 "DeviceNotFound", "no NIC with MAC " VF2_MAC);
+	/* A slave without link cannot become active. */
+	W.v[2].carrier_lag = -1;
+	call_err("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}",
+		 "InvalidState", "has no link");
+}
+
+static void test_release_and_enslave_after_hotplug(void **state)
+{
+	json_t *v, *slave;
+	struct fake_link *vf2;
+
+	(void)state;
+	create_bond();
+	W.now += 3000;
+	call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		"\",\"primary\":false}}");
+	v = call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}");
+	assert_string_equal(jstr(v, "released"), VF_MAC);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(v, "bond"), "slaves")), 1);
+	json_decref(v);
+	call_err("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}",
+		 "InvalidState", "eth1 is not a slave of bond0");
+	call_err("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF2_MAC "\"}}",
+		 "DeviceNotFound", "no NIC with MAC");
+	call_err("{\"execute\":\"guest-bond-release\",\"arguments\":{\"bond\":\"bond9\",\"mac\":"
+		 "\"" VF_MAC "\"}}",
+		 "DeviceNotFound", "no bond named bond9");
+
+	/* The destination VF is hot-plugged 1.5 s from now, takes 2.5 s to get carrier. */
+	vf2 = add_nic("eth2", VF2_MAC, W.now + 1500, 2500);
+	(void)vf2;
+	int64_t t0 = W.now;
+	v = call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
+		    "\",\"timeout\":8000,\"active\":true}}");
+	slave = json_object_get(v, "slave");
+	assert_string_equal(jstr(slave, "name"), "eth2");
+	assert_string_equal(jstr(slave, "mac"), VF2_MAC);
+	assert_true(json_is_true(json_object_get(slave, "active")));
+	assert_true(json_is_true(json_object_get(slave, "primary")));
+	assert_true(json_integer_value(json_object_get(v, "appeared_ms")) >= 1500);
+	assert_true(json_integer_value(json_object_get(v, "appeared_ms")) < 1700);
+	assert_true(json_integer_value(json_object_get(v, "link_ms")) >= 4000);
+	assert_true(W.now - t0 < 4300);
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-bond-status\"}");
+	assert_string_equal(jstr(v, "active"), VF2_MAC);
+	json_decref(v);
+	/* Enslaving again is idempotent. */
+	json_decref(call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
+			    "\"}}"));
+}
+
+static void test_enslave_timeouts(void **state)
+{
+	int64_t t0;
+
+	(void)state;
+	create_bond();
+	W.now += 3000;
+	call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}");
+	t0 = W.now;
+	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
+		 "\",\"timeout\":700}}",
+		 "Timeout", "no NIC with MAC " VF2_MAC " appeared within 700 ms");
+	assert_true(W.now - t0 >= 700 && W.now - t0 < 800);
+	/* A NIC that never gets carrier: enslaved, but the link wait times out. */
+	W.v[2].carrier_lag = -1;
+	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF_MAC
+		 "\",\"timeout\":1000}}",
+		 "Timeout", "eth1 was enslaved to bond0 but got no link within 1000 ms");
+	/* A NIC enslaved elsewhere is refused. */
+	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"bond\":\"bond1\",\"mac\":"
+		 "\"" VF_MAC "\"}}",
+		 "DeviceNotFound", "no bond named bond1");
+}
+
+static void test_link_wait(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	add_nic("eth2", VF2_MAC, W.now + 300, 0);
+	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VF2_MAC
+		    "\",\"link\":false}}");
+	assert_string_equal(jstr(v, "name"), "eth2");
+	assert_true(json_integer_value(json_object_get(v, "waited_ms")) >= 300);
+	json_decref(v);
+	call_err("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VF2_MAC
+		 "\",\"timeout\":200}}",
+		 "Timeout", "got no link within 200 ms");
+	call_err("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"02:00:00:00:00:99\","
+		 "\"timeout\":0}}",
+		 "Timeout", "appeared within 0 ms");
+	v = call_ok("{\"execute\":\"guest-link-list\"}");
+	assert_int_equal(json_array_size(v), 3); /* lo is not a NIC */
+	json_decref(v);
+}
+
+static void test_kernel_errors(void **state)
+{
+	(void)state;
+	W.fail_op = "create";
+	call_err("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VF_MAC "\"]}}",
+		 "KernelError", "creating the bond: injected failure of create");
+	W.fail_op = NULL;
+	create_bond();
+	W.now += 3000;
+	W.fail_op = "master";
+	call_err("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}",
+		 "KernelError", "releasing the slave: injected failure");
+	W.fail_op = "primary";
+	call_err("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\"}}",
+		 "KernelError", "setting the primary");
+	W.fail_op = "list";
+	call_err("{\"execute\":\"guest-bond-status\"}", "KernelError", "reading links");
+	W.fail_op = NULL;
+	/* Still serving. */
+	json_decref(call_ok("{\"execute\":\"guest-ping\"}"));
+	assert_true(A.errors >= 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_basic_commands, setup),
+	    cmocka_unit_test_setup(test_error_classes, setup),
+	    cmocka_unit_test_setup(test_create_and_status, setup),
+	    cmocka_unit_test_setup(test_set_active_both_ways, setup),
+	    cmocka_unit_test_setup(test_release_and_enslave_after_hotplug, setup),
+	    cmocka_unit_test_setup(test_enslave_timeouts, setup),
+	    cmocka_unit_test_setup(test_link_wait, setup),
+	    cmocka_unit_test_setup(test_kernel_errors, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The host-side client against the real vfmigrate-agent (run in --listen mode on a temporary
+ * unix socket, argv[1]) and against scripted fake peers on a socketpair: sync past stale data,
+ * error replies, timeouts, hangups, oversized replies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "io/qga_client.h"
+
+static const char *agent_bin;
+static char sock_path[108];
+static pid_t agent_pid;
+
+static int start_agent(void **state)
+{
+	char dir[] = "/tmp/vfm-agent-test.XXXXXX";
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock_path, sizeof(sock_path), "%s/agent.sock", dir);
+	agent_pid = fork();
+	assert_true(agent_pid >= 0);
+	if (agent_pid == 0) {
+		execl(agent_bin, agent_bin, "--listen", sock_path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && stat(sock_path, &st) < 0; i++)
+		poll(NULL, 0, 10);
+	return 0;
+}
+
+static int stop_agent(void **state)
+{
+	int status;
+	char dir[108];
+
+	(void)state;
+	kill(agent_pid, SIGTERM);
+	waitpid(agent_pid, &status, 0);
+	/* It exits cleanly on SIGTERM: it was alive all along. */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	unlink(sock_path);
+	snprintf(dir, sizeof(dir), "%s", sock_path);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+	return 0;
+}
+
+static int64_t in_ms(int ms)
+{
+	return time_now_ms() + ms;
+}
+
+static void raw_send(const char *data, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, sock_path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_real_agent(void **state)
+{
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	json_t *ret = NULL, *args;
+
+	(void)state;
+	assert_int_equal(qga_client_connect(sock_path, in_ms(3000), &c, &d), 0);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d), 0);
+	assert_true(json_is_object(ret));
+	json_decref(ret);
+	assert_int_equal(qga_client_call(c, "guest-info", NULL, in_ms(3000), &ret, &d), 0);
+	assert_string_equal(json_string_value(json_object_get(ret, "version")), VFM_VERSION);
+	json_decref(ret);
+
+	/* Errors come back with their class; the agent keeps serving. */
+	assert_int_equal(qga_client_call(c, "guest-nope", NULL, in_ms(3000), &ret, &d), -EREMOTEIO);
+	assert_string_equal(qga_client_last_error_class(c), "CommandNotFound");
+	assert_non_null(strstr(d.msg, "guest-nope"));
+	args = json_pack("{s:i}", "mac", 5);
+	assert_int_equal(qga_client_call(c, "guest-bond-release", args, in_ms(3000), &ret, &d),
+			 -EREMOTEIO);
+	json_decref(args);
+	assert_string_equal(qga_client_last_error_class(c), "InvalidParameter");
+	args = json_pack("{s:s,s:i}", "mac", "02:00:5e:00:53:fe", "timeout", 0);
+	assert_int_equal(qga_client_call(c, "guest-link-wait", args, in_ms(3000), &ret, &d),
+			 -EREMOTEIO);
+	json_decref(args);
+	assert_string_equal(qga_client_last_error_class(c), "Timeout");
+	assert_int_equal(qga_client_call(c, "guest-link-list", NULL, in_ms(3000), &ret, &d), 0);
+	assert_true(json_is_array(ret));
+	json_decref(ret);
+	qga_client_free(c);
+
+	/* A client that left garbage, a partial request and an oversized one behind. */
+	raw_send("garbage\n{\"execute\":\"guest-ping\"", 32);
+	{
+		size_t n = QGA_REQUEST_MAX + 1000;
+		char *big = malloc(n);
+
+		memset(big, '[', n);
+		raw_send(big, n);
+		free(big);
+	}
+	/* Reconnect: still serving. */
+	assert_int_equal(qga_client_connect(sock_path, in_ms(3000), &c, &d), 0);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), NULL, &d), 0);
+	qga_client_free(c);
+}
+
+/* A fake peer on a socketpair: runs fn(fd) in a child. */
+static pid_t fake_peer(int *ret_fd, void (*fn)(int fd))
+{
+	int sv[2];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		fn(sv[1]);
+		_exit(0);
+	}
+	close(sv[1]);
+	*ret_fd = sv[0];
+	return pid;
+}
+
+/* Reads one request line (after an optional 0xFF) and returns its "id" argument. */
+static long long read_sync_id(int fd)
+{
+	char buf[512];
+	size_t n = 0;
+	char *p;
+
+	while (n < sizeof(buf) - 1) {
+		if (read(fd, buf + n, 1) != 1)
+			_exit(1);
+		if (buf[n++] == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	p = strstr(buf, "\"id\":");
+	return p ? atoll(p + 5) : -1;
+}
+
+static void writes(int fd, const char *s)
+{
+	(void)!write(fd, s, strlen(s));
+}
+
+static void peer_stale_then_sync(int fd)
+{
+	char out[256];
+	long long id = read_sync_id(fd);
+	int n;
+
+	/* Stale replies and a partial one, then the sentinel and the sync reply. */
+	n = snprintf(out, sizeof(out),
+		     "{\"return\":{}}\n{\"return\":5}\n{\"return\":{\"x\"\xff{\"return\":%lld}\n",
+		     id);
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd); /* guest-ping */
+	writes(fd, "{\"error\":{\"class\":\"GenericError\",\"desc\":\"x\\u0007y\"}}\n");
+	read_sync_id(fd);
+	/* A reply with the wrong shape. */
+	writes(fd, "{\"retur\":1}\n");
+	/* The client resyncs after that. */
+	id = read_sync_id(fd);
+	n = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n", id);
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd);
+	writes(fd, "{\"return\":[1,2]}\n");
+	read_sync_id(fd);
+	/* Hang up. */
+}
+
+static void test_fake_peer_sync_and_errors(void **state)
+{
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	json_t *ret = NULL;
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_peer(&fd, peer_stale_then_sync);
+	assert_int_equal(qga_client_start(fd, in_ms(3000), &c, &d), 0);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d), -EREMOTEIO);
+	assert_string_equal(qga_client_last_error_class(c), "GenericError");
+	assert_null(strchr(d.msg, '\a'));
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d), -EBADMSG);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d), 0);
+	assert_int_equal(json_array_size(ret), 2);
+	json_decref(ret);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d),
+			 -ECONNRESET);
+	qga_client_free(c);
+	waitpid(pid, &status, 0);
+}
+
+static void peer_silent(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void test_timeout(void **state)
+{
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	int64_t t0 = time_now_ms();
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_peer(&fd, peer_silent);
+	assert_int_equal(qga_client_start(fd, in_ms(200), &c, &d), -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 >= 190);
+	assert_true(time_now_ms() - t0 < 2000);
+	assert_null(c);
+	waitpid(pid, &status, 0);
+}
+
+static void test_base64(void **state)
+{
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(qga_base64_decode("aGVsbG8gd29ybGQ=", 100, &out, &len), 0);
+	assert_string_equal(out, "hello world");
+	assert_int_equal(len, 11);
+	free(out);
+	assert_int_equal(qga_base64_decode("", 100, &out, &len), 0);
+	assert_int_equal(len, 0);
+	free(out);
+	assert_int_equal(qga_base64_decode("aGV=sbG8", 100, &out, &len), -EINVAL);
+	assert_int_equal(qga_base64_decode("aGVsbG8", 100, &out, &len), -EINVAL);
+	assert_int_equal(qga_base64_decode("a!Vs", 100, &out, &len), -EINVAL);
+	assert_int_equal(qga_base64_decode("aGVsbG8gd29ybGQ=", 4, &out, &len), -EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_real_agent, start_agent, stop_agent),
+	    cmocka_unit_test(test_fake_peer_sync_and_errors),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_base64),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_client PATH-TO-vfmigrate-agent\n");
+		return 2;
+	}
+	agent_bin = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
