@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+/* hv_qmp (struct hv_ops over QMP) against the scripted fake QMP server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_qmp.h"
+#include "io/hv_qmp.h"
+
+#define EV(name, data)                                                                            \
+	"{\"timestamp\": {\"seconds\": 1795653910, \"microseconds\": 120514}, \"event\": \"" name \
+	"\", \"data\": " data "}\r\n"
+#define EV_DELETED_VF0 \
+	EV("DEVICE_DELETED", "{\"device\": \"vf0\", \"path\": \"/machine/peripheral/vf0\"}")
+#define EV_MIG(st) EV("MIGRATION", "{\"status\": \"" st "\"}")
+
+#define STATS_DONE                                                                                \
+	"{\"status\": \"completed\", \"setup-time\": 4, \"downtime\": 31, \"total-time\": 1420, " \
+	"\"ram\": {\"total\": 268435456, \"remaining\": 0, \"transferred\": 3575790, "            \
+	"\"dirty-sync-count\": 3, \"mbps\": 33.5}}"
+
+struct fixture {
+	struct fake_qmp *f;
+	struct hv_qmp *h;
+	struct hv_ops ops;
+};
+
+static int64_t in_ms(int64_t ms)
+{
+	return time_now_ms() + ms;
+}
+
+static void setup(struct fixture *fx, const struct fq_step *steps, bool deferred)
+{
+	struct hv_qmp_options o = {
+	    .incoming_deferred = deferred, .progress_interval_ms = 30, .stats_settle_ms = 500};
+	struct qmp_client *c = NULL;
+	struct diag d = {{0}};
+	int fd;
+
+	fx->f = fake_qmp_start(steps, &fd);
+	if (qmp_client_start(fd, in_ms(2000), &c, &d) < 0)
+		fail_msg("handshake: %s", d.msg);
+	assert_int_equal(hv_qmp_new(&o, &fx->h, &d), 0);
+	hv_qmp_attach(fx->h, c);
+	hv_qmp_ops(fx->h, &fx->ops);
+}
+
+static void teardown(struct fixture *fx)
+{
+	char err[512];
+
+	hv_qmp_free(fx->h);
+	if (fake_qmp_finish(fx->f, err, sizeof(err)) < 0)
+		fail_msg("fake QMP server: %s", err);
+}
+
+static const struct plug_spec vf0 = {
+    .device_id = "vf0",
+    .driver = "e1000e",
+    .bus = "rp1",
+    .mac = {0x52, 0x54, 0x00, 0x77, 0x00, 0x20},
+    .has_mac = true,
+    .backend_kind = PLUG_BACKEND_TAP,
+    .backend = "vfm-t0",
+    .vlan = -1,
+};
+
+static void test_unplug_removed(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    /* A stale event from an earlier attempt, before device_del. */
+	    {FQ_SEND, EV_DELETED_VF0, NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 20},
+	    {FQ_EXPECT, "device_del", "{\"id\": \"vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 100},
+	    {FQ_SEND, EV("DEVICE_DELETED", "{\"path\": \"/machine/peripheral/vf0/x\"}"), NULL, 0},
+	    {FQ_SEND, EV_DELETED_VF0, NULL, 0},
+	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	int64_t t0;
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	t0 = time_now_ms();
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	/* The stale event did not answer: the real one came ~100 ms later. */
+	assert_true(time_now_ms() - t0 >= 80);
+	teardown(&fx);
+}
+
+static void test_unplug_in_flight_then_settles(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "device_del", "{\"id\": \"vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 200},
+	    {FQ_SEND, EV_DELETED_VF0, NULL, 0},
+	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
+	    {FQ_ERROR, "GenericError", "Device 'nd-vf0' not found", 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &vf0, in_ms(50), &d), -ETIMEDOUT);
+	assert_non_null(strstr(d.msg, "in flight"));
+	/* Waiting again lets it settle; a netdev already gone is not an error. */
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	teardown(&fx);
+}
+
+static void test_unplug_failed(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "device_del", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_SEND, EV("DEVICE_UNPLUG_GUEST_ERROR", "{\"device\": \"other\", \"path\": \"/x\"}"),
+	     NULL, 0},
+	    {FQ_SEND,
+	     EV("DEVICE_UNPLUG_GUEST_ERROR",
+		"{\"device\": \"vf0\", \"path\": \"/machine/peripheral/vf0\"}"),
+	     NULL, 0},
+	    {FQ_EXPECT, "device_del", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    /* ACPI: "ejection in progress" is not a failure, "device busy" is. */
+	    {FQ_SEND,
+	     EV("ACPI_DEVICE_OST", "{\"info\": {\"device\": \"vf0\", \"source\": 3, \"status\": "
+				   "132, \"slot\": \"0\", \"slot-type\": \"PCI\"}}"),
+	     NULL, 0},
+	    {FQ_SEND,
+	     EV("ACPI_DEVICE_OST", "{\"info\": {\"device\": \"vf0\", \"source\": 3, \"status\": "
+				   "130, \"slot\": \"0\", \"slot-type\": \"PCI\"}}"),
+	     NULL, 0},
+	    {FQ_EXPECT, "device_del", NULL, 0},
+	    {FQ_ERROR, "DeviceNotFound", "Device 'vf0' not found", 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &vf0, in_ms(2000), &d), -EBUSY);
+	assert_non_null(strstr(d.msg, "vf0"));
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &vf0, in_ms(2000), &d), -EBUSY);
+	assert_non_null(strstr(d.msg, "0x82"));
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &vf0, in_ms(2000), &d), -ENOENT);
+	assert_non_null(strstr(d.msg, "Device 'vf0' not found"));
+	teardown(&fx);
+}
+
+static void test_device_present(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "qom-list", "{\"path\": \"/machine/peripheral\"}", 0},
+	    {FQ_REPLY,
+	     "[{\"name\": \"type\", \"type\": \"string\"}, {\"name\": \"vf0\", \"type\": "
+	     "\"child<e1000e>\"}, {\"name\": \"net0\", \"type\": \"child<virtio-net-pci>\"}]",
+	     NULL, 0},
+	    {FQ_EXPECT, "qom-list", NULL, 0},
+	    {FQ_REPLY, "[{\"name\": \"type\", \"type\": \"string\"}]", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	bool present = false;
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.device_present(fx.ops.userdata, "vf0", in_ms(2000), &present, &d),
+			 0);
+	assert_true(present);
+	assert_int_equal(fx.ops.device_present(fx.ops.userdata, "vf0", in_ms(2000), &present, &d),
+			 0);
+	assert_false(present);
+	teardown(&fx);
+}
+
+struct progress_log {
+	int calls;
+	struct migrate_stats last;
+};
+
+static void on_progress(void *ud, const struct migrate_stats *s)
+{
+	struct progress_log *p = ud;
+
+	p->calls++;
+	p->last = *s;
+}
+
+static const struct migrate_params mparams = {
+    .uri = "tcp:10.0.9.2:4444",
+    .max_bandwidth = 1073741824,
+    .downtime_limit_ms = 20,
+};
+
+#define MIGRATE_START_STEPS                                                         \
+	{FQ_EXPECT, "migrate-set-capabilities",                                     \
+	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0}, \
+	    {FQ_REPLY, "{}", NULL, 0},                                              \
+	    {FQ_EXPECT, "migrate-set-parameters",                                   \
+	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},         \
+	    {FQ_REPLY, "{}", NULL, 0},                                              \
+	    {FQ_EXPECT, "migrate", "{\"uri\": \"tcp:10.0.9.2:4444\"}", 0},          \
+	    {FQ_SEND, EV_MIG("setup"), NULL, 0},                                    \
+	{                                                                           \
+		FQ_REPLY, "{}", NULL, 0                                             \
+	}
+
+/* Completed, with QEMU 7.2's zero stats right after the event, then progress and stats. */
+static void test_migrate_completed(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    /* A MIGRATION event from an earlier migration must not end this one. */
+	    {FQ_SEND, EV_MIG("failed"), NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 20},
+	    MIGRATE_START_STEPS,
+	    {FQ_SEND, EV_MIG("active"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY,
+	     "{\"status\": \"active\", \"total-time\": 300, \"expected-downtime\": 300, "
+	     "\"ram\": {\"total\": 268435456, \"remaining\": 1000, \"transferred\": 2000}}",
+	     NULL, 0},
+	    {FQ_SEND, EV_MIG("completed"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"completed\", \"total-time\": 0, \"downtime\": 0}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"completed\", \"total-time\": 1420, \"downtime\": 0}", NULL,
+	     0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, STATS_DONE, NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st = {0};
+	struct progress_log pl = {0};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_start(fx.ops.userdata, &mparams, in_ms(2000), &d), 0);
+	assert_int_equal(
+	    fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), on_progress, &pl, &st, &d), 0);
+	assert_int_equal(pl.calls, 1);
+	assert_string_equal(pl.last.status, "active");
+	assert_int_equal(pl.last.transferred_bytes, 2000);
+	assert_int_equal(pl.last.remaining_bytes, 1000);
+	assert_string_equal(st.status, "completed");
+	assert_int_equal(st.total_ms, 1420);
+	assert_int_equal(st.downtime_ms, 31);
+	assert_int_equal(st.setup_ms, 4);
+	assert_int_equal(st.transferred_bytes, 3575790);
+	assert_int_equal(st.total_bytes, 268435456);
+	assert_int_equal(st.dirty_sync_count, 3);
+	teardown(&fx);
+}
+
+/* Zero stats that never turn non-zero within the settle time: reported as unknown (-1). */
+static void test_migrate_stats_stay_zero(void **state)
+{
+	static struct fq_step steps[64];
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st = {0};
+	int n = 0, i;
+
+	(void)state;
+	steps[n++] = (struct fq_step){FQ_SEND, FQ_GREETING_LINE, NULL, 0};
+	steps[n++] = (struct fq_step){FQ_EXPECT, "qmp_capabilities", NULL, 0};
+	steps[n++] = (struct fq_step){FQ_REPLY, "{}", NULL, 0};
+	steps[n++] = (struct fq_step){FQ_SEND, EV_MIG("completed"), NULL, 0};
+	/* 500 ms of settling at 20 ms a poll: at most 25 queries (30 scripted). */
+	for (i = 0; i < 30; i++) {
+		steps[n++] = (struct fq_step){FQ_EXPECT, "query-migrate", NULL, 0};
+		steps[n++] = (struct fq_step){
+		    FQ_REPLY, "{\"status\": \"completed\", \"total-time\": 0, \"downtime\": 0}",
+		    NULL, 0};
+	}
+	steps[n] = (struct fq_step){0};
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), NULL, NULL, &st, &d), 0);
+	assert_int_equal(st.total_ms, -1);
+	assert_int_equal(st.downtime_ms, -1);
+	hv_qmp_free(fx.h);
+	fx.h = NULL;
+	/* The script may have queries left over; only the outcome matters here. */
+	(void)fake_qmp_finish(fx.f, NULL, 0);
+}
+
+static void test_migrate_failed(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    MIGRATE_START_STEPS,
+	    {FQ_SEND, EV_MIG("active"), NULL, 0},
+	    {FQ_SEND, EV_MIG("failed"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY,
+	     "{\"status\": \"failed\", \"error-desc\": \"Unable to write to socket: Broken pipe\"}",
+	     NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st = {.total_ms = 77};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_start(fx.ops.userdata, &mparams, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), NULL, NULL, &st, &d),
+			 -EIO);
+	assert_string_equal(d.msg, "migration failed: Unable to write to socket: Broken pipe");
+	assert_int_equal(st.total_ms, 77); /* not written on failure */
+	teardown(&fx);
+}
+
+static void test_migrate_cancelled(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    MIGRATE_START_STEPS,
+	    {FQ_SEND, EV_MIG("cancelling"), NULL, 0},
+	    {FQ_SEND, EV_MIG("cancelled"), NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st;
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_start(fx.ops.userdata, &mparams, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), NULL, NULL, &st, &d),
+			 -ECANCELED);
+	teardown(&fx);
+}
+
+/* Still running at the deadline: -ETIMEDOUT; then migrate_cancel waits for "cancelled". */
+static void test_migrate_deadline_then_cancel(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_SEND, EV_MIG("active"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"active\"}", NULL, 0},
+	    {FQ_EXPECT, "migrate_cancel", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_SEND, EV_MIG("cancelling"), NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"cancelling\"}", NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 30},
+	    {FQ_SEND, EV_MIG("cancelled"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"cancelled\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st;
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(50), NULL, NULL, &st, &d),
+			 -ETIMEDOUT);
+	assert_int_equal(fx.ops.migrate_cancel(fx.ops.userdata, in_ms(2000), &d), 0);
+	teardown(&fx);
+}
+
+static void test_plug(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "netdev_add",
+	     "{\"type\": \"tap\", \"id\": \"nd-vf0\", \"ifname\": \"vfm-t0\", \"script\": "
+	     "\"no\", \"downscript\": \"no\"}",
+	     0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "device_add",
+	     "{\"driver\": \"e1000e\", \"id\": \"vf0\", \"netdev\": \"nd-vf0\", \"mac\": "
+	     "\"52:54:00:77:00:20\", \"bus\": \"rp1\", \"romfile\": \"\"}",
+	     0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    /* Second plug: device_add fails, the netdev is removed again. */
+	    {FQ_EXPECT, "netdev_add", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "device_add", NULL, 0},
+	    {FQ_ERROR, "GenericError", "Duplicate device ID 'vf0' for device", 0},
+	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "Duplicate device ID 'vf0'"));
+	teardown(&fx);
+}
+
+static void test_probe_and_incoming(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "query-status", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"inmigrate\", \"singlestep\": false, \"running\": false}",
+	     NULL, 0},
+	    {FQ_EXPECT, "migrate-set-capabilities", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "migrate-incoming", "{\"uri\": \"tcp:0.0.0.0:4444\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "query-status", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"inmigrate\", \"singlestep\": false, \"running\": false}",
+	     NULL, 0},
+	    {FQ_EXPECT, "query-status", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"running\", \"singlestep\": false, \"running\": true}", NULL,
+	     0},
+	    {FQ_EXPECT, "query-status", NULL, 0},
+	    {FQ_REPLY, "{\"status\": 5}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct migrate_params p = {.uri = "tcp:10.0.9.2:4444", .incoming_uri = "tcp:0.0.0.0:4444"};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct hv_probe pr;
+
+	(void)state;
+	setup(&fx, steps, true);
+	assert_int_equal(fx.ops.probe(fx.ops.userdata, in_ms(2000), &pr, &d), 0);
+	assert_string_equal(pr.status, "inmigrate");
+	assert_false(pr.running);
+	assert_int_equal(pr.incoming, HV_INCOMING_DEFERRED);
+	assert_int_equal(fx.ops.migrate_incoming(fx.ops.userdata, &p, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.probe(fx.ops.userdata, in_ms(2000), &pr, &d), 0);
+	assert_int_equal(pr.incoming, HV_INCOMING_LISTENING);
+	assert_int_equal(fx.ops.probe(fx.ops.userdata, in_ms(2000), &pr, &d), 0);
+	assert_true(pr.running);
+	assert_int_equal(pr.incoming, HV_INCOMING_NONE);
+	assert_int_equal(fx.ops.probe(fx.ops.userdata, in_ms(2000), &pr, &d), -EPROTO);
+	assert_true(pr.running); /* untouched */
+	teardown(&fx);
+}
+
+static void test_misc_commands(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "stop", NULL, 0},
+	    {FQ_SEND, EV("STOP", "{}"), NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "cont", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "announce-self", "{\"rounds\": 5}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "quit", NULL, 0},
+	    {FQ_SEND, EV("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}"), NULL, 0},
+	    {FQ_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.stop(fx.ops.userdata, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.cont(fx.ops.userdata, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.announce(fx.ops.userdata, in_ms(2000), &d), 0);
+	/* QEMU went away before its reply: still a successful quit. */
+	assert_int_equal(fx.ops.quit(fx.ops.userdata, in_ms(2000), &d), 0);
+	/* No socket path to reconnect to. */
+	assert_int_equal(fx.ops.cont(fx.ops.userdata, in_ms(100), &d), -ENOTCONN);
+	teardown(&fx);
+}
+
+static void test_netdev_id(void **state)
+{
+	struct plug_spec s = vf0;
+	char nd[VFM_ID_MAX];
+
+	(void)state;
+	assert_int_equal(hv_qmp_netdev_id(&s, nd), 0);
+	assert_string_equal(nd, "nd-vf0");
+	strcpy(s.netdev_id, "hn1");
+	assert_int_equal(hv_qmp_netdev_id(&s, nd), 0);
+	assert_string_equal(nd, "hn1");
+	s.netdev_id[0] = '\0';
+	memset(s.device_id, 'd', VFM_ID_MAX - 1);
+	s.device_id[VFM_ID_MAX - 1] = '\0';
+	assert_int_equal(hv_qmp_netdev_id(&s, nd), -E2BIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_unplug_removed),
+	    cmocka_unit_test(test_unplug_in_flight_then_settles),
+	    cmocka_unit_test(test_unplug_failed),
+	    cmocka_unit_test(test_device_present),
+	    cmocka_unit_test(test_migrate_completed),
+	    cmocka_unit_test(test_migrate_stats_stay_zero),
+	    cmocka_unit_test(test_migrate_failed),
+	    cmocka_unit_test(test_migrate_cancelled),
+	    cmocka_unit_test(test_migrate_deadline_then_cancel),
+	    cmocka_unit_test(test_plug),
+	    cmocka_unit_test(test_probe_and_incoming),
+	    cmocka_unit_test(test_misc_commands),
+	    cmocka_unit_test(test_netdev_id),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
