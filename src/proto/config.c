@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+enum ctype {
+	T_STR,	/* printable, no spaces */
+	T_PATH, /* absolute path, printable, no spaces */
+	T_MAC,
+	T_BOOL,
+	T_MS,	       /* duration: "500", "500ms", "10s" */
+	T_BYTES_PER_S, /* integer >= 0 */
+	T_VLAN,
+	T_POOL,	    /* space-separated list of names */
+	T_INCOMING, /* "defer" | "listen" */
+};
+
+struct ckey {
+	const char *section;
+	const char *key;
+	enum ctype type;
+	size_t off;
+	size_t size;
+	size_t has_off; /* T_MAC: offset of its bool; 0 = none */
+	const char *help;
+};
+
+#define F(field)     offsetof(struct config, field), sizeof(((struct config *)0)->field)
+#define S(side, fld) offsetof(struct config, side.fld), sizeof(((struct config *)0)->side.fld)
+#define SIDE(sec, sd)                                                                             \
+	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                        \
+	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                        \
+	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                       \
+	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                          \
+	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},                   \
+	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                       \
+	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                       \
+	{                                                                                         \
+		sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool taps" \
+	}
+
+static const struct ckey keys[] = {
+    {"guest", "bond", T_STR, F(bond), 0, "bond name in the guest"},
+    {"guest", "vf-mac", T_MAC, F(vf_mac), offsetof(struct config, has_vf_mac), "VF MAC"},
+    {"guest", "backup-mac", T_MAC, F(backup_mac), offsetof(struct config, has_backup_mac),
+     "virtio MAC"},
+    {"guest", "physnet", T_STR, F(physnet), 0, "VF pool network"},
+    {"guest", "vlan", T_VLAN, F(vlan), 0, "VLAN of the VF"},
+    {"guest", "create-bond", T_BOOL, F(create_bond), 0, "create the bond if missing"},
+    {"guest", "backend", T_STR, F(backend), 0, "hypervisor backend"},
+    SIDE("source", src),
+    SIDE("destination", dst),
+    {"destination", "migrate-uri", T_STR, S(dst, migrate_uri), 0, "migration URI"},
+    {"destination", "incoming-uri", T_STR, S(dst, incoming_uri), 0, "listen URI"},
+    {"destination", "incoming", T_INCOMING, S(dst, incoming_defer), 0, "defer|listen"},
+    {"migration", "max-bandwidth", T_BYTES_PER_S, F(max_bandwidth), 0, "bytes/s"},
+    {"migration", "downtime-limit", T_MS, F(downtime_limit_ms), 0, "max downtime"},
+    {"timeouts", "command", T_MS, F(t_command), 0, NULL},
+    {"timeouts", "unplug", T_MS, F(t_unplug), 0, NULL},
+    {"timeouts", "unplug-settle", T_MS, F(t_unplug_settle), 0, NULL},
+    {"timeouts", "migrate", T_MS, F(t_migrate), 0, NULL},
+    {"timeouts", "alive", T_MS, F(t_alive), 0, NULL},
+    {"timeouts", "link", T_MS, F(t_link), 0, NULL},
+};
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->vlan = -1;
+	snprintf(c->backend, sizeof(c->backend), "qmp");
+}
+
+static bool word_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '"' ||
+		    *s == '\\')
+			return false;
+	return true;
+}
+
+static int parse_ms(const char *v, int64_t *ret)
+{
+	int64_t mult = 1, x;
+	char num[32];
+	size_t n = strlen(v);
+
+	if (n >= 2 && strcmp(v + n - 2, "ms") == 0)
+		n -= 2;
+	else if (n >= 1 && v[n - 1] == 's') {
+		mult = 1000;
+		n -= 1;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (parse_int64(num, 0, INT64_MAX / 1000 / 1000, &x) < 0)
+		return -EINVAL;
+	if (x > 86400000 / mult) /* a day */
+		return -ERANGE;
+	*ret = x * mult;
+	return 0;
+}
+
+static int set_value(struct config *c, const struct ckey *k, const char *v, struct diag *d)
+{
+	char *base = (char *)c;
+	size_t len = strlen(v);
+	int64_t x;
+
+	switch (k->type) {
+	case T_STR:
+	case T_PATH:
+		if (len >= k->size) {
+			diag_set(d, "%s.%s: value longer than %zu bytes", k->section, k->key,
+				 k->size - 1);
+			return -EINVAL;
+		}
+		if (!word_ok(v)) {
+			diag_set(d, "%s.%s: value must be printable ASCII without spaces or quotes",
+				 k->section, k->key);
+			return -EINVAL;
+		}
+		if (k->type == T_PATH && len > 0 && v[0] != '/') {
+			diag_set(d, "%s.%s: must be an absolute path", k->section, k->key);
+			return -EINVAL;
+		}
+		memcpy(base + k->off, v, len + 1);
+		return 0;
+	case T_MAC:
+		if (len == 0) {
+			*(bool *)(base + k->has_off) = false;
+			return 0;
+		}
+		if (parse_mac(v, (uint8_t *)(base + k->off)) < 0) {
+			diag_set(d, "%s.%s: not a MAC address (aa:bb:cc:dd:ee:ff)", k->section,
+				 k->key);
+			return -EINVAL;
+		}
+		*(bool *)(base + k->has_off) = true;
+		return 0;
+	case T_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+			*(bool *)(base + k->off) = true;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+			*(bool *)(base + k->off) = false;
+		else {
+			diag_set(d, "%s.%s: expected yes or no", k->section, k->key);
+			return -EINVAL;
+		}
+		return 0;
+	case T_MS:
+		if (parse_ms(v, &x) < 0) {
+			diag_set(d, "%s.%s: expected a duration (500ms, 10s) up to a day",
+				 k->section, k->key);
+			return -EINVAL;
+		}
+		*(int64_t *)(base + k->off) = x;
+		return 0;
+	case T_BYTES_PER_S:
+		if (parse_int64(v, 0, INT64_MAX, &x) < 0) {
+			diag_set(d, "%s.%s: expected a non-negative integer", k->section, k->key);
+			return -EINVAL;
+		}
+		*(int64_t *)(base + k->off) = x;
+		return 0;
+	case T_VLAN:
+		if (!strcmp(v, "none") || len == 0)
+			x = -1;
+		else if (parse_int64(v, 0, 4094, &x) < 0) {
+			diag_set(d, "%s.%s: expected 0..4094 or none", k->section, k->key);
+			return -EINVAL;
+		}
+		*(int *)(base + k->off) = (int)x;
+		return 0;
+	case T_INCOMING:
+		if (!strcmp(v, "defer"))
+			*(bool *)(base + k->off) = true;
+		else if (!strcmp(v, "listen"))
+			*(bool *)(base + k->off) = false;
+		else {
+			diag_set(d, "%s.%s: expected defer or listen", k->section, k->key);
+			return -EINVAL;
+		}
+		return 0;
+	case T_POOL: {
+		struct config_side *s =
+		    (struct config_side *)(base + k->off - offsetof(struct config_side, vf_pool));
+		char tmp[CONFIG_LINE_MAX], *save = NULL, *tok;
+		size_t n = 0;
+
+		if (len >= sizeof(tmp))
+			return -EINVAL;
+		memcpy(tmp, v, len + 1);
+		for (tok = strtok_r(tmp, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+			if (n == CONFIG_POOL_MAX) {
+				diag_set(d, "%s.%s: more than %d entries", k->section, k->key,
+					 CONFIG_POOL_MAX);
+				return -EINVAL;
+			}
+			if (strlen(tok) >= VFM_IFNAME_MAX || !word_ok(tok) || strchr(tok, '/')) {
+				diag_set(d, "%s.%s: \"%.20s\" is not an interface name", k->section,
+					 k->key, tok);
+				return -EINVAL;
+			}
+			n++;
+		}
+		memcpy(tmp, v, len + 1);
+		save = NULL;
+		s->n_vf_pool = 0;
+		for (tok = strtok_r(tmp, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
+			snprintf(s->vf_pool[s->n_vf_pool++], VFM_IFNAME_MAX, "%s", tok);
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static const struct ckey *find_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+			return &keys[i];
+	return NULL;
+}
+
+static bool section_known(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].section, s))
+			return true;
+	return false;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int config_parse(struct config *c, const char *buf, size_t len, struct diag *d)
+{
+	char section[CONFIG_WORD_MAX] = "";
+	bool seen[ARRAY_SIZE(keys)] = {false};
+	size_t off = 0;
+	unsigned lineno = 0;
+	struct config tmp = *c;
+
+	if (len > CONFIG_FILE_MAX) {
+		diag_set(d, "config of %zu bytes exceeds the limit of %d", len, CONFIG_FILE_MAX);
+		return -EFBIG;
+	}
+	if (memchr(buf, '\0', len)) {
+		diag_set(d, "config contains a NUL byte");
+		return -EINVAL;
+	}
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t l = nl ? (size_t)(nl - (buf + off)) : len - off;
+		char line[CONFIG_LINE_MAX + 1], *s, *eq, *key, *val;
+		const struct ckey *k;
+		struct diag vd = {0};
+
+		lineno++;
+		if (l > CONFIG_LINE_MAX) {
+			diag_set(d, "line %u: longer than %d bytes", lineno, CONFIG_LINE_MAX);
+			return -EINVAL;
+		}
+		memcpy(line, buf + off, l);
+		line[l] = '\0';
+		off += l + (nl ? 1 : 0);
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+
+			if (!e || e[1] != '\0' || (size_t)(e - s - 1) >= sizeof(section)) {
+				diag_set(d, "line %u: malformed section header", lineno);
+				return -EINVAL;
+			}
+			*e = '\0';
+			if (!section_known(s + 1)) {
+				char clean[CONFIG_WORD_MAX];
+
+				str_sanitize(clean, sizeof(clean), s + 1);
+				diag_set(d, "line %u: unknown section [%s]", lineno, clean);
+				return -EINVAL;
+			}
+			snprintf(section, sizeof(section), "%s", s + 1);
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			diag_set(d, "line %u: expected key = value", lineno);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (!section[0]) {
+			diag_set(d, "line %u: key outside a [section]", lineno);
+			return -EINVAL;
+		}
+		k = find_key(section, key);
+		if (!k) {
+			char clean[64];
+
+			str_sanitize(clean, sizeof(clean), key);
+			diag_set(d, "line %u: unknown key \"%s\" in [%s]", lineno, clean, section);
+			return -EINVAL;
+		}
+		if (seen[k - keys]) {
+			diag_set(d, "line %u: %s.%s given twice", lineno, section, key);
+			return -EINVAL;
+		}
+		seen[k - keys] = true;
+		if (set_value(&tmp, k, val, &vd) < 0) {
+			diag_set(d, "line %u: %s", lineno, vd.msg);
+			return -EINVAL;
+		}
+	}
+	*c = tmp;
+	return 0;
+}
+
+int config_set(struct config *c, const char *assignment, struct diag *d)
+{
+	char sec[CONFIG_WORD_MAX], key[CONFIG_WORD_MAX];
+	const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
+	const struct ckey *k;
+
+	if (!dot || !eq || dot > eq || (size_t)(dot - assignment) >= sizeof(sec) ||
+	    (size_t)(eq - dot - 1) >= sizeof(key)) {
+		diag_set(d, "override must be section.key=value");
+		return -EINVAL;
+	}
+	memcpy(sec, assignment, (size_t)(dot - assignment));
+	sec[dot - assignment] = '\0';
+	memcpy(key, dot + 1, (size_t)(eq - dot - 1));
+	key[eq - dot - 1] = '\0';
+	k = find_key(sec, key);
+	if (!k) {
+		char clean[80];
+
+		str_sanitize(clean, sizeof(clean), assignment);
+		diag_set(d, "unknown config key in \"%s\"", clean);
+		return -EINVAL;
+	}
+	if (strlen(eq + 1) >= CONFIG_LINE_MAX) {
+		diag_set(d, "%s.%s: value too long", sec, key);
+		return -EINVAL;
+	}
+	return set_value(c, k, eq + 1, d);
+}
+
+static int format_value(const struct config *c, const struct ckey *k, char *buf, size_t n)
+{
+	const char *base = (const char *)c;
+	char mac[18];
+
+	switch (k->type) {
+	case T_STR:
+	case T_PATH:
+		return snprintf(buf, n, "%s", base + k->off);
+	case T_MAC:
+		if (!*(const bool *)(base + k->has_off))
+			return snprintf(buf, n, "%s", "");
+		return snprintf(buf, n, "%s", format_mac((const uint8_t *)(base + k->off), mac));
+	case T_BOOL:
+		return snprintf(buf, n, "%s", *(const bool *)(base + k->off) ? "yes" : "no");
+	case T_MS: {
+		int64_t v = *(const int64_t *)(base + k->off);
+
+		if (v && v % 1000 == 0)
+			return snprintf(buf, n, "%llds", (long long)(v / 1000));
+		return snprintf(buf, n, "%lldms", (long long)v);
+	}
+	case T_BYTES_PER_S:
+		return snprintf(buf, n, "%lld", (long long)*(const int64_t *)(base + k->off));
+	case T_VLAN: {
+		int v = *(const int *)(base + k->off);
+
+		return v < 0 ? snprintf(buf, n, "none") : snprintf(buf, n, "%d", v);
+	}
+	case T_INCOMING:
+		return snprintf(buf, n, "%s", *(const bool *)(base + k->off) ? "defer" : "listen");
+	case T_POOL: {
+		const struct config_side *s =
+		    (const struct config_side *)(base + k->off -
+						 offsetof(struct config_side, vf_pool));
+		size_t o = 0;
+
+		buf[0] = '\0';
+		for (size_t i = 0; i < s->n_vf_pool && o < n; i++)
+			o += (size_t)snprintf(buf + o, n - o, "%s%s", i ? " " : "", s->vf_pool[i]);
+		return (int)o;
+	}
+	}
+	return -EINVAL;
+}
+
+int config_format(const struct config *c, char *buf, size_t n)
+{
+	const char *section = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		char val[CONFIG_LINE_MAX];
+		int k;
+
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			k = snprintf(buf + o, n - o, "%s[%s]\n", o ? "\n" : "", section);
+			if (k < 0 || (size_t)k >= n - o)
+				return -E2BIG;
+			o += (size_t)k;
+		}
+		if (format_value(c, &keys[i], val, sizeof(val)) < 0)
+			return -EINVAL;
+		k = snprintf(buf + o, n - o, "%s = %s\n", keys[i].key, val);
+		if (k < 0 || (size_t)k >= n - o)
+			return -E2BIG;
+		o += (size_t)k;
+	}
+	return (int)o;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-guest config file (/etc/vfmigrate/GUEST.conf or --config FILE): INI-like,
+ *
+ *   # comment
+ *   [guest]
+ *   bond = bond0
+ *   vf-mac = 52:54:00:12:34:0f
+ *   [source]
+ *   qmp = /run/vfm/g1-src.qmp
+ *   ...
+ *
+ * Strict: unknown sections or keys, duplicates, bad values and over-long lines are errors
+ * with their line number. The same key table serves command-line overrides
+ * ("destination.qmp=/path"). No I/O here: bytes in, struct out.
+ */
+#ifndef VFM_PROTO_CONFIG_H
+#define VFM_PROTO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/ops.h" /* limits */
+#include "../util/util.h"
+
+#define CONFIG_FILE_MAX 65536
+#define CONFIG_LINE_MAX 1024
+#define CONFIG_PATH_MAX 108 /* sun_path */
+#define CONFIG_POOL_MAX 16
+#define CONFIG_WORD_MAX 32
+
+struct config_side {
+	char qmp[CONFIG_PATH_MAX];   /* QMP unix socket */
+	char agent[CONFIG_PATH_MAX]; /* vfmigrate-agent unix socket (virtio-serial chardev) */
+	/* The VF: on the source the one plugged now; on the destination where the new one
+	 * goes (empty = same as the source). */
+	char vf_device[VFM_ID_MAX];
+	char vf_bus[VFM_ID_MAX];
+	char vf_driver[VFM_ID_MAX];
+	char vf_netdev[VFM_ID_MAX];
+	char vf_tap[VFM_ID_MAX]; /* source: the tap backing the current emulated VF */
+	/* Emulated VF pool on this host: tap names. */
+	char vf_pool[CONFIG_POOL_MAX][VFM_IFNAME_MAX];
+	size_t n_vf_pool;
+	/* destination only */
+	char migrate_uri[VFM_URI_MAX];
+	char incoming_uri[VFM_URI_MAX];
+	bool incoming_defer;
+};
+
+struct config {
+	/* [guest] */
+	char bond[VFM_IFNAME_MAX];
+	bool has_vf_mac, has_backup_mac;
+	uint8_t vf_mac[6];
+	uint8_t backup_mac[6];
+	char physnet[VFM_ID_MAX];
+	int vlan; /* -1 none */
+	bool create_bond;
+	char backend[CONFIG_WORD_MAX]; /* hypervisor backend: "qmp" (default); later "libvirt" */
+	/* [source], [destination] */
+	struct config_side src, dst;
+	/* [migration] */
+	int64_t max_bandwidth;	   /* bytes/s, 0 = default */
+	int64_t downtime_limit_ms; /* 0 = default */
+	/* [timeouts], in ms; 0 = built-in default */
+	int64_t t_command, t_unplug, t_unplug_settle, t_migrate, t_alive, t_link;
+};
+
+void config_init(struct config *c);
+
+/*
+ * Parses a config file's text into c (which config_init prepared; keys not in the text keep
+ * their values). Returns 0 or -EINVAL with "line N: ..." in d.
+ */
+int config_parse(struct config *c, const char *buf, size_t len, struct diag *d);
+
+/* Applies one override "section.key=value" (the value may be empty). */
+int config_set(struct config *c, const char *assignment, struct diag *d);
+
+/* Writes the effective config in the file format (every key, canonical order) into buf.
+ * Returns the length, or -E2BIG. */
+int config_format(const struct config *c, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/* The config file: golden files (text in, effective config out), errors with line numbers,
+ * overrides through the same key table. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/config.h"
+
+static const char *golden_dir;
+
+static char *slurp(const char *name, size_t *ret_len)
+{
+	char path[512];
+	FILE *f;
+	char *buf = malloc(CONFIG_FILE_MAX + 1);
+	size_t n;
+
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/%s", golden_dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	n = fread(buf, 1, CONFIG_FILE_MAX, f);
+	fclose(f);
+	buf[n] = '\0';
+	*ret_len = n;
+	return buf;
+}
+
+static void test_golden(void **state)
+{
+	static const char *const names[] = {"lab"};
+	char out[CONFIG_FILE_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char in_name[64], exp_name[64];
+		size_t in_len, exp_len;
+		struct config c;
+		struct diag d = {0};
+		char *in, *exp;
+		int n;
+
+		snprintf(in_name, sizeof(in_name), "%s.conf", names[i]);
+		snprintf(exp_name, sizeof(exp_name), "%s.expected", names[i]);
+		in = slurp(in_name, &in_len);
+		exp = slurp(exp_name, &exp_len);
+		config_init(&c);
+		if (config_parse(&c, in, in_len, &d) < 0)
+			fail_msg("%s: %s", in_name, d.msg);
+		n = config_format(&c, out, sizeof(out));
+		assert_true(n > 0);
+		if ((size_t)n != exp_len || memcmp(out, exp, exp_len) != 0) {
+			print_error("%s: got\n%.*s", in_name, n, out);
+			fail();
+		}
+		free(in);
+		free(exp);
+	}
+}
+
+struct bad {
+	const char *text;
+	const char *msg;
+};
+
+static void test_errors_name_the_line(void **state)
+{
+	static const struct bad bad[] = {
+	    {"[guest]\nbond = b\n[nope]\n", "line 3: unknown section [nope]"},
+	    {"bond = b\n", "line 1: key outside a [section]"},
+	    {"[guest]\nbnd = b\n", "line 2: unknown key \"bnd\" in [guest]"},
+	    {"[guest]\nbond = a\nbond = b\n", "line 3: guest.bond given twice"},
+	    {"[guest]\nvf-mac = 52:54:00\n", "line 2: guest.vf-mac: not a MAC address"},
+	    {"[guest]\nbond = a-very-long-bond-name\n", "line 2: guest.bond: value longer"},
+	    {"[source]\nqmp = relative/path\n", "line 2: source.qmp: must be an absolute path"},
+	    {"[source]\nqmp = /a b\n", "line 2: source.qmp: value must be printable"},
+	    {"[timeouts]\nunplug = 10m\n", "line 2: timeouts.unplug: expected a duration"},
+	    {"[timeouts]\nunplug = 2000000s\n", "line 2: timeouts.unplug: expected a duration"},
+	    {"[guest]\nvlan = 4095\n", "line 2: guest.vlan: expected 0..4094"},
+	    {"[guest]\ncreate-bond = maybe\n", "line 2: guest.create-bond: expected yes or no"},
+	    {"[destination]\nincoming = now\n", "line 2: destination.incoming: expected defer"},
+	    {"[destination]\nvf-pool = a/b\n", "is not an interface name"},
+	    {"[guest\n", "line 1: malformed section header"},
+	    {"[guest]\njunk\n", "line 2: expected key = value"},
+	};
+	struct config c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct diag d = {0};
+
+		config_init(&c);
+		if (config_parse(&c, bad[i].text, strlen(bad[i].text), &d) >= 0)
+			fail_msg("accepted: %s", bad[i].text);
+		if (!strstr(d.msg, bad[i].msg))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, d.msg, bad[i].msg);
+	}
+	/* A failed parse leaves the config as it was. */
+	config_init(&c);
+	assert_int_equal(config_parse(&c, "[guest]\nbond = x\nvlan = 9999\n", 28, NULL), -EINVAL);
+	assert_string_equal(c.bond, "");
+}
+
+static void test_limits(void **state)
+{
+	char *big = malloc(CONFIG_FILE_MAX + 2);
+	char line[CONFIG_LINE_MAX + 20];
+	struct config c;
+	struct diag d = {0};
+
+	(void)state;
+	memset(big, '#', CONFIG_FILE_MAX + 1);
+	config_init(&c);
+	assert_int_equal(config_parse(&c, big, CONFIG_FILE_MAX + 1, &d), -EFBIG);
+	free(big);
+	memset(line, 'x', sizeof(line));
+	assert_int_equal(config_parse(&c, line, sizeof(line), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "longer than"));
+	assert_int_equal(config_parse(&c, "[guest]\0", 8, &d), -EINVAL);
+}
+
+static void test_overrides(void **state)
+{
+	struct config c;
+	struct diag d = {0};
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(config_set(&c, "destination.qmp=/tmp/q.sock", &d), 0);
+	assert_string_equal(c.dst.qmp, "/tmp/q.sock");
+	assert_int_equal(config_set(&c, "timeouts.unplug=3s", &d), 0);
+	assert_true(c.t_unplug == 3000);
+	assert_int_equal(config_set(&c, "guest.vf-mac=", &d), 0);
+	assert_false(c.has_vf_mac);
+	assert_int_equal(config_set(&c, "guest.nope=1", &d), -EINVAL);
+	assert_int_equal(config_set(&c, "noequals", &d), -EINVAL);
+	assert_int_equal(config_set(&c, "guest.vlan=x", &d), -EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_golden),
+	    cmocka_unit_test(test_errors_name_the_line),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_overrides),
+	};
+
+	golden_dir = argc > 1 ? argv[1] : "tests/unit/cli/golden";
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
