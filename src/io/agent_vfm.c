@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+#include "agent_vfm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qga_client.h"
+
+struct agent_vfm {
+	char path[108];
+	struct qga_client *c;
+};
+
+int agent_vfm_new(const char *socket_path, struct agent_vfm **ret, struct diag *d)
+{
+	struct agent_vfm *a;
+
+	if (!socket_path || !socket_path[0] || strlen(socket_path) >= sizeof(a->path)) {
+		diag_set(d, "guest agent socket path is empty or too long");
+		return -EINVAL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	snprintf(a->path, sizeof(a->path), "%s", socket_path);
+	*ret = a;
+	return 0;
+}
+
+struct agent_vfm *agent_vfm_free(struct agent_vfm *a)
+{
+	if (!a)
+		return NULL;
+	qga_client_free(a->c);
+	free(a);
+	return NULL;
+}
+
+/* One command; maps the agent's error class to an errno the core understands. */
+static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
+		int not_found, struct diag *d)
+{
+	int r;
+
+	if (!a->c) {
+		r = qga_client_connect(a->path, deadline, &a->c, d);
+		if (r < 0) {
+			diag_prefix(d, "guest agent %s", a->path);
+			return r;
+		}
+	}
+	r = qga_client_call(a->c, cmd, args, deadline, ret, d);
+	if (r == -EREMOTEIO) {
+		const char *cls = qga_client_last_error_class(a->c);
+
+		if (!strcmp(cls, "DeviceNotFound"))
+			return not_found;
+		if (!strcmp(cls, "Timeout"))
+			return -ETIMEDOUT;
+		if (!strcmp(cls, "InvalidState"))
+			return -EINVAL;
+		return r;
+	}
+	if (r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN) {
+		/* The channel is dead (guest rebooted, QEMU gone): reconnect next time. */
+		a->c = qga_client_free(a->c);
+	}
+	return r;
+}
+
+static json_t *mac_json(const uint8_t mac[6])
+{
+	char m[18];
+
+	return json_string(format_mac(mac, m));
+}
+
+static int get_text(json_t *o, const char *key, char *dst, size_t n, bool null_ok)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (null_ok && (!v || json_is_null(v))) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) >= n ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -EPROTO;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int get_mac(json_t *o, const char *key, uint8_t mac[6])
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || parse_mac(json_string_value(v), mac) < 0)
+		return -EPROTO;
+	return 0;
+}
+
+static int parse_bond(json_t *r, struct bond_status *ret, struct diag *d)
+{
+	struct bond_status b = {0};
+	json_t *slaves, *s, *act;
+	size_t i;
+
+	if (!json_is_object(r) || get_text(r, "name", b.name, sizeof(b.name), false) < 0 ||
+	    get_text(r, "mode", b.mode, sizeof(b.mode), false) < 0)
+		goto bad;
+	act = json_object_get(r, "active");
+	if (act && !json_is_null(act)) {
+		if (get_mac(r, "active", b.active_mac) < 0)
+			goto bad;
+		b.has_active = true;
+	}
+	slaves = json_object_get(r, "slaves");
+	if (!json_is_array(slaves))
+		goto bad;
+	if (json_array_size(slaves) > VFM_BOND_SLAVES_MAX) {
+		diag_set(d, "guest-bond-status: more than %d slaves", VFM_BOND_SLAVES_MAX);
+		return -E2BIG;
+	}
+	json_array_foreach (slaves, i, s) {
+		struct bond_slave *sl = &b.slaves[b.n_slaves];
+		char link[16];
+
+		if (!json_is_object(s) || get_mac(s, "mac", sl->mac) < 0 ||
+		    get_text(s, "name", sl->name, sizeof(sl->name), false) < 0 ||
+		    get_text(s, "pci", sl->pci, sizeof(sl->pci), true) < 0 ||
+		    get_text(s, "link", link, sizeof(link), true) < 0)
+			goto bad;
+		sl->link_up = !strcmp(link, "up");
+		b.n_slaves++;
+	}
+	*ret = b;
+	return 0;
+bad:
+	diag_set(d, "guest-bond-status: malformed reply");
+	return -EPROTO;
+}
+
+static int op_ping(void *ud, int64_t deadline, struct diag *d)
+{
+	return call(ud, "guest-ping", NULL, deadline, NULL, -ENODEV, d);
+}
+
+static int op_bond_status(void *ud, const char *bond, int64_t deadline, struct bond_status *ret,
+			  struct diag *d)
+{
+	json_t *args = json_pack("{s:s}", "bond", bond), *r = NULL;
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-bond-status", args, deadline, &r, -ENOENT, d);
+	json_decref(args);
+	if (rc < 0)
+		return rc;
+	rc = parse_bond(r, ret, d);
+	json_decref(r);
+	return rc;
+}
+
+static int op_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6],
+			  const uint8_t *vf_mac, int64_t deadline, struct diag *d)
+{
+	json_t *slaves = json_array(), *args;
+	int rc;
+
+	if (!slaves)
+		return -ENOMEM;
+	json_array_append_new(slaves, mac_json(backup_mac));
+	if (vf_mac)
+		json_array_append_new(slaves, mac_json(vf_mac));
+	args = json_pack("{s:s,s:o,s:s}", "bond", bond, "slaves", slaves, "mode", "active-backup");
+	if (!args)
+		return -ENOMEM;
+	if (vf_mac)
+		json_object_set_new(args, "primary", mac_json(vf_mac));
+	rc = call(ud, "guest-bond-create", args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
+static int op_set_active(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+			 int64_t deadline, struct diag *d)
+{
+	json_t *args =
+	    json_pack("{s:s,s:o,s:b}", "bond", bond, "mac", mac_json(mac), "primary", make_primary);
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-bond-set-active", args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
+static int op_release(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline,
+		      struct diag *d)
+{
+	json_t *args = json_pack("{s:s,s:o}", "bond", bond, "mac", mac_json(mac));
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-bond-release", args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
+static int64_t clamp_timeout(int64_t ms)
+{
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : ms;
+}
+
+static int op_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
+		      bool make_active, int64_t deadline, struct diag *d)
+{
+	json_t *args = json_pack("{s:s,s:o,s:I,s:b}", "bond", bond, "mac", mac_json(mac), "timeout",
+				 (json_int_t)clamp_timeout(link_timeout_ms), "active", make_active);
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-bond-enslave", args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
+static int op_link_wait(void *ud, const uint8_t mac[6], int64_t link_timeout_ms, int64_t deadline,
+			struct diag *d)
+{
+	json_t *args = json_pack("{s:o,s:I}", "mac", mac_json(mac), "timeout",
+				 (json_int_t)clamp_timeout(link_timeout_ms));
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-link-wait", args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
+void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops)
+{
+	*ret_ops = (struct agent_ops){
+	    .userdata = a,
+	    .ping = op_ping,
+	    .bond_status = op_bond_status,
+	    .bond_create = op_bond_create,
+	    .set_active = op_set_active,
+	    .release = op_release,
+	    .enslave = op_enslave,
+	    .link_wait = op_link_wait,
+	};
+}
