@@ -391,7 +391,9 @@ static int undo_reserve(struct ctx *c, struct diag *d)
 		/* The journal holds the intent but not what was taken: release by MAC. */
 		memcpy(any.mac, c->p->vf_mac, 6);
 		any.has_mac = true;
-		return v->release(v->userdata, &any, cmd_dl(c), d);
+		rc = v->release(v->userdata, &any, cmd_dl(c), d);
+		/* A pool that keeps no reservations across processes has nothing to give back. */
+		return rc == -ENOENT ? 0 : rc;
 	}
 	rc = v->release(v->userdata, &c->dst_spec, cmd_dl(c), d);
 	if (rc < 0)

@@ -201,9 +201,14 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 					 CONFIG_POOL_MAX);
 				return -EINVAL;
 			}
-			if (strlen(tok) >= VFM_IFNAME_MAX || !word_ok(tok) || strchr(tok, '/')) {
-				diag_set(d, "%s.%s: \"%.20s\" is not an interface name", k->section,
-					 k->key, tok);
+			const char *colon = strchr(tok, ':');
+			size_t tl = colon ? (size_t)(colon - tok) : strlen(tok);
+
+			if (tl == 0 || tl >= VFM_IFNAME_MAX || strlen(tok) >= VFM_ID_MAX ||
+			    !word_ok(tok) || strchr(tok, '/') ||
+			    (colon && strchr(colon + 1, ':')) || (colon && !colon[1])) {
+				diag_set(d, "%s.%s: \"%.20s\" is not tap or tap:rootport",
+					 k->section, k->key, tok);
 				return -EINVAL;
 			}
 			n++;
@@ -212,7 +217,7 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 		save = NULL;
 		s->n_vf_pool = 0;
 		for (tok = strtok_r(tmp, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
-			snprintf(s->vf_pool[s->n_vf_pool++], VFM_IFNAME_MAX, "%s", tok);
+			snprintf(s->vf_pool[s->n_vf_pool++], VFM_ID_MAX, "%s", tok);
 		return 0;
 	}
 	}

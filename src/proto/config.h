@@ -40,8 +40,8 @@ struct config_side {
 	char vf_driver[VFM_ID_MAX];
 	char vf_netdev[VFM_ID_MAX];
 	char vf_tap[VFM_ID_MAX]; /* source: the tap backing the current emulated VF */
-	/* Emulated VF pool on this host: tap names. */
-	char vf_pool[CONFIG_POOL_MAX][VFM_IFNAME_MAX];
+	/* Emulated VF pool on this host: "tap" or "tap:rootport" (default root port: vf-bus). */
+	char vf_pool[CONFIG_POOL_MAX][VFM_ID_MAX];
 	size_t n_vf_pool;
 	/* destination only */
 	char migrate_uri[VFM_URI_MAX];

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The vfmigrate command: exit codes and report output shared by the subcommands. */
+#ifndef VFM_CLI_H
+#define VFM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/plan.h"
+
+/* Documented in vfmigrate(8); scripts rely on them. */
+enum vfm_exit {
+	VFM_EXIT_OK = 0,	  /* migrated with its VF (or no VF configured); check passed */
+	VFM_EXIT_ERROR = 1,	  /* could not run (I/O error, another vfmigrate holds the guest) */
+	VFM_EXIT_USAGE = 2,	  /* usage or config error; nothing was done */
+	VFM_EXIT_REFUSED = 3,	  /* refused by pre-flight; nothing changed */
+	VFM_EXIT_ROLLED_BACK = 4, /* failed and rolled back: on the source with its VF */
+	VFM_EXIT_DEGRADED = 5,	  /* migrated, networked through the backup, without a VF */
+	VFM_EXIT_NEEDS_RECOVER = 6, /* state unknown or journal unfinished: run recover */
+	_VFM_EXIT_MAX,
+};
+
+const char *vfm_exit_to_string(enum vfm_exit e);
+enum vfm_exit vfm_exit_from_outcome(enum plan_outcome o);
+
+/* Printing of events as they come and of the final report (text or JSON). */
+struct cli_out {
+	bool json;
+	FILE *f;
+	int64_t t0;
+	int64_t last_progress;
+	char notes[8][512];
+	size_t n_notes;
+};
+
+void cli_out_event(void *userdata, const struct plan_event *ev);
+void cli_out_report(struct cli_out *o, const char *command, const char *guest,
+		    const struct plan_report *r, enum vfm_exit code);
+
+#endif
