@@ -303,6 +303,13 @@ int nl_link_parse(const struct nlmsghdr *nlh, struct agent_link *ret)
 	return 0;
 }
 
+/* mnl_nlmsg_ok() casts nlmsg_len to int: a length over 2 GiB would pass as negative. */
+static bool msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned)left;
+}
+
 /* Reads an NLMSG_ERROR message: its error and the extack text. */
 static int error_parse(const struct nlmsghdr *nlh, struct diag *d)
 {
@@ -362,7 +369,7 @@ int nl_link_dump_parse(const void *buf, size_t len, uint32_t seq, struct agent_l
 	const struct nlmsghdr *nlh = buf;
 	int left = len > INT32_MAX ? INT32_MAX : (int)len;
 
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (msg_ok(nlh, left)) {
 		if (nlh->nlmsg_seq == seq) {
 			struct agent_link l, *nv;
 			int r;
@@ -406,7 +413,7 @@ int nl_ack_parse(const void *buf, size_t len, uint32_t seq, struct diag *d)
 	const struct nlmsghdr *nlh = buf;
 	int left = len > INT32_MAX ? INT32_MAX : (int)len;
 
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (msg_ok(nlh, left)) {
 		if (nlh->nlmsg_seq == seq && nlh->nlmsg_type == NLMSG_ERROR) {
 			int r = error_parse(nlh, d);
 
