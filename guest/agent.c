@@ -705,6 +705,7 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 	    {"mac", ARG_MAC, true, 0, 0},
 	    {"timeout", ARG_INT, false, 0, AGENT_WAIT_MAX_MS},
 	    {"active", ARG_BOOL, false, 0, 0},
+	    {"wait_link", ARG_BOOL, false, 0, 0},
 	    {NULL, 0, false, 0, 0},
 	};
 	_cleanup_(links_free) struct links ls = {0};
@@ -717,6 +718,10 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 
 	if (args_check(args, spec, e) < 0)
 		return -1;
+	if (arg_bool(args, "active", false) && !arg_bool(args, "wait_link", true))
+		return cmd_fail(
+		    e, QGA_ERROR_INVALID_PARAMETER,
+		    "'active' needs 'wait_link' (a slave without link cannot be made active)");
 	arg_mac(args, "mac", mac);
 	format_mac(mac, m);
 	start = a->be->now_ms(a->be->ctx);
@@ -741,6 +746,17 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 		}
 		if (nic_enslave(a, l, bond, e) < 0)
 			return -1;
+	}
+	if (!arg_bool(args, "wait_link", true)) {
+		if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond_name, &b, e) < 0)
+			return -1;
+		l = links_by_index(&ls, ifindex);
+		if (!l)
+			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with MAC %s vanished",
+					m);
+		*ret = json_pack("{s:o,s:I,s:n}", "slave", json_nic(a, &ls, l, b), "appeared_ms",
+				 (json_int_t)t_appear, "link_ms");
+		return 0;
 	}
 	r = wait_nic(a, &ls, mac, deadline, pred_slave_link, &bond, &l, e);
 	if (r == -ETIMEDOUT) {

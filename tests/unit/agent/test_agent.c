@@ -557,6 +557,19 @@ static void test_release_and_enslave_after_hotplug(void **state)
 	v = call_ok("{\"execute\":\"guest-bond-status\"}");
 	assert_string_equal(jstr(v, "active"), VF2_MAC);
 	json_decref(v);
+	/* Without the link wait the reply comes at once; 'active' then makes no sense. */
+	call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF2_MAC "\"}}");
+	t0 = W.now;
+	v = call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
+		    "\",\"wait_link\":false}}");
+	assert_int_equal(W.now, t0);
+	assert_true(json_is_null(json_object_get(v, "link_ms")));
+	assert_string_equal(jstr(json_object_get(v, "slave"), "master"), "bond0");
+	json_decref(v);
+	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
+		 "\",\"wait_link\":false,\"active\":true}}",
+		 "InvalidParameter", "'active' needs 'wait_link'");
+	W.now += 3000;
 	/* Enslaving again is idempotent. */
 	json_decref(call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
 			    "\"}}"));
