@@ -545,6 +545,8 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 
 		if (slice > deadline_ms)
 			slice = deadline_ms;
+		/* One MIGRATION_PASS per dirty-sync pass; nobody waits for them. */
+		qmp_client_flush_events(h->c, "MIGRATION_PASS");
 		r = qmp_client_wait_event(h->c, "MIGRATION", NULL, NULL, slice, &ev, d);
 		if (r == 0) {
 			r = qmp_parse_migration_event(ev.data, &st, d);

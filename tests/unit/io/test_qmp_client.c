@@ -181,6 +181,12 @@ static void test_error_reply(void **state)
 	    {FQ_ERROR, "DeviceNotFound", "Device 'nosuch' not found", 0},
 	    {FQ_EXPECT, "query-status", NULL, 0},
 	    {FQ_REPLY, "{\"status\": \"running\"}", NULL, 0},
+	    /* QEMU could not parse the command: its error has no id. */
+	    {FQ_EXPECT, "cont", NULL, 0},
+	    {FQ_SEND,
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid "
+	     "keyword 'garbage'\"}}\r\n",
+	     NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -200,6 +206,8 @@ static void test_error_reply(void **state)
 	/* An error reply does not break the connection. */
 	assert_int_equal(qmp_client_execute(c, "query-status", NULL, in_ms(2000), &ret, &d), 0);
 	json_decref(ret);
+	assert_int_equal(qmp_client_execute(c, "cont", NULL, in_ms(2000), NULL, &d), -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "JSON parse error"));
 	qmp_client_free(c);
 	finish(f);
 }
