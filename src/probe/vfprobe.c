@@ -233,6 +233,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return usage_error("--echo takes no target, got '%s'", argv[optind]);
 		return -1;
 	}
+	if ((uint64_t)(o->rate * (o->timeout_ms + 1000) / 1000 + 64) > LOSSACCT_MAX_INFLIGHT)
+		return usage_error("--rate times --timeout is too large (at most about 4 million "
+				   "packets in flight)%s",
+				   "");
 	if (port_set)
 		return usage_error("--port is for --echo; to probe a UDP port use --udp%s", "");
 	if (optind == argc)
