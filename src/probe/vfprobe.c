@@ -772,6 +772,8 @@ static int run_probe(const struct options *o)
 	}
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0); /* wake within 1 us of the schedule */
 	slots = o->duration_ms ? (uint64_t)((__int128)o->duration_ms * o->rate / 1000) : UINT64_MAX;
+	if (slots == 0)
+		slots = 1;
 	if (!o->quiet) {
 		if (p.icmp)
 			fprintf(stderr, "vfprobe: ICMP echo to %s", p.dst_text);
@@ -830,6 +832,9 @@ static int run_probe(const struct options *o)
 				r = probe_receive(&p, &d);
 				if (r < 0)
 					goto fail;
+				if (signals_read(sigfd) > 0)
+					stop =
+					    true; /* a machine too slow for the rate never polls */
 			}
 			r = probe_send(&p, lossacct_next_seq(p.acct), &t_sent, &d);
 			if (r < 0)
