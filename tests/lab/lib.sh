@@ -74,6 +74,8 @@ lab_init() {
 
 # Removes what earlier runs left behind when their owner is gone (killed runs).
 lab_gc() {
+	local -
+	set +e
 	local d owner ns
 	for d in /tmp/$LAB_PREFIX-*; do
 		[ -d "$d" ] || continue
@@ -91,6 +93,8 @@ lab_gc() {
 }
 
 _lab_kill_ns() {
+	local -
+	set +e
 	local pids
 	pids=$(ip netns pids "$1" 2>/dev/null)
 	[ -n "$pids" ] || return 0
@@ -105,6 +109,8 @@ _lab_kill_ns() {
 }
 
 _lab_teardown() {
+	local -
+	set +e
 	local run=$1 ns f
 	for f in /tmp/"$run"/*.pid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
@@ -118,6 +124,8 @@ _lab_teardown() {
 }
 
 lab_cleanup() {
+	local -
+	set +e
 	[ -n "${LAB_RUN:-}" ] || return 0
 	[ -n "${LAB_KEEP:-}" ] && {
 		lab_log "LAB_KEEP set: leaving $LAB_RUN"
@@ -128,6 +136,8 @@ lab_cleanup() {
 
 # Prints every namespace, QEMU process and file of this run that still exists.
 lab_leftovers() {
+	local -
+	set +e
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -- "^$LAB_RUN-" | sed 's/^/netns /'
 	pgrep -af -- "$LAB_DIR/" | sed 's/^/process /'
 	[ -e "$LAB_DIR" ] && echo "dir $LAB_DIR"
@@ -344,7 +354,7 @@ lab_guest_start() {
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
-	_lab_ns "$ns" qemu-system-x86_64 "${args[@]}" >"$base.qemu.log" 2>&1 &
+	ip netns exec "$ns" qemu-system-x86_64 "${args[@]}" >"$base.qemu.log" 2>&1 &
 	echo $! >"$base.pid"
 	local i
 	for i in $(seq 100); do
@@ -356,6 +366,16 @@ lab_guest_start() {
 }
 
 lab_guest_pid() { cat "$LAB_DIR/g0-$1.pid"; }
+
+# Waits up to 10 s for process $1 to exit.
+lab_wait_exit() {
+	local i
+	for i in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 lab_guest_wait_ready() {
 	local side=$1 secs=${2:-90} i
@@ -395,6 +415,16 @@ lab_agent_wait() {
 	lab_die "vfmigrate-agent on $side does not answer"
 }
 
+# Waits until the stock qemu-ga on SIDE answers guest-ping (seconds, default 60).
+lab_qga_wait() {
+	local side=$1 secs=${2:-60} i
+	for i in $(seq "$secs"); do
+		LAB_CALL_TIMEOUT=1000 lab_qga "$side" guest-ping >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	lab_die "qemu-ga on $side does not answer"
+}
+
 # Runs a command in the guest through the stock qemu-ga and prints its stdout.
 # Usage: lab_guest_exec SIDE PATH [ARG...]
 lab_guest_exec() {
@@ -422,7 +452,7 @@ lab_probe_start() {
 	local vfprobe=$VFM_BUILDDIR/src/probe/vfprobe
 	[ -x "$vfprobe" ] || lab_die "vfprobe not built at $vfprobe"
 	rm -f "$LAB_DIR/probe.ready"
-	_lab_ns "$NS_CLI" "$vfprobe" --json --ready-file "$LAB_DIR/probe.ready" "$@" "$LAB_GUEST_IP" \
+	ip netns exec "$NS_CLI" "$vfprobe" --json --ready-file "$LAB_DIR/probe.ready" "$@" "$LAB_GUEST_IP" \
 		>"$LAB_DIR/probe.json" 2>"$LAB_DIR/probe.err" &
 	echo $! >"$LAB_DIR/probe.pid"
 	local i
@@ -434,6 +464,8 @@ lab_probe_start() {
 }
 
 lab_probe_stop() {
+	local -
+	set +e
 	local pid
 	pid=$(cat "$LAB_DIR/probe.pid")
 	kill -INT "$pid" 2>/dev/null
@@ -449,4 +481,34 @@ lab_wait_reachable() {
 		_lab_ns "$NS_CLI" ping -c 1 -W 1 "$LAB_GUEST_IP" >/dev/null 2>&1 && return 0
 	done
 	lab_die "guest $LAB_GUEST_IP not reachable from the client"
+}
+
+# ---------------------------------------------------------------------------------------
+# Plain migration (what operators do without vfmigrate): the baseline for every comparison.
+
+# Migrates guest 0 from src to an already started `dst --incoming` guest with QMP, waits for
+# the end, quits the source. Prints the final query-migrate JSON. Extra args: JSON params for
+# migrate-set-parameters (e.g. '{"downtime-limit":300}').
+lab_migrate_plain() {
+	local params=${1:-} uri="tcp:$LAB_MIG_DST:$LAB_MIG_PORT" st s i
+	lab_qmp dst migrate-incoming "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate-incoming failed"
+	lab_qmp src migrate-set-capabilities '{"capabilities":[{"capability":"events","state":true}]}' >/dev/null
+	[ -n "$params" ] && { lab_qmp src migrate-set-parameters "$params" >/dev/null || lab_die "migrate-set-parameters failed"; }
+	lab_qmp src migrate "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate failed to start"
+	for i in $(seq 1200); do
+		s=$(lab_qmp src query-migrate) || lab_die "query-migrate failed"
+		st=$(echo "$s" | jq -r .status)
+		case "$st" in
+		completed)
+			# QEMU 7.2 may answer with zero times right after completion: ask again.
+			[ "$(echo "$s" | jq -r '."total-time" // 0')" != 0 ] && break
+			;;
+		failed | cancelled) lab_die "plain migration $st: $s" ;;
+		esac
+		sleep 0.1
+	done
+	[ "$st" = completed ] || lab_die "plain migration did not complete: $s"
+	lab_qmp src quit >/dev/null 2>&1 || true
+	lab_wait_exit "$(lab_guest_pid src)"
+	echo "$s"
 }
