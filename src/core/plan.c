@@ -432,14 +432,10 @@ static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8
 			   struct diag *d)
 {
 	const struct plan_timeouts *t = &c->p->timeouts;
-	struct bond_status b;
-	int rc;
 
-	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
-	if (rc < 0)
-		return rc;
-	if (bond_find(&b, mac))
-		return a->set_active(a->userdata, c->p->bond, mac, true, cmd_dl(c), d);
+	/* One call does all of it: the agent waits for the NIC, enslaves it unless it already
+	 * is a slave, waits for carrier, then makes it active. A separate status read first
+	 * would only add a round trip that can stall while the guest probes a new NIC. */
 	return a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
 			  dl(c, t->link_ms + t->command_ms), d);
 }
