@@ -122,6 +122,9 @@ int journal_file_load(const char *state_dir, const char *guest, struct journal_r
 		return r;
 	}
 	r = load_fd(fd, ret_recs, ret_n, ret_torn, NULL, d);
+	/* An empty journal is a run refused before its first record: as good as none. */
+	if (r == -ENODATA)
+		return -ENOENT;
 	if (r < 0)
 		diag_prefix(d, "%s", path);
 	return r;
@@ -197,7 +200,7 @@ int journal_file_create(const char *state_dir, const char *guest, struct journal
 
 		r = load_fd(fd, &recs, &n, NULL, NULL, &pd);
 		close(fd);
-		if (r >= 0 && n > 0 && recs[n - 1].kind == JOURNAL_END)
+		if ((r >= 0 && n > 0 && recs[n - 1].kind == JOURNAL_END) || r == -ENODATA)
 			finished = true;
 		free(recs);
 		if (!finished) {
