@@ -512,3 +512,63 @@ lab_migrate_plain() {
 	lab_wait_exit "$(lab_guest_pid src)"
 	echo "$s"
 }
+
+# ---------------------------------------------------------------------------------------
+# vfmigrate on the lab guest
+
+# Writes $LAB_DIR/g0.conf describing guest 0 for vfmigrate (qmp backend). The destination's
+# VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF.
+lab_vfm_config() {
+	local novf=0
+	[ "${1:-}" = --no-vf ] && novf=1
+	{
+		echo "[guest]"
+		echo "bond = bond0"
+		echo "backup-mac = $LAB_MAC_VIRTIO"
+		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
+		echo "[source]"
+		echo "qmp = $LAB_DIR/g0-src.qmp"
+		echo "agent = $LAB_DIR/g0-src.agent"
+		if [ $novf = 0 ]; then
+			echo "vf-device = vf0"
+			echo "vf-bus = rp1"
+			echo "vf-driver = e1000e"
+			echo "vf-netdev = hnvf0"
+			echo "vf-tap = f0"
+		fi
+		echo "[destination]"
+		echo "qmp = $LAB_DIR/g0-dst.qmp"
+		echo "agent = $LAB_DIR/g0-dst.agent"
+		[ $novf = 0 ] && echo "vf-pool = f0:rp1"
+		echo "migrate-uri = tcp:$LAB_MIG_DST:$LAB_MIG_PORT"
+		echo "incoming = defer"
+	} >"$LAB_DIR/g0.conf"
+}
+
+# Runs the built vfmigrate with the lab guest's config and a state dir in $LAB_DIR.
+lab_vfm() {
+	local cmd=$1
+	shift
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@"
+}
+
+# Prints the guest's bond state as seen by the kernel (through the stock qemu-ga):
+# "ACTIVE_MAC SLAVE_COUNT" e.g. "52:54:00:77:01:10 2".
+lab_bond_state() {
+	local side=$1 bond active
+	bond=$(lab_guest_exec "$side" /bin/cat /proc/net/bonding/bond0) || return 1
+	active=$(echo "$bond" | sed -n 's/^Currently Active Slave: //p')
+	echo "$(echo "$bond" | awk -v s="$active" '/^Slave Interface:/{cur=$3} /^Permanent HW addr:/{if (cur==s) print $4}') $(echo "$bond" | grep -c '^Slave Interface:')"
+}
+
+# Waits (up to $2 s, default 30) until the VF is the active slave of 2 on SIDE.
+lab_wait_vf_active() {
+	local side=$1 secs=${2:-30} st i
+	for i in $(seq $((secs * 2))); do
+		st=$(lab_bond_state "$side" 2>/dev/null) || st=
+		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
+		sleep 0.5
+	done
+	lab_log "bond on $side: ${st:-unknown}"
+	return 1
+}
