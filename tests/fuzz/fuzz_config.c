@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/config.h"
+/* The code under test is compiled into the harness, so libFuzzer instruments it. */
+#include "../../src/proto/config.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
