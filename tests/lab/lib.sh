@@ -349,8 +349,8 @@ lab_guest_start() {
 		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
 	)
 	if [ $vf = 1 ] && [ $incoming = 0 ]; then
-		args+=(-netdev tap,id=hnvf0,ifname=f0,script=no,downscript=no
-			-device e1000e,netdev=hnvf0,id=vf0,mac=$LAB_MAC_VF,bus=rp1,romfile=)
+		args+=(-netdev tap,id=nd-vf0,ifname=f0,script=no,downscript=no
+			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=rp1,romfile=)
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
@@ -519,30 +519,46 @@ lab_migrate_plain() {
 # Writes $LAB_DIR/g0.conf describing guest 0 for vfmigrate (qmp backend). The destination's
 # VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF.
 lab_vfm_config() {
-	local novf=0
-	[ "${1:-}" = --no-vf ] && novf=1
+	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--no-vf) novf=1 ;;
+		--reverse) from=dst to=src to_ip=$LAB_MIG_SRC ;; # the guest is on dst, going back
+		*) lab_die "lab_vfm_config: unknown option $1" ;;
+		esac
+		shift
+	done
 	{
 		echo "[guest]"
 		echo "bond = bond0"
 		echo "backup-mac = $LAB_MAC_VIRTIO"
 		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
 		echo "[source]"
-		echo "qmp = $LAB_DIR/g0-src.qmp"
-		echo "agent = $LAB_DIR/g0-src.agent"
+		echo "qmp = $LAB_DIR/g0-$from.qmp"
+		echo "agent = $LAB_DIR/g0-$from.agent"
 		if [ $novf = 0 ]; then
 			echo "vf-device = vf0"
 			echo "vf-bus = rp1"
 			echo "vf-driver = e1000e"
-			echo "vf-netdev = hnvf0"
+			echo "vf-netdev = nd-vf0"
 			echo "vf-tap = f0"
 		fi
 		echo "[destination]"
-		echo "qmp = $LAB_DIR/g0-dst.qmp"
-		echo "agent = $LAB_DIR/g0-dst.agent"
+		echo "qmp = $LAB_DIR/g0-$to.qmp"
+		echo "agent = $LAB_DIR/g0-$to.agent"
 		[ $novf = 0 ] && echo "vf-pool = f0:rp1"
-		echo "migrate-uri = tcp:$LAB_MIG_DST:$LAB_MIG_PORT"
+		echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
 		echo "incoming = defer"
 	} >"$LAB_DIR/g0.conf"
+}
+
+# Ends the QEMU of guest 0 on SIDE (QMP quit, then SIGKILL if it lingers).
+lab_guest_stop() {
+	local side=$1 pid
+	pid=$(lab_guest_pid "$side" 2>/dev/null) || return 0
+	LAB_CALL_TIMEOUT=2000 lab_qmp "$side" quit >/dev/null 2>&1 || true
+	lab_wait_exit "$pid" || { kill -9 "$pid" 2>/dev/null; lab_wait_exit "$pid"; } || true
+	rm -f "$LAB_DIR/g0-$side".{pid,qmp,agent,qga}
 }
 
 # Runs the built vfmigrate with the lab guest's config and a state dir in $LAB_DIR.
@@ -571,4 +587,19 @@ lab_wait_vf_active() {
 	done
 	lab_log "bond on $side: ${st:-unknown}"
 	return 1
+}
+
+# Prints "LONGEST_MS LONGEST_PACKETS LOST SENT" of the last probe run.
+lab_probe_summary() {
+	jq -r '"\(.longest_window_ms) \(.longest_window_packets) \(.lost) \(.sent)"' "$LAB_DIR/probe.json"
+}
+
+# Fails unless the last probe run's longest window is under $1 ms and at most $2 packets were
+# lost outside it.
+lab_probe_assert() {
+	local max_ms=$1 max_out=$2 ms pk lost sent
+	read -r ms pk lost sent < <(lab_probe_summary)
+	lab_log "probe: sent $sent, lost $lost, longest window ${ms} ms ($pk packets)"
+	awk -v a="$ms" -v b="$max_ms" 'BEGIN { exit !(a < b) }' || lab_die "longest loss window ${ms} ms >= ${max_ms} ms"
+	[ $((lost - pk)) -le "$max_out" ] || lab_die "$((lost - pk)) packets lost outside the longest window (max $max_out)"
 }
