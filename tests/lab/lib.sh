@@ -603,3 +603,8 @@ lab_probe_assert() {
 	awk -v a="$ms" -v b="$max_ms" 'BEGIN { exit !(a < b) }' || lab_die "longest loss window ${ms} ms >= ${max_ms} ms"
 	[ $((lost - pk)) -le "$max_out" ] || lab_die "$((lost - pk)) packets lost outside the longest window (max $max_out)"
 }
+
+# Prints the ids of the devices the user gave QEMU on SIDE (qom-list /machine/peripheral).
+lab_devices() {
+	lab_qmp "$1" qom-list '{"path":"/machine/peripheral"}' | jq -r '.[] | select(.type | startswith("child<")) | .name' | sort | tr '\n' ' '
+}
