@@ -568,6 +568,15 @@ lab_vfm() {
 	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@"
 }
 
+# Starts vfmigrate in the background (its own pid in LAB_VFM_PID, not a subshell's, so that a
+# test can SIGKILL it). Output goes to file $1.
+lab_vfm_bg() {
+	local out=$1 cmd=$2
+	shift 2
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@" >"$out" 2>&1 &
+	LAB_VFM_PID=$!
+}
+
 # Prints the guest's bond state as seen by the kernel (through the stock qemu-ga):
 # "ACTIVE_MAC SLAVE_COUNT" e.g. "52:54:00:77:01:10 2".
 lab_bond_state() {

@@ -45,8 +45,8 @@ lab_guest_stop dst
 # 2. Destination killed while the migration runs (bandwidth-limited so it takes seconds).
 lab_guest_start dst --incoming
 lab_probe_start --rate 1000
-lab_vfm migrate --max-bandwidth 10000000 >"$LAB_DIR/r2.txt" 2>&1 &
-vfm=$!
+lab_vfm_bg "$LAB_DIR/r2.txt" migrate --max-bandwidth 10000000
+vfm=$LAB_VFM_PID
 for _ in $(seq 200); do
 	grep -q 'migrate: active' "$LAB_DIR/r2.txt" && break
 	sleep 0.1
