@@ -486,17 +486,20 @@ lab_wait_reachable() {
 # ---------------------------------------------------------------------------------------
 # Plain migration (what operators do without vfmigrate): the baseline for every comparison.
 
-# Migrates guest 0 from src to an already started `dst --incoming` guest with QMP, waits for
-# the end, quits the source. Prints the final query-migrate JSON. Extra args: JSON params for
-# migrate-set-parameters (e.g. '{"downtime-limit":300}').
+# Migrates guest 0 from host FROM to an already started `--incoming` guest on host TO (default
+# src -> dst) with QMP only, waits for the end, quits the source QEMU. Prints the final
+# query-migrate JSON. PARAMS: JSON for migrate-set-parameters (e.g. '{"downtime-limit":300}').
+# Usage: lab_migrate_plain [FROM TO [PARAMS]]
 lab_migrate_plain() {
-	local params=${1:-} uri="tcp:$LAB_MIG_DST:$LAB_MIG_PORT" st s i
-	lab_qmp dst migrate-incoming "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate-incoming failed"
-	lab_qmp src migrate-set-capabilities '{"capabilities":[{"capability":"events","state":true}]}' >/dev/null
-	[ -n "$params" ] && { lab_qmp src migrate-set-parameters "$params" >/dev/null || lab_die "migrate-set-parameters failed"; }
-	lab_qmp src migrate "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate failed to start"
+	local from=${1:-src} to=${2:-dst} params=${3:-} ip st s i
+	[ "$to" = dst ] && ip=$LAB_MIG_DST || ip=$LAB_MIG_SRC
+	local uri="tcp:$ip:$LAB_MIG_PORT"
+	lab_qmp "$to" migrate-incoming "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate-incoming failed"
+	lab_qmp "$from" migrate-set-capabilities '{"capabilities":[{"capability":"events","state":true}]}' >/dev/null
+	[ -n "$params" ] && { lab_qmp "$from" migrate-set-parameters "$params" >/dev/null || lab_die "migrate-set-parameters failed"; }
+	lab_qmp "$from" migrate "{\"uri\":\"$uri\"}" >/dev/null || lab_die "migrate failed to start"
 	for i in $(seq 1200); do
-		s=$(lab_qmp src query-migrate) || lab_die "query-migrate failed"
+		s=$(lab_qmp "$from" query-migrate) || lab_die "query-migrate failed"
 		st=$(echo "$s" | jq -r .status)
 		case "$st" in
 		completed)
@@ -508,8 +511,7 @@ lab_migrate_plain() {
 		sleep 0.1
 	done
 	[ "$st" = completed ] || lab_die "plain migration did not complete: $s"
-	lab_qmp src quit >/dev/null 2>&1 || true
-	lab_wait_exit "$(lab_guest_pid src)"
+	lab_guest_stop "$from"
 	echo "$s"
 }
 
@@ -565,7 +567,7 @@ lab_guest_stop() {
 lab_vfm() {
 	local cmd=$1
 	shift
-	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@"
+	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@"
 }
 
 # Starts vfmigrate in the background (its own pid in LAB_VFM_PID, not a subshell's, so that a
@@ -573,7 +575,7 @@ lab_vfm() {
 lab_vfm_bg() {
 	local out=$1 cmd=$2
 	shift 2
-	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@" >"$out" 2>&1 &
+	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@" >"$out" 2>&1 &
 	LAB_VFM_PID=$!
 }
 

@@ -21,8 +21,9 @@ sleep 1
 lab_migrate_plain >"$LAB_DIR/plain.json"
 sleep 2
 lab_probe_stop
-read -r plain_ms _ < <(lab_probe_summary)
-lab_probe_assert 1000 20
+read -r plain_ms _ lost _ < <(lab_probe_summary)
+# Only informational: the baseline is QEMU's behaviour, not ours.
+lab_log "plain migration: longest window $plain_ms ms, lost $lost; $(jq -c '{downtime, "total-time"}' "$LAB_DIR/plain.json")"
 lab_guest_stop dst
 
 # The bonded guest.
