@@ -20,6 +20,10 @@
 #include "io/journal_file.h"
 #include "io/vfpool_emul.h"
 #include "proto/config.h"
+#ifdef VFM_HAVE_LIBVIRT
+#include "io/hv_libvirt.h"
+#include "io/vfpool_libvirt.h"
+#endif
 
 #define CONFIG_DIR_DEFAULT "/etc/vfmigrate"
 
@@ -28,6 +32,13 @@ struct args {
 	const char *guest;
 	const char *dest;
 	const char *config_path;
+	const char *connect_uri; /* libvirt: the source URI */
+	const char *migrate_uri; /* libvirt: the migration (data) URI */
+	const char *src_path_map, *dst_path_map;
+	/* setup */
+	const char *bond, *vf_alias, *backup_mac, *vlan, *physnet;
+	const char *vf_sources[8];
+	size_t n_vf_sources;
 	const char *state_dir;
 	const char *backend;
 	bool json;
@@ -42,10 +53,17 @@ struct args {
 /* ------------------------------------------------------------------------------------------ */
 /* Backends: each opens the ops of one host side from the config. libvirt slots in here.      */
 
+struct lazy_agent;
+
 struct side_res {
 	struct hv_qmp *hvq;
 	struct agent_vfm *agent;
 	struct vfpool_emul *pool;
+#ifdef VFM_HAVE_LIBVIRT
+	struct hv_libvirt *hvl;
+	struct vfpool_libvirt *pool_l;
+	struct lazy_agent *lazy;
+#endif
 	struct hv_ops hv;
 	struct agent_ops ag;
 	struct vfpool_ops vp;
@@ -113,12 +131,223 @@ static const struct backend backends[] = {
     {"qmp", qmp_open_side},
 };
 
+#ifdef VFM_HAVE_LIBVIRT
+static struct lazy_agent *lazy_agent_free(struct lazy_agent *l);
+#endif
+
 static void side_close(struct side_res *r)
 {
+#ifdef VFM_HAVE_LIBVIRT
+	r->lazy = lazy_agent_free(r->lazy);
+	r->pool_l = vfpool_libvirt_free(r->pool_l);
+	r->hvl = hv_libvirt_free(r->hvl);
+#endif
 	r->hvq = hv_qmp_free(r->hvq);
 	r->agent = agent_vfm_free(r->agent);
 	r->pool = vfpool_emul_free(r->pool);
 }
+
+#ifdef VFM_HAVE_LIBVIRT
+/* ------------------------------------------------------------------------------------------ */
+/* libvirt: the agent's socket is in the running domain's XML; on the destination the domain
+ * exists only after the migration, so the path is looked up at the first call. */
+
+struct lazy_agent {
+	struct hv_libvirt *hv;
+	char fixed_path[CONFIG_PATH_MAX]; /* from the config file: used as is */
+	struct agent_vfm *a;
+	struct agent_ops ops;
+};
+
+static struct lazy_agent *lazy_agent_free(struct lazy_agent *l)
+{
+	if (l) {
+		agent_vfm_free(l->a);
+		free(l);
+	}
+	return NULL;
+}
+
+static int lazy_get(struct lazy_agent *l, struct diag *d)
+{
+	char path[DOMXML_PATH_MAX];
+	int r;
+
+	if (l->a)
+		return 0;
+	if (l->fixed_path[0]) {
+		snprintf(path, sizeof(path), "%s", l->fixed_path);
+	} else {
+		r = hv_libvirt_agent_path(l->hv, path, d);
+		if (r < 0) {
+			diag_prefix(d, "guest agent");
+			return r;
+		}
+	}
+	r = agent_vfm_new(path, &l->a, d);
+	if (r < 0)
+		return r;
+	agent_vfm_ops(l->a, &l->ops);
+	return 0;
+}
+
+#define LAZY(call)                         \
+	do {                               \
+		struct lazy_agent *l = ud; \
+		int r_ = lazy_get(l, d);   \
+		if (r_ < 0)                \
+			return r_;         \
+		return l->ops.call;        \
+	} while (0)
+
+static int la_ping(void *ud, int64_t dl, struct diag *d)
+{
+	LAZY(ping(l->ops.userdata, dl, d));
+}
+static int la_bond_status(void *ud, const char *bond, int64_t dl, struct bond_status *ret,
+			  struct diag *d)
+{
+	LAZY(bond_status(l->ops.userdata, bond, dl, ret, d));
+}
+static int la_bond_create(void *ud, const char *bond, const uint8_t backup[6], const uint8_t *vf,
+			  int64_t dl, struct diag *d)
+{
+	LAZY(bond_create(l->ops.userdata, bond, backup, vf, dl, d));
+}
+static int la_set_active(void *ud, const char *bond, const uint8_t mac[6], bool primary, int64_t dl,
+			 struct diag *d)
+{
+	LAZY(set_active(l->ops.userdata, bond, mac, primary, dl, d));
+}
+static int la_release(void *ud, const char *bond, const uint8_t mac[6], int64_t dl, struct diag *d)
+{
+	LAZY(release(l->ops.userdata, bond, mac, dl, d));
+}
+static int la_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_ms,
+		      bool active, int64_t dl, struct diag *d)
+{
+	LAZY(enslave(l->ops.userdata, bond, mac, link_ms, active, dl, d));
+}
+static int la_link_wait(void *ud, const uint8_t mac[6], int64_t link_ms, int64_t dl, struct diag *d)
+{
+	LAZY(link_wait(l->ops.userdata, mac, link_ms, dl, d));
+}
+#undef LAZY
+
+static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML_PATH_MAX],
+		     struct diag *d)
+{
+	const char *eq = arg ? strchr(arg, '=') : NULL;
+
+	from[0] = to[0] = '\0';
+	if (!arg)
+		return 0;
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= DOMXML_PATH_MAX ||
+	    strlen(eq + 1) >= DOMXML_PATH_MAX || arg[0] != '/' || eq[1] != '/') {
+		diag_set(d, "path map wants /FROM=/TO");
+		return -EINVAL;
+	}
+	snprintf(from, DOMXML_PATH_MAX, "%.*s", (int)(eq - arg), arg);
+	snprintf(to, DOMXML_PATH_MAX, "%s", eq + 1);
+	return 0;
+}
+
+static int lv_open_side(const struct args *a, const struct config *c, bool dst,
+			const struct domxml_meta *m, struct side_res *r, struct diag *d)
+{
+	struct hv_libvirt_options o = {0};
+	const char *uri = dst ? a->dest : a->connect_uri;
+	int rc;
+
+	snprintf(o.uri, sizeof(o.uri), "%s", uri ? uri : "");
+	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+	if (m) {
+		o.has_vf = true;
+		snprintf(o.vf_alias, sizeof(o.vf_alias), "%s", m->vf_alias);
+		memcpy(o.vf_mac, m->vf_mac, 6);
+	}
+	rc = split_map(dst ? a->dst_path_map : a->src_path_map, o.path_from, o.path_to, d);
+	if (rc < 0)
+		return rc;
+	rc = hv_libvirt_new(&o, &r->hvl, d);
+	if (rc < 0)
+		return rc;
+	hv_libvirt_ops(r->hvl, &r->hv);
+	r->lazy = calloc(1, sizeof(*r->lazy));
+	if (!r->lazy)
+		return -ENOMEM;
+	r->lazy->hv = r->hvl;
+	snprintf(r->lazy->fixed_path, sizeof(r->lazy->fixed_path), "%s",
+		 dst ? c->dst.agent : c->src.agent);
+	r->ag = (struct agent_ops){
+	    .userdata = r->lazy,
+	    .ping = la_ping,
+	    .bond_status = la_bond_status,
+	    .bond_create = la_bond_create,
+	    .set_active = la_set_active,
+	    .release = la_release,
+	    .enslave = la_enslave,
+	    .link_wait = la_link_wait,
+	};
+	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(dst && m ? m->sources : NULL),
+				dst && m ? m->n_sources : 0, &r->pool_l, d);
+	if (rc < 0)
+		return rc;
+	vfpool_libvirt_ops(r->pool_l, &r->vp);
+	return 0;
+}
+
+/* The VF as the domain has it now (live, else in its config): a plug spec to re-plug it. */
+static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct plug_spec *ret,
+		     struct diag *d)
+{
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	const struct domxml_nic *nic = NULL;
+	struct plug_spec s = {.vlan = m->vlan};
+	int rc;
+
+	if (!dom)
+		return -ENOMEM;
+	for (int inactive = 0; inactive < 2 && !nic; inactive++) {
+		_cleanup_free_ char *xml = NULL;
+
+		rc = hv_libvirt_domain_xml(h, inactive, &xml, d);
+		if (rc < 0)
+			return rc;
+		rc = domxml_parse_domain(xml, strlen(xml), dom, d);
+		if (rc < 0)
+			return rc;
+		nic = domxml_find_nic(dom, m->vf_alias, NULL);
+	}
+	if (nic && strcmp(nic->type, "ethernet") == 0 && nic->target_dev[0]) {
+		s.backend_kind = PLUG_BACKEND_TAP;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->target_dev);
+		snprintf(s.driver, sizeof(s.driver), "%s", nic->model[0] ? nic->model : "e1000e");
+	} else if (nic && strcmp(nic->type, "network") == 0 && nic->network[0]) {
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->network);
+		snprintf(s.driver, sizeof(s.driver), "network");
+	} else if (nic && strcmp(nic->type, "hostdev") == 0 && nic->hostdev_pci[0]) {
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->hostdev_pci);
+		snprintf(s.driver, sizeof(s.driver), "hostdev");
+	} else if (m->n_sources > 0) {
+		rc = domxml_source_to_spec(m->sources[0], &s, d);
+		if (rc < 0)
+			return rc;
+	} else {
+		diag_set(d,
+			 "the domain has no interface with alias %s and its metadata no VF source",
+			 m->vf_alias);
+		return -ENOENT;
+	}
+	snprintf(s.device_id, sizeof(s.device_id), "%s", m->vf_alias);
+	memcpy(s.mac, m->vf_mac, 6);
+	s.has_mac = true;
+	*ret = s;
+	return 0;
+}
+#endif
 
 /* ------------------------------------------------------------------------------------------ */
 
@@ -141,17 +370,26 @@ static void usage(FILE *f)
 	fputs("usage: vfmigrate [OPTIONS] COMMAND GUEST [DEST]\n"
 	      "\n"
 	      "commands:\n"
-	      "  migrate GUEST [DEST]  live-migrate GUEST (DEST: destination migration URI)\n"
-	      "  check GUEST           pre-flight only; changes nothing\n"
-	      "  status GUEST          journal state and live bond status\n"
-	      "  recover GUEST         finish or undo an interrupted run from its journal\n"
+	      "  migrate GUEST [DEST]  live-migrate GUEST (DEST: qmp: destination migration URI;\n"
+	      "                        libvirt: destination libvirt URI)\n"
+	      "  check GUEST [DEST]    pre-flight only; changes nothing\n"
+	      "  status GUEST [DEST]   journal state and live bond status\n"
+	      "  recover GUEST [DEST]  finish or undo an interrupted run from its journal\n"
 	      "  config GUEST          print the effective configuration\n"
+	      "  setup DOMAIN          libvirt: write vfmigrate's metadata into the domain\n"
 	      "\n"
 	      "options:\n"
-	      "  -c, --config FILE         guest config (default /etc/vfmigrate/GUEST.conf)\n"
+	      "  -c, --connect URI         source libvirt URI (selects the libvirt backend)\n"
+	      "  -f, --config FILE         guest config (default /etc/vfmigrate/GUEST.conf;\n"
+	      "                            optional with libvirt)\n"
 	      "  -o, --set SEC.KEY=VALUE   override one config key (repeatable)\n"
 	      "  -s, --state-dir DIR       journal directory (default /var/lib/vfmigrate)\n"
-	      "  -b, --backend NAME        hypervisor backend (qmp)\n"
+	      "  -b, --backend NAME        hypervisor backend (qmp, libvirt)\n"
+	      "      --migrate-uri URI     libvirt: migration data URI (e.g. tcp://10.0.0.2)\n"
+	      "      --src-path-map /FROM=/TO, --dst-path-map /FROM=/TO\n"
+	      "                            libvirt: the daemon's path FROM is visible here as TO\n"
+	      "setup options: --bond NAME --vf-alias ALIAS [--backup-mac MAC]\n"
+	      "               [--vf-source SOURCE]... [--vlan ID] [--physnet NAME]\n"
 	      "  -j, --json                print one JSON report instead of progress text\n"
 	      "      --create-bond         create the guest's bond when it does not exist\n"
 	      "      --unplug-timeout DUR  VF removal deadline (default 10s)\n"
@@ -171,10 +409,29 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_CREATE_BOND = 256,
 		OPT_UNPLUG_TIMEOUT,
 		OPT_MAX_BANDWIDTH,
-		OPT_DOWNTIME_LIMIT
+		OPT_DOWNTIME_LIMIT,
+		OPT_MIGRATE_URI,
+		OPT_SRC_MAP,
+		OPT_DST_MAP,
+		OPT_BOND,
+		OPT_VF_ALIAS,
+		OPT_BACKUP_MAC,
+		OPT_VF_SOURCE,
+		OPT_VLAN,
+		OPT_PHYSNET,
 	};
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
+	    {"connect", required_argument, NULL, 'c'},
+	    {"config", required_argument, NULL, 'f'},
+	    {"migrate-uri", required_argument, NULL, OPT_MIGRATE_URI},
+	    {"src-path-map", required_argument, NULL, OPT_SRC_MAP},
+	    {"dst-path-map", required_argument, NULL, OPT_DST_MAP},
+	    {"bond", required_argument, NULL, OPT_BOND},
+	    {"vf-alias", required_argument, NULL, OPT_VF_ALIAS},
+	    {"backup-mac", required_argument, NULL, OPT_BACKUP_MAC},
+	    {"vf-source", required_argument, NULL, OPT_VF_SOURCE},
+	    {"vlan", required_argument, NULL, OPT_VLAN},
+	    {"physnet", required_argument, NULL, OPT_PHYSNET},
 	    {"set", required_argument, NULL, 'o'},
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"backend", required_argument, NULL, 'b'},
@@ -189,10 +446,44 @@ static int parse_args(int argc, char **argv, struct args *a)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:o:s:b:jhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:o:s:b:jhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			a->connect_uri = optarg;
+			break;
+		case 'f':
 			a->config_path = optarg;
+			break;
+		case OPT_MIGRATE_URI:
+			a->migrate_uri = optarg;
+			break;
+		case OPT_SRC_MAP:
+			a->src_path_map = optarg;
+			break;
+		case OPT_DST_MAP:
+			a->dst_path_map = optarg;
+			break;
+		case OPT_BOND:
+			a->bond = optarg;
+			break;
+		case OPT_VF_ALIAS:
+			a->vf_alias = optarg;
+			break;
+		case OPT_BACKUP_MAC:
+			a->backup_mac = optarg;
+			break;
+		case OPT_VF_SOURCE:
+			if (a->n_vf_sources == ARRAY_SIZE(a->vf_sources)) {
+				fprintf(stderr, "vfmigrate: too many --vf-source options\n");
+				return -EINVAL;
+			}
+			a->vf_sources[a->n_vf_sources++] = optarg;
+			break;
+		case OPT_VLAN:
+			a->vlan = optarg;
+			break;
+		case OPT_PHYSNET:
+			a->physnet = optarg;
 			break;
 		case 'o':
 			if (a->n_overrides == ARRAY_SIZE(a->overrides)) {
@@ -245,8 +536,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (a->dest && strcmp(a->command, "migrate") != 0) {
-		fprintf(stderr, "vfmigrate: DEST is only for migrate\n");
+	if (a->dest && (strcmp(a->command, "config") == 0 || strcmp(a->command, "setup") == 0)) {
+		fprintf(stderr, "vfmigrate: DEST is not for %s\n", a->command);
 		return -EINVAL;
 	}
 	return 0;
@@ -305,8 +596,10 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 	else
 		snprintf(path, sizeof(path), "%s/%s.conf", CONFIG_DIR_DEFAULT, a->guest);
 	r = read_file(path, &buf, &len, d);
-	if (r == -ENOENT && !a->config_path && a->n_overrides > 0)
-		r = 0; /* everything from --set */
+	if (r == -ENOENT && !a->config_path &&
+	    (a->n_overrides > 0 || a->connect_uri ||
+	     (a->backend && strcmp(a->backend, "libvirt") == 0)))
+		r = 0; /* everything from --set, or libvirt (the domain's metadata) */
 	else if (r < 0)
 		return r;
 	if (len > 0) {
@@ -361,7 +654,7 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 			return r;
 		}
 	}
-	if (a->dest) {
+	if (a->dest && strcmp(c->backend, "libvirt") != 0 && !a->connect_uri) {
 		if (strlen(a->dest) >= sizeof(c->dst.migrate_uri)) {
 			diag_set(d, "DEST is too long");
 			return -EINVAL;
@@ -464,7 +757,7 @@ static int world_open(const struct config *c, struct world *w, struct diag *d)
 		char clean[64];
 
 		str_sanitize(clean, sizeof(clean), c->backend);
-		diag_set(d, "unknown backend \"%s\" (available: qmp)", clean);
+		diag_set(d, "unknown backend \"%s\" (available: qmp, libvirt)", clean);
 		return -EINVAL;
 	}
 	r = be->open_side(c, false, &w->src, d);
@@ -489,6 +782,150 @@ static void world_close(struct world *w)
 {
 	side_close(&w->src);
 	side_close(&w->dst);
+}
+
+static bool is_libvirt(const struct args *a, const struct config *c)
+{
+	return a->connect_uri || strcmp(c->backend, "libvirt") == 0;
+}
+
+static void plan_apply_limits(const struct config *c, struct plan *p)
+{
+	p->migrate.max_bandwidth = c->max_bandwidth;
+	p->migrate.downtime_limit_ms = c->downtime_limit_ms;
+	if (c->t_command)
+		p->timeouts.command_ms = c->t_command;
+	if (c->t_unplug)
+		p->timeouts.unplug_ms = c->t_unplug;
+	if (c->t_unplug_settle)
+		p->timeouts.unplug_settle_ms = c->t_unplug_settle;
+	if (c->t_migrate)
+		p->timeouts.migrate_ms = c->t_migrate;
+	if (c->t_alive)
+		p->timeouts.alive_ms = c->t_alive;
+	if (c->t_link)
+		p->timeouts.link_ms = c->t_link;
+}
+
+#ifdef VFM_HAVE_LIBVIRT
+/* A VF source string for the NIC the guest has now (the default destination source). */
+static void source_of_spec(const struct plug_spec *s, char out[VFM_ID_MAX])
+{
+	if (s->backend_kind == PLUG_BACKEND_TAP)
+		snprintf(out, VFM_ID_MAX, "ethernet:%s:%s", s->backend, s->driver);
+	else if (strcmp(s->driver, "network") == 0)
+		snprintf(out, VFM_ID_MAX, "network:%s", s->backend);
+	else
+		snprintf(out, VFM_ID_MAX, "hostdev:%s", s->backend);
+}
+
+/* Reads the metadata from the source, else (the guest already moved) from the destination;
+ * and the VF as the guest has it. ret_found false: no metadata (a plain migration). */
+static int lv_read_meta(const struct args *a, struct domxml_meta *m, struct plug_spec *src_vf,
+			bool *ret_found, struct diag *d)
+{
+	const char *uris[2] = {a->connect_uri ? a->connect_uri : "", a->dest};
+	int rc = -ENOENT;
+
+	*ret_found = false;
+	for (int i = 0; i < 2 && rc == -ENOENT; i++) {
+		struct hv_libvirt_options o = {0};
+		struct hv_libvirt *h = NULL;
+
+		if (!uris[i])
+			break;
+		snprintf(o.uri, sizeof(o.uri), "%s", uris[i]);
+		snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+		rc = hv_libvirt_new(&o, &h, d);
+		if (rc < 0)
+			return rc;
+		rc = hv_libvirt_get_metadata(h, m, d);
+		if (rc >= 0) {
+			*ret_found = true;
+			rc = lv_src_vf(h, m, src_vf, d);
+		}
+		if (rc < 0)
+			diag_prefix(d, "%s", i == 0 ? "source" : "destination");
+		hv_libvirt_free(h);
+	}
+	return rc == -ENODATA ? 0 : rc;
+}
+
+static int lv_prepare(const struct args *a, const struct config *c, struct plan *p, struct world *w,
+		      bool need_dest, struct diag *d)
+{
+	struct domxml_meta m;
+	bool found = false;
+	int rc;
+
+	plan_init(p);
+	snprintf(p->guest, sizeof(p->guest), "%s", a->guest);
+	if (need_dest && !a->dest) {
+		diag_set(d, "DEST (the destination libvirt URI) is required with libvirt");
+		return -EINVAL;
+	}
+	domxml_meta_init(&m);
+	rc = lv_read_meta(a, &m, &p->src_vf, &found, d);
+	if (rc < 0)
+		return rc;
+	if (found && m.n_sources == 0) {
+		source_of_spec(&p->src_vf, m.sources[0]);
+		m.n_sources = 1;
+	}
+	rc = lv_open_side(a, c, false, found ? &m : NULL, &w->src, d);
+	if (rc < 0) {
+		diag_prefix(d, "source");
+		return rc;
+	}
+	rc = lv_open_side(a, c, true, found ? &m : NULL, &w->dst, d);
+	if (rc < 0) {
+		diag_prefix(d, "destination");
+		return rc;
+	}
+	hv_libvirt_set_peer(w->src.hvl, w->dst.hvl);
+	p->has_vf = found;
+	if (found) {
+		snprintf(p->bond, sizeof(p->bond), "%s", m.bond);
+		memcpy(p->vf_mac, m.vf_mac, 6);
+		memcpy(p->backup_mac, m.backup_mac, 6);
+		snprintf(p->physnet, sizeof(p->physnet), "%s", m.physnet);
+		p->vlan = m.vlan;
+		snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s", m.vf_alias);
+	}
+	p->create_bond = c->create_bond;
+	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s",
+		 a->migrate_uri ? a->migrate_uri : "");
+	plan_apply_limits(c, p);
+	w->env.src = (struct plan_side){&w->src.hv, &w->src.ag, &w->src.vp};
+	w->env.dst = (struct plan_side){&w->dst.hv, &w->dst.ag, &w->dst.vp};
+	w->env.clock = &real_clock;
+	w->env.event = cli_out_event;
+	w->env.event_userdata = &w->out;
+	return 0;
+}
+#endif
+
+/* The plan and the two sides, for either backend. *ret_usage: a failure is a usage error. */
+static int prepare(const struct args *a, const struct config *c, struct plan *p, struct world *w,
+		   bool need_uri, bool *ret_usage, struct diag *d)
+{
+	int rc;
+
+	*ret_usage = true;
+	if (is_libvirt(a, c)) {
+#ifdef VFM_HAVE_LIBVIRT
+		rc = lv_prepare(a, c, p, w, need_uri, d);
+		*ret_usage = rc == -EINVAL || rc == -E2BIG || rc == -EBADMSG;
+		return rc;
+#else
+		diag_set(d, "this vfmigrate was built without libvirt");
+		return -EOPNOTSUPP;
+#endif
+	}
+	rc = config_to_plan(a, c, p, need_uri, d);
+	if (rc < 0)
+		return rc;
+	return world_open(c, w, d);
 }
 
 static int fail_usage(const struct args *a, const struct diag *d)
@@ -546,12 +983,12 @@ static int cmd_check(const struct args *a, const struct config *c)
 	struct diag d = {0};
 	enum vfm_exit code;
 
-	if (config_to_plan(a, c, &p, false, &d) < 0)
-		return fail_usage(a, &d);
+	bool usage;
+
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (world_open(c, &w, &d) < 0) {
+	if (prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
 		world_close(&w);
-		return fail_usage(a, &d);
+		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
 	}
 	plan_check(&p, &w.env, &r);
 	code = r.outcome == OUTCOME_MIGRATED ? VFM_EXIT_OK : VFM_EXIT_REFUSED;
@@ -586,14 +1023,13 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	struct plan p;
 	struct diag d = {0};
 	enum vfm_exit code;
+	bool usage;
 	int rc;
 
-	if (config_to_plan(a, c, &p, true, &d) < 0)
-		return fail_usage(a, &d);
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (world_open(c, &w, &d) < 0) {
+	if (prepare(a, c, &p, &w, true, &usage, &d) < 0) {
 		world_close(&w);
-		return fail_usage(a, &d);
+		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
 	}
 	rc = journal_file_create(state_dir(a), a->guest, &jf, &d);
 	if (rc < 0) {
@@ -606,7 +1042,8 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
 	if (!a->json)
-		printf("migrating %s to %s%s\n", a->guest, p.migrate.uri,
+		printf("migrating %s to %s%s\n", a->guest,
+		       is_libvirt(a, c) && a->dest ? a->dest : p.migrate.uri,
 		       p.has_vf ? "" : " (no VF configured: plain live migration)");
 	plan_run(&p, &w.env, &r);
 	code = vfm_exit_from_outcome(r.outcome);
@@ -627,14 +1064,13 @@ static int cmd_recover(const struct args *a, const struct config *c)
 	struct diag d = {0};
 	enum vfm_exit code;
 	size_t n;
+	bool usage;
 	int rc;
 
-	if (config_to_plan(a, c, &p, false, &d) < 0)
-		return fail_usage(a, &d);
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (world_open(c, &w, &d) < 0) {
+	if (prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
 		world_close(&w);
-		return fail_usage(a, &d);
+		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
 	}
 	/* Open first: it takes the lock and cuts a torn tail; then read what it holds. */
 	rc = journal_file_open(state_dir(a), a->guest, &jf, &d);
@@ -668,6 +1104,8 @@ static int cmd_status(const struct args *a, const struct config *c)
 	int rc, brc = -ENOENT;
 	enum vfm_exit code = VFM_EXIT_OK;
 	const char *state;
+	char bond[VFM_IFNAME_MAX] = "";
+	bool opened;
 	json_t *o;
 
 	rc = journal_file_load(state_dir(a), a->guest, &recs, &n, &torn, &d);
@@ -688,10 +1126,21 @@ static int cmd_status(const struct args *a, const struct config *c)
 	}
 	/* Where the guest should be: on the destination once the point of no return passed. */
 	on_dst = rc >= 0 && js.passed_ponr;
-	if (world_open(c, &w, &d) >= 0 && c->bond[0]) {
+	if (is_libvirt(a, c)) {
+		struct plan p;
+		bool usage;
+
+		opened = prepare(a, c, &p, &w, false, &usage, &d) >= 0;
+		if (opened && p.has_vf)
+			snprintf(bond, sizeof(bond), "%s", p.bond);
+	} else {
+		opened = world_open(c, &w, &d) >= 0;
+		snprintf(bond, sizeof(bond), "%s", c->bond);
+	}
+	if (opened && bond[0]) {
 		struct side_res *s = on_dst ? &w.dst : &w.src;
 
-		brc = s->ag.bond_status(s->ag.userdata, c->bond, time_now_ms() + 3000, &b, &bd);
+		brc = s->ag.bond_status(s->ag.userdata, bond, time_now_ms() + 3000, &b, &bd);
 		have_bond = brc >= 0;
 	}
 	if (a->json) {
@@ -715,7 +1164,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 			str_sanitize(clean, sizeof(clean), b.mode);
 			json_object_set_new(
 			    o, "bond",
-			    json_pack("{s:s,s:s,s:o,s:o}", "name", c->bond, "mode", clean, "active",
+			    json_pack("{s:s,s:s,s:o,s:o}", "name", bond, "mode", clean, "active",
 				      b.has_active ? json_string(format_mac(b.active_mac, m))
 						   : json_null(),
 				      "slaves", slaves));
@@ -747,7 +1196,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		printf("\n");
 		if (have_bond) {
 			str_sanitize(clean, sizeof(clean), b.mode);
-			printf("%s: bond %s (%s) on the %s, active %s\n", a->guest, c->bond, clean,
+			printf("%s: bond %s (%s) on the %s, active %s\n", a->guest, bond, clean,
 			       on_dst ? "destination" : "source",
 			       b.has_active ? format_mac(b.active_mac, m) : "none");
 			for (size_t i = 0; i < b.n_slaves; i++) {
@@ -755,13 +1204,125 @@ static int cmd_status(const struct args *a, const struct config *c)
 				printf("  slave %s %s link %s\n", format_mac(b.slaves[i].mac, m),
 				       clean, b.slaves[i].link_up ? "up" : "down");
 			}
-		} else if (c->bond[0]) {
+		} else if (bond[0]) {
 			str_sanitize(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
-			printf("%s: bond %s: unavailable (%s)\n", a->guest, c->bond, clean);
+			printf("%s: bond %s: unavailable (%s)\n", a->guest, bond, clean);
 		}
 	}
 	world_close(&w);
 	return code;
+}
+
+#ifdef VFM_HAVE_LIBVIRT
+/* setup: the VF's MAC and the backup's from the domain's XML, the rest from the options. */
+static int setup_meta(const struct args *a, struct hv_libvirt *h, struct domxml_meta *m,
+		      struct diag *d)
+{
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	_cleanup_free_ char *xml = NULL;
+	const struct domxml_nic *vf, *bk = NULL;
+	int rc;
+
+	if (!dom)
+		return -ENOMEM;
+	domxml_meta_init(m);
+	if (!a->bond || !a->vf_alias) {
+		diag_set(d, "setup needs --bond and --vf-alias");
+		return -EINVAL;
+	}
+	if (strlen(a->bond) >= sizeof(m->bond) || strlen(a->vf_alias) >= sizeof(m->vf_alias) ||
+	    (a->physnet && strlen(a->physnet) >= sizeof(m->physnet))) {
+		diag_set(d, "--bond, --vf-alias or --physnet too long");
+		return -EINVAL;
+	}
+	snprintf(m->bond, sizeof(m->bond), "%s", a->bond);
+	snprintf(m->vf_alias, sizeof(m->vf_alias), "%s", a->vf_alias);
+	if (a->physnet)
+		snprintf(m->physnet, sizeof(m->physnet), "%s", a->physnet);
+	if (a->vlan) {
+		int64_t v;
+
+		if (parse_int64(a->vlan, 0, 4094, &v) < 0) {
+			diag_set(d, "--vlan wants 0..4094");
+			return -EINVAL;
+		}
+		m->vlan = (int)v;
+	}
+	rc = hv_libvirt_domain_xml(h, false, &xml, d);
+	if (rc < 0)
+		return rc;
+	rc = domxml_parse_domain(xml, strlen(xml), dom, d);
+	if (rc < 0)
+		return rc;
+	vf = domxml_find_nic(dom, a->vf_alias, NULL);
+	if (!vf || !vf->has_mac) {
+		diag_set(d, "domain %s has no interface with alias %s (and a MAC)", a->guest,
+			 a->vf_alias);
+		return -ENOENT;
+	}
+	memcpy(m->vf_mac, vf->mac, 6);
+	if (a->backup_mac) {
+		if (parse_mac(a->backup_mac, m->backup_mac) < 0) {
+			diag_set(d, "bad --backup-mac");
+			return -EINVAL;
+		}
+	} else {
+		/* The one other NIC, if there is exactly one. */
+		for (size_t i = 0; i < dom->n_nics; i++) {
+			if (&dom->nics[i] == vf || !dom->nics[i].has_mac)
+				continue;
+			if (bk) {
+				diag_set(d, "more than one other NIC: say which with --backup-mac");
+				return -EINVAL;
+			}
+			bk = &dom->nics[i];
+		}
+		if (!bk) {
+			diag_set(d, "no backup NIC besides the VF");
+			return -ENOENT;
+		}
+		memcpy(m->backup_mac, bk->mac, 6);
+	}
+	for (size_t i = 0; i < a->n_vf_sources; i++) {
+		rc = domxml_source_check(a->vf_sources[i], d);
+		if (rc < 0)
+			return rc;
+		snprintf(m->sources[m->n_sources++], VFM_ID_MAX, "%s", a->vf_sources[i]);
+	}
+	return 0;
+}
+#endif
+
+static int cmd_setup(const struct args *a, const struct config *c)
+{
+	struct diag d = {0};
+#ifdef VFM_HAVE_LIBVIRT
+	struct hv_libvirt_options o = {0};
+	struct hv_libvirt *h = NULL;
+	struct domxml_meta m;
+	_cleanup_free_ char *xml = NULL;
+	int rc;
+
+	(void)c;
+	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");
+	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+	rc = hv_libvirt_new(&o, &h, &d);
+	if (rc >= 0)
+		rc = setup_meta(a, h, &m, &d);
+	if (rc >= 0)
+		rc = hv_libvirt_set_metadata(h, &m, &d);
+	if (rc >= 0)
+		rc = domxml_meta_format(&m, &xml, &d);
+	hv_libvirt_free(h);
+	if (rc < 0)
+		return rc == -EINVAL ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+	printf("%s: vfmigrate metadata written: %s\n", a->guest, xml);
+	return VFM_EXIT_OK;
+#else
+	(void)c;
+	diag_set(&d, "this vfmigrate was built without libvirt");
+	return fail_usage(a, &d);
+#endif
 }
 
 struct command {
@@ -771,7 +1332,7 @@ struct command {
 
 static const struct command commands[] = {
     {"migrate", cmd_migrate}, {"check", cmd_check},   {"status", cmd_status},
-    {"recover", cmd_recover}, {"config", cmd_config},
+    {"recover", cmd_recover}, {"config", cmd_config}, {"setup", cmd_setup},
 };
 
 int main(int argc, char **argv)

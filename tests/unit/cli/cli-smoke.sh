@@ -21,43 +21,43 @@ expect() { # CODE DESCRIPTION CMD...
 cfg=$GOLDEN/lab.conf
 expect 2 "no arguments" "$V"
 expect 2 "unknown command" "$V" frobnicate g1
-expect 2 "bad guest name" "$V" -c "$cfg" check ../g1
-expect 2 "missing config" "$V" -c "$tmp/nope.conf" check g1
-expect 2 "bad override" "$V" -c "$cfg" -o guest.nope=1 check g1
-expect 2 "bad duration" "$V" -c "$cfg" --unplug-timeout 10m check g1
-expect 2 "unknown backend" "$V" -c "$cfg" -b xen check g1
-expect 0 "config" "$V" -c "$cfg" config g1
+expect 2 "bad guest name" "$V" -f "$cfg" check ../g1
+expect 2 "missing config" "$V" -f "$tmp/nope.conf" check g1
+expect 2 "bad override" "$V" -f "$cfg" -o guest.nope=1 check g1
+expect 2 "bad duration" "$V" -f "$cfg" --unplug-timeout 10m check g1
+expect 2 "unknown backend" "$V" -f "$cfg" -b xen check g1
+expect 0 "config" "$V" -f "$cfg" config g1
 cmp -s "$tmp/out" "$GOLDEN/lab.expected" || {
 	echo "FAIL: config output differs from lab.expected"
 	fails=$((fails + 1))
 }
 expect 0 "help" "$V" --help
-expect 3 "check without hypervisors is refused" "$V" -c "$cfg" -s "$tmp/state" check g1
+expect 3 "check without hypervisors is refused" "$V" -f "$cfg" -s "$tmp/state" check g1
 grep -q "source hypervisor" "$tmp/err" || {
 	echo "FAIL: check does not name the source hypervisor problem"
 	fails=$((fails + 1))
 }
-expect 3 "check --json" "$V" -c "$cfg" -s "$tmp/state" --json check g1
+expect 3 "check --json" "$V" -f "$cfg" -s "$tmp/state" --json check g1
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]=="refused" and r["exit_code"]==3 and r["error"]["step"]=="preflight"' "$tmp/out" || {
 	echo "FAIL: check --json report"
 	fails=$((fails + 1))
 }
-expect 3 "migrate is refused by pre-flight, no journal left open" "$V" -c "$cfg" -s "$tmp/state" migrate g1
-expect 0 "status without journal" "$V" -c "$cfg" -s "$tmp/state" status g1
+expect 3 "migrate is refused by pre-flight, no journal left open" "$V" -f "$cfg" -s "$tmp/state" migrate g1
+expect 0 "status without journal" "$V" -f "$cfg" -s "$tmp/state" status g1
 # An unfinished journal blocks a new run and makes status say so.
 mkdir -p "$tmp/state"
 printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0b"}' '{"seq":2,"t":2,"rec":"intent","step":"unplug"}' >"$tmp/state/g1.journal"
-expect 6 "status with an unfinished journal" "$V" -c "$cfg" -s "$tmp/state" status g1
+expect 6 "status with an unfinished journal" "$V" -f "$cfg" -s "$tmp/state" status g1
 grep -q "recover" "$tmp/out" || {
 	echo "FAIL: status does not say recover"
 	fails=$((fails + 1))
 }
-expect 6 "migrate refuses while a journal is unfinished" "$V" -c "$cfg" -s "$tmp/state" migrate g1
+expect 6 "migrate refuses while a journal is unfinished" "$V" -f "$cfg" -s "$tmp/state" migrate g1
 grep -q "vfmigrate recover g1" "$tmp/err" || {
 	echo "FAIL: migrate does not name recover"
 	fails=$((fails + 1))
 }
-expect 6 "recover without hypervisors cannot finish" "$V" -c "$cfg" -s "$tmp/state" --json recover g1
+expect 6 "recover without hypervisors cannot finish" "$V" -f "$cfg" -s "$tmp/state" --json recover g1
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]=="needs-recover" and r["error"]' "$tmp/out" || {
 	echo "FAIL: recover --json report"
 	fails=$((fails + 1))

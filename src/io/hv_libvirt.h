@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct hv_ops over libvirt's C API, one instance per host side, for a domain by name. Never
+ * talks QMP to the guest's QEMU. The connection is opened lazily (or by hv_libvirt_connect)
+ * and reopened when libvirt says it is no longer alive.
+ *
+ *   unplug:   virDomainDetachDeviceAlias (live), then waits for the DEVICE_REMOVED or
+ *             DEVICE_REMOVAL_FAILED event (an event loop thread runs libvirt's default
+ *             implementation); after a reconnect it asks the live XML instead.
+ *   plug:     virDomainAttachDeviceFlags with the <interface> of domxml_build_nic(), live, and
+ *             in the persistent config too when the domain is persistent and its config lacks
+ *             that NIC.
+ *   migrate:  the source instance runs virDomainMigrate3 to its peer's connection (set with
+ *             hv_libvirt_set_peer) in a thread, live, with the live XML minus the VF as the
+ *             destination XML and, for a persistent domain, the persistent XML minus the VF
+ *             (PERSIST_DEST + UNDEFINE_SOURCE); progress from virDomainGetJobStats; the final
+ *             statistics (downtime) are the destination's completed-job stats.
+ *   probe:    source: the domain's state. Destination: the daemon answers and the domain is
+ *             not active there (then it counts as "waiting for an incoming migration").
+ *
+ * libvirt's error text reaches d verbatim ("detach ua-vf0: <libvirt message>").
+ */
+#ifndef VFM_HV_LIBVIRT_H
+#define VFM_HV_LIBVIRT_H
+
+#include <libvirt/libvirt.h>
+
+#include "core/ops.h"
+#include "proto/domxml.h"
+
+struct hv_libvirt_options {
+	char uri[VFM_URI_MAX]; /* "" = libvirt's default URI */
+	char domain[VFM_ID_MAX];
+	/* The VF to leave out of the XML a migration sends (has_vf false: nothing removed). */
+	bool has_vf;
+	char vf_alias[VFM_ID_MAX];
+	uint8_t vf_mac[6];
+	/* Paths the daemon reports that start with path_from are visible here under path_to
+	 * (a daemon in a container or its own mount namespace). Empty: no mapping. */
+	char path_from[DOMXML_PATH_MAX];
+	char path_to[DOMXML_PATH_MAX];
+	/* migrate_wait asks for job stats this often; 0 = 250 ms. */
+	int64_t progress_interval_ms;
+};
+
+struct hv_libvirt;
+
+int hv_libvirt_new(const struct hv_libvirt_options *o, struct hv_libvirt **ret, struct diag *d);
+/* Accepts NULL; returns NULL. A migration thread still running is left to finish detached. */
+struct hv_libvirt *hv_libvirt_free(struct hv_libvirt *h);
+
+/* The destination of a source instance (borrowed; must outlive the migration). */
+void hv_libvirt_set_peer(struct hv_libvirt *src, struct hv_libvirt *dst);
+
+void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops);
+
+/* Opens the connection now (it is opened lazily otherwise). */
+int hv_libvirt_connect(struct hv_libvirt *h, struct diag *d);
+/* The open connection (connecting first); borrowed. */
+int hv_libvirt_conn(struct hv_libvirt *h, virConnectPtr *ret, struct diag *d);
+
+/* The domain's XML (live, or inactive = persistent config). *ret malloc'd. -ENOENT: no such
+ * domain. */
+int hv_libvirt_domain_xml(struct hv_libvirt *h, bool inactive, char **ret, struct diag *d);
+
+/* vfmigrate's <metadata> element of the domain (live). -ENODATA when there is none. */
+int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struct diag *d);
+/* Writes it (live, and to the persistent config when the domain is persistent). */
+int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d);
+
+/* The UNIX socket of the org.vfmigrate.agent.0 channel of the running domain, mapped with
+ * path_from/path_to. -ENOENT: not running here; -ENODEV: no such channel. */
+int hv_libvirt_agent_path(struct hv_libvirt *h, char ret[DOMXML_PATH_MAX], struct diag *d);
+
+/* Maps a daemon path with from/to (either empty: unchanged). -E2BIG when it does not fit. */
+int hv_libvirt_map_path(const char *path, const char *from, const char *to,
+			char ret[DOMXML_PATH_MAX]);
+
+#endif

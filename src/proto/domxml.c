@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: MIT
+#include "domxml.h"
+
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlsave.h>
+#include <stdio.h>
+#include <string.h>
+
+static void docp(xmlDocPtr *doc)
+{
+	if (*doc)
+		xmlFreeDoc(*doc);
+}
+#define _cleanup_doc_ _cleanup_(docp)
+
+static bool has_doctype(const char *xml, size_t len)
+{
+	static const char needle[] = "<!DOCTYPE";
+
+	for (size_t i = 0; i + sizeof(needle) - 1 <= len; i++)
+		if (xml[i] == '<' && strncasecmp(xml + i, needle, sizeof(needle) - 1) == 0)
+			return true;
+	return false;
+}
+
+/* Parses a document whose root element is `root`. */
+static int doc_read(const char *xml, size_t len, const char *root, xmlDocPtr *ret, struct diag *d)
+{
+	xmlDocPtr doc;
+	xmlNodePtr r;
+
+	if (len > DOMXML_MAX) {
+		diag_set(d, "%s XML larger than %d bytes", root, DOMXML_MAX);
+		return -EFBIG;
+	}
+	if (memchr(xml, '\0', len) || has_doctype(xml, len)) {
+		diag_set(d, "%s XML with a NUL byte or a DOCTYPE", root);
+		return -EBADMSG;
+	}
+	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+				XML_PARSE_NOCDATA);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+		char msg[200] = "";
+		size_t l;
+
+		if (e && e->message)
+			snprintf(msg, sizeof(msg), ": %s", e->message);
+		/* libxml2 messages end in a newline. */
+		l = strlen(msg);
+		while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+			msg[--l] = '\0';
+		diag_set(d, "%s XML is not well-formed%s", root, msg);
+		return -EBADMSG;
+	}
+	r = xmlDocGetRootElement(doc);
+	if (!r || strcmp((const char *)r->name, root) != 0) {
+		xmlFreeDoc(doc);
+		diag_set(d, "XML is not a <%s>", root);
+		return -EBADMSG;
+	}
+	*ret = doc;
+	return 0;
+}
+
+static bool is_el(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+	for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+		if (is_el(c, name))
+			return c;
+	return NULL;
+}
+
+/* Copies attribute `attr` of n into dst; absent: 0 and dst empty; too long: -E2BIG. */
+static int attr_copy(xmlNodePtr n, const char *attr, char *dst, size_t size, struct diag *d)
+{
+	xmlChar *v;
+	size_t l;
+
+	dst[0] = '\0';
+	if (!n)
+		return 0;
+	v = xmlGetProp(n, (const xmlChar *)attr);
+	if (!v)
+		return 0;
+	l = strlen((const char *)v);
+	if (l >= size) {
+		xmlFree(v);
+		diag_set(d, "<%s %s=...> is longer than %zu bytes", (const char *)n->name, attr,
+			 size - 1);
+		return -E2BIG;
+	}
+	memcpy(dst, v, l + 1);
+	xmlFree(v);
+	return 0;
+}
+
+static int attr_mac(xmlNodePtr n, const char *attr, uint8_t mac[6], bool *ret_has, struct diag *d)
+{
+	char s[32];
+	int r = attr_copy(n, attr, s, sizeof(s), d);
+
+	if (r < 0)
+		return r;
+	if (ret_has)
+		*ret_has = false;
+	if (!s[0])
+		return 0;
+	if (parse_mac(s, mac) < 0) {
+		char clean[40];
+
+		str_sanitize(clean, sizeof(clean), s);
+		diag_set(d, "bad MAC address \"%s\"", clean);
+		return -EINVAL;
+	}
+	if (ret_has)
+		*ret_has = true;
+	return 0;
+}
+
+bool domxml_pci_parse(const char *s, unsigned ret[4])
+{
+	unsigned v[4];
+	int n = 0;
+
+	if (!s || strlen(s) != 12)
+		return false;
+	for (size_t i = 0; i < 12; i++) {
+		bool sep = i == 4 || i == 7 || i == 10;
+
+		if (sep ? s[i] != (i == 10 ? '.' : ':') : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	}
+	if (sscanf(s, "%4x:%2x:%2x.%1x%n", &v[0], &v[1], &v[2], &v[3], &n) != 4 || n != 12 ||
+	    v[2] > 0x1f || v[3] > 7)
+		return false;
+	if (ret)
+		memcpy(ret, v, sizeof(v));
+	return true;
+}
+
+static int pci_from_address(xmlNodePtr a, char *dst, size_t size)
+{
+	const char *names[4] = {"domain", "bus", "slot", "function"};
+	unsigned long v[4];
+
+	for (int i = 0; i < 4; i++) {
+		xmlChar *s = xmlGetProp(a, (const xmlChar *)names[i]);
+		char *end;
+
+		if (!s)
+			return -EINVAL;
+		errno = 0;
+		v[i] = strtoul((const char *)s, &end, 0);
+		if (errno || *end || end == (char *)s) {
+			xmlFree(s);
+			return -EINVAL;
+		}
+		xmlFree(s);
+	}
+	if (v[0] > 0xffff || v[1] > 0xff || v[2] > 0x1f || v[3] > 7)
+		return -EINVAL;
+	snprintf(dst, size, "%04lx:%02lx:%02lx.%lx", v[0], v[1], v[2], v[3]);
+	return 0;
+}
+
+static int parse_nic(xmlNodePtr n, struct domxml_nic *nic, struct diag *d)
+{
+	xmlNodePtr src;
+	int r;
+
+	memset(nic, 0, sizeof(*nic));
+	if ((r = attr_copy(n, "type", nic->type, sizeof(nic->type), d)) < 0 ||
+	    (r = attr_copy(child(n, "alias"), "name", nic->alias, sizeof(nic->alias), d)) < 0 ||
+	    (r = attr_mac(child(n, "mac"), "address", nic->mac, &nic->has_mac, d)) < 0 ||
+	    (r = attr_copy(child(n, "model"), "type", nic->model, sizeof(nic->model), d)) < 0 ||
+	    (r = attr_copy(child(n, "target"), "dev", nic->target_dev, sizeof(nic->target_dev),
+			   d)) < 0)
+		return r;
+	src = child(n, "source");
+	if (strcmp(nic->type, "network") == 0) {
+		r = attr_copy(src, "network", nic->network, sizeof(nic->network), d);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(nic->type, "hostdev") == 0) {
+		xmlNodePtr a = child(src, "address");
+
+		if (a && pci_from_address(a, nic->hostdev_pci, sizeof(nic->hostdev_pci)) < 0) {
+			diag_set(d, "hostdev interface with a bad PCI address");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int domxml_parse_domain(const char *xml, size_t len, struct domxml_domain *ret, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	xmlNodePtr root, devs;
+	int r;
+
+	if (!dom)
+		return -ENOMEM;
+	r = doc_read(xml, len, "domain", &doc, d);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	{
+		xmlNodePtr nm = child(root, "name");
+		xmlChar *s = nm ? xmlNodeGetContent(nm) : NULL;
+
+		if (s && strlen((const char *)s) >= sizeof(dom->name)) {
+			xmlFree(s);
+			diag_set(d, "domain name longer than %zu bytes", sizeof(dom->name) - 1);
+			return -E2BIG;
+		}
+		if (s)
+			snprintf(dom->name, sizeof(dom->name), "%s", (const char *)s);
+		xmlFree(s);
+	}
+	devs = child(root, "devices");
+	for (xmlNodePtr c = devs ? devs->children : NULL; c; c = c->next) {
+		if (is_el(c, "interface")) {
+			if (dom->n_nics == DOMXML_NICS_MAX) {
+				diag_set(d, "domain has more than %d interfaces", DOMXML_NICS_MAX);
+				return -E2BIG;
+			}
+			r = parse_nic(c, &dom->nics[dom->n_nics], d);
+			if (r < 0)
+				return r;
+			dom->n_nics++;
+		} else if (is_el(c, "channel")) {
+			char type[16], name[64], path[DOMXML_PATH_MAX];
+			xmlNodePtr t = child(c, "target");
+
+			if ((r = attr_copy(t, "name", name, sizeof(name), d)) < 0)
+				return r;
+			if (strcmp(name, DOMXML_QGA_CHANNEL) == 0)
+				dom->has_qga_channel = true;
+			if (strcmp(name, DOMXML_AGENT_CHANNEL) != 0)
+				continue;
+			if ((r = attr_copy(c, "type", type, sizeof(type), d)) < 0)
+				return r;
+			if (strcmp(type, "unix") != 0)
+				continue;
+			if ((r = attr_copy(child(c, "source"), "path", path, sizeof(path), d)) < 0)
+				return r;
+			dom->has_agent_channel = true;
+			memcpy(dom->agent_path, path, sizeof(path));
+		}
+	}
+	*ret = *dom;
+	return 0;
+}
+
+const struct domxml_nic *domxml_find_nic(const struct domxml_domain *dom, const char *alias,
+					 const uint8_t *mac)
+{
+	for (size_t i = 0; alias && alias[0] && i < dom->n_nics; i++)
+		if (strcmp(dom->nics[i].alias, alias) == 0)
+			return &dom->nics[i];
+	for (size_t i = 0; mac && i < dom->n_nics; i++)
+		if (dom->nics[i].has_mac && memcmp(dom->nics[i].mac, mac, 6) == 0)
+			return &dom->nics[i];
+	return NULL;
+}
+
+static int doc_dump(xmlDocPtr doc, char **ret, struct diag *d)
+{
+	xmlChar *out = NULL;
+	int n = 0;
+	char *s;
+
+	/* The root element only: libvirt does not want an XML declaration. */
+	xmlBufferPtr b = xmlBufferCreate();
+
+	if (!b)
+		return -ENOMEM;
+	n = xmlNodeDump(b, doc, xmlDocGetRootElement(doc), 0, 0);
+	if (n < 0) {
+		xmlBufferFree(b);
+		diag_set(d, "cannot serialize XML");
+		return -ENOMEM;
+	}
+	out = (xmlChar *)xmlBufferContent(b);
+	s = strdup((const char *)out);
+	xmlBufferFree(b);
+	if (!s)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
+}
+
+int domxml_remove_nic(const char *xml, size_t len, const char *alias, const uint8_t *mac,
+		      char **ret_xml, unsigned *ret_removed, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	xmlNodePtr devs, c, next;
+	unsigned removed = 0;
+	int r;
+
+	r = doc_read(xml, len, "domain", &doc, d);
+	if (r < 0)
+		return r;
+	devs = child(xmlDocGetRootElement(doc), "devices");
+	for (c = devs ? devs->children : NULL; c; c = next) {
+		struct domxml_nic nic;
+
+		next = c->next;
+		if (!is_el(c, "interface"))
+			continue;
+		r = parse_nic(c, &nic, d);
+		if (r < 0)
+			return r;
+		if ((alias && alias[0] && strcmp(nic.alias, alias) == 0) ||
+		    (mac && nic.has_mac && memcmp(nic.mac, mac, 6) == 0)) {
+			/* Take the indentation before it along. */
+			if (c->prev && c->prev->type == XML_TEXT_NODE) {
+				xmlNodePtr ws = c->prev;
+
+				xmlUnlinkNode(ws);
+				xmlFreeNode(ws);
+			}
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+			removed++;
+		}
+	}
+	r = doc_dump(doc, ret_xml, d);
+	if (r < 0)
+		return r;
+	*ret_removed = removed;
+	return 0;
+}
+
+/* Identifiers that go into attributes we build: no quoting needed, nothing surprising. */
+static bool word_ok(const char *s, const char *extra)
+{
+	if (!s[0])
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-", *s) ||
+		      (extra && strchr(extra, *s))))
+			return false;
+	return true;
+}
+
+int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *d)
+{
+	char mac[18], macel[64] = "", vlan[64] = "", alias[VFM_ID_MAX + 32], *s = NULL;
+	unsigned pci[4];
+	int n;
+
+	if (!word_ok(spec->device_id, NULL)) {
+		diag_set(d, "bad device alias \"%.64s\"", spec->device_id);
+		return -EINVAL;
+	}
+	if (!word_ok(spec->backend, NULL)) {
+		diag_set(d, "bad VF backend \"%.64s\"", spec->backend);
+		return -EINVAL;
+	}
+	if (spec->has_mac)
+		snprintf(macel, sizeof(macel), "<mac address='%s'/>", format_mac(spec->mac, mac));
+	if (spec->vlan > 4094) {
+		diag_set(d, "bad VLAN %d", spec->vlan);
+		return -EINVAL;
+	}
+	if (spec->vlan >= 0)
+		snprintf(vlan, sizeof(vlan), "<vlan><tag id='%d'/></vlan>", spec->vlan);
+	snprintf(alias, sizeof(alias), "<alias name='%s'/>", spec->device_id);
+	if (spec->backend_kind == PLUG_BACKEND_TAP) {
+		const char *model = spec->driver[0] ? spec->driver : "e1000e";
+
+		if (!word_ok(model, NULL) || strlen(spec->backend) >= VFM_IFNAME_MAX) {
+			diag_set(d, "bad model or tap name");
+			return -EINVAL;
+		}
+		n = asprintf(&s,
+			     "<interface type='ethernet'>%s<target dev='%s' managed='no'/>"
+			     "<model type='%s'/><rom enabled='no'/>%s</interface>",
+			     macel, spec->backend, model, alias);
+	} else if (strcmp(spec->driver, "network") == 0) {
+		n = asprintf(&s,
+			     "<interface type='network'>%s<source network='%s'/>%s%s</interface>",
+			     macel, spec->backend, vlan, alias);
+	} else {
+		if (!domxml_pci_parse(spec->backend, pci)) {
+			diag_set(d, "bad VF PCI address \"%.64s\"", spec->backend);
+			return -EINVAL;
+		}
+		n = asprintf(
+		    &s,
+		    "<interface type='hostdev' managed='yes'>%s<source><address type='pci' "
+		    "domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/></source>"
+		    "%s%s</interface>",
+		    macel, pci[0], pci[1], pci[2], pci[3], vlan, alias);
+	}
+	if (n < 0)
+		return -ENOMEM;
+	*ret_xml = s;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+void domxml_meta_init(struct domxml_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->vlan = -1;
+}
+
+int domxml_source_to_spec(const char *source, struct plug_spec *spec, struct diag *d)
+{
+	const char *colon = strchr(source, ':');
+	char kind[16];
+	const char *rest;
+
+	if (!colon || (size_t)(colon - source) >= sizeof(kind) || strlen(source) >= VFM_ID_MAX)
+		goto bad;
+	snprintf(kind, sizeof(kind), "%.*s", (int)(colon - source), source);
+	rest = colon + 1;
+	if (strcmp(kind, "ethernet") == 0) {
+		const char *c2 = strchr(rest, ':');
+		char tap[VFM_ID_MAX], model[VFM_ID_MAX];
+
+		snprintf(tap, sizeof(tap), "%.*s", c2 ? (int)(c2 - rest) : (int)strlen(rest), rest);
+		snprintf(model, sizeof(model), "%s", c2 ? c2 + 1 : "e1000e");
+		if (!word_ok(tap, NULL) || strlen(tap) >= VFM_IFNAME_MAX || !word_ok(model, NULL))
+			goto bad;
+		spec->backend_kind = PLUG_BACKEND_TAP;
+		snprintf(spec->backend, sizeof(spec->backend), "%s", tap);
+		snprintf(spec->driver, sizeof(spec->driver), "%s", model);
+	} else if (strcmp(kind, "network") == 0) {
+		if (!word_ok(rest, NULL))
+			goto bad;
+		spec->backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(spec->backend, sizeof(spec->backend), "%s", rest);
+		snprintf(spec->driver, sizeof(spec->driver), "network");
+	} else if (strcmp(kind, "hostdev") == 0) {
+		if (!domxml_pci_parse(rest, NULL))
+			goto bad;
+		spec->backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(spec->backend, sizeof(spec->backend), "%s", rest);
+		snprintf(spec->driver, sizeof(spec->driver), "hostdev");
+	} else {
+		goto bad;
+	}
+	return 0;
+bad : {
+	char clean[80];
+
+	str_sanitize(clean, sizeof(clean), source);
+	diag_set(d,
+		 "bad VF source \"%s\" (want ethernet:TAP[:MODEL], network:NAME or "
+		 "hostdev:DDDD:BB:SS.F)",
+		 clean);
+	return -EINVAL;
+}
+}
+
+int domxml_source_check(const char *source, struct diag *d)
+{
+	struct plug_spec s;
+
+	return domxml_source_to_spec(source, &s, d);
+}
+
+int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	struct domxml_meta m;
+	xmlNodePtr root;
+	char buf[VFM_ID_MAX];
+	bool has;
+	int r;
+
+	domxml_meta_init(&m);
+	r = doc_read(xml, len, "vfmigrate", &doc, d);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_el(c, "bond")) {
+			r = attr_copy(c, "name", m.bond, sizeof(m.bond), d);
+		} else if (is_el(c, "vf")) {
+			r = attr_copy(c, "alias", m.vf_alias, sizeof(m.vf_alias), d);
+			if (r >= 0)
+				r = attr_mac(c, "mac", m.vf_mac, &has, d);
+			if (r >= 0 && !has) {
+				diag_set(d, "<vf> without mac");
+				r = -EINVAL;
+			}
+		} else if (is_el(c, "backup")) {
+			r = attr_mac(c, "mac", m.backup_mac, &has, d);
+			if (r >= 0 && !has) {
+				diag_set(d, "<backup> without mac");
+				r = -EINVAL;
+			}
+		} else if (is_el(c, "physnet")) {
+			r = attr_copy(c, "name", m.physnet, sizeof(m.physnet), d);
+		} else if (is_el(c, "vlan")) {
+			int64_t v;
+
+			r = attr_copy(c, "id", buf, sizeof(buf), d);
+			if (r >= 0 && parse_int64(buf, 0, 4094, &v) < 0) {
+				diag_set(d, "bad <vlan id>");
+				r = -EINVAL;
+			}
+			if (r >= 0)
+				m.vlan = (int)v;
+		} else if (is_el(c, "source")) {
+			if (m.n_sources == DOMXML_SOURCES_MAX) {
+				diag_set(d, "more than %d VF sources", DOMXML_SOURCES_MAX);
+				return -E2BIG;
+			}
+			r = attr_copy(c, "value", m.sources[m.n_sources], VFM_ID_MAX, d);
+			if (r >= 0)
+				r = domxml_source_check(m.sources[m.n_sources], d);
+			m.n_sources++;
+		} else {
+			continue; /* newer versions may add elements */
+		}
+		if (r < 0) {
+			diag_prefix(d, "vfmigrate metadata");
+			return r;
+		}
+	}
+	if (!m.bond[0] || !m.vf_alias[0] || !word_ok(m.bond, NULL) || !word_ok(m.vf_alias, NULL)) {
+		diag_set(d, "vfmigrate metadata: missing or bad <bond name> or <vf alias>");
+		return -EINVAL;
+	}
+	*ret = m;
+	return 0;
+}
+
+int domxml_meta_format(const struct domxml_meta *m, char **ret_xml, struct diag *d)
+{
+	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "";
+	char srcs[DOMXML_SOURCES_MAX * (VFM_ID_MAX + 32)] = "";
+	char *s = NULL;
+	size_t off = 0;
+
+	if (!word_ok(m->bond, NULL) || !word_ok(m->vf_alias, NULL) ||
+	    (m->physnet[0] && !word_ok(m->physnet, NULL)) || m->vlan > 4094) {
+		diag_set(d, "bad bond, VF alias, physnet or VLAN");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < m->n_sources; i++) {
+		int r = domxml_source_check(m->sources[i], d);
+
+		if (r < 0)
+			return r;
+		off += (size_t)snprintf(srcs + off, sizeof(srcs) - off, "<source value='%s'/>",
+					m->sources[i]);
+	}
+	if (m->vlan >= 0)
+		snprintf(vlan, sizeof(vlan), "<vlan id='%d'/>", m->vlan);
+	if (m->physnet[0])
+		snprintf(phys, sizeof(phys), "<physnet name='%s'/>", m->physnet);
+	if (asprintf(&s,
+		     "<vfmigrate><bond name='%s'/><vf alias='%s' mac='%s'/><backup mac='%s'/>"
+		     "%s%s%s</vfmigrate>",
+		     m->bond, m->vf_alias, format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk),
+		     phys, vlan, srcs) < 0)
+		return -ENOMEM;
+	*ret_xml = s;
+	return 0;
+}
+
+int domxml_parse_hostdev_network(const char *xml, size_t len, unsigned *ret_total,
+				 unsigned *ret_used, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	xmlNodePtr fwd;
+	char mode[32], conns[16];
+	unsigned total = 0;
+	int64_t used = 0;
+	int r;
+
+	r = doc_read(xml, len, "network", &doc, d);
+	if (r < 0)
+		return r;
+	fwd = child(xmlDocGetRootElement(doc), "forward");
+	if ((r = attr_copy(fwd, "mode", mode, sizeof(mode), d)) < 0 ||
+	    (r = attr_copy(fwd, "connections", conns, sizeof(conns), d)) < 0)
+		return r;
+	if (strcmp(mode, "hostdev") != 0) {
+		char clean[40];
+
+		str_sanitize(clean, sizeof(clean), mode);
+		diag_set(d, "network forward mode is \"%s\", not hostdev", clean);
+		return -EMEDIUMTYPE;
+	}
+	if (conns[0] && parse_int64(conns, 0, 1 << 20, &used) < 0) {
+		diag_set(d, "bad connections count on <forward>");
+		return -EINVAL;
+	}
+	for (xmlNodePtr c = fwd->children; c; c = c->next) {
+		char type[16];
+
+		if (!is_el(c, "address"))
+			continue;
+		if ((r = attr_copy(c, "type", type, sizeof(type), d)) < 0)
+			return r;
+		if (strcmp(type, "pci") == 0)
+			total++;
+	}
+	*ret_total = total;
+	*ret_used = (unsigned)used;
+	return 0;
+}
