@@ -116,7 +116,7 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 lab_log "VF unplugged"
-lab_qmp src netdev_del '{"id":"hnvf0"}' >/dev/null || true
+lab_qmp src netdev_del '{"id":"nd-vf0"}' >/dev/null || true
 
 # Step 6: enslave by MAC, started before the NIC exists; it waits for the NIC and its link.
 LAB_CALL_TIMEOUT=30000 lab_agent src guest-bond-enslave \
