@@ -86,6 +86,16 @@ static int send_all(struct qga_client *c, const char *buf, size_t len, int64_t d
 }
 
 /*
+ * True when the deadline passed and no input is buffered: a caller skipping unwanted messages
+ * gives up then, even while the peer keeps sending (buffered input is still drained first, so
+ * a deadline in the past does not lose what already arrived).
+ */
+static bool deadline_passed_idle(struct qga_client *c, int64_t deadline)
+{
+	return c->roff >= c->rlen && deadline_left_ms(deadline) <= 0;
+}
+
+/*
  * Returns the next complete message (in c->sp.buf, c->sp.len) or an error. -EMSGSIZE: a reply
  * over the limit was dropped.
  */
@@ -108,6 +118,13 @@ static int read_message(struct qga_client *c, int64_t deadline, struct diag *d)
 				diag_set(d, "out of memory");
 				return ev;
 			}
+		}
+		/* Input that never completes a message (no end, 0xFF after 0xFF) must not
+		 * outlast the deadline: poll() alone only sees it when the peer pauses. */
+		if (c->rlen > 0 && deadline_left_ms(deadline) <= 0) {
+			c->roff = c->rlen = 0;
+			diag_set(d, "no complete reply from the guest agent in time");
+			return -ETIMEDOUT;
 		}
 		c->roff = c->rlen = 0;
 
@@ -177,20 +194,26 @@ int qga_client_sync(struct qga_client *c, int64_t deadline_ms, struct diag *d)
 		bool match;
 
 		r = read_message(c, deadline_ms, d);
-		if (r == -EMSGSIZE)
+		if (r == -EMSGSIZE && !deadline_passed_idle(c, deadline_ms))
 			continue;
 		if (r < 0) {
 			diag_prefix(d, "guest-sync-delimited");
 			return r;
 		}
 		/* Stale or unrelated messages (and junk) before our reply are skipped. */
-		if (qga_reply_parse(c->sp.buf, c->sp.len, &rep, NULL) < 0)
-			continue;
-		match = !rep.is_error && json_is_integer(rep.value) &&
-			json_integer_value(rep.value) == id;
-		qga_reply_done(&rep);
+		match = false;
+		if (qga_reply_parse(c->sp.buf, c->sp.len, &rep, NULL) >= 0) {
+			match = !rep.is_error && json_is_integer(rep.value) &&
+				json_integer_value(rep.value) == id;
+			qga_reply_done(&rep);
+		}
 		if (match)
 			break;
+		/* A peer that keeps talking without ever answering: */
+		if (deadline_passed_idle(c, deadline_ms)) {
+			diag_set(d, "guest-sync-delimited: no matching reply in time");
+			return -ETIMEDOUT;
+		}
 	}
 	c->synced = true;
 	return 0;
@@ -304,6 +327,13 @@ int qga_client_call(struct qga_client *c, const char *command, json_t *arguments
 		if (!rep.id || json_equal(rep.id, id))
 			break;
 		qga_reply_done(&rep);
+		if (deadline_passed_idle(c, deadline_ms)) {
+			diag_set(d, "%s: only replies to other requests until the deadline",
+				 command);
+			c->synced = false;
+			r = -ETIMEDOUT;
+			goto out;
+		}
 	}
 	if (rep.is_error) {
 		char cmd[QGA_COMMAND_NAME_MAX];
@@ -422,13 +452,15 @@ int qga_client_exec(struct qga_client *c, const char *path, const char *const *a
 		}
 		poll(NULL, 0, EXEC_POLL_MS);
 	}
-	if (json_is_integer(json_object_get(st, "exitcode"))) {
-		*ret_exitcode = (int)json_integer_value(json_object_get(st, "exitcode"));
-	} else if (json_is_integer(json_object_get(st, "signal"))) {
-		*ret_exitcode = 128 + (int)json_integer_value(json_object_get(st, "signal"));
-	} else {
-		*ret_exitcode = -1;
-	}
+	/* The guest picks these numbers: keep them in range (no int overflow on 128 + N). */
+	json_t *ec = json_object_get(st, "exitcode"), *sig = json_object_get(st, "signal");
+	int code = -1;
+
+	if (json_is_integer(ec) && json_integer_value(ec) >= 0 && json_integer_value(ec) <= 255)
+		code = (int)json_integer_value(ec);
+	else if (json_is_integer(sig) && json_integer_value(sig) > 0 &&
+		 json_integer_value(sig) < 128)
+		code = 128 + (int)json_integer_value(sig);
 	if (ret_out) {
 		const char *b64 = json_string_value(json_object_get(st, "out-data"));
 		size_t len;
@@ -440,6 +472,7 @@ int qga_client_exec(struct qga_client *c, const char *path, const char *const *a
 			return -EBADMSG;
 		}
 	}
+	*ret_exitcode = code;
 	json_decref(st);
 	return 0;
 }

@@ -57,8 +57,9 @@ const char *qga_client_last_error_class(struct qga_client *c);
 /*
  * Runs path with argv (NULL-terminated, without argv[0]) through guest-exec, capturing
  * output, and polls guest-exec-status until it exits or the deadline passes. *ret_exitcode
- * is its exit code (128+N when killed by signal N); *ret_out (may be NULL) its stdout, decoded,
- * NUL-terminated, malloc'd.
+ * is its exit code (128+N when killed by signal N, -1 when the guest reported none in range);
+ * *ret_out (may be NULL) its stdout, decoded, NUL-terminated, malloc'd: raw guest bytes (may
+ * hold NULs and control characters), str_sanitize() before printing.
  */
 int qga_client_exec(struct qga_client *c, const char *path, const char *const *argv,
 		    int64_t deadline_ms, int *ret_exitcode, char **ret_out, struct diag *d);

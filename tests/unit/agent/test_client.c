@@ -245,6 +245,129 @@ static void test_timeout(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* Writes data again and again, in big writes, until the client goes away. */
+static void flood(int fd, const char *data, size_t len)
+{
+	static char big[1 << 18];
+	size_t n = 0;
+	int sz = 1 << 22;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	while (n + len <= sizeof(big)) {
+		memcpy(big + n, data, len);
+		n += len;
+	}
+	while (write(fd, big, n) > 0)
+		;
+}
+
+static void peer_flood_no_newline(int fd)
+{
+	char junk[4096];
+
+	memset(junk, 'a', sizeof(junk));
+	junk[0] = '{';
+	flood(fd, junk, sizeof(junk));
+}
+
+static void peer_flood_sentinels(int fd)
+{
+	char junk[4096];
+
+	memset(junk, 0xff, sizeof(junk));
+	flood(fd, junk, sizeof(junk));
+}
+
+static void peer_flood_wrong_sync(int fd)
+{
+	static const char line[] = "{\"return\":1}\n";
+
+	writes(fd, "\xff");
+	flood(fd, line, sizeof(line) - 1);
+}
+
+static void peer_sync_then_flood_stale(int fd)
+{
+	static const char line[] = "{\"return\":{},\"id\":999999}\n";
+	char out[128];
+	int n = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n", read_sync_id(fd));
+
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd);
+	flood(fd, line, sizeof(line) - 1);
+}
+
+/* A peer that never stops sending must not hold the client past its deadline. */
+static void test_flood_deadline(void **state)
+{
+	void (*const peers[])(int) = {peer_flood_no_newline, peer_flood_sentinels,
+				      peer_flood_wrong_sync};
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	int64_t t0;
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(peers); i++) {
+		pid = fake_peer(&fd, peers[i]);
+		t0 = time_now_ms();
+		assert_int_equal(qga_client_start(fd, in_ms(300), &c, &d), -ETIMEDOUT);
+		assert_true(time_now_ms() - t0 < 1500);
+		assert_null(c);
+		waitpid(pid, &status, 0);
+	}
+
+	pid = fake_peer(&fd, peer_sync_then_flood_stale);
+	assert_int_equal(qga_client_start(fd, in_ms(2000), &c, &d), 0);
+	t0 = time_now_ms();
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(300), NULL, &d), -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 < 1500);
+	qga_client_free(c);
+	waitpid(pid, &status, 0);
+}
+
+static void peer_exec_huge_codes(int fd)
+{
+	char out[256];
+	int n;
+
+	n = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n", read_sync_id(fd));
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{\"pid\":7}}\n");
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{\"exited\":true,\"signal\":2147483647}}\n");
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{\"pid\":8}}\n");
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{\"exited\":true,\"exitcode\":-5,\"out-data\":\"Gw==\"}}\n");
+	read_sync_id(fd);
+}
+
+/* Exit codes and signals from the guest stay in range (no overflow of 128 + N). */
+static void test_exec_codes(void **state)
+{
+	const char *const argv[] = {NULL};
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	int fd, status, code = 0;
+	char *out = NULL;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_peer(&fd, peer_exec_huge_codes);
+	assert_int_equal(qga_client_start(fd, in_ms(2000), &c, &d), 0);
+	assert_int_equal(qga_client_exec(c, "/bin/x", argv, in_ms(2000), &code, NULL, &d), 0);
+	assert_int_equal(code, -1);
+	assert_int_equal(qga_client_exec(c, "/bin/x", argv, in_ms(2000), &code, &out, &d), 0);
+	assert_int_equal(code, -1);
+	assert_string_equal(out, "\x1b");
+	free(out);
+	qga_client_free(c);
+	waitpid(pid, &status, 0);
+}
+
 static void test_base64(void **state)
 {
 	char *out;
@@ -271,6 +394,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fake_peer_sync_and_errors),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_flood_deadline),
+	    cmocka_unit_test(test_exec_codes),
 	};
 
 	if (argc != 2) {
