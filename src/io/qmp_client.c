@@ -18,7 +18,9 @@ struct qmp_client {
 	int broken; /* 0 or the -errno that broke the connection */
 	char broken_msg[256];
 	char *buf;
-	size_t len;
+	size_t off;	/* start of the unconsumed input in buf */
+	size_t len;	/* end of the input in buf */
+	size_t scanned; /* bytes after off known to hold no newline */
 	int version_major, version_minor, version_micro;
 	char last_error_class[QMP_NAME_MAX];
 	struct qmp_event queue[QMP_CLIENT_EVENT_QUEUE];
@@ -86,51 +88,76 @@ static int send_all(struct qmp_client *c, const char *p, size_t len, int64_t dea
 	return 0;
 }
 
+/* True when a whole line is buffered (read_msg returns it without reading the socket). */
+static bool line_pending(struct qmp_client *c)
+{
+	return memchr(c->buf + c->off, '\n', c->len - c->off) != NULL;
+}
+
+/* True when a caller skipping unwanted messages must give up: the deadline passed and nothing
+ * is buffered, so a peer that keeps sending (events, stale replies) cannot hold it forever. */
+static bool deadline_passed_idle(struct qmp_client *c, int64_t deadline_ms)
+{
+	return deadline_left_ms(deadline_ms) <= 0 && !line_pending(c);
+}
+
 /*
  * Reads the next message. -ETIMEDOUT leaves the connection usable; any other error breaks it.
+ * Each input byte is scanned once and moved at most once per recv(), whatever the peer sends.
  */
 static int read_msg(struct qmp_client *c, int64_t deadline_ms, struct qmp_msg *ret, struct diag *d)
 {
 	struct diag tmp = {{0}};
+	bool received = false;
 	int r;
 
 	r = client_check(c, d);
 	if (r < 0)
 		return r;
 	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
+		char *line = c->buf + c->off;
+		char *nl = memchr(line + c->scanned, '\n', c->len - c->off - c->scanned);
 
 		if (nl) {
-			size_t linelen = (size_t)(nl - c->buf) + 1;
+			size_t linelen = (size_t)(nl - line) + 1;
 			size_t content = linelen;
 
+			c->off += linelen;
+			c->scanned = 0;
 			while (content > 0 &&
-			       (c->buf[content - 1] == '\n' || c->buf[content - 1] == '\r'))
+			       (line[content - 1] == '\n' || line[content - 1] == '\r'))
 				content--;
-			if (content == 0) {
-				/* Blank line: nothing to parse. */
-				memmove(c->buf, c->buf + linelen, c->len - linelen);
-				c->len -= linelen;
-				continue;
-			}
-			r = qmp_parse_line(c->buf, linelen, ret, &tmp);
-			memmove(c->buf, c->buf + linelen, c->len - linelen);
-			c->len -= linelen;
+			if (content == 0)
+				continue; /* blank line: nothing to parse */
+			r = qmp_parse_line(line, linelen, ret, &tmp);
 			if (r < 0) {
 				diag_set(d, "%s", tmp.msg);
 				return client_break(c, r, &tmp);
 			}
 			return 0;
 		}
+		c->scanned = c->len - c->off;
+		if (c->off > 0) {
+			memmove(c->buf, c->buf + c->off, c->len - c->off);
+			c->len -= c->off;
+			c->off = 0;
+		}
 		if (c->len >= QMP_BUF_SIZE) {
 			diag_set(&tmp, "QMP line exceeds the limit of %d bytes", QMP_LINE_MAX);
 			diag_set(d, "%s", tmp.msg);
 			return client_break(c, -EMSGSIZE, &tmp);
 		}
+		/* A peer that trickles or floods a line without its end: poll() alone would only
+		 * notice the deadline when the peer pauses. */
+		if (received && deadline_left_ms(deadline_ms) <= 0) {
+			diag_set(d, "timed out waiting for the end of a QMP line");
+			return -ETIMEDOUT;
+		}
 		ssize_t n = recv(c->fd, c->buf + c->len, QMP_BUF_SIZE - c->len, MSG_DONTWAIT);
 
 		if (n > 0) {
 			c->len += (size_t)n;
+			received = true;
 			continue;
 		}
 		if (n == 0) {
@@ -388,7 +415,8 @@ int qmp_client_execute(struct qmp_client *c, const char *command, json_t *args, 
 			if (m.type == QMP_MSG_ERROR) {
 				snprintf(c->last_error_class, sizeof(c->last_error_class), "%s",
 					 m.err_class);
-				diag_set(d, "%s: %s", command, m.err_desc);
+				/* The printable copy: the peer's text goes to a terminal. */
+				diag_set(d, "%s: %s", command, m.err_desc_print);
 				qmp_msg_clear(&m);
 				return -EREMOTEIO;
 			}
@@ -398,6 +426,10 @@ int qmp_client_execute(struct qmp_client *c, const char *command, json_t *args, 
 			}
 			qmp_msg_clear(&m);
 			return 0;
+		}
+		if (deadline_passed_idle(c, deadline_ms)) {
+			diag_set(d, "%s: no reply from QMP in time (only other messages)", command);
+			return -ETIMEDOUT;
 		}
 	}
 }
@@ -434,17 +466,23 @@ int qmp_client_wait_event(struct qmp_client *c, const char *name, qmp_event_matc
 		if (m.type != QMP_MSG_EVENT) {
 			/* Late reply to a command that timed out. */
 			qmp_msg_clear(&m);
-			continue;
+		} else {
+			qmp_msg_take_event(&m, &ev);
+			if ((!name || strcmp(ev.name, name) == 0) &&
+			    (!match || match(&ev, userdata))) {
+				if (ret_event)
+					*ret_event = ev;
+				else
+					qmp_event_clear(&ev);
+				return 0;
+			}
+			queue_push(c, &ev);
 		}
-		qmp_msg_take_event(&m, &ev);
-		if ((!name || strcmp(ev.name, name) == 0) && (!match || match(&ev, userdata))) {
-			if (ret_event)
-				*ret_event = ev;
-			else
-				qmp_event_clear(&ev);
-			return 0;
+		if (deadline_passed_idle(c, deadline_ms)) {
+			diag_set(d, "timed out waiting for QMP event %s (only other messages)",
+				 name ? name : "(any)");
+			return -ETIMEDOUT;
 		}
-		queue_push(c, &ev);
 	}
 }
 

@@ -7,7 +7,11 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fake_qmp.h"
 #include "io/qmp_client.h"
@@ -434,6 +438,95 @@ static void test_connect_path(void **state)
 	assert_int_equal(qmp_client_connect("", in_ms(100), &c, &d), -EINVAL);
 }
 
+/* An error desc with terminal escapes reaches d (and so the user's terminal) sanitized. */
+static void test_error_desc_sanitized(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "device_del", NULL, 0},
+	    {FQ_ERROR, "GenericError", "bad \\u001b[2J\\u001b]0;title\\u0007 \\u009b1m end", 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fake_qmp *f;
+	struct qmp_client *c = start(steps, &f);
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(qmp_client_execute(c, "device_del", NULL, in_ms(2000), NULL, &d),
+			 -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "bad "));
+	assert_non_null(strstr(d.msg, " end"));
+	for (const unsigned char *p = (const unsigned char *)d.msg; *p; p++) {
+		assert_true(*p >= 0x20 && *p != 0x7f);
+		if (*p == 0xc2)
+			assert_true(p[1] >= 0xa0);
+	}
+	qmp_client_free(c);
+	finish(f);
+}
+
+/* A peer on the QMP socket that, after the handshake, sends events without end. */
+static pid_t event_flood_peer(int *ret_fd)
+{
+	static const char greeting[] = FQ_GREETING_LINE;
+	static const char ev[] = EV("RTC_CHANGE", "{\"offset\": 1}");
+	static char big[1 << 18];
+	int sv[2], sz = 1 << 22;
+	size_t n = 0;
+	char buf[512];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid > 0) {
+		close(sv[1]);
+		*ret_fd = sv[0];
+		return pid;
+	}
+	close(sv[0]);
+	signal(SIGPIPE, SIG_IGN);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	(void)!write(sv[1], greeting, sizeof(greeting) - 1);
+	(void)!read(sv[1], buf, sizeof(buf)); /* qmp_capabilities, id 1 */
+	(void)!write(sv[1], "{\"return\": {}, \"id\": 1}\r\n",
+		     strlen("{\"return\": {}, \"id\": 1}\r\n"));
+	while (n + sizeof(ev) - 1 <= sizeof(big)) {
+		memcpy(big + n, ev, sizeof(ev) - 1);
+		n += sizeof(ev) - 1;
+	}
+	while (write(sv[1], big, n) > 0)
+		;
+	_exit(0);
+}
+
+/* Endless events neither keep a command nor an event wait past its deadline. */
+static void test_event_flood_deadline(void **state)
+{
+	struct qmp_client *c = NULL;
+	struct diag d = {{0}};
+	int fd, status;
+	int64_t t0;
+	pid_t pid;
+
+	(void)state;
+	pid = event_flood_peer(&fd);
+	assert_int_equal(qmp_client_start(fd, in_ms(2000), &c, &d), 0);
+	t0 = time_now_ms();
+	assert_int_equal(qmp_client_execute(c, "query-status", NULL, in_ms(300), NULL, &d),
+			 -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 < 1500);
+	t0 = time_now_ms();
+	assert_int_equal(
+	    qmp_client_wait_event(c, "DEVICE_DELETED", NULL, NULL, in_ms(300), NULL, &d),
+	    -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 < 1500);
+	assert_false(qmp_client_is_broken(c));
+	qmp_client_free(c);
+	waitpid(pid, &status, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +542,8 @@ int main(void)
 	    cmocka_unit_test(test_greeting_problems),
 	    cmocka_unit_test(test_event_queue_bound),
 	    cmocka_unit_test(test_connect_path),
+	    cmocka_unit_test(test_error_desc_sanitized),
+	    cmocka_unit_test(test_event_flood_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
