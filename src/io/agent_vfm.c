@@ -87,7 +87,9 @@ static int get_text(json_t *o, const char *key, char *dst, size_t n, bool null_o
 	if (!json_is_string(v) || json_string_length(v) >= n ||
 	    strlen(json_string_value(v)) != json_string_length(v))
 		return -EPROTO;
-	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	/* Guest text goes into messages and reports (plan.c prints the mode, for one): no
+	 * control characters or escapes past this point. Never longer than its input. */
+	str_sanitize(dst, n, json_string_value(v));
 	return 0;
 }
 

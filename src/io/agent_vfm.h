@@ -6,7 +6,8 @@
  *
  * Errors from the agent reach d verbatim ("guest-bond-enslave: ..."); the error class maps to
  * -errno: DeviceNotFound -> -ENOENT (bond_status) / -ENODEV, Timeout -> -ETIMEDOUT,
- * InvalidState -> -EINVAL, others -> -EREMOTEIO.
+ * InvalidState -> -EINVAL, others -> -EREMOTEIO. Text the guest sends (bond and slave names,
+ * mode, PCI addresses, error descs) comes out sanitized (str_sanitize()).
  */
 #ifndef VFM_IO_AGENT_VFM_H
 #define VFM_IO_AGENT_VFM_H

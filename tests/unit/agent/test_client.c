@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "io/agent_vfm.h"
 #include "io/qga_client.h"
 
 static const char *agent_bin;
@@ -368,6 +369,85 @@ static void test_exec_codes(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* A fake agent on a unix socket at path: runs fn(fd) for one connection in a child. */
+static pid_t fake_listener(const char *path, void (*fn)(int fd))
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int lfd;
+	pid_t pid;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd >= 0)
+			fn(fd);
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+static void peer_hostile_bond(int fd)
+{
+	char out[256];
+	int n = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n", read_sync_id(fd));
+
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{\"name\":\"b\\u001b[2J\",\"mode\":\"\\u001b]0;x\\u0007ab\","
+		   "\"active\":null,\"slaves\":[{\"mac\":\"52:54:00:00:00:01\","
+		   "\"name\":\"e\\u009b31m\",\"pci\":\"\\r\\n0000\",\"link\":\"up\"}]}}\n");
+	read_sync_id(fd);
+}
+
+static void assert_clean(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		assert_true(*p >= 0x20 && *p != 0x7f);
+		if (*p == 0xc2)
+			assert_true(p[1] >= 0xa0);
+	}
+}
+
+/* Names, mode and PCI address from guest-bond-status come out without control characters. */
+static void test_agent_vfm_sanitizes(void **state)
+{
+	char path[] = "/tmp/vfm-review-agent.XXXXXX";
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct bond_status b;
+	struct diag d = {{0}};
+	int status, tfd;
+	pid_t pid;
+
+	(void)state;
+	tfd = mkstemp(path);
+	assert_true(tfd >= 0);
+	close(tfd);
+	pid = fake_listener(path, peer_hostile_bond);
+	assert_int_equal(agent_vfm_new(path, &a, &d), 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.n_slaves, 1);
+	assert_clean(b.name);
+	assert_clean(b.mode);
+	assert_clean(b.slaves[0].name);
+	assert_clean(b.slaves[0].pci);
+	assert_string_equal(b.mode, "?]0;x?ab");
+	assert_true(b.slaves[0].link_up);
+	agent_vfm_free(a);
+	unlink(path);
+	waitpid(pid, &status, 0);
+}
+
 static void test_base64(void **state)
 {
 	char *out;
@@ -396,6 +476,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_flood_deadline),
 	    cmocka_unit_test(test_exec_codes),
+	    cmocka_unit_test(test_agent_vfm_sanitizes),
 	};
 
 	if (argc != 2) {
