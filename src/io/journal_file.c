@@ -322,6 +322,7 @@ struct journal_file *journal_file_close(struct journal_file *j)
 int journal_file_append(struct journal_file *j, const struct journal_record *rec, struct diag *d)
 {
 	char line[JOURNAL_LINE_MAX + 1];
+	off_t end;
 	int n, r;
 
 	n = journal_record_encode(rec, line, sizeof(line));
@@ -329,10 +330,20 @@ int journal_file_append(struct journal_file *j, const struct journal_record *rec
 		diag_set(d, "cannot encode a journal record: %s", strerror(-n));
 		return n;
 	}
+	end = lseek(j->fd, 0, SEEK_END);
+	if (end < 0) {
+		r = -errno;
+		diag_set(d, "seek: %s", strerror(-r));
+		return r;
+	}
 	r = write_all(j->fd, line, (size_t)n);
 	if (r >= 0 && fdatasync(j->fd) < 0)
 		r = -errno;
 	if (r < 0) {
+		/* A short write (disk full, quota) leaves part of a line; the next record would
+		 * be glued to it and the journal unreadable for recover. Cut it off again. */
+		if (ftruncate(j->fd, end) == 0)
+			(void)fdatasync(j->fd);
 		diag_set(d, "write: %s", strerror(-r));
 		return r;
 	}

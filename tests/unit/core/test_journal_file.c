@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -116,11 +118,49 @@ static void test_bad_names(void **state)
 	assert_true(journal_guest_name_valid("web-01.example_2"));
 }
 
+/* A record cut short by a full disk does not corrupt the records appended after it. */
+static void test_short_write(void **state)
+{
+	struct journal_record r = {.seq = 2, .kind = JOURNAL_INTENT, .step = "reserve"};
+	struct journal_file *j = NULL;
+	struct journal_record *recs;
+	struct rlimit old, lim;
+	struct diag d = {0};
+	char path[128];
+	struct stat st;
+	size_t n;
+	bool torn;
+
+	(void)state;
+	assert_int_equal(journal_file_create(dir, "g3", &j, &d), 0);
+	append(j, 1, JOURNAL_BEGIN, NULL);
+	snprintf(path, sizeof(path), "%s/g3.journal", dir);
+	assert_int_equal(stat(path, &st), 0);
+	/* The file may grow by 10 bytes only: the next write is short, then fails (EFBIG). */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 10;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_true(journal_file_append(j, &r, &d) < 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* The disk has room again: the run records what it does next. */
+	append(j, 2, JOURNAL_INTENT, "reserve");
+	append(j, 3, JOURNAL_FAIL, "reserve");
+	j = journal_file_close(j);
+	assert_int_equal(journal_file_load(dir, "g3", &recs, &n, &torn, &d), 0);
+	assert_int_equal(n, 3);
+	assert_false(torn);
+	assert_int_equal(recs[2].kind, JOURNAL_FAIL);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_bad_names),
+	    cmocka_unit_test(test_short_write),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
