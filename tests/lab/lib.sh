@@ -19,7 +19,7 @@
 #   lab_leftovers          prints what of this run still exists (empty when clean)
 #
 # Addresses exist only inside this run's namespaces and no namespace has a route out.
-# Runs serialize on /tmp/vfm-lab.lock: the machine has 2 cores and TCG guests are heavy.
+# Runs serialize on /tmp/vfm-lab.lock (VFM_LAB_LOCK): the machine has 2 cores and TCG guests are heavy.
 
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${VFM_BUILDDIR:=$LAB_TOP/build}"
@@ -57,8 +57,7 @@ lab_require() {
 lab_init() {
 	lab_require
 	local name=${1:-run}
-	exec 9>/tmp/vfm-lab.lock
-	flock 9
+	lab_lock
 	lab_gc
 	LAB_RUN=$LAB_PREFIX-$name-$$-$(printf %04x $((RANDOM)))
 	LAB_DIR=/tmp/$LAB_RUN
@@ -70,6 +69,33 @@ lab_init() {
 	trap 'lab_cleanup' EXIT
 	trap 'exit 130' INT TERM
 	lab_log "lab run $LAB_RUN in $LAB_DIR"
+}
+
+# Takes the lab lock for this shell. The lock is held by a small holder process (flock -o:
+# nothing it starts holds the lock), never by this shell's file descriptors, so no QEMU or
+# daemon the run starts can inherit it and keep it after the run. The holder lets go when this
+# shell exits (also on SIGKILL) or lab_unlock is called.
+lab_lock() {
+	local flag i
+	flag=$(mktemp -u ${VFM_LAB_LOCK:-/tmp/vfm-lab.lock}.XXXXXX)
+	LAB_LOCK_FLAG=$flag
+	flock -o ${VFM_LAB_LOCK:-/tmp/vfm-lab.lock} sh -c \
+		'touch "$0"; while kill -0 "$1" 2>/dev/null && [ ! -e "$0.release" ]; do sleep 0.2; done; rm -f "$0" "$0.release"' \
+		"$flag" $$ </dev/null >/dev/null 2>&1 &
+	LAB_LOCK_PID=$!
+	for i in $(seq 36000); do
+		[ -e "$flag" ] && return 0
+		kill -0 "$LAB_LOCK_PID" 2>/dev/null || lab_die "could not take the lab lock"
+		[ $((i % 300)) = 0 ] && lab_log "waiting for the lab lock (another lab run is going on)"
+		sleep 0.1
+	done
+	lab_die "the lab lock was not free within an hour"
+}
+
+lab_unlock() {
+	[ -n "${LAB_LOCK_FLAG:-}" ] || return 0
+	touch "$LAB_LOCK_FLAG.release"
+	LAB_LOCK_FLAG=
 }
 
 # Removes what earlier runs left behind when their owner is gone (killed runs).
@@ -127,11 +153,12 @@ lab_cleanup() {
 	local -
 	set +e
 	[ -n "${LAB_RUN:-}" ] || return 0
-	[ -n "${LAB_KEEP:-}" ] && {
+	if [ -n "${LAB_KEEP:-}" ]; then
 		lab_log "LAB_KEEP set: leaving $LAB_RUN"
-		return 0
-	}
-	_lab_teardown "$LAB_RUN"
+	else
+		_lab_teardown "$LAB_RUN"
+	fi
+	lab_unlock
 }
 
 # Prints every namespace, QEMU process and file of this run that still exists.

@@ -37,8 +37,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 vfprobe=$VFM_BUILDDIR/src/probe/vfprobe
 [ -x "$vfprobe" ] || fail "vfprobe not built at $vfprobe"
 
-exec 9>/tmp/vfm-lab.lock
-flock 9
+# The lab lock (tests/lab/lib.sh): held by a holder process, never inherited by our children.
+source "$top/tests/lab/lib.sh"
+lab_lock
 
 run=vfmp-$$-$RANDOM
 NSA=$run-a
