@@ -524,8 +524,9 @@ static void test_release_and_enslave_after_hotplug(void **state)
 	(void)state;
 	create_bond();
 	W.now += 3000;
-	call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
-		"\",\"primary\":false}}");
+	json_decref(
+	    call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"primary\":false}}"));
 	v = call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}");
 	assert_string_equal(jstr(v, "released"), VF_MAC);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(v, "bond"), "slaves")), 1);
@@ -558,7 +559,8 @@ static void test_release_and_enslave_after_hotplug(void **state)
 	assert_string_equal(jstr(v, "active"), VF2_MAC);
 	json_decref(v);
 	/* Without the link wait the reply comes at once; 'active' then makes no sense. */
-	call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF2_MAC "\"}}");
+	json_decref(call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF2_MAC
+			    "\"}}"));
 	t0 = W.now;
 	v = call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
 		    "\",\"wait_link\":false}}");
@@ -582,7 +584,8 @@ static void test_enslave_timeouts(void **state)
 	(void)state;
 	create_bond();
 	W.now += 3000;
-	call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}");
+	json_decref(
+	    call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC "\"}}"));
 	t0 = W.now;
 	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC
 		 "\",\"timeout\":700}}",
