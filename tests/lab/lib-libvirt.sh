@@ -1,0 +1,274 @@
+# shellcheck shell=bash
+# The lab with libvirt: one `libvirtd --listen` per lab host, inside that host's network
+# namespace and in its own mount namespace, with private run/lib/etc/log/cache directories
+# bind-mounted over libvirt's (the capability cache persists in $VFM_LAB_CACHE so a fresh
+# daemon does not spend ~7 s probing QEMU on the first migration). Source lib.sh first.
+#
+#   lv_daemon_start SIDE      start (idempotent) libvirtd for src|dst; sets nothing global
+#   lv_uri SIDE               the daemon's URI for tools in the root namespace (unix socket)
+#   lv_virsh SIDE ARGS...     virsh against it
+#   lv_domain_xml [--no-vf]   guest 0 as a libvirt domain (same kernel, MACs, taps as the QMP lab)
+#   lv_guest_define_start SIDE [--no-vf]
+#   lv_wait_ready             until the guest printed VFM-READY (console file, both hosts append)
+#   lv_qga SIDE JSON / lv_guest_exec SIDE PATH ARGS... / lv_bond_state SIDE / lv_wait_vf_active
+#   lv_vfm CMD ARGS...        vfmigrate with -c (the guest's current host) and the path map
+#
+# The daemons' TCP listeners (no auth) exist only on the lab's migration link, inside the
+# run's namespaces. Cleanup is lab_cleanup's: it kills every process of the run's namespaces
+# (libvirtd and its QEMUs) and removes $LAB_DIR.
+
+LV_DOMAIN=g0
+
+lv_require() {
+	command -v libvirtd >/dev/null || [ -x /usr/sbin/libvirtd ] || lab_skip "libvirtd is not installed"
+	command -v virsh >/dev/null || lab_skip "virsh is not installed"
+	[ -x "$VFM_BUILDDIR/src/cli/vfmigrate" ] || lab_skip "vfmigrate not built"
+}
+
+lv_dir() { echo "$LAB_DIR/lv-$1"; }
+lv_uri() { echo "qemu+unix:///system?socket=$(lv_dir "$1")/run/libvirt-sock"; }
+lv_addr() {
+	case "$1" in
+	src) echo "$LAB_MIG_SRC" ;;
+	dst) echo "$LAB_MIG_DST" ;;
+	esac
+}
+lv_virsh() {
+	local side=$1
+	shift
+	virsh -q -c "$(lv_uri "$side")" "$@"
+}
+
+lv_daemon_start() {
+	local side=$1 dir ns addr uuid cache
+	dir=$(lv_dir "$side")
+	ns=$(lab_ns_of "$side")
+	addr=$(lv_addr "$side")
+	if [ -f "$dir/libvirtd.pid" ] && kill -0 "$(cat "$dir/libvirtd.pid")" 2>/dev/null &&
+		lv_virsh "$side" version >/dev/null 2>&1; then
+		return 0
+	fi
+	cache=$VFM_LAB_CACHE/libvirt-cache/$side
+	mkdir -p "$dir"/{run,lib,etc,log} "$cache"
+	# Distinct per side, not all one digit (libvirt rejects those).
+	case "$side" in
+	src) uuid=5f0c6a1e-7b1d-4c1a-9e7e-3a1b2c3d4e01 ;;
+	dst) uuid=5f0c6a1e-7b1d-4c1a-9e7e-3a1b2c3d4e02 ;;
+	esac
+	cat >"$dir/etc/libvirtd.conf" <<-EOF
+		host_uuid = "$uuid"
+		listen_tls = 0
+		listen_tcp = 1
+		listen_addr = "$addr"
+		auth_tcp = "none"
+		auth_unix_rw = "none"
+		auth_unix_ro = "none"
+		unix_sock_group = "root"
+		log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+	EOF
+	cat >"$dir/etc/qemu.conf" <<-EOF
+		user = "root"
+		group = "root"
+		security_driver = "none"
+		cgroup_controllers = [ ]
+		namespaces = [ ]
+		stdio_handler = "file"
+		dynamic_ownership = 0
+		remember_owner = 0
+		migration_address = "$addr"
+		migration_host = "$addr"
+	EOF
+	cp /etc/passwd "$dir/passwd"
+	cp /etc/group "$dir/group"
+	grep -q '^libvirt-qemu:' "$dir/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >>"$dir/passwd"
+	grep -q '^libvirt-qemu:' "$dir/group" || echo 'libvirt-qemu:x:64055:' >>"$dir/group"
+	grep -q '^kvm:' "$dir/group" || echo 'kvm:x:64056:' >>"$dir/group"
+	grep -q '^libvirt:' "$dir/group" || echo 'libvirt:x:64057:' >>"$dir/group"
+	ip netns exec "$ns" unshare -m --propagation private sh -c '
+		d=$1 c=$2
+		# Mount points (empty; the daemon packages would have made them).
+		mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt || exit 1
+		mount --bind "$d/run" /run/libvirt || exit 1
+		mount --bind "$d/lib" /var/lib/libvirt || exit 1
+		mount --bind "$d/etc" /etc/libvirt || exit 1
+		mount --bind "$d/log" /var/log/libvirt || exit 1
+		mount --bind "$c" /var/cache/libvirt || exit 1
+		# The qemu driver resolves its build-time user/group (Debian: libvirt-qemu, kvm)
+		# before it reads qemu.conf; give this namespace private copies that have them.
+		mount --bind "$d/passwd" /etc/passwd || exit 1
+		mount --bind "$d/group" /etc/group || exit 1
+		exec libvirtd --listen -f /etc/libvirt/libvirtd.conf -p "$d/libvirtd.pid"
+	' lv "$dir" "$cache" >"$dir/libvirtd.out" 2>&1 &
+	echo $! >"$dir/launcher.pid"
+	local i
+	for i in $(seq 100); do
+		[ -S "$dir/run/libvirt-sock" ] && lv_virsh "$side" version >/dev/null 2>&1 && return 0
+		kill -0 "$(cat "$dir/launcher.pid")" 2>/dev/null || lab_die "libvirtd on $side exited: $(tail -5 "$dir/libvirtd.out")"
+		sleep 0.1
+	done
+	lab_die "libvirtd on $side did not come up: $(tail -5 "$dir/libvirtd.out")"
+}
+
+# Stops libvirtd on SIDE (its QEMUs keep running, as with a real daemon restart).
+lv_daemon_stop() {
+	local dir pid
+	dir=$(lv_dir "$1")
+	pid=$(cat "$dir/libvirtd.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	lab_wait_exit "$pid" || kill -9 "$pid" 2>/dev/null
+	rm -f "$dir/libvirtd.pid"
+}
+
+lv_domain_xml() {
+	local vf=1
+	[ "${1:-}" = --no-vf ] && vf=0
+	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
+	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	cat <<-EOF
+		<domain type='qemu'>
+		  <name>$LV_DOMAIN</name>
+		  <memory unit='MiB'>256</memory>
+		  <vcpu>1</vcpu>
+		  <os>
+		    <type arch='x86_64' machine='q35'>hvm</type>
+		    <kernel>$LAB_VMLINUZ</kernel>
+		    <initrd>$LAB_INITRD</initrd>
+		    <cmdline>$append</cmdline>
+		  </os>
+		  <features><acpi/><apic/></features>
+		  <on_poweroff>destroy</on_poweroff>
+		  <on_reboot>restart</on_reboot>
+		  <on_crash>destroy</on_crash>
+		  <devices>
+		    <emulator>$(command -v qemu-system-x86_64)</emulator>
+		    <controller type='usb' model='none'/>
+		    <controller type='pci' index='0' model='pcie-root'/>
+		    <controller type='pci' index='1' model='pcie-root-port'/>
+		    <controller type='pci' index='2' model='pcie-root-port'/>
+		    <controller type='pci' index='3' model='pcie-root-port'/>
+		    <controller type='pci' index='4' model='pcie-root-port'/>
+		    <controller type='pci' index='5' model='pcie-root-port'/>
+		    <controller type='pci' index='6' model='pcie-root-port'/>
+		    <interface type='ethernet'>
+		      <mac address='$LAB_MAC_VIRTIO'/>
+		      <target dev='v0' managed='no'/>
+		      <model type='virtio'/>
+		      <rom enabled='no'/>
+		      <alias name='ua-net0'/>
+		    </interface>
+	EOF
+	[ $vf = 1 ] && cat <<-EOF
+		    <interface type='ethernet'>
+		      <mac address='$LAB_MAC_VF'/>
+		      <target dev='f0' managed='no'/>
+		      <model type='e1000e'/>
+		      <rom enabled='no'/>
+		      <alias name='ua-vf0'/>
+		    </interface>
+	EOF
+	cat <<-EOF
+		    <serial type='file'>
+		      <source path='$LAB_DIR/g0.console' append='on'/>
+		      <target port='0'/>
+		    </serial>
+		    <channel type='unix'>
+		      <source mode='bind'/>
+		      <target type='virtio' name='org.vfmigrate.agent.0'/>
+		    </channel>
+		    <channel type='unix'>
+		      <source mode='bind'/>
+		      <target type='virtio' name='org.qemu.guest_agent.0'/>
+		    </channel>
+		    <memballoon model='none'/>
+		  </devices>
+		</domain>
+	EOF
+}
+
+lv_guest_define_start() {
+	local side=$1
+	shift
+	lv_domain_xml "$@" >"$LAB_DIR/g0.xml"
+	lv_virsh "$side" define "$LAB_DIR/g0.xml" >/dev/null || lab_die "virsh define failed"
+	lv_virsh "$side" start "$LV_DOMAIN" >/dev/null || lab_die "virsh start failed"
+}
+
+# Waits for the N-th VFM-READY on the console (default 1).
+lv_wait_ready() {
+	local secs=${1:-90} i
+	for i in $(seq $((secs * 10))); do
+		grep -q VFM-READY "$LAB_DIR/g0.console" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	tail -20 "$LAB_DIR/g0.console" >&2
+	lab_die "guest not ready after ${secs}s"
+}
+
+lv_qga() { lv_virsh "$1" qemu-agent-command --timeout 10 "$LV_DOMAIN" "$2"; }
+
+lv_qga_wait() {
+	local side=$1 secs=${2:-60} i
+	for i in $(seq "$secs"); do
+		lv_qga "$side" '{"execute":"guest-ping"}' >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	lab_die "qemu-ga on $side does not answer through libvirt"
+}
+
+# Runs a command in the guest through the stock qemu-ga via libvirt; prints its stdout.
+lv_guest_exec() {
+	local side=$1 path=$2 args pid st i
+	shift 2
+	args=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
+	[ $# -eq 0 ] && args='[]'
+	pid=$(lv_qga "$side" "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"$path\",\"arg\":$args,\"capture-output\":true}}" | jq -r .return.pid) ||
+		return 1
+	for i in $(seq 100); do
+		st=$(lv_qga "$side" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || return 1
+		if [ "$(echo "$st" | jq -r .return.exited)" = true ]; then
+			echo "$st" | jq -r '.return."out-data" // ""' | base64 -d
+			return "$(echo "$st" | jq -r '.return.exitcode // 0')"
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# "ACTIVE_MAC SLAVE_COUNT" of bond0 on SIDE.
+lv_bond_state() {
+	local side=$1 bond active
+	bond=$(lv_guest_exec "$side" /bin/cat /proc/net/bonding/bond0) || return 1
+	active=$(echo "$bond" | sed -n 's/^Currently Active Slave: //p')
+	echo "$(echo "$bond" | awk -v s="$active" '/^Slave Interface:/{cur=$3} /^Permanent HW addr:/{if (cur==s) print $4}') $(echo "$bond" | grep -c '^Slave Interface:')"
+}
+
+lv_wait_vf_active() {
+	local side=$1 secs=${2:-30} st i
+	for i in $(seq $((secs * 2))); do
+		st=$(lv_bond_state "$side" 2>/dev/null) || st=
+		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
+		sleep 0.5
+	done
+	lab_log "bond on $side: ${st:-unknown}"
+	return 1
+}
+
+# vfmigrate with the libvirt backend. Usage: lv_vfm FROM CMD [ARGS...]; the destination URI
+# (the other side) is added for migrate/check/recover/status.
+lv_vfm() {
+	local from=$1 cmd=$2 to
+	shift 2
+	case "$from" in src) to=dst ;; dst) to=src ;; esac
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "$from")" -s "$LAB_DIR/state" \
+		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
+		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
+		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN" "$(lv_uri "$to")"
+}
+
+# A plain libvirt migration (what virsh users do): live, persistent, source undefined.
+lv_migrate_plain() {
+	local from=$1 to=$2
+	lv_virsh "$from" migrate --live --persistent --undefinesource "$LV_DOMAIN" "$(lv_uri "$to")" \
+		"tcp://$(lv_addr "$to")" || lab_die "virsh migrate $from -> $to failed"
+	lv_virsh "$to" domjobinfo --completed "$LV_DOMAIN" >"$LAB_DIR/plain-jobinfo.txt" 2>&1 || true
+}
