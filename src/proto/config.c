@@ -192,8 +192,10 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 		char tmp[CONFIG_LINE_MAX], *save = NULL, *tok;
 		size_t n = 0;
 
-		if (len >= sizeof(tmp))
+		if (len >= sizeof(tmp)) {
+			diag_set(d, "%s.%s: value too long", k->section, k->key);
 			return -EINVAL;
+		}
 		memcpy(tmp, v, len + 1);
 		for (tok = strtok_r(tmp, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
 			if (n == CONFIG_POOL_MAX) {
@@ -207,8 +209,12 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 			if (tl == 0 || tl >= VFM_IFNAME_MAX || strlen(tok) >= VFM_ID_MAX ||
 			    !word_ok(tok) || strchr(tok, '/') ||
 			    (colon && strchr(colon + 1, ':')) || (colon && !colon[1])) {
-				diag_set(d, "%s.%s: \"%.20s\" is not tap or tap:rootport",
-					 k->section, k->key, tok);
+				char clean[24];
+
+				/* -o values come from the command line: keep escapes out. */
+				str_sanitize(clean, sizeof(clean), tok);
+				diag_set(d, "%s.%s: \"%s\" is not tap or tap:rootport", k->section,
+					 k->key, clean);
 				return -EINVAL;
 			}
 			n++;

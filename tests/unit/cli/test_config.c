@@ -88,6 +88,7 @@ static void test_errors_name_the_line(void **state)
 	    {"[guest]\ncreate-bond = maybe\n", "line 2: guest.create-bond: expected yes or no"},
 	    {"[destination]\nincoming = now\n", "line 2: destination.incoming: expected defer"},
 	    {"[destination]\nvf-pool = a/b\n", "is not tap or tap:rootport"},
+	    {"[destination]\nvf-pool = a\x1b[2Jb\n", "\"a?[2Jb\" is not tap or tap:rootport"},
 	    {"[guest\n", "line 1: malformed section header"},
 	    {"[guest]\njunk\n", "line 2: expected key = value"},
 	};
