@@ -43,7 +43,7 @@ migrate_once() {
 	lv_vfm "$from" migrate --json >"$LAB_DIR/report-$to.json" || rc=$?
 	sleep 2
 	lab_probe_stop
-	jq -c '{outcome, exit_code, migration, without_vf_ms, steps: [.steps[]? | {name, result, duration_ms}]}' "$LAB_DIR/report-$to.json" >&2 || cat "$LAB_DIR/report-$to.json" >&2
+	jq -c '{outcome, exit_code, migration, without_vf_ms, steps: [.steps[]? | {name, result, ms}]}' "$LAB_DIR/report-$to.json" >&2 || cat "$LAB_DIR/report-$to.json" >&2
 	[ $rc = 0 ] || lab_die "vfmigrate migrate $from -> $to exited $rc"
 	[ "$(jq -r .outcome "$LAB_DIR/report-$to.json")" = migrated ] || lab_die "outcome is not migrated"
 	lv_wait_vf_active "$to" 30 || lab_die "VF not active on $to after the migration"
