@@ -23,7 +23,8 @@ lab_wait_reachable
 	--vf-alias ua-vf0 --vf-source ethernet:f0:e1000e >&2 || lab_die "vfmigrate setup failed"
 
 unchanged() {
-	lv_virsh src dumpxml "$LV_DOMAIN" | grep -q "<alias name='ua-vf0'/>" || lab_die "$1: the VF is no longer attached"
+	lv_virsh src dumpxml "$LV_DOMAIN" >"$LAB_DIR/live.xml"
+grep -q "<alias name='ua-vf0'/>" "$LAB_DIR/live.xml" || lab_die "$1: the VF is no longer attached"
 	[ "$(lv_virsh src domstate "$LV_DOMAIN")" = running ] || lab_die "$1: guest not running on src"
 	lv_wait_vf_active src 5 || lab_die "$1: VF no longer active"
 	lv_vfm src status >&2 || lab_die "$1: status says an unfinished journal was left"
