@@ -366,7 +366,7 @@ int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *
 		diag_set(d, "bad device alias \"%.64s\"", spec->device_id);
 		return -EINVAL;
 	}
-	if (!word_ok(spec->backend, NULL)) {
+	if (!word_ok(spec->backend, ":")) {
 		diag_set(d, "bad VF backend \"%.64s\"", spec->backend);
 		return -EINVAL;
 	}
