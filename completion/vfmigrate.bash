@@ -4,8 +4,12 @@ _vfmigrate()
 	local cur prev words cword
 	_init_completion || return
 	case $prev in
-	-c | --config)
+	-f | --config)
 		_filedir conf
+		return
+		;;
+	-c | --connect)
+		COMPREPLY=($(compgen -W 'qemu:///system qemu+ssh:// qemu+tcp://' -- "$cur"))
 		return
 		;;
 	-s | --state-dir)
@@ -13,29 +17,35 @@ _vfmigrate()
 		return
 		;;
 	-b | --backend)
-		COMPREPLY=($(compgen -W 'qmp' -- "$cur"))
+		COMPREPLY=($(compgen -W 'qmp libvirt' -- "$cur"))
 		return
 		;;
-	-o | --set | --unplug-timeout | --max-bandwidth | --downtime-limit)
+	--src-path-map | --dst-path-map)
+		return
+		;;
+	-o | --set | --unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
+		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet)
 		return
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W '--config --set --state-dir --backend --json --create-bond
-			--unplug-timeout --max-bandwidth --downtime-limit --help --version' -- "$cur"))
+		COMPREPLY=($(compgen -W '--connect --config --set --state-dir --backend --json
+			--create-bond --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
+			--src-path-map --dst-path-map --bond --vf-alias --backup-mac --vf-source --vlan
+			--physnet --help --version' -- "$cur"))
 		return
 	fi
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		migrate | check | status | recover | config)
+		migrate | check | status | recover | config | setup)
 			cmd=${words[i]}
 			break
 			;;
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W 'migrate check status recover config' -- "$cur"))
+		COMPREPLY=($(compgen -W 'migrate check status recover config setup' -- "$cur"))
 		return
 	fi
 	local guests=
