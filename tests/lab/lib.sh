@@ -66,7 +66,7 @@ lab_init() {
 	NS_CLI=$LAB_RUN-cli
 	mkdir -p "$LAB_DIR"
 	echo $$ >"$LAB_DIR/owner"
-	trap 'lab_cleanup' EXIT
+	trap 'lab_on_exit $?' EXIT
 	trap 'exit 130' INT TERM
 	lab_log "lab run $LAB_RUN in $LAB_DIR"
 }
@@ -159,6 +159,24 @@ lab_cleanup() {
 		_lab_teardown "$LAB_RUN"
 	fi
 	lab_unlock
+}
+
+# On a failed run, prints what helps to see why (guest consoles and agent logs), then cleans up.
+lab_on_exit() {
+	local rc=$1 f side
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -n "${LAB_DIR:-}" ] && [ -d "$LAB_DIR" ]; then
+		for f in "$LAB_DIR"/*.console; do
+			[ -f "$f" ] || continue
+			echo "--- last lines of $f" >&2
+			tail -n 15 "$f" >&2
+		done
+		for side in src dst; do
+			[ -S "$LAB_DIR/g0-$side.qga" ] || continue
+			echo "--- vfmigrate-agent log in the guest on $side" >&2
+			LAB_CALL_TIMEOUT=3000 lab_guest_exec "$side" /bin/tail -n 30 /tmp/vfmigrate-agent.log >&2 2>/dev/null || true
+		done
+	fi
+	lab_cleanup
 }
 
 # Prints every namespace, QEMU process and file of this run that still exists.
