@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hv_libvirt against libvirt's in-process test driver (test:///default, no daemon): state
+ * probing on both sides, metadata round trip, device presence and agent path from the live
+ * XML, libvirt's errors verbatim with the step, suspend/resume/destroy. The test driver has no
+ * hot-plug or migration: those run in the lab (tests/lab/t-libvirt-*.sh).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "io/hv_libvirt.h"
+
+static const char dom_xml[] =
+    "<domain type='test'><name>vfm-g0</name><memory>262144</memory><vcpu>1</vcpu>"
+    "<os><type arch='x86_64'>hvm</type></os><devices>"
+    "<interface type='ethernet'><mac address='52:54:00:77:00:10'/><target dev='v0'/>"
+    "<model type='virtio'/><alias name='ua-net0'/></interface>"
+    "<interface type='ethernet'><mac address='52:54:00:77:01:10'/><target dev='f0'/>"
+    "<model type='e1000e'/><alias name='ua-vf0'/></interface>"
+    "<channel type='unix'><source mode='bind' path='/var/lib/libvirt/ch/agent.sock'/>"
+    "<target type='virtio' name='org.vfmigrate.agent.0'/></channel>"
+    "</devices></domain>";
+
+struct fx {
+	struct hv_libvirt *src, *dst_absent;
+	struct hv_ops src_ops, dst_ops;
+};
+
+static int setup(void **state)
+{
+	struct hv_libvirt_options o = {.uri = "test:///default", .domain = "vfm-g0"};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct diag d = {{0}};
+	virConnectPtr c;
+	virDomainPtr dom;
+
+	snprintf(o.path_from, sizeof(o.path_from), "/var/lib/libvirt");
+	snprintf(o.path_to, sizeof(o.path_to), "/tmp/lab/lib");
+	assert_int_equal(hv_libvirt_new(&o, &f->src, &d), 0);
+	snprintf(o.domain, sizeof(o.domain), "vfm-nowhere");
+	assert_int_equal(hv_libvirt_new(&o, &f->dst_absent, &d), 0);
+	hv_libvirt_set_peer(f->src, f->dst_absent);
+	hv_libvirt_ops(f->src, &f->src_ops);
+	hv_libvirt_ops(f->dst_absent, &f->dst_ops);
+	assert_int_equal(hv_libvirt_conn(f->src, &c, &d), 0);
+	dom = virDomainDefineXML(c, dom_xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	virDomainFree(dom);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	virConnectPtr c;
+	virDomainPtr dom;
+	struct diag d;
+
+	if (hv_libvirt_conn(f->src, &c, &d) == 0 && (dom = virDomainLookupByName(c, "vfm-g0"))) {
+		if (virDomainIsActive(dom) == 1)
+			virDomainDestroy(dom);
+		virDomainUndefine(dom);
+		virDomainFree(dom);
+	}
+	hv_libvirt_free(f->src);
+	hv_libvirt_free(f->dst_absent);
+	free(f);
+	return 0;
+}
+
+static void test_probe(void **state)
+{
+	struct fx *f = *state;
+	struct hv_probe p;
+	struct diag d = {{0}};
+
+	assert_int_equal(f->src_ops.probe(f->src, time_now_ms() + 1000, &p, &d), 0);
+	assert_string_equal(p.status, "running");
+	assert_true(p.running);
+	assert_int_equal(p.incoming, HV_INCOMING_NONE);
+	/* A destination without the domain is ready to receive it. */
+	assert_int_equal(f->dst_ops.probe(f->dst_absent, time_now_ms() + 1000, &p, &d), 0);
+	assert_string_equal(p.status, "absent");
+	assert_false(p.running);
+	assert_int_equal(p.incoming, HV_INCOMING_LISTENING);
+}
+
+static void test_probe_unreachable(void **state)
+{
+	struct hv_libvirt_options o = {.uri = "qemu+unix:///system?socket=/nonexistent/sock",
+				       .domain = "g0"};
+	struct hv_libvirt *h = NULL;
+	struct hv_ops ops;
+	struct hv_probe p;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(hv_libvirt_new(&o, &h, &d), 0);
+	hv_libvirt_ops(h, &ops);
+	assert_true(ops.probe(h, time_now_ms() + 1000, &p, &d) < 0);
+	/* libvirt's own words, after what we tried. */
+	assert_non_null(strstr(d.msg, "connect to qemu+unix:///system?socket=/nonexistent/sock: "));
+	assert_non_null(strstr(d.msg, "/nonexistent/sock"));
+	hv_libvirt_free(h);
+}
+
+static void test_metadata(void **state)
+{
+	struct fx *f = *state;
+	struct domxml_meta m, back;
+	struct diag d = {{0}};
+
+	assert_int_equal(hv_libvirt_get_metadata(f->src, &back, &d), -ENODATA);
+	assert_non_null(strstr(d.msg, "vfmigrate setup"));
+	domxml_meta_init(&m);
+	snprintf(m.bond, sizeof(m.bond), "bond0");
+	snprintf(m.vf_alias, sizeof(m.vf_alias), "ua-vf0");
+	parse_mac("52:54:00:77:01:10", m.vf_mac);
+	parse_mac("52:54:00:77:00:10", m.backup_mac);
+	snprintf(m.sources[m.n_sources++], VFM_ID_MAX, "network:sriov-a");
+	assert_int_equal(hv_libvirt_set_metadata(f->src, &m, &d), 0);
+	assert_int_equal(hv_libvirt_get_metadata(f->src, &back, &d), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+}
+
+static void test_devices_and_agent(void **state)
+{
+	struct fx *f = *state;
+	char path[DOMXML_PATH_MAX];
+	struct diag d = {{0}};
+	bool present = false;
+
+	assert_int_equal(f->src_ops.device_present(f->src, "ua-vf0", 0, &present, &d), 0);
+	assert_true(present);
+	assert_int_equal(f->src_ops.device_present(f->src, "ua-other", 0, &present, &d), 0);
+	assert_false(present);
+	assert_int_equal(hv_libvirt_agent_path(f->src, path, &d), 0);
+	assert_string_equal(path, "/tmp/lab/lib/ch/agent.sock");
+	assert_int_equal(hv_libvirt_agent_path(f->dst_absent, path, &d), -ENOENT);
+}
+
+static void test_errors_verbatim(void **state)
+{
+	struct fx *f = *state;
+	struct plug_spec s = {
+	    .device_id = "ua-vf1", .backend = "f1", .driver = "e1000e", .vlan = -1};
+	struct diag d = {{0}};
+
+	/* The test driver cannot hot-plug: its refusal reaches the user with the step. */
+	s.backend_kind = PLUG_BACKEND_TAP;
+	assert_true(f->src_ops.plug(f->src, &s, 0, &d) < 0);
+	assert_non_null(strstr(d.msg, "attach ua-vf1: "));
+	assert_non_null(strstr(d.msg, "not supported"));
+	assert_true(f->src_ops.unplug_start(f->src, &s, 0, &d) < 0);
+	assert_non_null(strstr(d.msg, "detach ua-vf1: "));
+	/* Waiting without a started migration is an error, not a hang. */
+	assert_int_equal(f->src_ops.migrate_wait(f->src, time_now_ms() + 100, NULL, NULL, NULL, &d),
+			 -ESRCH);
+}
+
+static void test_stop_cont_quit(void **state)
+{
+	struct fx *f = *state;
+	struct hv_libvirt_options o = {.uri = "test:///default", .domain = "vfm-g0"};
+	struct hv_libvirt *as_dst = NULL;
+	struct hv_ops dops;
+	struct hv_probe p;
+	struct diag d = {{0}};
+
+	assert_int_equal(f->src_ops.stop(f->src, 0, &d), 0);
+	assert_int_equal(f->src_ops.probe(f->src, 0, &p, &d), 0);
+	assert_string_equal(p.status, "paused");
+	assert_false(p.running);
+	assert_int_equal(f->src_ops.cont(f->src, 0, &d), 0);
+	assert_int_equal(f->src_ops.probe(f->src, 0, &p, &d), 0);
+	assert_true(p.running);
+	/* quit ends the guest on that side; then a (persistent, inactive) definition there
+	 * counts as ready to receive it, and a second quit finds nothing to end. */
+	assert_int_equal(hv_libvirt_new(&o, &as_dst, &d), 0);
+	hv_libvirt_ops(as_dst, &dops);
+	assert_int_equal(dops.quit(as_dst, 0, &d), 0);
+	assert_int_equal(dops.probe(as_dst, 0, &p, &d), 0);
+	assert_string_equal(p.status, "shutoff");
+	assert_int_equal(p.incoming, HV_INCOMING_LISTENING);
+	assert_int_equal(dops.quit(as_dst, 0, &d), -ENOENT);
+	hv_libvirt_free(as_dst);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_probe),	    cmocka_unit_test(test_probe_unreachable),
+	    cmocka_unit_test(test_metadata),	    cmocka_unit_test(test_devices_and_agent),
+	    cmocka_unit_test(test_errors_verbatim), cmocka_unit_test(test_stop_cont_quit),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
