@@ -32,7 +32,12 @@ sleep 2
 lab_probe_stop
 read -r plain_ms _ < <(lab_probe_summary)
 lab_log "plain virsh migrate: $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s; $(grep -E 'Downtime|Time elapsed' "$LAB_DIR/plain-jobinfo.txt" | tr -s ' ' | tr '\n' ';')"
-lab_probe_assert 1000 20
+# The baseline is measured, not judged: a plain migration of this bonded guest keeps the VF
+# active, and QEMU's post-migration announce out of the virtio NIC (whose MAC is the bond's)
+# moves that MAC to tap v0 on the destination bridge, where the bond drops what arrives on its
+# backup slave, until the guest sends again through the VF (extra losses after the switchover).
+read -r _ pk lost sent < <(lab_probe_summary)
+lab_log "plain: sent $sent, lost $lost, longest window ${plain_ms} ms ($pk packets), $((lost - pk)) lost outside it"
 lv_qga_wait dst
 lv_wait_vf_active dst 30 || lab_die "VF not active after the plain migration"
 
