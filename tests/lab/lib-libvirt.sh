@@ -272,3 +272,16 @@ lv_migrate_plain() {
 		"tcp://$(lv_addr "$to")" || lab_die "virsh migrate $from -> $to failed"
 	lv_virsh "$to" domjobinfo --completed "$LV_DOMAIN" >"$LAB_DIR/plain-jobinfo.txt" 2>&1 || true
 }
+
+# lv_vfm in the background: its own pid in LV_VFM_PID (so a test can SIGKILL vfmigrate itself).
+# Usage: lv_vfm_bg OUT FROM CMD [ARGS...]
+lv_vfm_bg() {
+	local out=$1 from=$2 cmd=$3 to
+	shift 3
+	case "$from" in src) to=dst ;; dst) to=src ;; esac
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "$from")" -s "$LAB_DIR/state" \
+		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
+		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
+		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN" "$(lv_uri "$to")" >"$out" 2>&1 &
+	LV_VFM_PID=$!
+}
