@@ -21,6 +21,7 @@
 #include "io/vfpool_emul.h"
 #include "proto/config.h"
 #ifdef VFM_HAVE_LIBVIRT
+#include "io/agent_qga_libvirt.h"
 #include "io/hv_libvirt.h"
 #include "io/vfpool_libvirt.h"
 #endif
@@ -156,6 +157,7 @@ struct lazy_agent {
 	struct hv_libvirt *hv;
 	char fixed_path[CONFIG_PATH_MAX]; /* from the config file: used as is */
 	struct agent_vfm *a;
+	struct agent_qgalv *q; /* fallback: stock qemu-ga through libvirt */
 	struct agent_ops ops;
 };
 
@@ -163,6 +165,7 @@ static struct lazy_agent *lazy_agent_free(struct lazy_agent *l)
 {
 	if (l) {
 		agent_vfm_free(l->a);
+		agent_qgalv_free(l->q);
 		free(l);
 	}
 	return NULL;
@@ -173,12 +176,20 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 	char path[DOMXML_PATH_MAX];
 	int r;
 
-	if (l->a)
+	if (l->a || l->q)
 		return 0;
 	if (l->fixed_path[0]) {
 		snprintf(path, sizeof(path), "%s", l->fixed_path);
 	} else {
 		r = hv_libvirt_agent_path(l->hv, path, d);
+		if (r == -ENODEV) {
+			/* No vfmigrate-agent channel: the stock qemu-ga, through libvirt. */
+			r = agent_qgalv_new(l->hv, &l->q, d);
+			if (r < 0)
+				return r;
+			agent_qgalv_ops(l->q, &l->ops);
+			return 0;
+		}
 		if (r < 0) {
 			diag_prefix(d, "guest agent");
 			return r;

@@ -2,6 +2,7 @@
 #include "hv_libvirt.h"
 
 #include <errno.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -426,6 +427,29 @@ int hv_libvirt_agent_path(struct hv_libvirt *h, char ret[DOMXML_PATH_MAX], struc
 		diag_set(d, "agent socket path too long");
 		return -E2BIG;
 	}
+	return 0;
+}
+
+int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t deadline_ms,
+			   char **ret, struct diag *d)
+{
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	int64_t left = deadline_left_ms(deadline_ms);
+	int secs = (int)((left + 999) / 1000);
+	char *reply;
+	int r;
+
+	r = lv_dom(h, &dom, d);
+	if (r < 0)
+		return r;
+	if (secs < 1) {
+		diag_set(d, "guest agent: deadline passed");
+		return -ETIMEDOUT;
+	}
+	reply = virDomainQemuAgentCommand(dom, request, secs, 0);
+	if (!reply)
+		return lv_error(d, "qemu-ga through libvirt");
+	*ret = reply;
 	return 0;
 }
 

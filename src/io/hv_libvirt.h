@@ -72,6 +72,14 @@ int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, s
  * path_from/path_to. -ENOENT: not running here; -ENODEV: no such channel. */
 int hv_libvirt_agent_path(struct hv_libvirt *h, char ret[DOMXML_PATH_MAX], struct diag *d);
 
+/*
+ * Runs one command (a QGA JSON request) on the stock qemu-ga through libvirt's agent API
+ * (virDomainQemuAgentCommand), with a timeout rounded up to whole seconds from deadline_ms.
+ * *ret: the reply text, malloc'd (untrusted). -ENOENT: the domain is not here.
+ */
+int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t deadline_ms,
+			   char **ret, struct diag *d);
+
 /* Maps a daemon path with from/to (either empty: unchanged). -E2BIG when it does not fit. */
 int hv_libvirt_map_path(const char *path, const char *from, const char *to,
 			char ret[DOMXML_PATH_MAX]);

@@ -119,9 +119,18 @@ lv_daemon_stop() {
 	rm -f "$dir/libvirtd.pid"
 }
 
+# Options: --no-vf (virtio only), --no-agent-channel (no org.vfmigrate.agent.0: vfmigrate
+# falls back to the stock qemu-ga through libvirt).
 lv_domain_xml() {
-	local vf=1
-	[ "${1:-}" = --no-vf ] && vf=0
+	local vf=1 agentch=1
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--no-vf) vf=0 ;;
+		--no-agent-channel) agentch=0 ;;
+		*) lab_die "lv_domain_xml: unknown option $1" ;;
+		esac
+		shift
+	done
 	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
 	cat <<-EOF
@@ -171,10 +180,14 @@ lv_domain_xml() {
 		      <source path='$LAB_DIR/g0.console' append='on'/>
 		      <target port='0'/>
 		    </serial>
+	EOF
+	[ $agentch = 1 ] && cat <<-EOF
 		    <channel type='unix'>
 		      <source mode='bind'/>
 		      <target type='virtio' name='org.vfmigrate.agent.0'/>
 		    </channel>
+	EOF
+	cat <<-EOF
 		    <channel type='unix'>
 		      <source mode='bind'/>
 		      <target type='virtio' name='org.qemu.guest_agent.0'/>

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "io/agent_qga_libvirt.h"
 #include "io/hv_libvirt.h"
 #include "io/vfpool_libvirt.h"
 #include "proto/domxml.h"
@@ -326,6 +327,42 @@ static void test_map_path(void **state)
 	assert_string_equal(out, "/a/b");
 }
 
+/* The qemu-ga fallback reads the bond from /proc/net/bonding (Linux 6.1 format). */
+static void test_parse_bonding(void **state)
+{
+	static const char text[] =
+	    "Ethernet Channel Bonding Driver: v6.1.0-56-amd64\n\n"
+	    "Bonding Mode: fault-tolerance (active-backup)\n"
+	    "Primary Slave: enp1s0 (primary_reselect always)\n"
+	    "Currently Active Slave: enp1s0\n"
+	    "MII Status: up\nMII Polling Interval (ms): 100\n\n"
+	    "Slave Interface: enp2s0\nMII Status: up\nSpeed: Unknown\n"
+	    "Link Failure Count: 0\nPermanent HW addr: 52:54:00:77:00:10\nSlave queue ID: 0\n\n"
+	    "Slave Interface: enp1s0\nMII Status: down\n"
+	    "Permanent HW addr: 52:54:00:77:01:10\nSlave queue ID: 0\n";
+	static const char evil[] = "Bonding Mode: fault-tolerance (active-backup)\n"
+				   "Slave Interface: ../../x\n";
+	struct bond_status b;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(agent_qgalv_parse_bonding(text, "bond0", &b, &d), 0);
+	assert_string_equal(b.mode, "active-backup");
+	assert_int_equal(b.n_slaves, 2);
+	assert_string_equal(b.slaves[0].name, "enp2s0");
+	assert_true(b.slaves[0].link_up);
+	assert_false(b.slaves[1].link_up);
+	assert_true(b.has_active);
+	assert_memory_equal(b.active_mac, vf_mac, 6);
+	/* A name that would walk out of /sys/class/net is refused. */
+	assert_int_equal(agent_qgalv_parse_bonding(evil, "bond0", &b, &d), -EBADMSG);
+	assert_int_equal(agent_qgalv_parse_bonding("garbage", "bond0", &b, &d), -EBADMSG);
+	assert_false(agent_qgalv_ifname_ok(".."));
+	assert_false(agent_qgalv_ifname_ok("a/b"));
+	assert_false(agent_qgalv_ifname_ok("0123456789abcdef"));
+	assert_true(agent_qgalv_ifname_ok("bond0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_sources),
 	    cmocka_unit_test(test_hostdev_network),
 	    cmocka_unit_test(test_map_path),
+	    cmocka_unit_test(test_parse_bonding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+#include "agent_qga_libvirt.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io/qga_client.h"
+#include "proto/jsonlim.h"
+
+#define REPLY_MAX     (1024 * 1024)
+#define FILE_READ_MAX 65536
+#define POLL_MS	      100
+
+struct agent_qgalv {
+	struct hv_libvirt *hv;
+};
+
+int agent_qgalv_new(struct hv_libvirt *hv, struct agent_qgalv **ret, struct diag *d)
+{
+	struct agent_qgalv *a = calloc(1, sizeof(*a));
+
+	(void)d;
+	if (!a)
+		return -ENOMEM;
+	a->hv = hv;
+	*ret = a;
+	return 0;
+}
+
+struct agent_qgalv *agent_qgalv_free(struct agent_qgalv *a)
+{
+	free(a);
+	return NULL;
+}
+
+bool agent_qgalv_ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= VFM_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("_.-", *s)))
+			return false;
+	return true;
+}
+
+/* One qemu-ga command; args is consumed (may be NULL). *ret: new reference to "return". */
+static int qga(struct agent_qgalv *a, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
+	       struct diag *d)
+{
+	_cleanup_free_ char *req = NULL, *reply = NULL;
+	json_t *o = json_pack("{ss}", "execute", cmd), *v, *rv;
+	int r;
+
+	if (!o) {
+		json_decref(args);
+		return -ENOMEM;
+	}
+	if (args)
+		json_object_set_new(o, "arguments", args);
+	req = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!req)
+		return -ENOMEM;
+	r = hv_libvirt_qga_command(a->hv, req, deadline, &reply, d);
+	if (r < 0) {
+		diag_prefix(d, "%s", cmd);
+		return r;
+	}
+	v = json_decode_strict(reply, strlen(reply), REPLY_MAX, 16, d);
+	if (!v) {
+		diag_prefix(d, "%s: reply", cmd);
+		return -EBADMSG;
+	}
+	rv = json_object_get(v, "return");
+	if (!rv) {
+		json_decref(v);
+		diag_set(d, "%s: reply without return", cmd);
+		return -EBADMSG;
+	}
+	if (ret)
+		*ret = json_incref(rv);
+	json_decref(v);
+	return 0;
+}
+
+/* Reads a small guest file. -ENOENT when it cannot be opened (d says why). */
+static int file_read(struct agent_qgalv *a, const char *path, int64_t deadline, char **ret,
+		     struct diag *d)
+{
+	json_t *h = NULL, *rd = NULL;
+	json_int_t handle;
+	char *out = NULL;
+	size_t len = 0;
+	int r;
+
+	r = qga(a, "guest-file-open", json_pack("{ssss}", "path", path, "mode", "r"), deadline, &h,
+		d);
+	if (r < 0)
+		return r == -EIO || r == -EINVAL ? -ENOENT : r;
+	if (!json_is_integer(h)) {
+		json_decref(h);
+		diag_set(d, "guest-file-open: bad handle");
+		return -EBADMSG;
+	}
+	handle = json_integer_value(h);
+	json_decref(h);
+	r = qga(a, "guest-file-read", json_pack("{sIsi}", "handle", handle, "count", FILE_READ_MAX),
+		deadline, &rd, d);
+	if (r >= 0) {
+		const char *b64 = json_string_value(json_object_get(rd, "buf-b64"));
+
+		if (!b64 || qga_base64_decode(b64, FILE_READ_MAX, &out, &len) < 0) {
+			diag_set(d, "guest-file-read: bad data");
+			r = -EBADMSG;
+		}
+	}
+	json_decref(rd);
+	(void)qga(a, "guest-file-close", json_pack("{sI}", "handle", handle), deadline, NULL,
+		  &(struct diag){{0}});
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+static char *b64_encode(const char *s)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(4 * ((n + 2) / 3) + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = t[(v >> 18) & 63];
+		out[o++] = t[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? t[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Writes text to a guest (sysfs) file. */
+static int file_write(struct agent_qgalv *a, const char *path, const char *text, int64_t deadline,
+		      struct diag *d)
+{
+	_cleanup_free_ char *b64 = b64_encode(text);
+	json_t *h = NULL;
+	json_int_t handle;
+	int r, rc;
+
+	if (!b64)
+		return -ENOMEM;
+	r = qga(a, "guest-file-open", json_pack("{ssss}", "path", path, "mode", "w"), deadline, &h,
+		d);
+	if (r < 0)
+		return r;
+	if (!json_is_integer(h)) {
+		json_decref(h);
+		diag_set(d, "guest-file-open: bad handle");
+		return -EBADMSG;
+	}
+	handle = json_integer_value(h);
+	json_decref(h);
+	r = qga(a, "guest-file-write", json_pack("{sIss}", "handle", handle, "buf-b64", b64),
+		deadline, NULL, d);
+	/* sysfs reports a refused value at close (flush). */
+	rc = qga(a, "guest-file-close", json_pack("{sI}", "handle", handle), deadline, NULL,
+		 r < 0 ? &(struct diag){{0}} : d);
+	if (r >= 0 && rc < 0)
+		r = rc;
+	if (r < 0)
+		diag_prefix(d, "writing \"%.32s\" to %s", text, path);
+	return r;
+}
+
+int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
+			      struct diag *d)
+{
+	struct bond_status b = {0};
+	char active[VFM_IFNAME_MAX] = "";
+	struct bond_slave *cur = NULL;
+	const char *line = text;
+	bool seen_mode = false;
+
+	snprintf(b.name, sizeof(b.name), "%s", bond);
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[256], val[200];
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)(l < sizeof(buf) - 1 ? l : sizeof(buf) - 1),
+			 line);
+		line = nl ? nl + 1 : NULL;
+		if (sscanf(buf, "Bonding Mode: %199[^\n]", val) == 1) {
+			const char *open = strchr(val, '('), *close = strrchr(val, ')');
+
+			seen_mode = true;
+			if (open && close && close > open + 1)
+				snprintf(b.mode, sizeof(b.mode), "%.*s", (int)(close - open - 1),
+					 open + 1);
+			else
+				snprintf(b.mode, sizeof(b.mode), "%.31s", val);
+		} else if (sscanf(buf, "Currently Active Slave: %199s", val) == 1) {
+			if (strcmp(val, "None") != 0) {
+				if (!agent_qgalv_ifname_ok(val))
+					goto bad;
+				snprintf(active, sizeof(active), "%s", val);
+			}
+		} else if (sscanf(buf, "Slave Interface: %199s", val) == 1) {
+			if (b.n_slaves == VFM_BOND_SLAVES_MAX) {
+				diag_set(d, "bond %s has more than %d slaves", bond,
+					 VFM_BOND_SLAVES_MAX);
+				return -E2BIG;
+			}
+			if (!agent_qgalv_ifname_ok(val))
+				goto bad;
+			cur = &b.slaves[b.n_slaves++];
+			snprintf(cur->name, sizeof(cur->name), "%s", val);
+		} else if (cur && sscanf(buf, "MII Status: %199s", val) == 1) {
+			cur->link_up = strcmp(val, "up") == 0;
+		} else if (cur && sscanf(buf, "Permanent HW addr: %199s", val) == 1) {
+			if (parse_mac(val, cur->mac) < 0)
+				goto bad;
+		}
+	}
+	if (!seen_mode)
+		goto bad;
+	for (size_t i = 0; active[0] && i < b.n_slaves; i++)
+		if (!strcmp(b.slaves[i].name, active)) {
+			b.has_active = true;
+			memcpy(b.active_mac, b.slaves[i].mac, 6);
+		}
+	*ret = b;
+	return 0;
+bad:
+	diag_set(d, "/proc/net/bonding/%s: unexpected content", bond);
+	return -EBADMSG;
+}
+
+static int path_for(char *buf, size_t n, const char *fmt, const char *name, struct diag *d)
+{
+	if (!agent_qgalv_ifname_ok(name)) {
+		char clean[40];
+
+		str_sanitize(clean, sizeof(clean), name);
+		diag_set(d, "bad interface name \"%s\"", clean);
+		return -EINVAL;
+	}
+	snprintf(buf, n, fmt, name);
+	return 0;
+}
+
+static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct bond_status *ret,
+			  struct diag *d)
+{
+	struct agent_qgalv *a = ud;
+	_cleanup_free_ char *text = NULL;
+	char path[128];
+	int r;
+
+	r = path_for(path, sizeof(path), "/proc/net/bonding/%s", bond, d);
+	if (r < 0)
+		return r;
+	r = file_read(a, path, deadline, &text, d);
+	if (r == -ENOENT) {
+		diag_set(d, "bond %s not found in the guest", bond);
+		return -ENOENT;
+	}
+	if (r < 0)
+		return r;
+	return agent_qgalv_parse_bonding(text, bond, ret, d);
+}
+
+static int lv_ping(void *ud, int64_t deadline, struct diag *d)
+{
+	return qga(ud, "guest-ping", NULL, deadline, NULL, d);
+}
+
+static int lv_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6],
+			  const uint8_t *vf_mac, int64_t deadline, struct diag *d)
+{
+	(void)ud;
+	(void)backup_mac;
+	(void)vf_mac;
+	(void)deadline;
+	diag_set(d, "creating bond %s needs vfmigrate-agent (qemu-ga fallback)", bond);
+	return -EOPNOTSUPP;
+}
+
+static const struct bond_slave *slave_by_mac(const struct bond_status *b, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < b->n_slaves; i++)
+		if (!memcmp(b->slaves[i].mac, mac, 6))
+			return &b->slaves[i];
+	return NULL;
+}
+
+static int lv_set_active(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+			 int64_t deadline, struct diag *d)
+{
+	struct bond_status b;
+	const struct bond_slave *s;
+	char path[128], m[18];
+	int r;
+
+	r = lv_bond_status(ud, bond, deadline, &b, d);
+	if (r < 0)
+		return r;
+	s = slave_by_mac(&b, mac);
+	if (!s) {
+		diag_set(d, "no slave with MAC %s in %s", format_mac(mac, m), bond);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/primary", bond);
+	r = file_write(ud, path, make_primary ? s->name : "\n", deadline, d);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/active_slave", bond);
+	return file_write(ud, path, s->name, deadline, d);
+}
+
+static int lv_release(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline,
+		      struct diag *d)
+{
+	struct bond_status b;
+	const struct bond_slave *s;
+	char path[128], cmd[VFM_IFNAME_MAX + 2];
+	int r;
+
+	r = lv_bond_status(ud, bond, deadline, &b, d);
+	if (r < 0)
+		return r;
+	s = slave_by_mac(&b, mac);
+	if (!s)
+		return 0; /* not a slave: nothing to release */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/slaves", bond);
+	snprintf(cmd, sizeof(cmd), "-%s", s->name);
+	return file_write(ud, path, cmd, deadline, d);
+}
+
+/* The name of the (non-slave) NIC with this MAC; -ENODEV when none. */
+static int nic_by_mac(struct agent_qgalv *a, const uint8_t mac[6], int64_t deadline,
+		      char name[VFM_IFNAME_MAX], struct diag *d)
+{
+	json_t *ifs = NULL, *e;
+	size_t i;
+	int r;
+
+	r = qga(a, "guest-network-get-interfaces", NULL, deadline, &ifs, d);
+	if (r < 0)
+		return r;
+	r = -ENODEV;
+	json_array_foreach (ifs, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		const char *hw = json_string_value(json_object_get(e, "hardware-address"));
+		uint8_t m[6];
+
+		if (n && hw && parse_mac(hw, m) == 0 && !memcmp(m, mac, 6) &&
+		    agent_qgalv_ifname_ok(n)) {
+			snprintf(name, VFM_IFNAME_MAX, "%s", n);
+			r = 0;
+			break;
+		}
+	}
+	json_decref(ifs);
+	return r;
+}
+
+/* Waits for carrier on NIC name until until_ms. */
+static int carrier_wait(struct agent_qgalv *a, const char *name, int64_t until_ms, int64_t deadline,
+			struct diag *d)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", name);
+	for (;;) {
+		_cleanup_free_ char *v = NULL;
+		int r = file_read(a, path, deadline, &v, d);
+
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r >= 0 && v[0] == '1')
+			return 0;
+		if (time_now_ms() + POLL_MS >= until_ms) {
+			diag_set(d, "no carrier on %s in time", name);
+			return -ETIMEDOUT;
+		}
+		usleep(POLL_MS * 1000);
+	}
+}
+
+static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
+		      bool make_active, int64_t deadline, struct diag *d)
+{
+	struct agent_qgalv *a = ud;
+	int64_t until = time_now_ms() + link_timeout_ms;
+	char name[VFM_IFNAME_MAX] = "", path[128], cmd[VFM_IFNAME_MAX + 2];
+	struct bond_status b;
+	int r;
+
+	if (until > deadline)
+		until = deadline;
+	for (;;) {
+		const struct bond_slave *s;
+
+		r = lv_bond_status(a, bond, deadline, &b, d);
+		if (r < 0)
+			return r;
+		s = slave_by_mac(&b, mac);
+		if (s) {
+			snprintf(name, sizeof(name), "%s", s->name);
+			break;
+		}
+		r = nic_by_mac(a, mac, deadline, name, d);
+		if (r == 0) {
+			snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/slaves", bond);
+			snprintf(cmd, sizeof(cmd), "+%s", name);
+			r = file_write(a, path, cmd, deadline, d);
+			if (r < 0)
+				return r;
+			break;
+		}
+		if (r != -ENODEV)
+			return r;
+		if (time_now_ms() + POLL_MS >= until) {
+			char m[18];
+
+			diag_set(d, "no NIC with MAC %s appeared in the guest", format_mac(mac, m));
+			return -ETIMEDOUT;
+		}
+		usleep(POLL_MS * 1000);
+	}
+	r = carrier_wait(a, name, until, deadline, d);
+	if (r < 0 || !make_active)
+		return r;
+	return lv_set_active(a, bond, mac, true, deadline, d);
+}
+
+static int lv_link_wait(void *ud, const uint8_t mac[6], int64_t link_timeout_ms, int64_t deadline,
+			struct diag *d)
+{
+	struct agent_qgalv *a = ud;
+	int64_t until = time_now_ms() + link_timeout_ms;
+	char name[VFM_IFNAME_MAX];
+	int r = nic_by_mac(a, mac, deadline, name, d);
+
+	if (r < 0)
+		return r;
+	return carrier_wait(a, name, until < deadline ? until : deadline, deadline, d);
+}
+
+void agent_qgalv_ops(struct agent_qgalv *a, struct agent_ops *ret_ops)
+{
+	*ret_ops = (struct agent_ops){
+	    .userdata = a,
+	    .ping = lv_ping,
+	    .bond_status = lv_bond_status,
+	    .bond_create = lv_bond_create,
+	    .set_active = lv_set_active,
+	    .release = lv_release,
+	    .enslave = lv_enslave,
+	    .link_wait = lv_link_wait,
+	};
+}

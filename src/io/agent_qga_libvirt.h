@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct agent_ops over the stock qemu-ga, reached through libvirt's agent API: the fallback
+ * for a libvirt guest without vfmigrate-agent's channel. No shell and no guest-exec: the bond
+ * is read from /proc/net/bonding/BOND and driven through its sysfs files (slaves, primary,
+ * active_slave) with guest-file-open/read/write; NICs are found by MAC with
+ * guest-network-get-interfaces (enslaved NICs by their permanent address in the bonding file);
+ * carrier from /sys/class/net/NAME/carrier, polled. Every name that comes from the guest and
+ * goes into a path is checked (an interface name: 1-15 of [A-Za-z0-9_.-], not "." or "..").
+ *
+ * bond_create is not offered (bringing a new bond up needs more than sysfs): -EOPNOTSUPP.
+ */
+#ifndef VFM_IO_AGENT_QGA_LIBVIRT_H
+#define VFM_IO_AGENT_QGA_LIBVIRT_H
+
+#include "core/ops.h"
+#include "io/hv_libvirt.h"
+
+struct agent_qgalv;
+
+/* hv: the adapter of the host the guest runs on (borrowed). */
+int agent_qgalv_new(struct hv_libvirt *hv, struct agent_qgalv **ret, struct diag *d);
+/* Accepts NULL; returns NULL. */
+struct agent_qgalv *agent_qgalv_free(struct agent_qgalv *a);
+void agent_qgalv_ops(struct agent_qgalv *a, struct agent_ops *ret_ops);
+
+/* Parses the text of /proc/net/bonding/BOND (pure; for tests). -EBADMSG, -E2BIG. */
+int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
+			      struct diag *d);
+
+/* Whether s is a plausible interface name to put into a sysfs path. */
+bool agent_qgalv_ifname_ok(const char *s);
+
+#endif
