@@ -89,6 +89,19 @@ static int get_opt_int(json_t *obj, const char *key, int64_t *ret)
 	return 0;
 }
 
+/* A statistic: like get_opt_int, but a negative value from the peer counts as absent (-1). */
+static int get_opt_count(json_t *obj, const char *key, int64_t *ret)
+{
+	int64_t v = -1;
+	int r = get_opt_int(obj, key, &v);
+
+	if (r < 0)
+		return r;
+	if (json_object_get(obj, key))
+		*ret = v >= 0 ? v : -1;
+	return 0;
+}
+
 static int parse_greeting(json_t *root, struct qmp_msg *m, struct diag *d)
 {
 	json_t *qmp = json_object_get(root, "QMP"), *ver, *q, *caps;
@@ -354,21 +367,21 @@ int qmp_parse_migration_info(json_t *ret, struct qmp_migration_info *ret_info, s
 		}
 		info.status = qmp_migration_status_from_string(json_string_value(status));
 	}
-	if (get_opt_int(ret, "total-time", &info.total_time_ms) < 0 ||
-	    get_opt_int(ret, "downtime", &info.downtime_ms) < 0 ||
-	    get_opt_int(ret, "expected-downtime", &info.expected_downtime_ms) < 0 ||
-	    get_opt_int(ret, "setup-time", &info.setup_time_ms) < 0) {
+	if (get_opt_count(ret, "total-time", &info.total_time_ms) < 0 ||
+	    get_opt_count(ret, "downtime", &info.downtime_ms) < 0 ||
+	    get_opt_count(ret, "expected-downtime", &info.expected_downtime_ms) < 0 ||
+	    get_opt_count(ret, "setup-time", &info.setup_time_ms) < 0) {
 		diag_set(d, "query-migrate: a time field is not an integer");
 		return -EBADMSG;
 	}
 	ram = json_object_get(ret, "ram");
 	if (ram) {
 		if (!json_is_object(ram) ||
-		    get_opt_int(ram, "transferred", &info.ram_transferred) < 0 ||
-		    get_opt_int(ram, "remaining", &info.ram_remaining) < 0 ||
-		    get_opt_int(ram, "total", &info.ram_total) < 0 ||
-		    get_opt_int(ram, "dirty-sync-count", &info.ram_dirty_sync_count) < 0 ||
-		    get_opt_int(ram, "dirty-pages-rate", &info.ram_dirty_pages_rate) < 0) {
+		    get_opt_count(ram, "transferred", &info.ram_transferred) < 0 ||
+		    get_opt_count(ram, "remaining", &info.ram_remaining) < 0 ||
+		    get_opt_count(ram, "total", &info.ram_total) < 0 ||
+		    get_opt_count(ram, "dirty-sync-count", &info.ram_dirty_sync_count) < 0 ||
+		    get_opt_count(ram, "dirty-pages-rate", &info.ram_dirty_pages_rate) < 0) {
 			diag_set(d, "query-migrate: malformed ram statistics");
 			return -EBADMSG;
 		}

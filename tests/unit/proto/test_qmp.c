@@ -365,6 +365,26 @@ static void test_migration_info(void **state)
 	assert_int_equal(qmp_parse_migration_event(NULL, &mi.status, &d), -EBADMSG);
 }
 
+/* A peer's negative statistics are not passed on as numbers: they count as unknown (-1). */
+static void test_migration_negative(void **state)
+{
+	struct qmp_migration_info mi;
+	struct diag d = {0};
+	json_t *v;
+
+	(void)state;
+	v = json_loads("{\"status\": \"completed\", \"total-time\": -5, \"downtime\": -9000,"
+		       " \"ram\": {\"transferred\": -1, \"total\": 268435456}}",
+		       0, NULL);
+	assert_non_null(v);
+	assert_int_equal(qmp_parse_migration_info(v, &mi, &d), 0);
+	assert_int_equal(mi.total_time_ms, -1);
+	assert_int_equal(mi.downtime_ms, -1);
+	assert_int_equal(mi.ram_transferred, -1);
+	assert_int_equal(mi.ram_total, 268435456);
+	json_decref(v);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +396,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_build),
 	    cmocka_unit_test(test_migration_info),
+	    cmocka_unit_test(test_migration_negative),
 	};
 
 	if (argc != 2) {

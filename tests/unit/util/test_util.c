@@ -24,6 +24,10 @@ static void test_sanitize(void **state)
 	/* A multi-byte character that does not fit is dropped whole, never split. */
 	str_sanitize(out, 4, "ab\xc3\xa9");
 	assert_string_equal(out, "ab");
+	/* Overlong '/', a surrogate, beyond U+10FFFF: each byte replaced. */
+	str_sanitize(out, sizeof(out),
+		     "\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xf0\x9f\x98\x80");
+	assert_string_equal(out, "???|???|????|\xf0\x9f\x98\x80");
 	str_sanitize(out, sizeof(out), NULL);
 	assert_string_equal(out, "");
 }
