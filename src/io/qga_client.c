@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "qga_client.h"
 
+/* How long one guest-sync-delimited may go unanswered before it is sent again. */
+#define QGA_SYNC_RESEND_MS 1000
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -162,11 +165,34 @@ static int read_message(struct qga_client *c, int64_t deadline, struct diag *d)
 	}
 }
 
+/*
+ * Sends 0xFF and guest-sync-delimited with a fresh id. 0xFF first: it flushes a partial request
+ * the agent may hold. Everything we had buffered, and everything before the agent's sentinel,
+ * is dropped.
+ */
+static int send_sync(struct qga_client *c, int64_t id, int64_t deadline_ms, struct diag *d)
+{
+	json_t *args = json_pack("{s:I}", "id", (json_int_t)id);
+	char *req = args ? qga_request_format("guest-sync-delimited", args, NULL) : NULL;
+	int r;
+
+	json_decref(args);
+	if (!req)
+		return -ENOMEM;
+	r = send_all(c, "\xff", 1, deadline_ms, d);
+	if (r >= 0)
+		r = send_all(c, req, strlen(req), deadline_ms, d);
+	free(req);
+	if (r < 0)
+		return r;
+	c->roff = c->rlen = 0;
+	qga_splitter_expect_sentinel(&c->sp);
+	return 0;
+}
+
 int qga_client_sync(struct qga_client *c, int64_t deadline_ms, struct diag *d)
 {
-	int64_t id = random_id();
-	json_t *args;
-	char *req;
+	int64_t id, step;
 	int r;
 
 	if (c->dead) {
@@ -174,28 +200,29 @@ int qga_client_sync(struct qga_client *c, int64_t deadline_ms, struct diag *d)
 		return c->dead_err;
 	}
 	c->synced = false;
-	args = json_pack("{s:I}", "id", (json_int_t)id);
-	req = args ? qga_request_format("guest-sync-delimited", args, NULL) : NULL;
-	json_decref(args);
-	if (!req)
-		return -ENOMEM;
-	/* 0xFF first: flushes a partial request the agent may hold. */
-	r = send_all(c, "\xff", 1, deadline_ms, d);
-	if (r >= 0)
-		r = send_all(c, req, strlen(req), deadline_ms, d);
-	free(req);
+resend:
+	/*
+	 * A request that reaches the agent while it reopens its port after the previous
+	 * client hung up can be lost: if no answer comes within QGA_SYNC_RESEND_MS, sync
+	 * again with a new id. Only the newest id counts; replies to older ones (the agent
+	 * answers in order) are skipped like any stale message.
+	 */
+	id = random_id();
+	r = send_sync(c, id, deadline_ms, d);
 	if (r < 0)
 		return r;
-	/* Drop our buffered input and everything up to the sentinel. */
-	c->roff = c->rlen = 0;
-	qga_splitter_expect_sentinel(&c->sp);
+	step = time_now_ms() + QGA_SYNC_RESEND_MS;
+	if (step > deadline_ms)
+		step = deadline_ms;
 	for (;;) {
 		struct qga_reply rep;
 		bool match;
 
-		r = read_message(c, deadline_ms, d);
-		if (r == -EMSGSIZE && !deadline_passed_idle(c, deadline_ms))
+		r = read_message(c, step, d);
+		if (r == -EMSGSIZE && !deadline_passed_idle(c, step))
 			continue;
+		if (r == -ETIMEDOUT && deadline_left_ms(deadline_ms) > 0)
+			goto resend;
 		if (r < 0) {
 			diag_prefix(d, "guest-sync-delimited");
 			return r;
@@ -210,7 +237,9 @@ int qga_client_sync(struct qga_client *c, int64_t deadline_ms, struct diag *d)
 		if (match)
 			break;
 		/* A peer that keeps talking without ever answering: */
-		if (deadline_passed_idle(c, deadline_ms)) {
+		if (deadline_passed_idle(c, step)) {
+			if (deadline_left_ms(deadline_ms) > 0)
+				goto resend;
 			diag_set(d, "guest-sync-delimited: no matching reply in time");
 			return -ETIMEDOUT;
 		}

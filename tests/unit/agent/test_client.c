@@ -246,6 +246,45 @@ static void test_timeout(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* Loses the first sync (as when it reached the agent while it reopened its port), then answers
+ * the first resent one late (after a stale reply to the lost id) and a ping. */
+static void peer_lose_first_sync(int fd)
+{
+	char out[256];
+	long long lost = read_sync_id(fd), id;
+	int n;
+
+	id = read_sync_id(fd);
+	assert_true(id != lost);
+	n = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n\xff{\"return\":%lld}\n", lost, id);
+	(void)!write(fd, out, (size_t)n);
+	read_sync_id(fd);
+	writes(fd, "{\"return\":{}}\n");
+	read_sync_id(fd);
+}
+
+static void test_sync_resend(void **state)
+{
+	struct qga_client *c = NULL;
+	struct diag d = {{0}};
+	int64_t t0 = time_now_ms();
+	json_t *ret = NULL;
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_peer(&fd, peer_lose_first_sync);
+	assert_int_equal(qga_client_start(fd, in_ms(5000), &c, &d), 0);
+	/* One resend interval, not the whole deadline. */
+	assert_true(time_now_ms() - t0 >= 900);
+	assert_true(time_now_ms() - t0 < 3000);
+	assert_int_equal(qga_client_call(c, "guest-ping", NULL, in_ms(3000), &ret, &d), 0);
+	assert_true(json_is_object(ret));
+	json_decref(ret);
+	qga_client_free(c);
+	waitpid(pid, &status, 0);
+}
+
 /* Writes data again and again, in big writes, until the client goes away. */
 static void flood(int fd, const char *data, size_t len)
 {
@@ -473,6 +512,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_real_agent, start_agent, stop_agent),
 	    cmocka_unit_test(test_fake_peer_sync_and_errors),
 	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_sync_resend),
 	    cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_flood_deadline),
 	    cmocka_unit_test(test_exec_codes),
