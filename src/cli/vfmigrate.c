@@ -182,6 +182,9 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 		snprintf(path, sizeof(path), "%s", l->fixed_path);
 	} else {
 		r = hv_libvirt_agent_path(l->hv, path, d);
+		/* The socket is not on this machine (a remote daemon): qemu-ga it is. */
+		if (r >= 0 && access(path, F_OK) < 0)
+			r = -ENODEV;
 		if (r == -ENODEV) {
 			/* No vfmigrate-agent channel: the stock qemu-ga, through libvirt. */
 			r = agent_qgalv_new(l->hv, &l->q, d);
