@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libvirt-side parsers: domain XML (NICs, agent channel), vfmigrate's <metadata>, NIC removal,
+ * hostdev networks, and the guest's /proc/net/bonding text read through qemu-ga (guest data).
+ * The first byte picks the parser; the rest is its input.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/agent_qga_libvirt.h"
+#include "proto/domxml.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct domxml_domain *dom;
+	struct domxml_meta meta;
+	struct bond_status bs;
+	struct diag d = {{0}};
+	unsigned total, used;
+	char *text, *out = NULL;
+	const uint8_t mac[6] = {0x52, 0x54, 0, 0x77, 1, 0x10};
+
+	if (size < 1)
+		return 0;
+	text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 5) {
+	case 0:
+		dom = malloc(sizeof(*dom));
+		if (dom && domxml_parse_domain(text, size - 1, dom, &d) >= 0)
+			(void)domxml_find_nic(dom, "ua-vf0", mac);
+		free(dom);
+		break;
+	case 1:
+		domxml_meta_init(&meta);
+		if (domxml_meta_parse(text, size - 1, &meta, &d) >= 0 &&
+		    domxml_meta_format(&meta, &out, &d) >= 0)
+			free(out);
+		break;
+	case 2:
+		if (domxml_remove_nic(text, size - 1, "ua-vf0", mac, &out, &used, &d) >= 0)
+			free(out);
+		break;
+	case 3:
+		(void)domxml_parse_hostdev_network(text, size - 1, &total, &used, &d);
+		break;
+	case 4:
+		(void)agent_qgalv_parse_bonding(text, "bond0", &bs, &d);
+		break;
+	}
+	free(text);
+	return 0;
+}
