@@ -632,39 +632,27 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 	}
 	if (a->create_bond)
 		c->create_bond = true;
-	if (a->backend) {
-		char s[128];
+	/* Options that are shorthands for config keys. */
+	const struct {
+		const char *value, *key, *option;
+	} shorthands[] = {
+	    {a->backend, "guest.backend", "--backend"},
+	    {a->unplug_timeout, "timeouts.unplug", "--unplug-timeout"},
+	    {a->downtime_limit, "migration.downtime-limit", "--downtime-limit"},
+	    {a->max_bandwidth, "migration.max-bandwidth", "--max-bandwidth"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(shorthands); i++) {
+		char s[CONFIG_LINE_MAX];
 
-		snprintf(s, sizeof(s), "guest.backend=%s", a->backend);
-		if ((r = config_set(c, s, d)) < 0) {
-			diag_prefix(d, "--backend");
-			return r;
+		if (!shorthands[i].value)
+			continue;
+		if ((size_t)snprintf(s, sizeof(s), "%s=%s", shorthands[i].key,
+				     shorthands[i].value) >= sizeof(s)) {
+			diag_set(d, "%s: value too long", shorthands[i].option);
+			return -EINVAL;
 		}
-	}
-	if (a->unplug_timeout) {
-		char s[128];
-
-		snprintf(s, sizeof(s), "timeouts.unplug=%s", a->unplug_timeout);
 		if ((r = config_set(c, s, d)) < 0) {
-			diag_prefix(d, "--unplug-timeout");
-			return r;
-		}
-	}
-	if (a->downtime_limit) {
-		char s[128];
-
-		snprintf(s, sizeof(s), "migration.downtime-limit=%s", a->downtime_limit);
-		if ((r = config_set(c, s, d)) < 0) {
-			diag_prefix(d, "--downtime-limit");
-			return r;
-		}
-	}
-	if (a->max_bandwidth) {
-		char s[128];
-
-		snprintf(s, sizeof(s), "migration.max-bandwidth=%s", a->max_bandwidth);
-		if ((r = config_set(c, s, d)) < 0) {
-			diag_prefix(d, "--max-bandwidth");
+			diag_prefix(d, "%s", shorthands[i].option);
 			return r;
 		}
 	}
