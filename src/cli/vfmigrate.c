@@ -666,6 +666,25 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 	return 0;
 }
 
+/* Migration parameters and timeouts from the config (0 = built-in default). */
+static void plan_apply_limits(const struct config *c, struct plan *p)
+{
+	p->migrate.max_bandwidth = c->max_bandwidth;
+	p->migrate.downtime_limit_ms = c->downtime_limit_ms;
+	if (c->t_command)
+		p->timeouts.command_ms = c->t_command;
+	if (c->t_unplug)
+		p->timeouts.unplug_ms = c->t_unplug;
+	if (c->t_unplug_settle)
+		p->timeouts.unplug_settle_ms = c->t_unplug_settle;
+	if (c->t_migrate)
+		p->timeouts.migrate_ms = c->t_migrate;
+	if (c->t_alive)
+		p->timeouts.alive_ms = c->t_alive;
+	if (c->t_link)
+		p->timeouts.link_ms = c->t_link;
+}
+
 static int config_to_plan(const struct args *a, const struct config *c, struct plan *p,
 			  bool need_uri, struct diag *d)
 {
@@ -720,20 +739,7 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s", c->dst.migrate_uri);
 	snprintf(p->migrate.incoming_uri, sizeof(p->migrate.incoming_uri), "%s",
 		 c->dst.incoming_uri);
-	p->migrate.max_bandwidth = c->max_bandwidth;
-	p->migrate.downtime_limit_ms = c->downtime_limit_ms;
-	if (c->t_command)
-		p->timeouts.command_ms = c->t_command;
-	if (c->t_unplug)
-		p->timeouts.unplug_ms = c->t_unplug;
-	if (c->t_unplug_settle)
-		p->timeouts.unplug_settle_ms = c->t_unplug_settle;
-	if (c->t_migrate)
-		p->timeouts.migrate_ms = c->t_migrate;
-	if (c->t_alive)
-		p->timeouts.alive_ms = c->t_alive;
-	if (c->t_link)
-		p->timeouts.link_ms = c->t_link;
+	plan_apply_limits(c, p);
 	if (p->has_vf && c->dst.n_vf_pool == 0) {
 		diag_set(d, "config lacks destination.vf-pool (the VFs the destination may use)");
 		return -EINVAL;
@@ -789,24 +795,6 @@ static void world_close(struct world *w)
 static bool is_libvirt(const struct args *a, const struct config *c)
 {
 	return a->connect_uri || strcmp(c->backend, "libvirt") == 0;
-}
-
-static void plan_apply_limits(const struct config *c, struct plan *p)
-{
-	p->migrate.max_bandwidth = c->max_bandwidth;
-	p->migrate.downtime_limit_ms = c->downtime_limit_ms;
-	if (c->t_command)
-		p->timeouts.command_ms = c->t_command;
-	if (c->t_unplug)
-		p->timeouts.unplug_ms = c->t_unplug;
-	if (c->t_unplug_settle)
-		p->timeouts.unplug_settle_ms = c->t_unplug_settle;
-	if (c->t_migrate)
-		p->timeouts.migrate_ms = c->t_migrate;
-	if (c->t_alive)
-		p->timeouts.alive_ms = c->t_alive;
-	if (c->t_link)
-		p->timeouts.link_ms = c->t_link;
 }
 
 #ifdef VFM_HAVE_LIBVIRT
