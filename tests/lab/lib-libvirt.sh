@@ -247,24 +247,10 @@ lv_guest_exec() {
 	return 1
 }
 
-# "ACTIVE_MAC SLAVE_COUNT" of bond0 on SIDE.
-lv_bond_state() {
-	local side=$1 bond active
-	bond=$(lv_guest_exec "$side" /bin/cat /proc/net/bonding/bond0) || return 1
-	active=$(echo "$bond" | sed -n 's/^Currently Active Slave: //p')
-	echo "$(echo "$bond" | awk -v s="$active" '/^Slave Interface:/{cur=$3} /^Permanent HW addr:/{if (cur==s) print $4}') $(echo "$bond" | grep -c '^Slave Interface:')"
-}
-
-lv_wait_vf_active() {
-	local side=$1 secs=${2:-30} st i
-	for i in $(seq $((secs * 2))); do
-		st=$(lv_bond_state "$side" 2>/dev/null) || st=
-		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
-		sleep 0.5
-	done
-	lab_log "bond on $side: ${st:-unknown}"
-	return 1
-}
+# "ACTIVE_MAC SLAVE_COUNT" of bond0 on SIDE, and waiting for the VF to be active (lib.sh),
+# read through this lab's qemu-ga sockets.
+lv_bond_state() { lab_bond_state "$1" lv_guest_exec; }
+lv_wait_vf_active() { lab_wait_vf_active "$1" "${2:-30}" lv_guest_exec; }
 
 # vfmigrate with the libvirt backend. Usage: lv_vfm FROM CMD [ARGS...]; the destination URI
 # (the other side) is added for migrate/check/recover/status.

@@ -624,20 +624,22 @@ lab_vfm_bg() {
 	LAB_VFM_PID=$!
 }
 
-# Prints the guest's bond state as seen by the kernel (through the stock qemu-ga):
-# "ACTIVE_MAC SLAVE_COUNT" e.g. "52:54:00:77:01:10 2".
+# Prints the guest's bond state as seen by the kernel (its /proc/net/bonding/bond0, read with
+# EXEC, default lab_guest_exec through the stock qemu-ga): "ACTIVE_MAC SLAVE_COUNT", e.g.
+# "52:54:00:77:01:10 2". Usage: lab_bond_state SIDE [EXEC]
 lab_bond_state() {
-	local side=$1 bond active
-	bond=$(lab_guest_exec "$side" /bin/cat /proc/net/bonding/bond0) || return 1
+	local side=$1 exec=${2:-lab_guest_exec} bond active
+	bond=$("$exec" "$side" /bin/cat /proc/net/bonding/bond0) || return 1
 	active=$(echo "$bond" | sed -n 's/^Currently Active Slave: //p')
 	echo "$(echo "$bond" | awk -v s="$active" '/^Slave Interface:/{cur=$3} /^Permanent HW addr:/{if (cur==s) print $4}') $(echo "$bond" | grep -c '^Slave Interface:')"
 }
 
-# Waits (up to $2 s, default 30) until the VF is the active slave of 2 on SIDE.
+# Waits (up to SECS, default 30) until the VF is the active slave of 2 on SIDE.
+# Usage: lab_wait_vf_active SIDE [SECS [EXEC]]
 lab_wait_vf_active() {
-	local side=$1 secs=${2:-30} st i
+	local side=$1 secs=${2:-30} exec=${3:-lab_guest_exec} st i
 	for i in $(seq $((secs * 2))); do
-		st=$(lab_bond_state "$side" 2>/dev/null) || st=
+		st=$(lab_bond_state "$side" "$exec" 2>/dev/null) || st=
 		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
 		sleep 0.5
 	done
