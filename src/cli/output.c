@@ -102,6 +102,8 @@ void cli_out_event(void *userdata, const struct plan_event *ev)
 		str_sanitize(clean, sizeof(clean), ev->msg);
 		fprintf(o->f, "[%7.3fs]   note (%s): %s\n", secs(o), name, clean);
 		break;
+	case PLAN_EV_SWITCHED:
+		break; /* the point of no return follows, or the migrate step fails */
 	case PLAN_EV_PONR:
 		fprintf(o->f,
 			"[%7.3fs] point of no return passed: the guest runs on the "

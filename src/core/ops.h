@@ -88,6 +88,10 @@ struct migrate_stats {
 /* Called from migrate_wait() whenever new progress is known (at most a few times a second). */
 typedef void (*migrate_progress_fn)(void *cb_userdata, const struct migrate_stats *progress);
 
+/* Whether the operator asked the run to stop: NULL while not, else a short reason for the
+ * user ("SIGINT"). Must be cheap and safe to call often (it reads a flag). */
+typedef const char *(*interrupt_fn)(void *userdata);
+
 struct hv_ops {
 	void *userdata;
 
@@ -146,6 +150,14 @@ struct hv_ops {
 	int (*quit)(void *ud, int64_t deadline_ms, struct diag *d);
 	/* Optional (NULL allowed): self-announce of the guest's NICs after migration. */
 	int (*announce)(void *ud, int64_t deadline_ms, struct diag *d);
+	/*
+	 * Optional (NULL allowed). From now on migrate_wait also returns -EINTR (d says by what;
+	 * ret_stats not written) when interrupted(intr_userdata) returns non-NULL while the
+	 * migration still runs, checked at least once per progress interval; a final state seen
+	 * at the same time wins. The migration keeps running: the caller cancels it.
+	 * interrupted NULL switches this off again.
+	 */
+	void (*set_interrupt)(void *ud, interrupt_fn interrupted, void *intr_userdata);
 };
 
 /* ------------------------------------------------------------------------------------------ */

@@ -162,6 +162,36 @@ static void set_error(struct ctx *c, enum step_id step, int rc, const struct dia
 	}
 }
 
+/* Polls the operator's interrupt; the first reason seen sticks (it goes into the report). */
+static const char *interrupt_poll(struct ctx *c)
+{
+	const char *why;
+
+	if (c->rep->interrupted[0])
+		return c->rep->interrupted;
+	if (!c->env->interrupted)
+		return NULL;
+	why = c->env->interrupted(c->env->interrupted_userdata);
+	if (!why)
+		return NULL;
+	snprintf(c->rep->interrupted, sizeof(c->rep->interrupted), "%s", why[0] ? why : "signal");
+	return c->rep->interrupted;
+}
+
+/* After the switchover an interrupt changes nothing: say so once. */
+static void interrupt_ignore(struct ctx *c, enum step_id step)
+{
+	const char *why = interrupt_poll(c);
+
+	if (!why || c->rep->interrupt_ignored)
+		return;
+	c->rep->interrupt_ignored = true;
+	note(c, step,
+	     "interrupted by %s: ignored, the guest already runs on the destination; finishing "
+	     "there",
+	     why);
+}
+
 /* Records one journal entry. Fails when the sink fails: the caller must not go on with the
  * side effect the record announces. */
 static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
@@ -576,7 +606,36 @@ static int run_migrate(struct ctx *c, struct diag *d)
 	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
+	if (c->env->interrupted && s->set_interrupt)
+		s->set_interrupt(s->userdata, c->env->interrupted, c->env->interrupted_userdata);
 	rc = s->migrate_wait(s->userdata, dl(c, p->timeouts.migrate_ms), on_progress, c, &st, d);
+	if (c->env->interrupted && s->set_interrupt)
+		s->set_interrupt(s->userdata, NULL, NULL);
+	if (rc == -EINTR) {
+		const char *why = interrupt_poll(c);
+		int crc;
+
+		/* The source still runs the guest: stop the migration, then roll back. */
+		crc = s->migrate_cancel(s->userdata, cmd_dl(c), &sd);
+		if (crc != -EALREADY) {
+			note(c, STEP_MIGRATE,
+			     "interrupted by %s: migration cancelled, rolling back",
+			     why ? why : "a signal");
+			if (crc < 0)
+				note(c, STEP_MIGRATE, "cancelling the migration: %s", sd.msg);
+			diag_set(d, "interrupted by %s; migration %s", why ? why : "a signal",
+				 crc < 0 ? "cancel failed" : "cancelled");
+			return -EINTR;
+		}
+		/* It completed before the cancel: the guest runs on the destination. */
+		c->rep->interrupt_ignored = true;
+		note(c, STEP_MIGRATE,
+		     "interrupted by %s just as the migration completed: ignored, the guest "
+		     "already runs on the destination",
+		     why ? why : "a signal");
+		rc = s->migrate_wait(s->userdata, dl(c, p->timeouts.migrate_ms), on_progress, c,
+				     &st, d);
+	}
 	if (rc == -ETIMEDOUT) {
 		diag_set(d, "migration did not complete within %lld ms; cancelled",
 			 (long long)p->timeouts.migrate_ms);
@@ -588,6 +647,7 @@ static int run_migrate(struct ctx *c, struct diag *d)
 		return rc;
 	c->rep->has_migration = true;
 	c->rep->migration = st;
+	emit(c, PLAN_EV_SWITCHED, STEP_MIGRATE, 0, now(c) - c->t_start, NULL, &st);
 
 	/* QEMU can say completed with the guest dead on the destination: prove it alive. */
 	/* A refused connection right after the switchover is worth another try; a silent
@@ -846,6 +906,7 @@ static enum plan_outcome roll_forward(struct ctx *c, enum step_id from)
 	int s;
 
 	for (s = from; s < _STEP_MAX; s++) {
+		interrupt_ignore(c, (enum step_id)s);
 		if (o == OUTCOME_DEGRADED && s == STEP_ENSLAVE) {
 			c->rep->steps[s].result = STEP_SKIPPED;
 			continue;
@@ -893,6 +954,16 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 		return 0;
 	}
 	for (s = STEP_BOND; s <= STEP_MIGRATE; s++) {
+		const char *why = interrupt_poll(&c);
+
+		if (why) {
+			/* Between two steps: the earliest safe moment. Step s never started. */
+			diag_set(&d, "interrupted by %s before this step", why);
+			set_error(&c, (enum step_id)s, -EINTR, &d);
+			note(&c, (enum step_id)s, "interrupted by %s: rolling back", why);
+			finish(&c, rollback(&c, (enum step_id)(s - 1)));
+			return 0;
+		}
 		if (do_step(&c, (enum step_id)s) < 0) {
 			finish(&c, rollback(&c, (enum step_id)s));
 			return 0;
@@ -903,6 +974,7 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 		note(&c, STEP_MIGRATE, "%s", d.msg);
 	emit(&c, PLAN_EV_PONR, STEP_MIGRATE, 0, now(&c) - c.t_start, NULL, NULL);
 	finish(&c, roll_forward(&c, STEP_PLUG));
+	interrupt_ignore(&c, STEP_RELEASE_SOURCE);
 	return 0;
 }
 

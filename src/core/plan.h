@@ -93,6 +93,9 @@ enum plan_event_kind {
 	PLAN_EV_PROGRESS, /* migration progress (mig) */
 	PLAN_EV_NOTE,	  /* msg: something the user should know (a retry, a settle wait) */
 	PLAN_EV_PONR,	  /* point of no return passed */
+	/* The migration completed: the guest runs on the destination (the point of no return
+	 * follows once it answers there). From here an interrupt is ignored. */
+	PLAN_EV_SWITCHED,
 };
 
 struct plan_event {
@@ -112,6 +115,14 @@ struct plan_env {
 	const struct journal_ops *journal; /* NULL: no journal (check) */
 	plan_event_fn event;		   /* may be NULL */
 	void *event_userdata;
+	/*
+	 * May be NULL. Polled between steps and (through hv set_interrupt) while migrating.
+	 * Once it says "interrupted", a run before the point of no return stops at the next
+	 * safe moment and rolls back as for a failure ("interrupted by <reason>"); after the
+	 * switchover the interrupt is ignored and the run finishes on the destination.
+	 */
+	interrupt_fn interrupted;
+	void *interrupted_userdata;
 };
 
 enum step_result {
@@ -152,6 +163,10 @@ struct plan_report {
 	bool has_error2;
 	enum step_id error2_step;
 	char error2[sizeof(((struct diag *)0)->msg)];
+	/* The operator interrupted the run (reason, e.g. "SIGINT"; empty: not interrupted);
+	 * interrupt_ignored: it came after the switchover and the run finished anyway. */
+	char interrupted[16];
+	bool interrupt_ignored;
 };
 
 /* Pre-flight only: changes nothing, journals nothing. OUTCOME_MIGRATED = all checks pass. */

@@ -37,6 +37,11 @@ static int enter(void *ud, const char *op, struct diag *d)
 
 	snprintf(name, sizeof(name), "%s.%s", SIDE(ud) == FAKE_SRC ? "src" : "dst", op);
 	w->now += 10;
+	if (!w->intr_raised && w->intr_step >= 0 && w->cur_step == w->intr_step && !w->in_undo &&
+	    w->intr_op && strstr(name, w->intr_op)) {
+		w->intr_raised = true;
+		logf_(w, "SIGNAL");
+	}
 	if (w->fail_step >= 0 && w->cur_step == w->fail_step && !w->in_undo && w->fail_times > 0 &&
 	    w->fail_op && strstr(name, w->fail_op)) {
 		w->fail_times--;
@@ -225,27 +230,59 @@ static int hv_migrate_wait(void *ud, int64_t deadline, migrate_progress_fn fn, v
 		return rc;
 	st.total_bytes = 256 << 20;
 	st.transferred_bytes = 100 << 20;
+	if (w->migrated)
+		goto completed; /* asked again after it completed behind a cancel */
 	if (fn)
 		fn(fn_ud, &st);
+	if (w->hv_intr[SIDE(ud)] && w->hv_intr[SIDE(ud)](w->hv_intr_ud[SIDE(ud)])) {
+		logf_(w, "src.wait_interrupted");
+		diag_set(d, "interrupted");
+		if (!w->cancel_too_late)
+			return -EINTR;
+		w->now += 100;
+		w->running[FAKE_SRC] = false;
+		w->running[FAKE_DST] = true;
+		w->dst_incoming = false;
+		w->migrated = true;
+		logf_(w, "src.migrated");
+		return -EINTR;
+	}
 	w->now += 2000;
-	snprintf(st.status, sizeof(st.status), "completed");
-	st.total_ms = 2000;
-	st.downtime_ms = 42;
-	st.transferred_bytes = 270 << 20;
 	w->running[FAKE_SRC] = false;
 	w->running[FAKE_DST] = true;
 	w->dst_incoming = false;
 	w->migrated = true;
 	logf_(w, "src.migrated");
+completed:
+	snprintf(st.status, sizeof(st.status), "completed");
+	st.total_ms = 2000;
+	st.downtime_ms = 42;
+	st.transferred_bytes = 270 << 20;
 	*ret = st;
 	return 0;
 }
 
 static int hv_migrate_cancel(void *ud, int64_t deadline, struct diag *d)
 {
+	struct fake_world *w = W(ud);
+	int rc;
+
 	(void)deadline;
-	logf_(W(ud), "src.migrate_cancel");
-	return enter(ud, "hv.migrate_cancel", d);
+	logf_(w, "src.migrate_cancel");
+	rc = enter(ud, "hv.migrate_cancel", d);
+	if (rc >= 0 && w->cancel_too_late && w->migrated) {
+		diag_set(d, "migration completed before it could be cancelled");
+		return -EALREADY;
+	}
+	return rc;
+}
+
+static void hv_set_interrupt(void *ud, interrupt_fn fn, void *fn_ud)
+{
+	struct fake_world *w = W(ud);
+
+	w->hv_intr[SIDE(ud)] = fn;
+	w->hv_intr_ud[SIDE(ud)] = fn_ud;
 }
 
 static int hv_stop(void *ud, int64_t deadline, struct diag *d)
@@ -563,6 +600,10 @@ static void on_event(void *ud, const struct plan_event *ev)
 		w->cur_step = (int)ev->step;
 		w->in_undo = false;
 		logf_(w, "run:%s", name);
+		if (!w->intr_raised && !w->intr_op && w->intr_step == (int)ev->step) {
+			w->intr_raised = true;
+			logf_(w, "SIGNAL");
+		}
 		break;
 	case PLAN_EV_STEP_END:
 		logf_(w, "%s:%s", ev->rc < 0 ? "failed" : "ok", name);
@@ -586,7 +627,18 @@ static void on_event(void *ud, const struct plan_event *ev)
 	case PLAN_EV_PONR:
 		logf_(w, "ponr");
 		break;
+	case PLAN_EV_SWITCHED:
+		logf_(w, "switched");
+		break;
 	}
+}
+
+static const char *fake_interrupted(void *ud)
+{
+	struct fake_world *w = ud;
+
+	w->intr_polls++;
+	return w->intr_raised ? w->intr_sig : NULL;
 }
 
 void fake_world_init(struct fake_world *w)
@@ -605,6 +657,8 @@ void fake_world_init(struct fake_world *w)
 	w->fail_step = -1;
 	w->fail_times = 1000;
 	w->cur_step = -1;
+	w->intr_step = -1;
+	w->intr_sig = "SIGINT";
 
 	for (int s = 0; s < 2; s++) {
 		w->ud[s] = (struct fake_ud){w, s};
@@ -622,6 +676,7 @@ void fake_world_init(struct fake_world *w)
 		    .stop = hv_stop,
 		    .cont = hv_cont,
 		    .quit = hv_quit,
+		    .set_interrupt = hv_set_interrupt,
 		};
 		w->agent[s] = (struct agent_ops){
 		    .userdata = &w->ud[s],
@@ -650,6 +705,8 @@ void fake_world_init(struct fake_world *w)
 	    .journal = &w->jops,
 	    .event = on_event,
 	    .event_userdata = w,
+	    .interrupted = fake_interrupted,
+	    .interrupted_userdata = w,
 	};
 
 	plan_init(&w->plan);

@@ -63,6 +63,16 @@ struct fake_world {
 	int fail_times; /* how many calls fail (default 1000: all) */
 	int cur_step;
 	bool in_undo;
+	/* operator interrupt: raised when an op whose name contains intr_op runs during the run
+	 * of intr_step (intr_op NULL: when intr_step begins); env.interrupted then says intr_sig */
+	int intr_step; /* -1: none */
+	const char *intr_op;
+	const char *intr_sig;
+	bool intr_raised;
+	unsigned intr_polls;
+	interrupt_fn hv_intr[2]; /* what set_interrupt installed on each hypervisor */
+	void *hv_intr_ud[2];
+	bool cancel_too_late; /* the migration completes as the interrupt is noticed */
 	/* crash: longjmp out when journal record number crash_at is about to be written */
 	uint32_t crash_at;
 	uint32_t journal_fail_at; /* append of this seq fails with -EIO */

@@ -500,6 +500,200 @@ static void test_recover_mid_migration_resumes_source(void **state)
 	test_free(w);
 }
 
+/* Operator interrupt (SIGINT/SIGTERM) raised while op `op` of step `step` runs (op NULL: as
+ * the step begins). `last` is the last step that completed: everything up to it is undone in
+ * reverse; `stopped` is the step that carries the error. */
+struct intr_case {
+	enum step_id step;
+	const char *op;
+	enum step_id last;
+	enum step_id stopped;
+};
+
+static const struct intr_case intr_cases[] = {
+    {STEP_PREFLIGHT, "hv.probe", STEP_PREFLIGHT, STEP_BOND},
+    {STEP_BOND, NULL, STEP_BOND, STEP_RESERVE},
+    {STEP_RESERVE, "pool.reserve", STEP_RESERVE, STEP_BACKUP_ACTIVE},
+    {STEP_BACKUP_ACTIVE, "agent.set_active", STEP_BACKUP_ACTIVE, STEP_RELEASE_VF},
+    {STEP_RELEASE_VF, "agent.release", STEP_RELEASE_VF, STEP_UNPLUG},
+    {STEP_UNPLUG, "hv.unplug_wait", STEP_UNPLUG, STEP_MIGRATE},
+    {STEP_MIGRATE, "dst.hv.probe", STEP_MIGRATE, STEP_MIGRATE},
+    {STEP_MIGRATE, "hv.migrate_start", STEP_MIGRATE, STEP_MIGRATE},
+    {STEP_MIGRATE, "hv.migrate_wait", STEP_MIGRATE, STEP_MIGRATE},
+};
+
+static void test_interrupt_before_ponr_rolls_back(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(intr_cases); i++) {
+		const struct intr_case *ic = &intr_cases[i];
+		struct fake_world *w = new_world();
+		struct plan_report r;
+		char expect[512] = "SIGNAL;", tag[64];
+		int undos = 0;
+		const char *p;
+
+		w->intr_step = ic->step;
+		w->intr_op = ic->op;
+		w->intr_sig = i % 2 ? "SIGTERM" : "SIGINT";
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (r.outcome != OUTCOME_ROLLED_BACK || !fake_on_source_with_vf(w)) {
+			print_error("case %zu (%s/%s): outcome %s\nlog: %s\n", i,
+				    step_to_string(ic->step), ic->op ? ic->op : "begin",
+				    plan_outcome_to_string(r.outcome), w->log);
+			fail();
+		}
+		assert_true(w->intr_raised);
+		assert_string_equal(r.interrupted, w->intr_sig);
+		assert_false(r.interrupt_ignored);
+		assert_true(r.has_error);
+		assert_int_equal(r.error_step, ic->stopped);
+		snprintf(tag, sizeof(tag), "interrupted by %s", w->intr_sig);
+		if (!strstr(r.error, tag)) {
+			print_error("case %zu: error \"%s\" lacks \"%s\"\n", i, r.error, tag);
+			fail();
+		}
+		assert_non_null(strstr(w->notes, "rolling back"));
+		assert_false(r.passed_ponr);
+		/* The steps after the last one that ran never started. */
+		for (int s = ic->last + 1; s <= STEP_MIGRATE; s++)
+			assert_int_equal(r.steps[s].result, STEP_NOT_RUN);
+		if (ic->stopped == STEP_MIGRATE && ic->last == STEP_MIGRATE) {
+			/* A running migration is cancelled before the source is touched again. */
+			assert_log(w, "SIGNAL;src.migrate_cancel;failed:migrate;undo:migrate");
+			assert_non_null(strstr(r.error, "migration cancelled"));
+			assert_log_lacks(w, "src.migrated");
+			assert_log_lacks(w, "switched");
+		}
+		if (ic->last < STEP_MIGRATE)
+			assert_log_lacks(w, "src.migrate_start");
+		/* Undo in reverse from the last step that ran, each step that has an undo. */
+		for (int s = ic->last; s >= STEP_RESERVE; s--) {
+			if (s == STEP_BOND)
+				continue;
+			snprintf(tag, sizeof(tag), "undo:%s;undone:%s;", step_to_string(s),
+				 step_to_string(s));
+			strncat(expect, tag, sizeof(expect) - strlen(expect) - 1);
+		}
+		assert_log(w, expect);
+		for (p = w->log; (p = strstr(p, ";undo:")); p++)
+			undos++;
+		assert_int_equal(undos, ic->last >= STEP_RESERVE ? ic->last - STEP_RESERVE + 1 : 0);
+		assert_log_lacks(w, "ponr");
+		assert_string_equal(last_outcome(w), "rolled-back");
+		assert_true(r.vf_restored || ic->last < STEP_BACKUP_ACTIVE);
+		test_free(w);
+	}
+}
+
+/* After the switchover the interrupt is ignored: the run finishes with the VF. */
+static void test_interrupt_after_switchover_ignored(void **state)
+{
+	static const struct {
+		enum step_id step;
+		const char *op;
+	} cases[] = {
+	    {STEP_MIGRATE, "dst.agent.ping"}, /* proving the guest alive */
+	    {STEP_PLUG, NULL},
+	    {STEP_PLUG, "hv.plug"},
+	    {STEP_ENSLAVE, "agent.enslave"},
+	    {STEP_RELEASE_SOURCE, "pool.release"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->intr_step = cases[i].step;
+		w->intr_op = cases[i].op;
+		w->intr_sig = "SIGTERM";
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (r.outcome != OUTCOME_MIGRATED || !fake_on_destination_with_vf(w)) {
+			print_error("case %zu: outcome %s\nlog: %s\n", i,
+				    plan_outcome_to_string(r.outcome), w->log);
+			fail();
+		}
+		assert_true(w->intr_raised);
+		assert_false(r.has_error);
+		assert_true(r.passed_ponr);
+		assert_true(r.vf_restored);
+		assert_string_equal(r.interrupted, "SIGTERM");
+		assert_true(r.interrupt_ignored);
+		assert_non_null(strstr(w->notes,
+				       "interrupted by SIGTERM: ignored, the guest already runs on "
+				       "the destination"));
+		/* Said once. */
+		assert_null(strstr(strstr(w->notes, "ignored") + 1, "ignored"));
+		assert_log(w, "src.migrated;switched;ponr;dst.plug(vf0,tapd0);enslave(vf);"
+			      "src.pool_release;J:end");
+		assert_log_lacks(w, "undo:");
+		assert_log_lacks(w, "migrate_cancel");
+		assert_string_equal(last_outcome(w), "migrated");
+		test_free(w);
+	}
+}
+
+/* The migration completes as the interrupt is noticed: the cancel comes too late, the guest
+ * runs on the destination, so the run finishes there instead of running it twice. */
+static void test_interrupt_too_late_to_cancel(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->intr_step = STEP_MIGRATE;
+	w->intr_op = "hv.migrate_wait";
+	w->cancel_too_late = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_true(fake_on_destination_with_vf(w));
+	assert_true(r.interrupt_ignored);
+	assert_true(r.has_migration);
+	assert_int_equal(r.migration.downtime_ms, 42);
+	assert_non_null(strstr(w->notes, "just as the migration completed"));
+	assert_log(w, "SIGNAL;src.wait_interrupted;src.migrated;src.migrate_cancel;switched;ponr;"
+		      "enslave(vf)");
+	assert_log_lacks(w, "undo:");
+	assert_log_lacks(w, "dst.quit");
+	test_free(w);
+}
+
+/* A hypervisor without set_interrupt: the migration runs to its end, the run finishes. */
+static void test_interrupt_without_hv_support(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->hv[FAKE_SRC].set_interrupt = NULL;
+	w->intr_step = STEP_MIGRATE;
+	w->intr_op = "hv.migrate_wait";
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_true(fake_on_destination_with_vf(w));
+	assert_true(r.interrupt_ignored);
+	test_free(w);
+}
+
+/* No interrupt source (recover, old callers): nothing changes, and the flag is polled only
+ * when there is one. */
+static void test_no_interrupt_source(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->env.interrupted = NULL;
+	w->intr_step = STEP_RESERVE;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_string_equal(r.interrupted, "");
+	assert_int_equal(w->intr_polls, 0);
+	assert_null(w->hv_intr[FAKE_SRC]);
+	test_free(w);
+}
+
 static void test_names_round_trip(void **state)
 {
 	enum step_id s;
@@ -537,6 +731,11 @@ int main(void)
 	    cmocka_unit_test(test_journal_failure_stops_before_side_effect),
 	    cmocka_unit_test(test_recover_every_cut_point),
 	    cmocka_unit_test(test_recover_mid_migration_resumes_source),
+	    cmocka_unit_test(test_interrupt_before_ponr_rolls_back),
+	    cmocka_unit_test(test_interrupt_after_switchover_ignored),
+	    cmocka_unit_test(test_interrupt_too_late_to_cancel),
+	    cmocka_unit_test(test_interrupt_without_hv_support),
+	    cmocka_unit_test(test_no_interrupt_source),
 	    cmocka_unit_test(test_names_round_trip),
 	};
 
