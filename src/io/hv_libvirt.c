@@ -45,6 +45,9 @@ struct hv_libvirt {
 	enum unplug_state unplug;
 	char unplug_alias[VFM_ID_MAX];
 	struct mig_thread *mig;
+	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
+	interrupt_fn interrupted;
+	void *intr_userdata;
 };
 
 static void lv_quiet(void *ud, virErrorPtr e)
@@ -853,6 +856,17 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 			lv_cond_wait_until(slice);
 		if (m->done)
 			break;
+		if (h->interrupted) {
+			/* Checked once a slice: the wait on the condition does not end early
+			 * on a signal. */
+			const char *why = h->interrupted(h->intr_userdata);
+
+			if (why) {
+				pthread_mutex_unlock(&lv_lock);
+				diag_set(d, "interrupted by %s while migrating", why);
+				return -EINTR;
+			}
+		}
 		if (time_now_ms() >= deadline_ms) {
 			pthread_mutex_unlock(&lv_lock);
 			diag_set(d, "migration still running at the deadline");
@@ -880,6 +894,14 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 	}
 	final_stats(h, ret_stats);
 	return 0;
+}
+
+static void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata)
+{
+	struct hv_libvirt *h = ud;
+
+	h->interrupted = interrupted;
+	h->intr_userdata = interrupted ? intr_userdata : NULL;
 }
 
 static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
@@ -980,5 +1002,6 @@ void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops)
 	    .cont = hv_cont,
 	    .quit = hv_quit,
 	    .announce = NULL,
+	    .set_interrupt = hv_set_interrupt,
 	};
 }

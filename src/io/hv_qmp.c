@@ -12,6 +12,9 @@ struct hv_qmp {
 	unsigned gen;
 	unsigned unplug_gen;
 	bool incoming_started;
+	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
+	interrupt_fn interrupted;
+	void *intr_userdata;
 };
 
 int hv_qmp_new(const struct hv_qmp_options *o, struct hv_qmp **ret, struct diag *d)
@@ -581,7 +584,25 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 			return migrate_final_stats(h, deadline_ms, ret_stats, d);
 		if (st == QMP_MIG_FAILED || st == QMP_MIG_CANCELLED)
 			return migrate_failed(h, st, deadline_ms, d);
+		/* Checked after each slice: the client's poll restarts after a signal, so a
+		 * slice (the progress interval) bounds how late an interrupt is seen. */
+		if (h->interrupted) {
+			const char *why = h->interrupted(h->intr_userdata);
+
+			if (why) {
+				diag_set(d, "interrupted by %s while migrating", why);
+				return -EINTR;
+			}
+		}
 	}
+}
+
+static void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata)
+{
+	struct hv_qmp *h = ud;
+
+	h->interrupted = interrupted;
+	h->intr_userdata = interrupted ? intr_userdata : NULL;
 }
 
 static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
@@ -666,5 +687,6 @@ void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 	    .cont = hv_cont,
 	    .quit = hv_quit,
 	    .announce = hv_announce,
+	    .set_interrupt = hv_set_interrupt,
 	};
 }

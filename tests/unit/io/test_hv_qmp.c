@@ -397,6 +397,81 @@ static void test_migrate_deadline_then_cancel(void **state)
 	teardown(&fx);
 }
 
+struct intr_counter {
+	int calls;
+	int raise_at; /* the call from which on it says "SIGINT" */
+};
+
+static const char *intr_after(void *ud)
+{
+	struct intr_counter *ic = ud;
+
+	return ++ic->calls >= ic->raise_at ? "SIGINT" : NULL;
+}
+
+/* An interrupt while the migration runs: -EINTR within a slice, the migration untouched (the
+ * caller cancels it). */
+static void test_migrate_wait_interrupted(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_SEND, EV_MIG("active"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"active\"}", NULL, 0},
+	    {FQ_EXPECT, "migrate_cancel", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"cancelled\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct intr_counter ic = {.raise_at = 2};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st = {.total_ms = 77};
+	int64_t t0;
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_non_null(fx.ops.set_interrupt);
+	fx.ops.set_interrupt(fx.ops.userdata, intr_after, &ic);
+	t0 = time_now_ms();
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), NULL, NULL, &st, &d),
+			 -EINTR);
+	assert_true(time_now_ms() - t0 < 1000);
+	assert_int_equal(ic.calls, 2); /* after the event, then after the first slice */
+	assert_string_equal(d.msg, "interrupted by SIGINT while migrating");
+	assert_int_equal(st.total_ms, 77);
+	fx.ops.set_interrupt(fx.ops.userdata, NULL, NULL);
+	assert_int_equal(fx.ops.migrate_cancel(fx.ops.userdata, in_ms(2000), &d), 0);
+	teardown(&fx);
+}
+
+/* Completed and interrupted at once: the completion wins (the guest already moved). */
+static void test_migrate_wait_completed_beats_interrupt(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_SEND, EV_MIG("completed"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, STATS_DONE, NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct intr_counter ic = {.raise_at = 0};
+	struct fixture fx;
+	struct diag d = {{0}};
+	struct migrate_stats st = {0};
+
+	(void)state;
+	setup(&fx, steps, false);
+	fx.ops.set_interrupt(fx.ops.userdata, intr_after, &ic);
+	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(3000), NULL, NULL, &st, &d), 0);
+	assert_string_equal(st.status, "completed");
+	assert_int_equal(st.downtime_ms, 31);
+	teardown(&fx);
+}
+
 static void test_plug(void **state)
 {
 	static const struct fq_step steps[] = {
@@ -536,6 +611,8 @@ int main(void)
 	    cmocka_unit_test(test_migrate_failed),
 	    cmocka_unit_test(test_migrate_cancelled),
 	    cmocka_unit_test(test_migrate_deadline_then_cancel),
+	    cmocka_unit_test(test_migrate_wait_interrupted),
+	    cmocka_unit_test(test_migrate_wait_completed_beats_interrupt),
 	    cmocka_unit_test(test_plug),
 	    cmocka_unit_test(test_probe_and_incoming),
 	    cmocka_unit_test(test_misc_commands),
