@@ -191,6 +191,9 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		} else {
 			json_object_set_new(root, "migration", json_null());
 		}
+		json_object_set_new(root, "interrupted",
+				    r->interrupted[0] ? json_string(r->interrupted) : json_null());
+		json_object_set_new(root, "interrupt_ignored", json_boolean(r->interrupt_ignored));
 		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(root);
 		if (s) {
@@ -210,6 +213,10 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		fprintf(stderr, "vfmigrate: %s: %s\n", step_to_string(r->error2_step), clean);
 	}
 	fprintf(o->f, "%s: %s\n", guest, outcome_sentence(r->outcome));
+	if (r->interrupted[0])
+		fprintf(o->f, "  interrupted by %s%s\n", r->interrupted,
+			r->interrupt_ignored ? ": ignored, the guest already ran on the destination"
+					     : "");
 	if (r->has_migration)
 		fprintf(o->f, "  migration: %lld ms total, %lld ms downtime, %llu MiB sent\n",
 			(long long)r->migration.total_ms, (long long)r->migration.downtime_ms,
