@@ -12,6 +12,12 @@ struct hv_qmp {
 	unsigned gen;
 	unsigned unplug_gen;
 	bool incoming_started;
+	/*
+	 * The source's migration parameters that migrate_start changed, with their values from
+	 * before: QEMU keeps them, so a migration that does not complete must not leave the
+	 * next one (ours or the operator's) with e.g. our bandwidth limit.
+	 */
+	json_t *saved_params;
 	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
 	interrupt_fn interrupted;
 	void *intr_userdata;
@@ -41,6 +47,7 @@ struct hv_qmp *hv_qmp_free(struct hv_qmp *h)
 	if (!h)
 		return NULL;
 	qmp_client_free(h->c);
+	json_decref(h->saved_params);
 	free(h);
 	return NULL;
 }
@@ -425,6 +432,47 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 	return 0;
 }
 
+/* Remembers the current values of the parameters about to be set (query-migrate-parameters). */
+static int hv_save_params(struct hv_qmp *h, json_t *params, int64_t deadline_ms, struct diag *d)
+{
+	json_t *cur = NULL, *saved, *v;
+	const char *key;
+	int r;
+
+	r = hv_exec(h, "query-migrate-parameters", NULL, deadline_ms, &cur, d);
+	if (r < 0)
+		return r;
+	saved = json_object();
+	if (!saved) {
+		json_decref(cur);
+		diag_set(d, "out of memory");
+		return -ENOMEM;
+	}
+	json_object_foreach (params, key, v) {
+		json_t *old = json_is_object(cur) ? json_object_get(cur, key) : NULL;
+
+		/* Only plain numbers go back: anything else from the peer is not resent. */
+		if (json_is_integer(old) && json_integer_value(old) >= 0)
+			json_object_set(saved, key, old);
+	}
+	json_decref(cur);
+	json_decref(h->saved_params);
+	h->saved_params = saved;
+	return 0;
+}
+
+/* Puts back what hv_save_params remembered; best effort (the migration already ended). */
+static void hv_restore_params(struct hv_qmp *h, int64_t deadline_ms)
+{
+	struct diag ignored;
+
+	if (h->saved_params && json_object_size(h->saved_params) > 0)
+		(void)hv_exec(h, "migrate-set-parameters", h->saved_params, deadline_ms, NULL,
+			      &ignored);
+	json_decref(h->saved_params);
+	h->saved_params = NULL;
+}
+
 static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms,
 			    struct diag *d)
 {
@@ -444,8 +492,13 @@ static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 		json_object_set_new(params, "max-bandwidth", json_integer(p->max_bandwidth));
 	if (p->downtime_limit_ms > 0)
 		json_object_set_new(params, "downtime-limit", json_integer(p->downtime_limit_ms));
-	if (json_object_size(params) > 0)
-		r = hv_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
+	if (json_object_size(params) > 0) {
+		r = hv_save_params(h, params, deadline_ms, d);
+		if (r >= 0)
+			r = hv_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
+		if (r < 0)
+			hv_restore_params(h, deadline_ms);
+	}
 	json_decref(params);
 	if (r < 0)
 		return r;
@@ -520,10 +573,12 @@ static int migrate_failed(struct hv_qmp *h, enum qmp_migration_status st, int64_
 	struct diag ignored;
 
 	if (st == QMP_MIG_CANCELLED) {
+		hv_restore_params(h, deadline_ms);
 		diag_set(d, "migration cancelled");
 		return -ECANCELED;
 	}
 	(void)hv_query_migrate(h, deadline_ms, &mi, &ignored);
+	hv_restore_params(h, deadline_ms);
 	if (mi.error_desc[0])
 		diag_set(d, "migration failed: %s", mi.error_desc);
 	else
@@ -622,8 +677,10 @@ static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
 		if (r < 0)
 			return r;
 		st = mi.status;
-		if (st == QMP_MIG_NONE || st == QMP_MIG_CANCELLED || st == QMP_MIG_FAILED)
+		if (st == QMP_MIG_NONE || st == QMP_MIG_CANCELLED || st == QMP_MIG_FAILED) {
+			hv_restore_params(h, deadline_ms);
 			return 0;
+		}
 		if (st == QMP_MIG_COMPLETED) {
 			diag_set(d, "migration completed before it could be cancelled");
 			return -EALREADY;

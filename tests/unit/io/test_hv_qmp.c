@@ -220,17 +220,21 @@ static const struct migrate_params mparams = {
     .downtime_limit_ms = 20,
 };
 
-#define MIGRATE_START_STEPS                                                         \
-	{FQ_EXPECT, "migrate-set-capabilities",                                     \
-	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0}, \
-	    {FQ_REPLY, "{}", NULL, 0},                                              \
-	    {FQ_EXPECT, "migrate-set-parameters",                                   \
-	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},         \
-	    {FQ_REPLY, "{}", NULL, 0},                                              \
-	    {FQ_EXPECT, "migrate", "{\"uri\": \"tcp:10.0.9.2:4444\"}", 0},          \
-	    {FQ_SEND, EV_MIG("setup"), NULL, 0},                                    \
-	{                                                                           \
-		FQ_REPLY, "{}", NULL, 0                                             \
+#define MIGRATE_START_STEPS                                                              \
+	{FQ_EXPECT, "migrate-set-capabilities",                                          \
+	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0},      \
+	    {FQ_REPLY, "{}", NULL, 0}, {FQ_EXPECT, "query-migrate-parameters", NULL, 0}, \
+	    {FQ_REPLY,                                                                   \
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300, "                  \
+	     "\"tls-creds\": \"\"}",                                                     \
+	     NULL, 0},                                                                   \
+	    {FQ_EXPECT, "migrate-set-parameters",                                        \
+	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},              \
+	    {FQ_REPLY, "{}", NULL, 0},                                                   \
+	    {FQ_EXPECT, "migrate", "{\"uri\": \"tcp:10.0.9.2:4444\"}", 0},               \
+	    {FQ_SEND, EV_MIG("setup"), NULL, 0},                                         \
+	{                                                                                \
+		FQ_REPLY, "{}", NULL, 0                                                  \
 	}
 
 /* Completed, with QEMU 7.2's zero stats right after the event, then progress and stats. */
@@ -326,6 +330,10 @@ static void test_migrate_failed(void **state)
 	    {FQ_REPLY,
 	     "{\"status\": \"failed\", \"error-desc\": \"Unable to write to socket: Broken pipe\"}",
 	     NULL, 0},
+	    /* The parameters we changed go back to what they were. */
+	    {FQ_EXPECT, "migrate-set-parameters",
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -350,6 +358,9 @@ static void test_migrate_cancelled(void **state)
 	    MIGRATE_START_STEPS,
 	    {FQ_SEND, EV_MIG("cancelling"), NULL, 0},
 	    {FQ_SEND, EV_MIG("cancelled"), NULL, 0},
+	    {FQ_EXPECT, "migrate-set-parameters",
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -393,6 +404,32 @@ static void test_migrate_deadline_then_cancel(void **state)
 	setup(&fx, steps, false);
 	assert_int_equal(fx.ops.migrate_wait(fx.ops.userdata, in_ms(50), NULL, NULL, &st, &d),
 			 -ETIMEDOUT);
+	assert_int_equal(fx.ops.migrate_cancel(fx.ops.userdata, in_ms(2000), &d), 0);
+	teardown(&fx);
+}
+
+/* A migration we started and then cancelled gives the source its own parameters back. */
+static void test_migrate_cancel_restores_params(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    MIGRATE_START_STEPS,
+	    {FQ_EXPECT, "migrate_cancel", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"cancelled\"}", NULL, 0},
+	    {FQ_EXPECT, "migrate-set-parameters",
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_start(fx.ops.userdata, &mparams, in_ms(2000), &d), 0);
 	assert_int_equal(fx.ops.migrate_cancel(fx.ops.userdata, in_ms(2000), &d), 0);
 	teardown(&fx);
 }
@@ -610,6 +647,7 @@ int main(void)
 	    cmocka_unit_test(test_migrate_stats_stay_zero),
 	    cmocka_unit_test(test_migrate_failed),
 	    cmocka_unit_test(test_migrate_cancelled),
+	    cmocka_unit_test(test_migrate_cancel_restores_params),
 	    cmocka_unit_test(test_migrate_deadline_then_cancel),
 	    cmocka_unit_test(test_migrate_wait_interrupted),
 	    cmocka_unit_test(test_migrate_wait_completed_beats_interrupt),
