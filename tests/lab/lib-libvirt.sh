@@ -229,23 +229,9 @@ lv_qga_wait() {
 }
 
 # Runs a command in the guest through the stock qemu-ga via libvirt; prints its stdout.
-lv_guest_exec() {
-	local side=$1 path=$2 args pid st i
-	shift 2
-	args=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
-	[ $# -eq 0 ] && args='[]'
-	pid=$(lv_qga "$side" "{\"execute\":\"guest-exec\",\"arguments\":{\"path\":\"$path\",\"arg\":$args,\"capture-output\":true}}" | jq -r .return.pid) ||
-		return 1
-	for i in $(seq 100); do
-		st=$(lv_qga "$side" "{\"execute\":\"guest-exec-status\",\"arguments\":{\"pid\":$pid}}") || return 1
-		if [ "$(echo "$st" | jq -r .return.exited)" = true ]; then
-			echo "$st" | jq -r '.return."out-data" // ""' | base64 -d
-			return "$(echo "$st" | jq -r '.return.exitcode // 0')"
-		fi
-		sleep 0.05
-	done
-	return 1
-}
+# qemu-ga through libvirt (virsh qemu-agent-command), as lab_guest_exec_via wants it.
+_lv_qga_return() { lv_qga "$1" "{\"execute\":\"$2\",\"arguments\":$3}" | jq -ce .return; }
+lv_guest_exec() { lab_guest_exec_via _lv_qga_return "$@"; }
 
 # "ACTIVE_MAC SLAVE_COUNT" of bond0 on SIDE, and waiting for the VF to be active (lib.sh),
 # read through this lab's qemu-ga sockets.

@@ -470,17 +470,21 @@ lab_qga_wait() {
 	lab_die "qemu-ga on $side does not answer"
 }
 
-# Runs a command in the guest through the stock qemu-ga and prints its stdout.
-# Usage: lab_guest_exec SIDE PATH [ARG...]
-lab_guest_exec() {
-	local side=$1 path=$2 args pid st i
-	shift 2
+# Runs a command in the guest through the stock qemu-ga and prints its stdout; returns its
+# exit code. Usage: lab_guest_exec SIDE PATH [ARG...]
+lab_guest_exec() { lab_guest_exec_via lab_qga "$@"; }
+
+# The same over any qemu-ga transport: CALL SIDE COMMAND ARGS-JSON prints the command's return
+# value (lab_qga here; the libvirt lab passes its own).
+lab_guest_exec_via() {
+	local call=$1 side=$2 path=$3 args pid st i
+	shift 3
 	args=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
 	[ $# -eq 0 ] && args='[]'
-	pid=$(lab_qga "$side" guest-exec "{\"path\":\"$path\",\"arg\":$args,\"capture-output\":true}" | jq -r .pid) ||
+	pid=$("$call" "$side" guest-exec "{\"path\":\"$path\",\"arg\":$args,\"capture-output\":true}" | jq -r .pid) ||
 		return 1
 	for i in $(seq 100); do
-		st=$(lab_qga "$side" guest-exec-status "{\"pid\":$pid}") || return 1
+		st=$("$call" "$side" guest-exec-status "{\"pid\":$pid}") || return 1
 		if [ "$(echo "$st" | jq -r .exited)" = true ]; then
 			echo "$st" | jq -r '."out-data" // ""' | base64 -d
 			return "$(echo "$st" | jq -r '.exitcode // 0')"

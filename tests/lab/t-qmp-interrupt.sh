@@ -101,7 +101,8 @@ assert_back_on_source
 
 # 3. SIGINT after the point of no return: ignored, finished on the destination.
 restart_dst
-# (migrate-set-parameters sticks on the source QEMU: lift the earlier runs' bandwidth limit.)
+# (vfmigrate gives the source back its migration parameters when it cancels, but `recover` in
+# scenario 2 runs in a new process that does not know them: lift the bandwidth limit.)
 lab_vfm_bg "$LAB_DIR/r3.txt" migrate --max-bandwidth 1000000000
 vfm=$LAB_VFM_PID
 wait_for_line "$LAB_DIR/r3.txt" 'point of no return passed'
