@@ -628,6 +628,31 @@ lab_vfm_bg() {
 	LAB_VFM_PID=$!
 }
 
+# Runs `vfmigrate migrate --json ARGS...` from FROM to TO, the report in FILE; prints nothing,
+# returns vfmigrate's exit code. QEMU 7.2 under TCG now and then delivers a guest whose
+# virtio-net ring is corrupt ("output.0:id N is not a head!" on its console): QEMU says
+# "completed", the guest is dead. vfmigrate must then roll back (exit 4, VF active on the
+# source again): that is checked here, the destination QEMU restarted, and the migration tried
+# once more. Usage: lab_vfm_migrate FROM TO FILE [ARGS...]
+lab_vfm_migrate() {
+	local from=$1 to=$2 out=$3 rc try
+	shift 3
+	for try in 1 2; do
+		rc=0
+		lab_vfm migrate --json "$@" >"$out" || rc=$?
+		[ $rc = 4 ] && [ $try = 1 ] &&
+			jq -e '.error.message | test("did not answer on the destination")' "$out" >/dev/null ||
+			return $rc
+		lab_log "the guest arrived dead on $to ($(grep -ho 'is not a head!' "$LAB_DIR/g0-$to.console" | head -1)); vfmigrate rolled back"
+		lab_wait_vf_active "$from" 30 || lab_die "after the dead arrival the VF is not active on $from"
+		[ "$(lab_qmp "$from" query-status | jq -r .status)" = running ] || lab_die "$from not running after the rollback"
+		lab_guest_stop "$to"
+		lab_guest_start "$to" --incoming
+		lab_log "trying the migration once more"
+	done
+	return $rc
+}
+
 # Prints the guest's bond state as seen by the kernel (its /proc/net/bonding/bond0, read with
 # EXEC, default lab_guest_exec through the stock qemu-ga): "ACTIVE_MAC SLAVE_COUNT", e.g.
 # "52:54:00:77:01:10 2". Usage: lab_bond_state SIDE [EXEC]

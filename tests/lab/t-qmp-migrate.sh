@@ -35,10 +35,10 @@ lab_wait_vf_active src 30 || lab_die "VF not active before the migration"
 lab_wait_reachable
 
 migrate_once() {
-	local to=$1 rc=0
+	local from=$1 to=$2 rc=0
 	lab_probe_start --rate 1000
 	sleep 1
-	lab_vfm migrate --json >"$LAB_DIR/report-$to.json" || rc=$?
+	lab_vfm_migrate "$from" "$to" "$LAB_DIR/report-$to.json" || rc=$?
 	sleep 2
 	lab_probe_stop
 	jq . "$LAB_DIR/report-$to.json" >&2 || true
@@ -53,7 +53,7 @@ migrate_once() {
 
 lab_vfm_config
 lab_vfm check
-migrate_once dst
+migrate_once src dst
 [ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome migrated)" ] || lab_die "journal not finished"
 
 # And back: the paused source QEMU goes, a new one waits for the guest.
@@ -61,5 +61,5 @@ lab_guest_stop src
 lab_guest_start src --incoming
 lab_vfm_config --reverse
 lab_vfm check
-migrate_once src
+migrate_once dst src
 lab_log "migrated there and back with the VF active at each end"
