@@ -303,11 +303,16 @@ int nl_link_parse(const struct nlmsghdr *nlh, struct agent_link *ret)
 	return 0;
 }
 
-/* mnl_nlmsg_ok() casts nlmsg_len to int: a length over 2 GiB would pass as negative. */
+/*
+ * mnl_nlmsg_ok() casts nlmsg_len to int: a length over 2 GiB would pass as negative. And
+ * libmnl's attribute walkers end at the ALIGNED length, so that must fit too, or an attribute
+ * may run up to 3 bytes past the buffer (the kernel always pads its messages).
+ */
 static bool msg_ok(const struct nlmsghdr *nlh, int left)
 {
 	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= (unsigned)left;
+	       nlh->nlmsg_len <= (unsigned)left &&
+	       MNL_ALIGN((uint64_t)nlh->nlmsg_len) <= (uint64_t)left;
 }
 
 /* Reads an NLMSG_ERROR message: its error and the extack text. */
@@ -405,6 +410,10 @@ int nl_link_dump_parse(const void *buf, size_t len, uint32_t seq, struct agent_l
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
 	}
+	if (left > 0) {
+		diag_set(d, "truncated netlink message");
+		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -420,6 +429,10 @@ int nl_ack_parse(const void *buf, size_t len, uint32_t seq, struct diag *d)
 			return r == 0 ? 1 : r;
 		}
 		nlh = mnl_nlmsg_next(nlh, &left);
+	}
+	if (left > 0) {
+		diag_set(d, "truncated netlink message");
+		return -EBADMSG;
 	}
 	return 0;
 }

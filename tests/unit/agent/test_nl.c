@@ -127,9 +127,34 @@ static void test_parse_limits_and_garbage(void **state)
 	/* No ifinfomsg at all. */
 	nlh->nlmsg_len = NLMSG_HDRLEN + 4;
 	assert_int_equal(nl_link_parse(nlh, &l), -EBADMSG);
-	/* Truncated datagram: nothing parsed, no crash. */
+	/* Truncated datagram (the kernel never sends one): malformed, nothing parsed, no crash. */
 	nlh = put_link(buf, 1, 3, "eth1", false, 2);
-	assert_int_equal(nl_link_dump_parse(buf, nlh->nlmsg_len - 8, 1, &links, &n, 16, &d), 0);
+	assert_int_equal(nl_link_dump_parse(buf, nlh->nlmsg_len - 8, 1, &links, &n, 16, &d),
+			 -EBADMSG);
+	assert_int_equal(n, 0);
+	free(links);
+}
+
+/* Found by fuzzing: a message whose length is not a multiple of 4 and ends the buffer, with an
+ * attribute that reaches into the alignment padding past it. It must be rejected, not read. */
+static void test_parse_unaligned_tail(void **state)
+{
+	/* 41 bytes of message; bytes 41..43 stand for memory past the received data. */
+	static const uint8_t msg[44] = {
+	    0x29, 0, 0,	   0, 0x10, 0,	 0x02, 0,    1, 0,   0,	  0,
+	    0,	  0, 0,	   0, /* nlmsghdr, seq 1 */
+	    0,	  0, 0,	   0, 2,    0,	 0,    0x40, 1, 2,   0,	  0,
+	    0,	  0, 0,	   0,					       /* ifinfomsg, index 2 */
+	    0x0a, 0, 0x03, 0, 'b',  'o', 0,    0,    1, 'X', 'Y', 'Z', /* IFLA_IFNAME, len 10 */
+	};
+	uint8_t buf[44] __attribute__((aligned(4)));
+	struct agent_link *links = NULL;
+	struct diag d = {{0}};
+	size_t n = 0;
+
+	(void)state;
+	memcpy(buf, msg, sizeof(buf));
+	assert_int_equal(nl_link_dump_parse(buf, 41, 1, &links, &n, 8, &d), -EBADMSG);
 	assert_int_equal(n, 0);
 	free(links);
 }
@@ -197,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_dump),
 	    cmocka_unit_test(test_parse_limits_and_garbage),
+	    cmocka_unit_test(test_parse_unaligned_tail),
 	    cmocka_unit_test(test_ack),
 	    cmocka_unit_test(test_builders),
 	};
