@@ -18,6 +18,9 @@
 #   lab_cleanup            kill this run's QEMUs and probes, delete its namespaces and files
 #   lab_leftovers          prints what of this run still exists (empty when clean)
 #
+# Knobs for experiments: LAB_ACCEL (QEMU -accel, default tcg), LAB_VIRTIO_OPTS (appended to
+# the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look).
+#
 # Addresses exist only inside this run's namespaces and no namespace has a route out.
 # Runs serialize on /tmp/vfm-lab.lock (VFM_LAB_LOCK): the machine has 2 cores and TCG guests are heavy.
 
