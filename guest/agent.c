@@ -26,9 +26,33 @@ static int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt
 	return -1;
 }
 
+/* The kernel's text for a failed request, or the errno's. */
+static const char *kernel_text(int r, const struct diag *d)
+{
+	return d->msg[0] ? d->msg : strerror(-r);
+}
+
 static int cmd_fail_kernel(struct cmd_err *e, const char *what, int r, const struct diag *d)
 {
-	return cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, d->msg[0] ? d->msg : strerror(-r));
+	return cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, kernel_text(r, d));
+}
+
+/*
+ * Appends "; undo: TEXT" to an error whose undo failed in part (truncated to the limit), and
+ * makes it InvalidState: the guest is then left neither as it was nor as asked.
+ */
+static void cmd_fail_undo(struct cmd_err *e, const char *fmt, ...) _printf_(2, 3);
+static void cmd_fail_undo(struct cmd_err *e, const char *fmt, ...)
+{
+	size_t len = strlen(e->desc);
+	va_list ap;
+
+	e->cls = QGA_ERROR_INVALID_STATE;
+	snprintf(e->desc + len, sizeof(e->desc) - len, "; undo: ");
+	len = strlen(e->desc);
+	va_start(ap, fmt);
+	vsnprintf(e->desc + len, sizeof(e->desc) - len, fmt, ap);
+	va_end(ap);
 }
 
 const uint8_t *agent_link_mac(const struct agent_link *l)
@@ -678,8 +702,12 @@ static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct 
 	return 0;
 }
 
-/* Takes a free NIC into the bond: down, master, up. */
-static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, struct cmd_err *e)
+/*
+ * Takes a free NIC into the bond: down, master, up. *enslaved (if not NULL) is set once its
+ * master is set, also when a later step fails.
+ */
+static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, bool *enslaved,
+		       struct cmd_err *e)
 {
 	struct diag d = {{0}};
 	int r;
@@ -692,6 +720,8 @@ static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, st
 	r = a->be->link_set_master(a->be->ctx, l->ifindex, bond, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "enslaving", r, &d);
+	if (enslaved)
+		*enslaved = true;
 	r = a->be->link_set_up(a->be->ctx, l->ifindex, true, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "setting the slave up", r, &d);
@@ -744,7 +774,7 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 			return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is already enslaved to %s",
 					l->name, other ? other->name : "another device");
 		}
-		if (nic_enslave(a, l, bond, e) < 0)
+		if (nic_enslave(a, l, bond, NULL, e) < 0)
 			return -1;
 	}
 	if (!arg_bool(args, "wait_link", true)) {
@@ -784,6 +814,115 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 	return 0;
 }
 
+/* What guest-bond-create did to one slave, so that a failure can be undone. */
+struct slave_undo {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool was_up;   /* IFF_UP before it was enslaved */
+	bool touched;  /* nic_enslave() ran on it */
+	bool enslaved; /* its master is the new bond */
+};
+
+/* Gives a NIC that left the bond the up/down state it had before. */
+static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
+	if (r < 0)
+		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
+			      s->was_up ? "up" : "down", kernel_text(r, &d));
+}
+
+/*
+ * Undoes a guest-bond-create that failed after the bond was created; e holds that failure and
+ * keeps it. Releases the slaves enslaved so far, last first, giving each the up/down state it
+ * had (releasing closes a slave; the kernel restores its MAC address itself), then deletes the
+ * bond (bond: its ifindex, 0 when not known yet). Every step is tried; those that fail are
+ * appended to e.
+ */
+static void bond_create_undo(struct agent *a, const char *name, int bond, struct slave_undo *s,
+			     size_t n, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	for (size_t i = n; i-- > 0;) {
+		if (!s[i].touched)
+			continue;
+		if (s[i].enslaved) {
+			struct diag ds = {{0}};
+
+			r = a->be->link_set_master(a->be->ctx, s[i].ifindex, 0, &ds);
+			if (r < 0) {
+				/* Deleting the bond releases it; restored below. */
+				cmd_fail_undo(e, "could not release %s: %s", s[i].name,
+					      kernel_text(r, &ds));
+				continue;
+			}
+			s[i].enslaved = false;
+		}
+		slave_restore(a, &s[i], e);
+	}
+	if (!bond) {
+		_cleanup_(links_free) struct links ls = {0};
+		struct cmd_err le = {0};
+		const struct agent_link *b;
+
+		if (links_load(a, &ls, &le) < 0 || find_bond(&ls, name, &b, &le) < 0) {
+			cmd_fail_undo(e, "could not delete %s: %s", name, le.desc);
+			return;
+		}
+		bond = b->ifindex;
+	}
+	r = a->be->link_delete(a->be->ctx, bond, &d);
+	if (r < 0) {
+		cmd_fail_undo(e, "could not delete %s: %s", name, kernel_text(r, &d));
+		return;
+	}
+	for (size_t i = n; i-- > 0;)
+		if (s[i].enslaved)
+			slave_restore(a, &s[i], e);
+}
+
+/*
+ * The steps of guest-bond-create after the bond exists: enslave, bond up, primary, and the
+ * final state into ls. *bond is set to the bond's ifindex as soon as it is known.
+ */
+static int bond_create_finish(struct agent *a, struct links *ls, const char *name,
+			      struct slave_undo *s, size_t n, int primary, int *bond,
+			      struct cmd_err *e)
+{
+	const struct agent_link *b, *l;
+	struct diag d = {{0}};
+	int r;
+
+	if (links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0)
+		return -1;
+	*bond = b->ifindex;
+	for (size_t i = 0; i < n; i++) {
+		l = links_by_index(ls, s[i].ifindex);
+		if (!l)
+			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "slave %s vanished",
+					s[i].name);
+		s[i].was_up = l->flags & IFF_UP;
+		s[i].touched = true;
+		if (nic_enslave(a, l, *bond, &s[i].enslaved, e) < 0)
+			return -1;
+	}
+	r = a->be->link_set_up(a->be->ctx, *bond, true, &d);
+	if (r < 0)
+		return cmd_fail_kernel(e, "setting the bond up", r, &d);
+	if (primary) {
+		r = a->be->bond_set_primary(a->be->ctx, *bond, primary, &d);
+		if (r < 0)
+			return cmd_fail_kernel(e, "setting the primary", r, &d);
+	}
+	return links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0 ? -1 : 0;
+}
+
+/* All or nothing: a failure after the bond was created undoes what was done. */
 static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
 	static const struct arg_spec spec[] = {
@@ -797,8 +936,9 @@ static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct c
 	};
 	_cleanup_(links_free) struct links ls = {0};
 	struct agent_bond_params p = {0};
+	struct slave_undo s[16] = {{0}};
 	const struct agent_link *b, *l;
-	int idx[16], primary = 0, r;
+	int primary = 0, bond = 0, r;
 	json_t *slaves, *v;
 	struct diag d = {{0}};
 	uint8_t mac[6], pmac[6];
@@ -834,14 +974,15 @@ static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct c
 		if (find_nic(&ls, mac, &l, e) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
-			if (idx[j] == l->ifindex)
+			if (s[j].ifindex == l->ifindex)
 				return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
 						"parameter 'slaves': %s is listed twice",
 						json_string_value(v));
 		if (l->master)
 			return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is already enslaved",
 					l->name);
-		idx[i] = l->ifindex;
+		s[i].ifindex = l->ifindex;
+		snprintf(s[i].name, sizeof(s[i].name), "%s", l->name);
 		if (json_object_get(args, "primary") && memcmp(mac, pmac, 6) == 0)
 			primary = l->ifindex;
 	}
@@ -851,25 +992,11 @@ static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct c
 	r = a->be->bond_create(a->be->ctx, &p, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "creating the bond", r, &d);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, p.name, &b, e) < 0)
+	if (bond_create_finish(a, &ls, p.name, s, n, primary, &bond, e) < 0) {
+		bond_create_undo(a, p.name, bond, s, n, e);
 		return -1;
-	int bond = b->ifindex;
-	for (i = 0; i < n; i++) {
-		l = links_by_index(&ls, idx[i]);
-		if (!l)
-			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "a slave vanished");
-		if (nic_enslave(a, l, bond, e) < 0)
-			return -1;
 	}
-	r = a->be->link_set_up(a->be->ctx, bond, true, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "setting the bond up", r, &d);
-	if (primary) {
-		r = a->be->bond_set_primary(a->be->ctx, bond, primary, &d);
-		if (r < 0)
-			return cmd_fail_kernel(e, "setting the primary", r, &d);
-	}
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, p.name, &b, e) < 0)
+	if (find_bond(&ls, p.name, &b, e) < 0)
 		return -1;
 	*ret = json_bond(a, &ls, b);
 	return 0;

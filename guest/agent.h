@@ -81,6 +81,8 @@ struct agent_backend {
 	/* All links; *ret_links is malloc'd. */
 	int (*link_list)(void *ctx, struct agent_link **ret_links, size_t *ret_n, struct diag *d);
 	int (*bond_create)(void *ctx, const struct agent_bond_params *p, struct diag *d);
+	/* Deletes a virtual link (a bond: the kernel releases its slaves). */
+	int (*link_delete)(void *ctx, int ifindex, struct diag *d);
 	/* master 0 releases the link from its master. */
 	int (*link_set_master)(void *ctx, int ifindex, int master, struct diag *d);
 	int (*link_set_up)(void *ctx, int ifindex, bool up, struct diag *d);

@@ -180,6 +180,14 @@ static int be_bond_create(void *ctx, const struct agent_bond_params *p, struct d
 	return request(b, nl_build_bond_create(buf, ++b->seq, p), d);
 }
 
+static int be_link_delete(void *ctx, int ifindex, struct diag *d)
+{
+	struct nl_backend *b = ctx;
+	char buf[NL_MSG_BUF];
+
+	return request(b, nl_build_link_delete(buf, ++b->seq, ifindex), d);
+}
+
 static int be_link_set_master(void *ctx, int ifindex, int master, struct diag *d)
 {
 	struct nl_backend *b = ctx;
@@ -277,6 +285,7 @@ void nl_backend_ops(struct nl_backend *b, struct agent_backend *ret)
 	*ret = (struct agent_backend){
 	    .link_list = be_link_list,
 	    .bond_create = be_bond_create,
+	    .link_delete = be_link_delete,
 	    .link_set_master = be_link_set_master,
 	    .link_set_up = be_link_set_up,
 	    .bond_set_active = be_bond_set_active,

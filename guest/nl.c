@@ -48,6 +48,14 @@ struct nlmsghdr *nl_build_link_get(void *buf, uint32_t seq, int ifindex)
 	return nlh;
 }
 
+struct nlmsghdr *nl_build_link_delete(void *buf, uint32_t seq, int ifindex)
+{
+	struct nlmsghdr *nlh = link_msg(buf, seq, 0, ifindex);
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	return nlh;
+}
+
 struct nlmsghdr *nl_build_bond_create(void *buf, uint32_t seq, const struct agent_bond_params *p)
 {
 	struct nlmsghdr *nlh = link_msg(buf, seq, NLM_F_CREATE | NLM_F_EXCL, 0);

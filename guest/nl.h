@@ -18,6 +18,8 @@
 /* Each builder writes one request into buf and returns its header (length in nlmsg_len). */
 struct nlmsghdr *nl_build_link_dump(void *buf, uint32_t seq);
 struct nlmsghdr *nl_build_link_get(void *buf, uint32_t seq, int ifindex);
+/* RTM_DELLINK: deletes a virtual link (the bond); a bond releases its slaves as it goes. */
+struct nlmsghdr *nl_build_link_delete(void *buf, uint32_t seq, int ifindex);
 struct nlmsghdr *nl_build_bond_create(void *buf, uint32_t seq, const struct agent_bond_params *p);
 struct nlmsghdr *nl_build_set_master(void *buf, uint32_t seq, int ifindex, int master);
 struct nlmsghdr *nl_build_set_up(void *buf, uint32_t seq, int ifindex, int up);

@@ -57,6 +57,14 @@ static int f_create(void *ctx, const struct agent_bond_params *p, struct diag *d
 	return -EPERM;
 }
 
+static int f_delete(void *ctx, int ifindex, struct diag *d)
+{
+	(void)ctx;
+	(void)ifindex;
+	(void)d;
+	return 0;
+}
+
 static int f_master(void *ctx, int ifindex, int master, struct diag *d)
 {
 	(void)ctx;
@@ -107,6 +115,7 @@ static int f_wait(void *ctx, int timeout_ms)
 static const struct agent_backend be = {
     .link_list = f_list,
     .bond_create = f_create,
+    .link_delete = f_delete,
     .link_set_master = f_master,
     .link_set_up = f_up,
     .bond_set_active = f_bond,

@@ -2,7 +2,8 @@
 /*
  * vfmigrate-agent command logic over a fake link world: a fake clock, NICs that appear at a
  * scripted time (hot-plug) and get carrier some time after being set up, a bond that behaves
- * like the kernel's active-backup bond, and injected kernel errors.
+ * like the kernel's active-backup bond, injected kernel errors (on every call of an operation
+ * or on its n-th call) and a trace of the changes the agent asked for.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,13 +26,22 @@ struct fake_link {
 	int64_t up_at;
 };
 
+static const char *const ops[] = {"list", "create", "delete", "master", "up", "active", "primary"};
+
 struct world {
 	struct fake_link v[MAX_LINKS];
 	int n;
 	int next_index;
 	int64_t now;
-	const char *fail_op; /* inject -EPERM on this op */
+	const char *fail_op; /* inject -EPERM on every call of this op */
+	struct {
+		const char *op;
+		int nth; /* inject -EPERM on this call of op (1: the first) */
+	} fail[3];
+	int calls[ARRAY_SIZE(ops)];
 	int calls_set_master;
+	int vanish_on_create; /* ifindex of a NIC that is unplugged as the bond is created */
+	char trace[1024];     /* "op link arg; ..." of the changing calls, failed ones marked */
 };
 
 static struct world W;
@@ -79,14 +89,60 @@ static struct fake_link *add_nic(const char *name, const char *mac, int64_t appe
 
 static int inject(const char *op, struct diag *d)
 {
-	if (W.fail_op && strcmp(W.fail_op, op) == 0) {
+	bool hit = W.fail_op && strcmp(W.fail_op, op) == 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++)
+		if (strcmp(ops[i], op) == 0)
+			break;
+	assert_true(i < ARRAY_SIZE(ops));
+	W.calls[i]++;
+	for (size_t j = 0; j < ARRAY_SIZE(W.fail); j++)
+		if (W.fail[j].op && strcmp(W.fail[j].op, op) == 0 && W.fail[j].nth == W.calls[i])
+			hit = true;
+	if (hit) {
 		diag_set(d, "injected failure of %s", op);
 		return -EPERM;
 	}
 	return 0;
 }
 
+static const char *link_name(int ifindex)
+{
+	struct fake_link *f = ifindex ? fk(ifindex) : NULL;
+
+	return f ? f->l.name : "-";
+}
+
+/* Appends one call to the trace; r < 0 marks it failed. */
+static void trace(int r, const char *op, const char *link, const char *arg)
+{
+	size_t len = strlen(W.trace);
+
+	snprintf(W.trace + len, sizeof(W.trace) - len, "%s%s %s%s%s%s", len ? "; " : "", op, link,
+		 arg ? " " : "", arg ? arg : "", r < 0 ? " FAILED" : "");
+}
+
 static void bond_reselect(struct fake_link *b);
+
+/* The kernel's release of a slave: closed, its own MAC back, out of the bond's choice. */
+static void fake_release(struct fake_link *f)
+{
+	struct fake_link *b = fk(f->l.master);
+
+	f->l.master = 0;
+	f->l.slave_kind[0] = '\0';
+	f->l.has_slave_mii = f->l.has_slave_state = f->l.has_slave_perm_addr = false;
+	memcpy(f->l.addr, f->l.perm_addr, 6);
+	f->l.flags &= ~IFF_UP;
+	if (b) {
+		if (b->l.bond_primary == f->l.ifindex)
+			b->l.bond_primary = 0;
+		if (b->l.bond_active_slave == f->l.ifindex)
+			b->l.bond_active_slave = 0;
+		bond_reselect(b);
+	}
+}
 
 static int f_link_list(void *ctx, struct agent_link **ret, size_t *ret_n, struct diag *d)
 {
@@ -116,8 +172,10 @@ static int f_bond_create(void *ctx, const struct agent_bond_params *p, struct di
 	struct fake_link *f;
 
 	(void)ctx;
-	if (inject("create", d) < 0)
+	if (inject("create", d) < 0) {
+		trace(-1, "create", p->name, NULL);
 		return -EPERM;
+	}
 	f = &W.v[W.n++];
 	memset(f, 0, sizeof(*f));
 	f->l.ifindex = W.next_index++;
@@ -128,6 +186,31 @@ static int f_bond_create(void *ctx, const struct agent_bond_params *p, struct di
 	f->l.bond_miimon = p->miimon;
 	f->l.bond_fail_over_mac = p->fail_over_mac;
 	f->l.has_addr = true;
+	trace(0, "create", p->name, NULL);
+	if (W.vanish_on_create)
+		fk(W.vanish_on_create)->appear_at = INT64_MAX;
+	return 0;
+}
+
+/* Like the kernel, deleting a bond releases its slaves. */
+static int f_link_delete(void *ctx, int ifindex, struct diag *d)
+{
+	struct fake_link *f = fk(ifindex);
+	int r;
+
+	(void)ctx;
+	assert_non_null(f);
+	/* The agent deletes only the bond it created. */
+	assert_string_equal(f->l.kind, "bond");
+	r = inject("delete", d);
+	trace(r, "delete", f->l.name, NULL);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < W.n; i++)
+		if (W.v[i].l.master == ifindex)
+			fake_release(&W.v[i]);
+	memmove(f, f + 1, (size_t)(&W.v[W.n] - (f + 1)) * sizeof(*f));
+	W.n--;
 	return 0;
 }
 
@@ -155,19 +238,22 @@ static void bond_reselect(struct fake_link *b)
 static int f_set_master(void *ctx, int ifindex, int master, struct diag *d)
 {
 	struct fake_link *f = fk(ifindex), *b = master ? fk(master) : NULL;
+	int r;
 
 	(void)ctx;
 	W.calls_set_master++;
-	if (inject("master", d) < 0)
-		return -EPERM;
 	assert_non_null(f);
+	r = inject("master", d);
+	/* The kernel refuses to enslave a NIC that is up. */
+	if (r == 0 && master && (f->l.flags & IFF_UP)) {
+		diag_set(d, "slave must be down");
+		r = -EBUSY;
+	}
+	trace(r, "master", f->l.name, link_name(master));
+	if (r < 0)
+		return r;
 	if (master) {
 		assert_non_null(b);
-		/* The kernel refuses to enslave a NIC that is up. */
-		if (f->l.flags & IFF_UP) {
-			diag_set(d, "slave must be down");
-			return -EBUSY;
-		}
 		f->l.master = master;
 		strcpy(f->l.slave_kind, "bond");
 		f->l.has_slave_mii = f->l.has_slave_state = true;
@@ -183,19 +269,7 @@ static int f_set_master(void *ctx, int ifindex, int master, struct diag *d)
 		f->up_at = W.now;
 		bond_reselect(b);
 	} else {
-		b = fk(f->l.master);
-		f->l.master = 0;
-		f->l.slave_kind[0] = '\0';
-		f->l.has_slave_mii = f->l.has_slave_state = f->l.has_slave_perm_addr = false;
-		memcpy(f->l.addr, f->l.perm_addr, 6);
-		f->l.flags &= ~IFF_UP;
-		if (b) {
-			if (b->l.bond_primary == ifindex)
-				b->l.bond_primary = 0;
-			if (b->l.bond_active_slave == ifindex)
-				b->l.bond_active_slave = 0;
-			bond_reselect(b);
-		}
+		fake_release(f);
 	}
 	return 0;
 }
@@ -203,10 +277,14 @@ static int f_set_master(void *ctx, int ifindex, int master, struct diag *d)
 static int f_set_up(void *ctx, int ifindex, bool up, struct diag *d)
 {
 	struct fake_link *f = fk(ifindex);
+	int r;
 
 	(void)ctx;
-	if (inject("up", d) < 0)
-		return -EPERM;
+	assert_non_null(f);
+	r = inject("up", d);
+	trace(r, "up", f->l.name, up ? "up" : "down");
+	if (r < 0)
+		return r;
 	if (up && !(f->l.flags & IFF_UP))
 		f->up_at = W.now;
 	if (up)
@@ -219,15 +297,18 @@ static int f_set_up(void *ctx, int ifindex, bool up, struct diag *d)
 static int f_set_active(void *ctx, int bond, int slave, struct diag *d)
 {
 	struct fake_link *b = fk(bond), *s = fk(slave);
+	int r;
 
 	(void)ctx;
-	if (inject("active", d) < 0)
-		return -EPERM;
+	r = inject("active", d);
 	apply();
-	if (!s || s->l.master != bond || s->l.slave_mii_status != AGENT_BOND_LINK_UP) {
+	if (r == 0 && (!s || s->l.master != bond || s->l.slave_mii_status != AGENT_BOND_LINK_UP)) {
 		diag_set(d, "cannot set active");
-		return -EINVAL;
+		r = -EINVAL;
 	}
+	trace(r, "active", link_name(bond), link_name(slave));
+	if (r < 0)
+		return r;
 	b->l.bond_active_slave = slave;
 	return 0;
 }
@@ -235,10 +316,13 @@ static int f_set_active(void *ctx, int bond, int slave, struct diag *d)
 static int f_set_primary(void *ctx, int bond, int slave, struct diag *d)
 {
 	struct fake_link *b = fk(bond);
+	int r;
 
 	(void)ctx;
-	if (inject("primary", d) < 0)
-		return -EPERM;
+	r = inject("primary", d);
+	trace(r, "primary", link_name(bond), link_name(slave));
+	if (r < 0)
+		return r;
 	b->l.bond_primary = slave;
 	bond_reselect(b);
 	return 0;
@@ -272,6 +356,7 @@ static int f_wait(void *ctx, int timeout_ms)
 static const struct agent_backend fake_be = {
     .link_list = f_link_list,
     .bond_create = f_bond_create,
+    .link_delete = f_link_delete,
     .link_set_master = f_set_master,
     .link_set_up = f_set_up,
     .bond_set_active = f_set_active,
@@ -648,6 +733,205 @@ static void test_kernel_errors(void **state)
 	assert_true(A.errors >= 4);
 }
 
+/* ---- guest-bond-create is all or nothing ---- */
+
+#define CREATE_REQ                                                                    \
+	"{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":[\"" VIRTIO_MAC \
+	"\",\"" VF_MAC "\"],\"primary\":\"" VF_MAC "\"}}"
+
+/* What CREATE_REQ asks for, with eth0 up and eth1 down before. */
+#define T_ETH0	    "create bond0; up eth0 down; master eth0 bond0; up eth0 up"
+#define T_ETH1	    "; master eth1 bond0; up eth1 up"
+#define T_BOND	    "; up bond0 up; primary bond0 eth1"
+#define T_UNDO_ETH1 "; master eth1 -; up eth1 down"
+#define T_UNDO_ETH0 "; master eth0 -; up eth0 up"
+
+/* The reply is exactly this error. */
+static void call_err_exact(const char *req, const char *cls, const char *desc)
+{
+	struct qga_reply r = call(req);
+
+	if (!r.is_error)
+		fail_msg("%s succeeded, expected %s", req, cls);
+	if (strcmp(r.error_class, cls) != 0 || strcmp(r.error_desc, desc) != 0)
+		fail_msg("got %s: %s\nexpected %s: %s", r.error_class, r.error_desc, cls, desc);
+	qga_reply_done(&r);
+}
+
+static void assert_trace(const char *want)
+{
+	if (strcmp(W.trace, want) != 0)
+		fail_msg("trace\n  %s\nexpected\n  %s", W.trace, want);
+}
+
+/* The NIC is out of any bond, with its own MAC and this up/down state. */
+static void assert_nic_free(int ifindex, bool up)
+{
+	struct fake_link *f = fk(ifindex);
+
+	assert_non_null(f);
+	if (f->l.master || f->l.slave_kind[0] || memcmp(f->l.addr, f->l.perm_addr, 6) != 0 ||
+	    !!(f->l.flags & IFF_UP) != up)
+		fail_msg("%s: master %d, slave kind '%s', own MAC %s, %s (expected %s)", f->l.name,
+			 f->l.master, f->l.slave_kind,
+			 memcmp(f->l.addr, f->l.perm_addr, 6) ? "no" : "yes",
+			 f->l.flags & IFF_UP ? "up" : "down", up ? "up" : "down");
+}
+
+/* Nothing of the failed bond is left: no bond0, eth0 up and eth1 down as they were. */
+static void assert_as_before(void)
+{
+	assert_int_equal(W.n, 3);
+	for (int i = 0; i < W.n; i++)
+		assert_string_not_equal(W.v[i].l.name, "bond0");
+	assert_nic_free(2, true);
+	assert_nic_free(3, false);
+}
+
+static void setup_mixed(void)
+{
+	setup(NULL);
+	W.v[1].l.flags |= IFF_UP; /* eth0 */
+	W.v[1].up_at = 0;
+}
+
+static void test_create_trace(void **state)
+{
+	(void)state;
+	setup_mixed();
+	create_bond();
+	assert_trace(T_ETH0 T_ETH1 T_BOND);
+}
+
+/*
+ * A failure at each step after the bond was created: the original error, and the steps done
+ * undone in reverse (slaves released and back up or down as they were, the bond deleted).
+ */
+static void test_create_undo_each_step(void **state)
+{
+	static const struct {
+		const char *op;
+		int nth;
+		int vanish; /* ifindex of a NIC unplugged while the bond is created */
+		const char *cls, *desc, *trace;
+	} cases[] = {
+	    {NULL, 0, 2, "DeviceNotFound", "slave eth0 vanished", "create bond0; delete bond0"},
+	    {NULL, 0, 3, "DeviceNotFound", "slave eth1 vanished",
+	     T_ETH0 T_UNDO_ETH0 "; delete bond0"},
+	    {"list", 2, 0, "KernelError", "reading links: injected failure of list",
+	     "create bond0; delete bond0"},
+	    {"up", 1, 0, "KernelError",
+	     "setting the NIC down before enslaving: injected failure of up",
+	     "create bond0; up eth0 down FAILED; up eth0 up; delete bond0"},
+	    {"master", 1, 0, "KernelError", "enslaving: injected failure of master",
+	     "create bond0; up eth0 down; master eth0 bond0 FAILED; up eth0 up; delete bond0"},
+	    {"up", 2, 0, "KernelError", "setting the slave up: injected failure of up",
+	     "create bond0; up eth0 down; master eth0 bond0; up eth0 up FAILED" T_UNDO_ETH0
+	     "; delete bond0"},
+	    {"master", 2, 0, "KernelError", "enslaving: injected failure of master",
+	     T_ETH0 "; master eth1 bond0 FAILED; up eth1 down" T_UNDO_ETH0 "; delete bond0"},
+	    {"up", 3, 0, "KernelError", "setting the slave up: injected failure of up",
+	     T_ETH0 "; master eth1 bond0; up eth1 up FAILED" T_UNDO_ETH1 T_UNDO_ETH0
+		    "; delete bond0"},
+	    {"up", 4, 0, "KernelError", "setting the bond up: injected failure of up",
+	     T_ETH0 T_ETH1 "; up bond0 up FAILED" T_UNDO_ETH1 T_UNDO_ETH0 "; delete bond0"},
+	    {"primary", 1, 0, "KernelError", "setting the primary: injected failure of primary",
+	     T_ETH0 T_ETH1 "; up bond0 up; primary bond0 eth1 FAILED" T_UNDO_ETH1 T_UNDO_ETH0
+			   "; delete bond0"},
+	    /* The bond is made but its state cannot be read back for the reply. */
+	    {"list", 3, 0, "KernelError", "reading links: injected failure of list",
+	     T_ETH0 T_ETH1 T_BOND T_UNDO_ETH1 T_UNDO_ETH0 "; delete bond0"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("case %zu: %s #%d, vanish %d\n", i, cases[i].op ? cases[i].op : "-",
+			      cases[i].nth, cases[i].vanish);
+		setup_mixed();
+		W.fail[0].op = cases[i].op;
+		W.fail[0].nth = cases[i].nth;
+		W.vanish_on_create = cases[i].vanish;
+		call_err_exact(CREATE_REQ, cases[i].cls, cases[i].desc);
+		assert_trace(cases[i].trace);
+		assert_as_before();
+		/* Nothing is in the way of trying again. */
+		W.fail[0].op = NULL;
+		W.vanish_on_create = 0;
+		for (int j = 0; j < W.n; j++)
+			W.v[j].appear_at = 0;
+		create_bond();
+	}
+}
+
+/* An undo step that fails is appended to the original error, which becomes InvalidState. */
+static void test_create_undo_fails(void **state)
+{
+	(void)state;
+
+	/* The bond cannot be deleted: the slaves are out of it all the same. */
+	setup_mixed();
+	W.fail[0].op = "primary", W.fail[0].nth = 1;
+	W.fail[1].op = "delete", W.fail[1].nth = 1;
+	call_err_exact(CREATE_REQ, "InvalidState",
+		       "setting the primary: injected failure of primary; undo: could not delete "
+		       "bond0: injected failure of delete");
+	assert_trace(T_ETH0 T_ETH1
+		     "; up bond0 up; primary bond0 eth1 FAILED" T_UNDO_ETH1 T_UNDO_ETH0
+		     "; delete bond0 FAILED");
+	assert_int_equal(W.n, 4);
+	assert_nic_free(2, true);
+	assert_nic_free(3, false);
+	call_err(CREATE_REQ, "InvalidState", "bond0 already exists");
+
+	/* A slave that cannot be released leaves with the bond, then is set up again. */
+	setup_mixed();
+	W.fail[0].op = "up", W.fail[0].nth = 4;
+	W.fail[1].op = "master", W.fail[1].nth = 4;
+	call_err_exact(CREATE_REQ, "InvalidState",
+		       "setting the bond up: injected failure of up; undo: could not release eth0: "
+		       "injected failure of master");
+	assert_trace(T_ETH0 T_ETH1 "; up bond0 up FAILED" T_UNDO_ETH1
+				   "; master eth0 - FAILED; delete bond0; up eth0 up");
+	assert_as_before();
+
+	/* A slave that cannot be set up again. */
+	setup_mixed();
+	W.fail[0].op = "up", W.fail[0].nth = 4;
+	W.fail[1].op = "up", W.fail[1].nth = 6;
+	call_err_exact(CREATE_REQ, "InvalidState",
+		       "setting the bond up: injected failure of up; undo: could not set eth0 up "
+		       "again: injected failure of up");
+	assert_trace(T_ETH0 T_ETH1 "; up bond0 up FAILED" T_UNDO_ETH1
+				   "; master eth0 -; up eth0 up FAILED; delete bond0");
+	assert_int_equal(W.n, 3);
+	assert_nic_free(2, false);
+	assert_nic_free(3, false);
+
+	/* The bond's ifindex was never read, and cannot be. */
+	setup_mixed();
+	W.fail[0].op = "list", W.fail[0].nth = 2;
+	W.fail[1].op = "list", W.fail[1].nth = 3;
+	call_err_exact(CREATE_REQ, "InvalidState",
+		       "reading links: injected failure of list; undo: could not delete bond0: "
+		       "reading links: injected failure of list");
+	assert_trace("create bond0");
+	assert_int_equal(W.n, 4);
+
+	/* Two undo steps fail: both are reported; the slave stays in the bond that stays. */
+	setup_mixed();
+	W.fail[0].op = "up", W.fail[0].nth = 4;
+	W.fail[1].op = "master", W.fail[1].nth = 4;
+	W.fail[2].op = "delete", W.fail[2].nth = 1;
+	call_err_exact(CREATE_REQ, "InvalidState",
+		       "setting the bond up: injected failure of up; undo: could not release eth0: "
+		       "injected failure of master; undo: could not delete bond0: injected "
+		       "failure of delete");
+	assert_trace(T_ETH0 T_ETH1 "; up bond0 up FAILED" T_UNDO_ETH1
+				   "; master eth0 - FAILED; delete bond0 FAILED");
+	assert_int_equal(fk(2)->l.master, 4);
+	assert_nic_free(3, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +943,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_enslave_timeouts, setup),
 	    cmocka_unit_test_setup(test_link_wait, setup),
 	    cmocka_unit_test_setup(test_kernel_errors, setup),
+	    cmocka_unit_test(test_create_trace),
+	    cmocka_unit_test(test_create_undo_each_step),
+	    cmocka_unit_test(test_create_undo_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,30 @@ static void test_builders(void **state)
 	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
 }
 
+/* The bond is deleted by ifindex alone: no name or other attribute that could pick another link,
+ * nothing left over from a message built before in the same buffer. */
+static void test_build_link_delete(void **state)
+{
+	char buf[NL_MSG_BUF];
+	struct agent_bond_params p = {.name = "bond0", .mode = 1, .miimon = 100};
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	(void)state;
+	nl_build_bond_create(buf, 3, &p);
+	nlh = nl_build_link_delete(buf, 11, 7);
+	assert_ptr_equal(nlh, buf);
+	assert_int_equal(nlh->nlmsg_type, RTM_DELLINK);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+	assert_int_equal(nlh->nlmsg_seq, 11);
+	assert_int_equal(nlh->nlmsg_len, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*ifm)));
+	ifm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ifm->ifi_family, AF_UNSPEC);
+	assert_int_equal(ifm->ifi_index, 7);
+	assert_int_equal(ifm->ifi_flags, 0);
+	assert_int_equal(ifm->ifi_change, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +249,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_unaligned_tail),
 	    cmocka_unit_test(test_ack),
 	    cmocka_unit_test(test_builders),
+	    cmocka_unit_test(test_build_link_delete),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
