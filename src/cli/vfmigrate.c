@@ -388,8 +388,9 @@ static void usage(FILE *f)
 	      "  migrate GUEST [DEST]  live-migrate GUEST (DEST: qmp: destination migration URI;\n"
 	      "                        libvirt: destination libvirt URI)\n"
 	      "  check GUEST [DEST]    pre-flight only; changes nothing\n"
-	      "  status GUEST [DEST]   journal state and live bond status\n"
+	      "  status GUEST [DEST]   journal state (with its destination) and live bond status\n"
 	      "  recover GUEST [DEST]  finish or undo an interrupted run from its journal\n"
+	      "                        (libvirt: DEST defaults to the one the journal records)\n"
 	      "  config GUEST          print the effective configuration\n"
 	      "  setup DOMAIN          libvirt: write vfmigrate's metadata into the domain\n"
 	      "\n"
@@ -740,6 +741,12 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s", c->dst.migrate_uri);
 	snprintf(p->migrate.incoming_uri, sizeof(p->migrate.incoming_uri), "%s",
 		 c->dst.incoming_uri);
+	/* DEST on the command line reaches migrate_uri unchecked by the config parser. */
+	if (c->dst.migrate_uri[0] && !journal_dest_valid(c->dst.migrate_uri)) {
+		diag_set(d, "DEST (destination.migrate-uri) must be printable text");
+		return -EINVAL;
+	}
+	snprintf(p->dest, sizeof(p->dest), "%s", c->dst.migrate_uri);
 	plan_apply_limits(c, p);
 	if (p->has_vf && c->dst.n_vf_pool == 0) {
 		diag_set(d, "config lacks destination.vf-pool (the VFs the destination may use)");
@@ -855,6 +862,11 @@ static int lv_prepare(const struct args *a, const struct config *c, struct plan 
 		diag_set(d, "DEST (the destination libvirt URI) is required with libvirt");
 		return -EINVAL;
 	}
+	if (a->dest && !journal_dest_valid(a->dest)) {
+		diag_set(d, "DEST must be printable text of less than %d bytes", JOURNAL_DEST_MAX);
+		return -EINVAL;
+	}
+	snprintf(p->dest, sizeof(p->dest), "%s", a->dest ? a->dest : "");
 	domxml_meta_init(&m);
 	rc = lv_read_meta(a, &m, &p->src_vf, &found, d);
 	if (rc < 0)
@@ -1127,8 +1139,7 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
 	if (!a->json)
-		printf("migrating %s to %s%s\n", a->guest,
-		       is_libvirt(a, c) && a->dest ? a->dest : p.migrate.uri,
+		printf("migrating %s to %s%s\n", a->guest, p.dest,
 		       p.has_vf ? "" : " (no VF configured: plain live migration)");
 	w.env.interrupted = migrate_interrupted;
 	w.env.event = migrate_event;
@@ -1143,6 +1154,38 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	return code;
 }
 
+/*
+ * libvirt: the destination recover works with is the one the run recorded in its journal
+ * (begin: its BEGIN record, NULL without a journal). DEST may repeat it; a different one is
+ * refused (-EINVAL), since finishing or undoing against another host would act on the wrong
+ * side. An older journal records none: then DEST is required, as without a journal.
+ * *ret is DEST, else the journal's (pointing into begin).
+ */
+static int recover_dest(const struct args *a, const struct config *c,
+			const struct journal_record *begin, const char **ret, struct diag *d)
+{
+	const char *recorded = begin && begin->dest[0] ? begin->dest : NULL;
+
+	*ret = a->dest;
+	if (!is_libvirt(a, c))
+		return 0; /* qmp: the config names the destination's sockets; DEST is unused */
+	if (a->dest && recorded && strcmp(a->dest, recorded) != 0) {
+		diag_set(d,
+			 "DEST %s differs from the destination %s recorded in the journal of "
+			 "guest %s: give that one or none; nothing was done",
+			 a->dest, recorded, a->guest);
+		return -EINVAL;
+	}
+	if (!a->dest && !recorded) {
+		diag_set(d, "DEST (the destination libvirt URI) is required with libvirt%s",
+			 begin ? " (the journal does not record it)" : "");
+		return -EINVAL;
+	}
+	if (!a->dest)
+		*ret = recorded;
+	return 0;
+}
+
 static int cmd_recover(const struct args *a, const struct config *c)
 {
 	struct journal_record *recs = NULL;
@@ -1153,23 +1196,37 @@ static int cmd_recover(const struct args *a, const struct config *c)
 	struct plan p;
 	struct diag d = {0};
 	enum vfm_exit code;
+	struct args ra = *a; /* with DEST from the journal */
 	size_t n;
 	bool usage;
 	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
-		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
-	}
-	/* Open first: it takes the lock and cuts a torn tail; then read what it holds. */
+	/* Open first: it takes the lock and cuts a torn tail; then read what it holds. Both
+	 * before the hypervisors: the journal may name the destination. */
 	rc = journal_file_open(state_dir(a), a->guest, &jf, &d);
 	if (rc >= 0)
 		rc = journal_file_load(state_dir(a), a->guest, &recs, &n, NULL, &d);
+	if (rc == -ENOENT && !a->dest && is_libvirt(a, c)) {
+		/* Neither a journal nor DEST: DEST is what is missing, as it always was. */
+		journal_file_close(jf);
+		recover_dest(a, c, NULL, &ra.dest, &d);
+		return fail_usage(a, &d);
+	}
 	if (rc < 0) {
 		journal_file_close(jf);
-		world_close(&w);
 		return fail_error(a, VFM_EXIT_ERROR, &d);
+	}
+	if (recover_dest(a, c, &recs[0], &ra.dest, &d) < 0) {
+		free(recs);
+		journal_file_close(jf);
+		return fail_usage(a, &d);
+	}
+	if (prepare(&ra, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
+		free(recs);
+		journal_file_close(jf);
+		world_close(&w);
+		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
 	}
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
@@ -1193,7 +1250,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 	size_t n = 0;
 	int rc, brc = -ENOENT;
 	enum vfm_exit code = VFM_EXIT_OK;
-	const char *state;
+	const char *state, *dest;
 	char bond[VFM_IFNAME_MAX] = "";
 	bool opened;
 	json_t *o;
@@ -1216,11 +1273,16 @@ static int cmd_status(const struct args *a, const struct config *c)
 	}
 	/* Where the guest should be: on the destination once the point of no return passed. */
 	on_dst = rc >= 0 && js.passed_ponr;
+	dest = rc >= 0 && js.begin.dest[0] ? js.begin.dest : NULL;
 	if (is_libvirt(a, c)) {
+		struct args sa = *a;
 		struct plan p;
 		bool usage;
 
-		opened = prepare(a, c, &p, &w, false, &usage, &d) >= 0;
+		/* Without DEST, the destination of the journal's run is where to look. */
+		if (!sa.dest)
+			sa.dest = dest;
+		opened = prepare(&sa, c, &p, &w, false, &usage, &d) >= 0;
 		if (opened && p.has_vf)
 			snprintf(bond, sizeof(bond), "%s", p.bond);
 	} else {
@@ -1245,9 +1307,10 @@ static int cmd_status(const struct args *a, const struct config *c)
 							clean, "link_up", b.slaves[i].link_up));
 		}
 		o = json_pack(
-		    "{s:s,s:s,s:s,s:b,s:s,s:s,s:i,s:s}", "command", "status", "guest", a->guest,
-		    "journal", state, "passed_point_of_no_return", js.passed_ponr,
-		    "journal_outcome", js.finished ? js.outcome : "", "last_step",
+		    "{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:i,s:s}", "command", "status", "guest", a->guest,
+		    "journal", state, "destination", dest ? json_string(dest) : json_null(),
+		    "passed_point_of_no_return", js.passed_ponr, "journal_outcome",
+		    js.finished ? js.outcome : "", "last_step",
 		    rc >= 0 && js.last_kind != JOURNAL_BEGIN ? step_to_string(js.last_step) : "",
 		    "exit_code", (int)code, "side", on_dst ? "destination" : "source");
 		if (have_bond) {
@@ -1274,6 +1337,8 @@ static int cmd_status(const struct args *a, const struct config *c)
 		char m[18], clean[600];
 
 		printf("%s: journal %s", a->guest, state);
+		if (dest)
+			printf(", destination %s", dest);
 		if (js.finished)
 			printf(" (outcome %s)", js.outcome);
 		else if (rc >= 0)

@@ -211,6 +211,7 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 	if (kind == JOURNAL_BEGIN) {
 		snprintf(r.guest, sizeof(r.guest), "%s", c->p->guest);
 		snprintf(r.bond, sizeof(r.bond), "%s", c->p->bond);
+		snprintf(r.dest, sizeof(r.dest), "%s", c->p->dest);
 		r.has_vf = c->p->has_vf;
 		memcpy(r.vf_mac, c->p->vf_mac, 6);
 		memcpy(r.backup_mac, c->p->backup_mac, 6);
@@ -882,6 +883,8 @@ static int plan_validate(const struct plan *p)
 	if (!p->guest[0])
 		return -EINVAL;
 	if (p->has_vf && (!p->bond[0] || !p->src_vf.device_id[0]))
+		return -EINVAL;
+	if (p->dest[0] && !journal_dest_valid(p->dest))
 		return -EINVAL;
 	return 0;
 }

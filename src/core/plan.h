@@ -58,6 +58,10 @@ void plan_timeouts_default(struct plan_timeouts *t);
 
 struct plan {
 	char guest[VFM_ID_MAX];
+	/* Where the guest goes, as the operator named it (libvirt URI, QMP migration URI): only
+	 * recorded in the journal's BEGIN so recover finds the destination again. "" = none;
+	 * else journal_dest_valid(). */
+	char dest[JOURNAL_DEST_MAX];
 	bool has_vf; /* false: plain live migration */
 	char bond[VFM_IFNAME_MAX];
 	uint8_t vf_mac[6];

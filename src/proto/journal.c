@@ -54,6 +54,19 @@ static bool text_valid(const char *s, size_t max)
 	return true;
 }
 
+bool journal_dest_valid(const char *s)
+{
+	char clean[JOURNAL_DEST_MAX];
+	size_t n = strnlen(s, JOURNAL_DEST_MAX);
+
+	if (n == 0 || n >= JOURNAL_DEST_MAX)
+		return false;
+	/* Printable exactly when sanitizing changes nothing: no C0/C1 controls, valid UTF-8
+	 * (which JSON needs, and which a terminal shows as written). */
+	str_sanitize(clean, sizeof(clean), s);
+	return strcmp(clean, s) == 0;
+}
+
 static json_t *spec_to_json(const struct plug_spec *s)
 {
 	char mac[18];
@@ -101,6 +114,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	if (r->kind == JOURNAL_BEGIN && (!r->guest[0] || !text_valid(r->guest, sizeof(r->guest)) ||
 					 !text_valid(r->bond, sizeof(r->bond))))
 		return -EINVAL;
+	if (r->kind == JOURNAL_BEGIN && r->dest[0] && !journal_dest_valid(r->dest))
+		return -EINVAL;
 	if (r->has_spec && !spec_valid(&r->spec))
 		return -EINVAL;
 
@@ -118,6 +133,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		json_object_set_new(o, "has_vf", json_boolean(r->has_vf));
 		json_object_set_new(o, "vf_mac", json_string(format_mac(r->vf_mac, mac)));
 		json_object_set_new(o, "backup_mac", json_string(format_mac(r->backup_mac, mac)));
+		if (r->dest[0])
+			json_object_set_new(o, "dest", json_string(r->dest));
 	}
 	if (r->has_spec && (r->kind == JOURNAL_BEGIN || r->kind == JOURNAL_DONE))
 		json_object_set_new(o, "spec", spec_to_json(&r->spec));
@@ -277,9 +294,9 @@ static int spec_from_json(json_t *o, struct plug_spec *s, struct diag *d)
 
 int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d)
 {
-	static const char *const keys[] = {"seq",  "t",	     "rec",	"step",	      "guest",
-					   "bond", "has_vf", "vf_mac",	"backup_mac", "spec",
-					   "err",  "msg",    "outcome", NULL};
+	static const char *const keys[] = {"seq",  "t",	     "rec",    "step",	     "guest",
+					   "bond", "has_vf", "vf_mac", "backup_mac", "dest",
+					   "spec", "err",    "msg",    "outcome",    NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];
@@ -343,9 +360,17 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 			rc = -EBADMSG;
 			goto out;
 		}
+		/* Optional: journals written before it existed have no "dest". */
+		if ((rc = get_str(o, "dest", r.dest, sizeof(r.dest), false, d)) < 0)
+			goto out;
+		if (json_object_get(o, "dest") && !journal_dest_valid(r.dest)) {
+			diag_set(d, "journal record: \"dest\" is empty or not printable");
+			rc = -EBADMSG;
+			goto out;
+		}
 	} else {
-		static const char *const begin_only[] = {"guest", "bond", "has_vf", "vf_mac",
-							 "backup_mac"};
+		static const char *const begin_only[] = {"guest",  "bond",	 "has_vf",
+							 "vf_mac", "backup_mac", "dest"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(begin_only); i++)

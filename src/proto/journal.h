@@ -5,7 +5,7 @@
  * to recover from it).
  *
  *   {"seq":1,"t":1700000000000,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,
- *    "vf_mac":"..","backup_mac":"..","spec":{...}}
+ *    "vf_mac":"..","backup_mac":"..","dest":"qemu+ssh://h2/system","spec":{...}}
  *   {"seq":2,"t":..,"rec":"intent","step":"unplug"}      before the side effect
  *   {"seq":3,"t":..,"rec":"done","step":"reserve","spec":{...}}   after it, with what to undo
  *   {"seq":4,"t":..,"rec":"fail","step":"unplug","err":110,"msg":"..."}
@@ -28,6 +28,7 @@
 #define JOURNAL_FILE_MAX    (JOURNAL_LINE_MAX * JOURNAL_RECORDS_MAX)
 #define JOURNAL_NAME_MAX    32 /* step and outcome words */
 #define JOURNAL_MSG_MAX	    256
+#define JOURNAL_DEST_MAX    VFM_URI_MAX
 
 enum journal_kind {
 	JOURNAL_BEGIN = 0,
@@ -54,6 +55,9 @@ struct journal_record {
 	bool has_vf;
 	uint8_t vf_mac[6];
 	uint8_t backup_mac[6];
+	/* The destination as the operator named it (libvirt URI, QMP migration URI), so recover
+	 * finds it again. Optional: "" = not recorded (older journals, or none named). */
+	char dest[JOURNAL_DEST_MAX];
 	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
 	bool has_spec;
 	struct plug_spec spec;
@@ -84,5 +88,9 @@ int journal_parse(const char *buf, size_t len, struct journal_record **ret_recs,
 
 /* Names are [a-z0-9_-]{1,31}. */
 bool journal_name_valid(const char *s);
+
+/* A destination the journal can hold: 1..JOURNAL_DEST_MAX-1 bytes of printable text (valid
+ * UTF-8, no control characters). */
+bool journal_dest_valid(const char *s);
 
 #endif

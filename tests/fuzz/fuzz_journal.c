@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (journal_record_decode(line, (size_t)k - 1, &again, &d) < 0)
 			abort();
 		if (again.kind != recs[i].kind || again.seq != recs[i].seq ||
-		    strcmp(again.step, recs[i].step) != 0 || again.has_spec != recs[i].has_spec ||
+		    strcmp(again.step, recs[i].step) != 0 ||
+		    strcmp(again.dest, recs[i].dest) != 0 || again.has_spec != recs[i].has_spec ||
 		    (again.has_spec && memcmp(&again.spec, &recs[i].spec, sizeof(again.spec))))
 			abort();
 	}

@@ -12,6 +12,7 @@
 #   lv_wait_ready             until the guest printed VFM-READY (console file, both hosts append)
 #   lv_qga SIDE JSON / lv_guest_exec SIDE PATH ARGS... / lv_bond_state SIDE / lv_wait_vf_active
 #   lv_vfm CMD ARGS...        vfmigrate with -c (the guest's current host) and the path map
+#   lv_vfm_nodest CMD ARGS... the same without DEST (recover/status: from the journal)
 #
 # The daemons' TCP listeners (no auth) exist only on the lab's migration link, inside the
 # run's namespaces. Cleanup is lab_cleanup's: it kills every process of the run's namespaces
@@ -248,6 +249,18 @@ lv_vfm() {
 		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
 		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
 		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN" "$(lv_uri "$to")"
+}
+
+# lv_vfm without the DEST argument: recover and status take the destination from the journal.
+# Usage: lv_vfm_nodest FROM CMD [ARGS...]
+lv_vfm_nodest() {
+	local from=$1 cmd=$2 to
+	shift 2
+	case "$from" in src) to=dst ;; dst) to=src ;; esac
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "$from")" -s "$LAB_DIR/state" \
+		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
+		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
+		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN"
 }
 
 # A plain libvirt migration (what virsh users do): live, persistent, source undefined.

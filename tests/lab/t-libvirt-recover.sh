@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # vfmigrate (libvirt backend) killed with SIGKILL after the VF was detached, while libvirt
-# migrates: a new run refuses to start (unfinished journal, exit 6), `vfmigrate recover` brings
-# the guest to a consistent state through libvirt: the VF attached and active in its bond on
-# exactly one host, the guest reachable, the journal finished.
+# migrates: a new run refuses to start (unfinished journal, exit 6), `vfmigrate recover` without
+# DEST (the journal names the destination) brings the guest to a consistent state through
+# libvirt: the VF attached and active in its bond on exactly one host, the guest reachable, the
+# journal finished.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
@@ -44,7 +45,8 @@ grep -q recover "$LAB_DIR/again.txt" || lab_die "the refusal does not mention re
 # Let libvirt notice that its client is gone.
 sleep 2
 rc=0
-lv_vfm src recover --json >"$LAB_DIR/recover.json" || rc=$?
+# No DEST: the journal's BEGIN names the destination the killed run was migrating to.
+lv_vfm_nodest src recover --json >"$LAB_DIR/recover.json" || rc=$?
 jq -c '{outcome, exit_code, error, error2, steps: [.steps[]? | {name, result}]}' "$LAB_DIR/recover.json" >&2 || cat "$LAB_DIR/recover.json" >&2
 outcome=$(jq -r .outcome "$LAB_DIR/recover.json")
 lab_log "recover: exit $rc, outcome $outcome"

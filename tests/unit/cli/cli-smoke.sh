@@ -62,5 +62,24 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]
 	echo "FAIL: recover --json report"
 	fails=$((fails + 1))
 }
+# The journal names the destination (here the migration URI): status shows it.
+mkdir -p "$tmp/state2"
+printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0b","dest":"tcp:10.78.0.2:4444"}' '{"seq":2,"t":2,"rec":"intent","step":"unplug"}' >"$tmp/state2/g1.journal"
+expect 6 "status names the journal's destination" "$V" -f "$cfg" -s "$tmp/state2" status g1
+grep -q "journal unfinished, destination tcp:10.78.0.2:4444 " "$tmp/out" || {
+	echo "FAIL: status does not name the destination"
+	fails=$((fails + 1))
+}
+expect 6 "status --json names the journal's destination" "$V" -f "$cfg" -s "$tmp/state2" --json status g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["destination"]=="tcp:10.78.0.2:4444"' "$tmp/out" || {
+	echo "FAIL: status --json destination"
+	fails=$((fails + 1))
+}
+# DEST goes into the journal: one it could not hold is a usage error, before any journal.
+expect 2 "DEST with a control character" "$V" -f "$cfg" -s "$tmp/state3" migrate g1 "$(printf 'tcp:10.78.0.2:4444\033')"
+[ ! -e "$tmp/state3/g1.journal" ] || {
+	echo "FAIL: a refused DEST left a journal"
+	fails=$((fails + 1))
+}
 [ "$fails" = 0 ] && echo "all cli checks passed"
 exit $((fails > 0))

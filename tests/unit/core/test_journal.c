@@ -47,6 +47,7 @@ static void round_trip(const struct journal_record *in)
 	assert_true(out.wall_ms == in->wall_ms);
 	assert_string_equal(out.step, in->step);
 	assert_string_equal(out.guest, in->guest);
+	assert_string_equal(out.dest, in->dest);
 	assert_int_equal(out.has_spec, in->has_spec);
 	if (in->has_spec)
 		assert_memory_equal(&out.spec, &in->spec, sizeof(out.spec));
@@ -137,6 +138,100 @@ static void test_rejects(void **state)
 	}
 }
 
+/* The destination in BEGIN: optional, so journals written before it existed still load. */
+static void test_begin_dest(void **state)
+{
+	/* A BEGIN record as the previous version wrote it: no "dest". */
+	static const char old[] =
+	    "{\"seq\":1,\"t\":1,\"rec\":\"begin\",\"guest\":\"g1\",\"bond\":\"bond0\","
+	    "\"has_vf\":true,\"vf_mac\":\"52:54:00:00:00:0f\","
+	    "\"backup_mac\":\"52:54:00:00:00:0b\"}";
+	struct journal_record r = begin_rec(), out;
+	char line[JOURNAL_LINE_MAX];
+	const char *p;
+	struct diag d = {0};
+	int n;
+
+	(void)state;
+	/* Without: no key written, and none read back. */
+	n = journal_record_encode(&r, line, sizeof(line));
+	assert_true(n > 0);
+	assert_null(strstr(line, "\"dest\""));
+	round_trip(&r);
+	assert_int_equal(journal_record_decode(old, strlen(old), &out, &d), 0);
+	assert_string_equal(out.dest, "");
+	assert_string_equal(out.guest, "g1");
+
+	/* With: a libvirt URI, a QMP migration URI, the longest allowed, non-ASCII text. */
+	snprintf(r.dest, sizeof(r.dest), "qemu+ssh://root@h2/system?keyfile=/root/.ssh/id");
+	round_trip(&r);
+	snprintf(r.dest, sizeof(r.dest), "tcp:10.78.0.2:4444");
+	round_trip(&r);
+	memset(r.dest, 'x', sizeof(r.dest) - 1);
+	r.dest[sizeof(r.dest) - 1] = '\0';
+	round_trip(&r);
+	snprintf(r.dest, sizeof(r.dest), "qemu+ssh://h\xc3\xb6st/system \"quoted\" \\");
+	round_trip(&r);
+
+	/* The encoder refuses what the decoder would refuse. */
+	snprintf(r.dest, sizeof(r.dest), "qemu:///system\nrec");
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+	snprintf(r.dest, sizeof(r.dest), "a\xc2\x85"); /* C1 control NEL */
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+	snprintf(r.dest, sizeof(r.dest), "bad\xff");
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+
+	/* The decoder: one byte over the limit, wrong types, control characters, empty, or on a
+	 * record that is not BEGIN. */
+	{
+		char big[JOURNAL_LINE_MAX];
+		char longest[JOURNAL_DEST_MAX + 1];
+
+		memset(longest, 'x', JOURNAL_DEST_MAX);
+		longest[JOURNAL_DEST_MAX] = '\0';
+		snprintf(big, sizeof(big), "%.*s,\"dest\":\"%s\"}", (int)strlen(old) - 1, old,
+			 longest);
+		memset(&d, 0, sizeof(d));
+		assert_int_equal(journal_record_decode(big, strlen(big), &out, &d), -EBADMSG);
+		assert_non_null(strstr(d.msg, "dest"));
+		/* One shorter is the longest allowed. */
+		longest[JOURNAL_DEST_MAX - 1] = '\0';
+		snprintf(big, sizeof(big), "%.*s,\"dest\":\"%s\"}", (int)strlen(old) - 1, old,
+			 longest);
+		assert_int_equal(journal_record_decode(big, strlen(big), &out, &d), 0);
+		assert_int_equal(strlen(out.dest), JOURNAL_DEST_MAX - 1);
+	}
+	{
+		static const char *const bad_dest[] = {
+		    "1",
+		    "true",
+		    "null",
+		    "[\"qemu:///system\"]",
+		    "{}",
+		    "\"\"",
+		    "\"qemu:///system\\n\"",
+		    "\"a\\u001bb\"",
+		    "\"a\\u007f\"",
+		    "\"a\\u0085\"",
+		    "\"a\\u0000b\"", /* refused by the JSON layer already */
+		};
+		char line2[JOURNAL_LINE_MAX];
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad_dest); i++) {
+			snprintf(line2, sizeof(line2), "%.*s,\"dest\":%s}", (int)strlen(old) - 1,
+				 old, bad_dest[i]);
+			memset(&d, 0, sizeof(d));
+			if (journal_record_decode(line2, strlen(line2), &out, &d) >= 0)
+				fail_msg("accepted dest %s", bad_dest[i]);
+			assert_true(d.msg[0] != '\0');
+		}
+	}
+	p = "{\"seq\":2,\"t\":0,\"rec\":\"ponr\",\"dest\":\"qemu:///system\"}";
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(journal_record_decode(p, strlen(p), &out, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "dest"));
+}
+
 static void test_parse_file(void **state)
 {
 	struct journal_record b = begin_rec(), p = {.seq = 2, .kind = JOURNAL_PONR}, *recs;
@@ -207,6 +302,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_every_kind),
 	    cmocka_unit_test(test_fail_message_is_sanitized),
 	    cmocka_unit_test(test_rejects),
+	    cmocka_unit_test(test_begin_dest),
 	    cmocka_unit_test(test_parse_file),
 	    cmocka_unit_test(test_summary),
 	};

@@ -75,6 +75,33 @@ static void test_happy_path(void **state)
 	test_free(w);
 }
 
+/* BEGIN records where the guest was going, for recover; a plan without one records none. */
+static void test_begin_records_destination(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_true(w->n_journal > 0);
+	assert_int_equal(w->journal[0].kind, JOURNAL_BEGIN);
+	assert_string_equal(w->journal[0].dest, "");
+
+	fake_world_init(w);
+	snprintf(w->plan.dest, sizeof(w->plan.dest), "qemu+ssh://h2/system");
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_string_equal(w->journal[0].dest, "qemu+ssh://h2/system");
+
+	/* One the journal could not hold is a bad plan: refused before anything happens. */
+	fake_world_init(w);
+	snprintf(w->plan.dest, sizeof(w->plan.dest), "qemu:///system\n");
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), -EINVAL);
+	assert_int_equal(w->n_journal, 0);
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
 struct fail_case {
 	enum step_id step;
 	const char *op;
@@ -716,6 +743,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_happy_path),
+	    cmocka_unit_test(test_begin_records_destination),
 	    cmocka_unit_test(test_every_step_fails),
 	    cmocka_unit_test(test_preflight_refuses_and_changes_nothing),
 	    cmocka_unit_test(test_check_only_probes),

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# recover and status with the libvirt backend, against libvirt's test driver (test:///FILE: in
+# the process, no daemon): the destination comes from the journal when DEST is not given; a
+# DEST that differs from the journal's is refused and changes nothing. The source host has the
+# guest paused (as after an interrupted migration), so undoing the migration asks the
+# destination to stop its copy: that is how the tests see which destination was used.
+set -u
+V=$1
+tmp=$(mktemp -d /tmp/vfm-cli-lv-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+failed() {
+	echo "FAIL: $*"
+	cat "$tmp/out" "$tmp/err"
+	fails=$((fails + 1))
+}
+expect() { # CODE DESCRIPTION CMD...
+	local want=$1 what=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	[ "$got" = "$want" ] || failed "$what: exit $got, want $want"
+}
+cat >"$tmp/src.xml" <<'EOF'
+<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>g0</name><memory>262144</memory><vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <test:runstate>3</test:runstate>
+  </domain>
+</node>
+EOF
+echo '<node/>' >"$tmp/dst.xml"
+SRC="test://$tmp/src.xml"
+DST="test://$tmp/dst.xml"
+GONE="test://$tmp/gone.xml" # no such file: connecting fails, naming the URI
+lv() { "$V" -c "$SRC" -s "$tmp/state" "$@"; }
+# An interrupted run: the migration was started, nothing recorded after it.
+journal() { # [DEST]: the journal of such a run, recording DEST (none: as before the field)
+	local dest=""
+	[ $# = 1 ] && dest=",\"dest\":\"$1\""
+	rm -rf "$tmp/state"
+	mkdir -p "$tmp/state"
+	printf '%s\n' "{\"seq\":1,\"t\":1,\"rec\":\"begin\",\"guest\":\"g0\",\"bond\":\"\",\"has_vf\":false,\"vf_mac\":\"00:00:00:00:00:00\",\"backup_mac\":\"00:00:00:00:00:00\"$dest}" \
+		'{"seq":2,"t":2,"rec":"intent","step":"migrate"}' >"$tmp/state/g0.journal"
+	cp "$tmp/state/g0.journal" "$tmp/journal.orig"
+}
+
+journal "$DST"
+expect 6 "status of an unfinished journal" lv status g0
+grep -q "journal unfinished, destination $DST " "$tmp/out" || failed "status does not show the destination"
+expect 6 "status --json of an unfinished journal" lv --json status g0
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["destination"]==sys.argv[2], r' "$tmp/out" "$DST" ||
+	failed "status --json: destination"
+expect 4 "recover without DEST rolls back through the journal's destination" lv recover g0
+grep -q '"rec":"end","outcome":"rolled-back"' "$tmp/state/g0.journal" || failed "recover did not finish the journal"
+expect 0 "status of the finished journal" lv --json status g0
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["journal"]=="finished" and r["destination"]==sys.argv[2], r' "$tmp/out" "$DST" ||
+	failed "status --json after recover"
+
+# The journal's destination is the one used: one that cannot be reached says so by name.
+journal "$GONE"
+expect 6 "recover without DEST reaches for the journal's destination" lv recover g0
+grep -q "stopping the destination: connect to $GONE" "$tmp/err" || failed "recover did not use the journal's destination"
+
+journal "$DST"
+expect 4 "recover with the journal's DEST" lv recover g0 "$DST"
+
+journal "$DST"
+expect 2 "recover with another DEST is refused" lv recover g0 "$GONE"
+grep -q "DEST $GONE differs from the destination $DST recorded in the journal of guest g0" "$tmp/err" ||
+	failed "the refusal does not name both destinations"
+cmp -s "$tmp/state/g0.journal" "$tmp/journal.orig" || failed "the refused recover changed the journal"
+expect 2 "recover --json with another DEST is refused" lv --json recover g0 "$GONE"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]=="usage" and r["exit_code"]==2, r' "$tmp/out" ||
+	failed "recover --json refusal"
+cmp -s "$tmp/state/g0.journal" "$tmp/journal.orig" || failed "the refused recover --json changed the journal"
+
+# A journal of the previous version records no destination: DEST is needed, and enough.
+journal
+expect 2 "recover of an old journal without DEST" lv recover g0
+grep -q "DEST (the destination libvirt URI) is required with libvirt" "$tmp/err" || failed "old journal: no DEST message"
+cmp -s "$tmp/state/g0.journal" "$tmp/journal.orig" || failed "the refused recover changed the old journal"
+expect 6 "status of an old journal" lv --json status g0
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["destination"] is None, r' "$tmp/out" ||
+	failed "status --json of an old journal: destination not null"
+expect 4 "recover of an old journal with DEST" lv recover g0 "$DST"
+
+# No journal: without DEST the message it always was; with DEST, no journal.
+rm -rf "$tmp/state"
+expect 2 "recover without journal and DEST" lv recover g0
+grep -q "DEST (the destination libvirt URI) is required with libvirt$" "$tmp/err" || failed "no journal, no DEST: message"
+expect 1 "recover without journal" lv recover g0 "$DST"
+grep -q "no journal for guest g0" "$tmp/err" || failed "no journal: message"
+expect 0 "status without journal" lv --json status g0
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["journal"]=="none" and r["destination"] is None, r' "$tmp/out" ||
+	failed "status --json without journal"
+
+# A DEST the journal could not hold is a usage error before anything happens.
+expect 2 "migrate with a DEST holding a newline" lv migrate g0 "$DST
+x"
+[ ! -e "$tmp/state/g0.journal" ] || failed "a refused migrate left a journal"
+expect 2 "migrate with an overlong DEST" lv migrate g0 "test:///$(printf 'x%.0s' $(seq 300))"
+
+[ "$fails" = 0 ] && echo "all cli libvirt checks passed"
+exit $((fails > 0))
