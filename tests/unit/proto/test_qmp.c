@@ -243,8 +243,9 @@ static void test_rejects(void **state)
 	    "{\"QMP\": 1}",
 	    "{\"QMP\": {\"version\": {}}}",
 	    "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": -1}}}}",
-	    "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, "
-	    "\"capabilities\": {}}}",
+	    /* One literal split over two lines (in parentheses: not a missing comma). */
+	    ("{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, "
+	     "\"capabilities\": {}}}"),
 	    "{\"return\": \"a\\u0000b\"}",
 	    "",
 	    "\r\n",
