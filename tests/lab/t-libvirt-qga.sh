@@ -31,5 +31,5 @@ lab_probe_stop
 jq -c '{outcome, exit_code, error, migration, without_vf_ms, steps: [.steps[]? | {name, result, ms}]}' "$LAB_DIR/report.json" >&2 || cat "$LAB_DIR/report.json" >&2
 [ $rc = 0 ] || lab_die "vfmigrate exited $rc"
 lv_wait_vf_active dst 30 || lab_die "VF not active on dst"
-lab_probe_assert 1000 20
+lab_probe_assert 1000 100
 lab_log "migrated through the qemu-ga fallback with the VF active on dst"

@@ -70,7 +70,7 @@ grep -q 'migrate: interrupted by SIGINT; migration cancelled' "$LAB_DIR/r1.txt" 
 assert_back_on_source
 sleep 1
 lab_probe_stop
-lab_probe_assert 500 20
+lab_probe_assert 500 100
 
 # 2. SIGTERM, then SIGTERM again during the rollback: exit 6, then recover.
 restart_dst

@@ -39,7 +39,7 @@ jq -c '{outcome, exit_code, steps: [.steps[]? | {name, result}]}' "$LAB_DIR/r1.j
 assert_back_on_source
 sleep 1
 lab_probe_stop
-lab_probe_assert 1000 20
+lab_probe_assert 1000 100
 lab_guest_stop dst
 
 # 2. Destination killed while the migration runs (bandwidth-limited so it takes seconds).
@@ -62,7 +62,7 @@ cat "$LAB_DIR/r2.txt" >&2
 assert_back_on_source
 sleep 1
 lab_probe_stop
-lab_probe_assert 500 20
+lab_probe_assert 500 100
 rm -f "$LAB_DIR"/g0-dst.*
 
 # 3. A downtime limit of 1 ms: the guest may arrive dead although QEMU says "completed".
