@@ -240,28 +240,21 @@ lv_bond_state() { lab_bond_state "$1" lv_guest_exec; }
 lv_wait_vf_active() { lab_wait_vf_active "$1" "${2:-30}" lv_guest_exec; }
 
 # vfmigrate with the libvirt backend. Usage: lv_vfm FROM CMD [ARGS...]; the destination URI
-# (the other side) is added for migrate/check/recover/status.
+# (the other side) is added for migrate/check/recover/status, unless LV_VFM_NODEST is set.
 lv_vfm() {
-	local from=$1 cmd=$2 to
+	local from=$1 cmd=$2 to dest=()
 	shift 2
 	case "$from" in src) to=dst ;; dst) to=src ;; esac
+	[ -n "${LV_VFM_NODEST:-}" ] || dest=("$(lv_uri "$to")")
 	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "$from")" -s "$LAB_DIR/state" \
 		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
 		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
-		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN" "$(lv_uri "$to")"
+		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN" "${dest[@]}"
 }
 
 # lv_vfm without the DEST argument: recover and status take the destination from the journal.
 # Usage: lv_vfm_nodest FROM CMD [ARGS...]
-lv_vfm_nodest() {
-	local from=$1 cmd=$2 to
-	shift 2
-	case "$from" in src) to=dst ;; dst) to=src ;; esac
-	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "$from")" -s "$LAB_DIR/state" \
-		--src-path-map "/var/lib/libvirt=$(lv_dir "$from")/lib" \
-		--dst-path-map "/var/lib/libvirt=$(lv_dir "$to")/lib" \
-		--migrate-uri "tcp://$(lv_addr "$to")" "$@" "$cmd" "$LV_DOMAIN"
-}
+lv_vfm_nodest() { LV_VFM_NODEST=1 lv_vfm "$@"; }
 
 # A plain libvirt migration (what virsh users do): live, persistent, source undefined.
 lv_migrate_plain() {
