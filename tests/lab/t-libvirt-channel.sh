@@ -7,12 +7,15 @@
 # full `migrate` src -> dst with the probe at 1000 pps: outcome migrated, the report naming
 # the channel on both sides, the VF active in the bond on dst, the usual loss bounds; then
 # `check` dst -> src over the channel in text form (the daemon must have released the
-# streams of the first run: a channel still held would be refused as busy).
+# streams of the first run: a channel still held would be refused as busy). Last, within one
+# process (tools/lv-channel): channels opened and closed leave no descriptor here and no
+# stream in the daemon, and an open channel ends (EOF) when its domain is destroyed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
 
 lv_require
+[ -x "$VFM_BUILDDIR/tools/lv-channel" ] || lab_skip "tools/lv-channel not built"
 lab_init lvchan
 lab_image
 lab_net_up
@@ -62,3 +65,21 @@ cat "$LAB_DIR/check-back.txt" >&2
 grep -q "guest agent: source channel" "$LAB_DIR/check-back.txt" ||
 	lab_die "check does not say the agent was reached over the channel"
 lab_log "vfmigrate-agent reached through libvirt's channel stream on both hosts; VF active on dst"
+
+"$VFM_BUILDDIR/tools/lv-channel" "$(lv_uri dst)" "$LV_DOMAIN" 3 >"$LAB_DIR/lv-channel.out" 2>&1 &
+lvc=$!
+for _ in $(seq 300); do
+	grep -q '^open$' "$LAB_DIR/lv-channel.out" && break
+	kill -0 $lvc 2>/dev/null || break
+	sleep 0.1
+done
+grep -q '^open$' "$LAB_DIR/lv-channel.out" || {
+	cat "$LAB_DIR/lv-channel.out" >&2
+	lab_die "lv-channel: open/use/close rounds failed"
+}
+lv_virsh dst destroy "$LV_DOMAIN" >/dev/null || lab_die "virsh destroy failed"
+rc=0
+wait $lvc || rc=$?
+cat "$LAB_DIR/lv-channel.out" >&2
+[ $rc = 0 ] || lab_die "lv-channel: the channel was not released after the domain went away (exit $rc)"
+lab_log "channels closed or ended by the domain's end left nothing behind"
