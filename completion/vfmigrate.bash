@@ -23,7 +23,13 @@ _vfmigrate()
 	--src-path-map | --dst-path-map)
 		return
 		;;
-	-o | --set | --unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
+	-o | --set)
+		[[ $cur == libvirt.* ]] &&
+			COMPREPLY=($(compgen -W 'libvirt.agent=auto libvirt.agent=socket
+				libvirt.agent=channel libvirt.agent=qemu-ga' -- "$cur"))
+		return
+		;;
+	--unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
 		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet)
 		return
 		;;

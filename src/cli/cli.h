@@ -31,10 +31,16 @@ struct cli_out {
 	int64_t last_progress;
 	char notes[8][512];
 	size_t n_notes;
+	/* How the guest agent was reached on each side ("socket", "channel", "qemu-ga"; NULL:
+	 * not used), for the report. */
+	const char *agent_src, *agent_dst;
 };
 
 void cli_out_event(void *userdata, const struct plan_event *ev);
 void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    const struct plan_report *r, enum vfm_exit code);
+/* Text: one line naming how the guest agent was reached on each side (nothing when on
+ * neither). */
+void cli_out_agents(struct cli_out *o);
 
 #endif

@@ -114,6 +114,14 @@ void cli_out_event(void *userdata, const struct plan_event *ev)
 	fflush(o->f);
 }
 
+void cli_out_agents(struct cli_out *o)
+{
+	if (o->agent_src || o->agent_dst)
+		fprintf(o->f, "  guest agent: source %s, destination %s\n",
+			o->agent_src ? o->agent_src : "not used",
+			o->agent_dst ? o->agent_dst : "not used");
+}
+
 static const char *outcome_sentence(enum plan_outcome o)
 {
 	switch (o) {
@@ -194,6 +202,11 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		json_object_set_new(root, "interrupted",
 				    r->interrupted[0] ? json_string(r->interrupted) : json_null());
 		json_object_set_new(root, "interrupt_ignored", json_boolean(r->interrupt_ignored));
+		json_object_set_new(
+		    root, "agent",
+		    json_pack("{s:o,s:o}", "source",
+			      o->agent_src ? json_string(o->agent_src) : json_null(), "destination",
+			      o->agent_dst ? json_string(o->agent_dst) : json_null()));
 		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(root);
 		if (s) {
@@ -224,6 +237,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 	if (r->without_vf_ms >= 0)
 		fprintf(o->f, "  without VF: %lld ms%s\n", (long long)r->without_vf_ms,
 			r->vf_restored ? "" : " (and still without)");
+	cli_out_agents(o);
 	fprintf(o->f, "  total: %lld ms; exit %d (%s)\n", (long long)r->total_ms, (int)code,
 		vfm_exit_to_string(code));
 	fflush(o->f);

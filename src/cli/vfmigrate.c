@@ -151,12 +151,15 @@ static void side_close(struct side_res *r)
 
 #ifdef VFM_HAVE_LIBVIRT
 /* ------------------------------------------------------------------------------------------ */
-/* libvirt: the agent's socket is in the running domain's XML; on the destination the domain
- * exists only after the migration, so the path is looked up at the first call. */
+/* libvirt: the agent's channel is in the running domain's XML; on the destination the domain
+ * exists only after the migration, so the transport is chosen at the first call
+ * ([libvirt] agent, see lazy_get). */
 
 struct lazy_agent {
 	struct hv_libvirt *hv;
 	char fixed_path[CONFIG_PATH_MAX]; /* from the config file: used as is */
+	enum config_agent mode;
+	enum config_agent used; /* what lazy_get chose; AUTO: nothing yet */
 	struct agent_vfm *a;
 	struct agent_qgalv *q; /* fallback: stock qemu-ga through libvirt */
 	struct agent_ops ops;
@@ -172,38 +175,98 @@ static struct lazy_agent *lazy_agent_free(struct lazy_agent *l)
 	return NULL;
 }
 
+/* agent_vfm's connect callback: the channel through libvirt, a fresh one each time. */
+static int lazy_open_channel(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct lazy_agent *l = ud;
+
+	(void)deadline_ms; /* libvirt's calls have no deadline of ours */
+	return hv_libvirt_open_channel(l->hv, DOMXML_AGENT_CHANNEL, d);
+}
+
+static int lazy_use(struct lazy_agent *l, enum config_agent how, const char *path, struct diag *d)
+{
+	int r;
+
+	switch (how) {
+	case CONFIG_AGENT_SOCKET:
+		r = agent_vfm_new(path, &l->a, d);
+		if (r >= 0)
+			agent_vfm_ops(l->a, &l->ops);
+		break;
+	case CONFIG_AGENT_CHANNEL:
+		r = agent_vfm_new_connect("channel " DOMXML_AGENT_CHANNEL " through libvirt",
+					  lazy_open_channel, l, &l->a, d);
+		if (r >= 0)
+			agent_vfm_ops(l->a, &l->ops);
+		break;
+	default:
+		r = agent_qgalv_new(l->hv, &l->q, d);
+		if (r >= 0)
+			agent_qgalv_ops(l->q, &l->ops);
+		break;
+	}
+	if (r >= 0)
+		l->used = how;
+	return r;
+}
+
+/*
+ * auto: the channel's socket when it exists on this machine; else the channel through libvirt
+ * (a remote daemon) when the driver can open its type; else, without the channel, the stock
+ * qemu-ga through libvirt. socket, channel and qemu-ga force one and fail when it cannot be.
+ */
 static int lazy_get(struct lazy_agent *l, struct diag *d)
 {
-	char path[DOMXML_PATH_MAX];
+	struct hv_libvirt_agent_channel ch;
+	char type[DOMXML_CHANNEL_TYPE_MAX];
+	bool local;
 	int r;
 
 	if (l->a || l->q)
 		return 0;
-	if (l->fixed_path[0]) {
-		snprintf(path, sizeof(path), "%s", l->fixed_path);
-	} else {
-		r = hv_libvirt_agent_path(l->hv, path, d);
-		/* The socket is not on this machine (a remote daemon): qemu-ga it is. */
-		if (r >= 0 && access(path, F_OK) < 0)
-			r = -ENODEV;
-		if (r == -ENODEV) {
-			/* No vfmigrate-agent channel: the stock qemu-ga, through libvirt. */
-			r = agent_qgalv_new(l->hv, &l->q, d);
-			if (r < 0)
-				return r;
-			agent_qgalv_ops(l->q, &l->ops);
-			return 0;
-		}
-		if (r < 0) {
-			diag_prefix(d, "guest agent");
-			return r;
-		}
-	}
-	r = agent_vfm_new(path, &l->a, d);
-	if (r < 0)
+	if (l->mode == CONFIG_AGENT_QEMU_GA)
+		return lazy_use(l, CONFIG_AGENT_QEMU_GA, NULL, d);
+	if (l->fixed_path[0] && l->mode != CONFIG_AGENT_CHANNEL)
+		return lazy_use(l, CONFIG_AGENT_SOCKET, l->fixed_path, d);
+	r = hv_libvirt_agent_channel(l->hv, &ch, d);
+	if (r == -ENODEV && l->mode == CONFIG_AGENT_AUTO)
+		return lazy_use(l, CONFIG_AGENT_QEMU_GA, NULL, d);
+	if (r < 0) {
+		if (r == -ENODEV)
+			diag_prefix(d, "libvirt.agent=%s", config_agent_to_string(l->mode));
+		diag_prefix(d, "guest agent");
 		return r;
-	agent_vfm_ops(l->a, &l->ops);
-	return 0;
+	}
+	str_sanitize(type, sizeof(type), ch.type);
+	local = ch.path[0] && access(ch.path, F_OK) == 0;
+	switch (l->mode) {
+	case CONFIG_AGENT_SOCKET:
+		if (!ch.path[0]) {
+			diag_set(d,
+				 "guest agent: channel %s is of type %s, not unix "
+				 "(libvirt.agent=socket)",
+				 DOMXML_AGENT_CHANNEL, type);
+			return -ENODEV;
+		}
+		if (!local) {
+			diag_set(d,
+				 "guest agent: socket %s is not on this machine (a remote libvirt "
+				 "daemon? libvirt.agent=channel reaches it through libvirt)",
+				 ch.path);
+			return -ENOENT;
+		}
+		return lazy_use(l, CONFIG_AGENT_SOCKET, ch.path, d);
+	case CONFIG_AGENT_CHANNEL:
+		return lazy_use(l, CONFIG_AGENT_CHANNEL, NULL, d);
+	default:
+		if (local)
+			return lazy_use(l, CONFIG_AGENT_SOCKET, ch.path, d);
+		/* What the QEMU driver can open as a stream. */
+		if (!strcmp(ch.type, "unix") || !strcmp(ch.type, "pty"))
+			return lazy_use(l, CONFIG_AGENT_CHANNEL, NULL, d);
+		return lazy_use(l, CONFIG_AGENT_QEMU_GA, NULL, d);
+	}
 }
 
 #define LAZY(call)                         \
@@ -292,6 +355,7 @@ static int lv_open_side(const struct args *a, const struct config *c, bool dst,
 	if (!r->lazy)
 		return -ENOMEM;
 	r->lazy->hv = r->hvl;
+	r->lazy->mode = c->lv_agent;
 	snprintf(r->lazy->fixed_path, sizeof(r->lazy->fixed_path), "%s",
 		 dst ? c->dst.agent : c->src.agent);
 	r->ag = (struct agent_ops){
@@ -794,6 +858,23 @@ static int world_open(const struct config *c, struct world *w, struct diag *d)
 	return 0;
 }
 
+/* How one side's guest agent was reached, for the report; NULL: not used (yet). */
+static const char *side_agent_transport(const struct side_res *r)
+{
+#ifdef VFM_HAVE_LIBVIRT
+	if (r->lazy)
+		return r->lazy->used == CONFIG_AGENT_AUTO ? NULL
+							  : config_agent_to_string(r->lazy->used);
+#endif
+	return r->agent ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
+}
+
+static void world_note_agents(struct world *w)
+{
+	w->out.agent_src = side_agent_transport(&w->src);
+	w->out.agent_dst = side_agent_transport(&w->dst);
+}
+
 static void world_close(struct world *w)
 {
 	side_close(&w->src);
@@ -994,6 +1075,7 @@ static int cmd_check(const struct args *a, const struct config *c)
 		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
 	}
 	plan_check(&p, &w.env, &r);
+	world_note_agents(&w);
 	code = r.outcome == OUTCOME_MIGRATED ? VFM_EXIT_OK : VFM_EXIT_REFUSED;
 	if (!a->json && r.has_error) {
 		/* One problem per line. */
@@ -1007,6 +1089,7 @@ static int cmd_check(const struct args *a, const struct config *c)
 		cli_out_report(&w.out, "check", a->guest, &r, code);
 	} else {
 		printf("%s: pre-flight passed: ready to migrate\n", a->guest);
+		cli_out_agents(&w.out);
 	}
 	world_close(&w);
 	return code;
@@ -1148,6 +1231,7 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	/* The journal is finished or left for recover: a signal from here just ends us. */
 	interrupt_handlers(a->guest, false);
 	code = vfm_exit_from_outcome(r.outcome);
+	world_note_agents(&w);
 	cli_out_report(&w.out, "migrate", a->guest, &r, code);
 	journal_file_close(jf);
 	world_close(&w);
@@ -1232,6 +1316,7 @@ static int cmd_recover(const struct args *a, const struct config *c)
 	w.env.journal = &jops;
 	plan_recover(&p, &w.env, recs, n, &r);
 	code = vfm_exit_from_outcome(r.outcome);
+	world_note_agents(&w);
 	cli_out_report(&w.out, "recover", a->guest, &r, code);
 	free(recs);
 	journal_file_close(jf);

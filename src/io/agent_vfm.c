@@ -9,6 +9,10 @@
 
 struct agent_vfm {
 	char path[108];
+	/* Instead of path: a callback that opens a connection. */
+	agent_vfm_connect_fn connect;
+	void *connect_userdata;
+	char what[64];
 	struct qga_client *c;
 };
 
@@ -24,8 +28,41 @@ int agent_vfm_new(const char *socket_path, struct agent_vfm **ret, struct diag *
 	if (!a)
 		return -ENOMEM;
 	snprintf(a->path, sizeof(a->path), "%s", socket_path);
+	snprintf(a->what, sizeof(a->what), "%s", socket_path);
 	*ret = a;
 	return 0;
+}
+
+int agent_vfm_new_connect(const char *what, agent_vfm_connect_fn connect, void *userdata,
+			  struct agent_vfm **ret, struct diag *d)
+{
+	struct agent_vfm *a;
+
+	if (!connect) {
+		diag_set(d, "guest agent: no way to connect");
+		return -EINVAL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->connect = connect;
+	a->connect_userdata = userdata;
+	snprintf(a->what, sizeof(a->what), "%s", what ? what : "connection");
+	*ret = a;
+	return 0;
+}
+
+/* A new client over a fresh connection. */
+static int open_client(struct agent_vfm *a, int64_t deadline, struct diag *d)
+{
+	int fd;
+
+	if (!a->connect)
+		return qga_client_connect(a->path, deadline, &a->c, d);
+	fd = a->connect(a->connect_userdata, deadline, d);
+	if (fd < 0)
+		return fd;
+	return qga_client_start(fd, deadline, &a->c, d);
 }
 
 struct agent_vfm *agent_vfm_free(struct agent_vfm *a)
@@ -44,9 +81,9 @@ static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t dead
 	int r;
 
 	if (!a->c) {
-		r = qga_client_connect(a->path, deadline, &a->c, d);
+		r = open_client(a, deadline, d);
 		if (r < 0) {
-			diag_prefix(d, "guest agent %s", a->path);
+			diag_prefix(d, "guest agent %s", a->what);
 			return r;
 		}
 	}

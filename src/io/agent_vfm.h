@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct agent_ops over vfmigrate-agent (QGA wire protocol on a QEMU chardev UNIX socket,
- * commands guest-bond-*, guest-link-wait, guest-ping). The connection is opened lazily with
- * the deadline of the first call and reopened after it broke. NICs are named by MAC.
+ * struct agent_ops over vfmigrate-agent (QGA wire protocol on a QEMU chardev UNIX socket, or on
+ * any stream a connect callback opens; commands guest-bond-*, guest-link-wait, guest-ping).
+ * The connection is opened lazily with the deadline of the first call and reopened after it
+ * broke. NICs are named by MAC.
  *
  * Errors from the agent reach d verbatim ("guest-bond-enslave: ..."); the error class maps to
  * -errno: DeviceNotFound -> -ENOENT (bond_status) / -ENODEV, Timeout -> -ETIMEDOUT,
@@ -17,6 +18,21 @@
 struct agent_vfm;
 
 int agent_vfm_new(const char *socket_path, struct agent_vfm **ret, struct diag *d);
+
+/*
+ * Opens a new connection to the agent: returns a connected stream fd (the caller of the
+ * callback owns it) or -errno with the reason in d. deadline_ms: when the first call that
+ * needs the connection gives up.
+ */
+typedef int (*agent_vfm_connect_fn)(void *userdata, int64_t deadline_ms, struct diag *d);
+
+/*
+ * The same over connections that connect() makes (e.g. a channel through libvirt): opened at
+ * the first call and again after one broke, like a socket path. what names the transport in
+ * messages ("guest agent WHAT: ..."); userdata is borrowed.
+ */
+int agent_vfm_new_connect(const char *what, agent_vfm_connect_fn connect, void *userdata,
+			  struct agent_vfm **ret, struct diag *d);
 /* Accepts NULL; returns NULL. */
 struct agent_vfm *agent_vfm_free(struct agent_vfm *a);
 void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops);

@@ -68,9 +68,37 @@ int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struc
 /* Writes it (live, and to the persistent config when the domain is persistent). */
 int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d);
 
-/* The UNIX socket of the org.vfmigrate.agent.0 channel of the running domain, mapped with
- * path_from/path_to. -ENOENT: not running here; -ENODEV: no such channel. */
+/* The org.vfmigrate.agent.0 channel of the running domain, as its live XML has it. */
+struct hv_libvirt_agent_channel {
+	char type[DOMXML_CHANNEL_TYPE_MAX]; /* "unix", "pty", ... */
+	/* type unix: its socket, mapped with path_from/path_to ("" for other types). It may not
+	 * exist on this machine (a remote daemon). */
+	char path[DOMXML_PATH_MAX];
+};
+
+/* -ENOENT: not running here; -ENODEV: the domain has no such channel. */
+int hv_libvirt_agent_channel(struct hv_libvirt *h, struct hv_libvirt_agent_channel *ret,
+			     struct diag *d);
+
+/* The UNIX socket of that channel. -ENOENT: not running here; -ENODEV: no UNIX channel. */
 int hv_libvirt_agent_path(struct hv_libvirt *h, char ret[DOMXML_PATH_MAX], struct diag *d);
+
+/*
+ * Opens the domain's channel NAME through libvirt (virDomainOpenChannel; the QEMU driver
+ * serves channels of type unix and pty), so it works with a remote daemon too. Returns a
+ * connected stream socket (SOCK_CLOEXEC) that the caller owns: what is written to it goes to
+ * the guest, what the guest sends comes out of it. The event loop thread pumps between that
+ * socket and a non-blocking virStream through two bounded buffers (64 KiB each). Once the
+ * caller closes its fd, or the channel ends (the guest side closed, the domain stopped or
+ * migrated away, the daemon went away), the stream is finished or aborted and everything is
+ * released; the caller reads EOF. Guest bytes that arrive while both the socket and the
+ * buffer are full (nobody reads) are discarded. A second open on the same instance forces
+ * out a stream that an earlier one may still hold in the daemon (VIR_DOMAIN_CHANNEL_FORCE).
+ *
+ * Returns the fd, or -ENOENT (domain not here), or -errno with libvirt's text in d (e.g. the
+ * channel is busy or of a type the driver cannot open).
+ */
+int hv_libvirt_open_channel(struct hv_libvirt *h, const char *name, struct diag *d);
 
 /*
  * Runs one command (a QGA JSON request) on the stock qemu-ga through libvirt's agent API

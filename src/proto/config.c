@@ -15,7 +15,20 @@ enum ctype {
 	T_VLAN,
 	T_POOL,	    /* space-separated list of names */
 	T_INCOMING, /* "defer" | "listen" */
+	T_AGENT,    /* enum config_agent */
 };
+
+static const char *const agent_names[_CONFIG_AGENT_MAX] = {
+    [CONFIG_AGENT_AUTO] = "auto",
+    [CONFIG_AGENT_SOCKET] = "socket",
+    [CONFIG_AGENT_CHANNEL] = "channel",
+    [CONFIG_AGENT_QEMU_GA] = "qemu-ga",
+};
+
+const char *config_agent_to_string(enum config_agent a)
+{
+	return (unsigned)a < _CONFIG_AGENT_MAX ? agent_names[a] : "unknown";
+}
 
 struct ckey {
 	const char *section;
@@ -63,6 +76,7 @@ static const struct ckey keys[] = {
     {"timeouts", "migrate", T_MS, F(t_migrate), 0, NULL},
     {"timeouts", "alive", T_MS, F(t_alive), 0, NULL},
     {"timeouts", "link", T_MS, F(t_link), 0, NULL},
+    {"libvirt", "agent", T_AGENT, F(lv_agent), 0, "auto|socket|channel|qemu-ga"},
 };
 
 void config_init(struct config *c)
@@ -186,6 +200,14 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 			return -EINVAL;
 		}
 		return 0;
+	case T_AGENT:
+		for (int i = 0; i < _CONFIG_AGENT_MAX; i++)
+			if (!strcmp(v, agent_names[i])) {
+				*(enum config_agent *)(base + k->off) = (enum config_agent)i;
+				return 0;
+			}
+		diag_set(d, "%s.%s: expected auto, socket, channel or qemu-ga", k->section, k->key);
+		return -EINVAL;
 	case T_POOL: {
 		struct config_side *s =
 		    (struct config_side *)(base + k->off - offsetof(struct config_side, vf_pool));
@@ -405,6 +427,10 @@ static int format_value(const struct config *c, const struct ckey *k, char *buf,
 	}
 	case T_INCOMING:
 		return snprintf(buf, n, "%s", *(const bool *)(base + k->off) ? "defer" : "listen");
+	case T_AGENT:
+		return snprintf(
+		    buf, n, "%s",
+		    config_agent_to_string(*(const enum config_agent *)(base + k->off)));
 	case T_POOL: {
 		const struct config_side *s =
 		    (const struct config_side *)(base + k->off -

@@ -49,6 +49,17 @@ struct config_side {
 	bool incoming_defer;
 };
 
+/* [libvirt] agent: how vfmigrate reaches vfmigrate-agent on a libvirt guest. */
+enum config_agent {
+	CONFIG_AGENT_AUTO = 0, /* socket if it exists here, else channel, else qemu-ga */
+	CONFIG_AGENT_SOCKET,   /* the channel's UNIX socket, from the domain XML (or the config) */
+	CONFIG_AGENT_CHANNEL,  /* the channel through libvirt (virDomainOpenChannel) */
+	CONFIG_AGENT_QEMU_GA,  /* the stock qemu-ga through libvirt's agent API */
+	_CONFIG_AGENT_MAX,
+};
+
+const char *config_agent_to_string(enum config_agent a);
+
 struct config {
 	/* [guest] */
 	char bond[VFM_IFNAME_MAX];
@@ -66,6 +77,8 @@ struct config {
 	int64_t downtime_limit_ms; /* 0 = default */
 	/* [timeouts], in ms; 0 = built-in default */
 	int64_t t_command, t_unplug, t_unplug_settle, t_migrate, t_alive, t_link;
+	/* [libvirt] */
+	enum config_agent lv_agent;
 };
 
 void config_init(struct config *c);

@@ -240,7 +240,7 @@ int domxml_parse_domain(const char *xml, size_t len, struct domxml_domain *ret, 
 				return r;
 			dom->n_nics++;
 		} else if (is_el(c, "channel")) {
-			char type[16], name[64], path[DOMXML_PATH_MAX];
+			char type[DOMXML_CHANNEL_TYPE_MAX], name[64], path[DOMXML_PATH_MAX];
 			xmlNodePtr t = child(c, "target");
 
 			if ((r = attr_copy(t, "name", name, sizeof(name), d)) < 0)
@@ -251,6 +251,7 @@ int domxml_parse_domain(const char *xml, size_t len, struct domxml_domain *ret, 
 				continue;
 			if ((r = attr_copy(c, "type", type, sizeof(type), d)) < 0)
 				return r;
+			memcpy(dom->agent_type, type, sizeof(type));
 			if (strcmp(type, "unix") != 0)
 				continue;
 			if ((r = attr_copy(child(c, "source"), "path", path, sizeof(path), d)) < 0)

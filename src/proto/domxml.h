@@ -19,10 +19,11 @@
 #include "../core/ops.h"
 #include "../util/util.h"
 
-#define DOMXML_MAX	   (4 * 1024 * 1024)
-#define DOMXML_NICS_MAX	   32
-#define DOMXML_PATH_MAX	   108 /* sun_path */
-#define DOMXML_SOURCES_MAX 8
+#define DOMXML_MAX		(4 * 1024 * 1024)
+#define DOMXML_NICS_MAX		32
+#define DOMXML_PATH_MAX		108 /* sun_path */
+#define DOMXML_CHANNEL_TYPE_MAX 16
+#define DOMXML_SOURCES_MAX	8
 
 /* The name vfmigrate-agent's virtio-serial port has in the guest. */
 #define DOMXML_AGENT_CHANNEL "org.vfmigrate.agent.0"
@@ -50,6 +51,8 @@ struct domxml_domain {
 	 * when the channel has none, e.g. an inactive definition with a generated path). */
 	bool has_agent_channel;
 	char agent_path[DOMXML_PATH_MAX];
+	/* The type of the org.vfmigrate.agent.0 channel, whatever it is ("" = none). */
+	char agent_type[DOMXML_CHANNEL_TYPE_MAX];
 	bool has_qga_channel;
 };
 

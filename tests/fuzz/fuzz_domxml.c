@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * libvirt-side parsers: domain XML (NICs, agent channel), vfmigrate's <metadata>, NIC removal,
- * hostdev networks, and the guest's /proc/net/bonding text read through qemu-ga (guest data).
- * The first byte picks the parser; the rest is its input.
+ * libvirt-side parsers: domain XML (NICs, agent channel and its type), vfmigrate's <metadata>, NIC
+ * removal, hostdev networks, and the guest's /proc/net/bonding text read through qemu-ga (guest
+ * data). The first byte picks the parser; the rest is its input.
  */
 #include <stdint.h>
 #include <stdlib.h>

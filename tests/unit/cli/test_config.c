@@ -91,6 +91,10 @@ static void test_errors_name_the_line(void **state)
 	    {"[destination]\nvf-pool = a\x1b[2Jb\n", "\"a?[2Jb\" is not tap or tap:rootport"},
 	    {"[guest\n", "line 1: malformed section header"},
 	    {"[guest]\njunk\n", "line 2: expected key = value"},
+	    {"[libvirt]\nagent = ssh\n", "line 2: libvirt.agent: expected auto, socket"},
+	    {"[libvirt]\nagent = Channel\n", "line 2: libvirt.agent: expected auto"},
+	    {"[libvirt]\nagent =\n", "line 2: libvirt.agent: expected auto"},
+	    {"[libvirt]\nagent = auto\nagent = socket\n", "line 3: libvirt.agent given twice"},
 	};
 	struct config c;
 
@@ -146,13 +150,44 @@ static void test_overrides(void **state)
 	assert_int_equal(config_set(&c, "guest.vlan=x", &d), -EINVAL);
 }
 
+/* [libvirt] agent: every transport by name, auto by default, formatted back by name. */
+static void test_libvirt_agent(void **state)
+{
+	static const char *const names[] = {"auto", "socket", "channel", "qemu-ga"};
+	char out[CONFIG_FILE_MAX];
+	struct config c;
+	struct diag d = {0};
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(c.lv_agent, CONFIG_AGENT_AUTO);
+	assert_true(config_format(&c, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "\n[libvirt]\nagent = auto\n"));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char set[64], line[64];
+
+		snprintf(set, sizeof(set), "libvirt.agent=%s", names[i]);
+		assert_int_equal(config_set(&c, set, &d), 0);
+		assert_int_equal(c.lv_agent, (int)i);
+		assert_string_equal(config_agent_to_string(c.lv_agent), names[i]);
+		assert_true(config_format(&c, out, sizeof(out)) > 0);
+		snprintf(line, sizeof(line), "agent = %s\n", names[i]);
+		assert_non_null(strstr(out, line));
+	}
+	/* A rejected value leaves the previous one; an override's text is not echoed raw. */
+	assert_int_equal(config_set(&c, "libvirt.agent=\x1b[2J", &d), -EINVAL);
+	assert_int_equal(c.lv_agent, CONFIG_AGENT_QEMU_GA);
+	assert_null(strchr(d.msg, '\x1b'));
+	assert_int_equal(config_set(&c, "libvirt.agents=auto", &d), -EINVAL);
+	assert_string_equal(config_agent_to_string(_CONFIG_AGENT_MAX), "unknown");
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_golden),
-	    cmocka_unit_test(test_errors_name_the_line),
-	    cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_golden),	  cmocka_unit_test(test_errors_name_the_line),
+	    cmocka_unit_test(test_limits),	  cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_libvirt_agent),
 	};
 
 	golden_dir = argc > 1 ? argv[1] : "tests/unit/cli/golden";

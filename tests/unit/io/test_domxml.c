@@ -93,7 +93,35 @@ static void test_parse_domain(void **state)
 	assert_string_equal(
 	    dom.agent_path,
 	    "/var/lib/libvirt/qemu/channel/target/domain-1-g0/org.vfmigrate.agent.0");
+	assert_string_equal(dom.agent_type, "unix");
 	assert_true(dom.has_qga_channel);
+}
+
+/* The agent channel's type whatever it is (a pty channel can be opened through libvirt too);
+ * only a unix one has a socket path. */
+static void test_agent_channel_types(void **state)
+{
+	static const char pty[] =
+	    "<domain><name>g0</name><devices><channel type='pty'><source path='/dev/pts/7'/>"
+	    "<target type='virtio' name='org.vfmigrate.agent.0'/></channel></devices></domain>";
+	static const char none[] =
+	    "<domain><name>g0</name><devices><channel type='unix'><source path='/x/qga'/>"
+	    "<target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>";
+	static const char long_type[] =
+	    "<domain><name>g0</name><devices><channel type='aaaaaaaaaaaaaaaaaaaaaaaa'>"
+	    "<target type='virtio' name='org.vfmigrate.agent.0'/></channel></devices></domain>";
+	struct domxml_domain dom;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(domxml_parse_domain(pty, strlen(pty), &dom, &d), 0);
+	assert_string_equal(dom.agent_type, "pty");
+	assert_false(dom.has_agent_channel);
+	assert_string_equal(dom.agent_path, "");
+	assert_int_equal(domxml_parse_domain(none, strlen(none), &dom, &d), 0);
+	assert_string_equal(dom.agent_type, "");
+	assert_false(dom.has_agent_channel);
+	assert_int_equal(domxml_parse_domain(long_type, strlen(long_type), &dom, &d), -E2BIG);
 }
 
 static void test_parse_rejects(void **state)
@@ -366,15 +394,11 @@ static void test_parse_bonding(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_domain),
-	    cmocka_unit_test(test_parse_rejects),
-	    cmocka_unit_test(test_remove_nic),
-	    cmocka_unit_test(test_build_nic),
-	    cmocka_unit_test(test_meta),
-	    cmocka_unit_test(test_sources),
-	    cmocka_unit_test(test_hostdev_network),
-	    cmocka_unit_test(test_map_path),
-	    cmocka_unit_test(test_parse_bonding),
+	    cmocka_unit_test(test_parse_domain),  cmocka_unit_test(test_agent_channel_types),
+	    cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_remove_nic),
+	    cmocka_unit_test(test_build_nic),	  cmocka_unit_test(test_meta),
+	    cmocka_unit_test(test_sources),	  cmocka_unit_test(test_hostdev_network),
+	    cmocka_unit_test(test_map_path),	  cmocka_unit_test(test_parse_bonding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

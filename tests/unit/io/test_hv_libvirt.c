@@ -148,6 +148,33 @@ static void test_devices_and_agent(void **state)
 	assert_int_equal(hv_libvirt_agent_path(f->dst_absent, path, &d), -ENOENT);
 }
 
+/* The channel as the live XML has it; opening it through a driver without streams (the test
+ * driver) fails with libvirt's words and leaves no descriptor behind. The pump itself runs
+ * in the lab (tests/lab/t-libvirt-channel.sh). */
+static void test_channel(void **state)
+{
+	struct fx *f = *state;
+	struct hv_libvirt_agent_channel ch;
+	struct diag d = {{0}};
+	int fd_before, fd_after;
+
+	assert_int_equal(hv_libvirt_agent_channel(f->src, &ch, &d), 0);
+	assert_string_equal(ch.type, "unix");
+	assert_string_equal(ch.path, "/tmp/lab/lib/ch/agent.sock");
+	assert_int_equal(hv_libvirt_agent_channel(f->dst_absent, &ch, &d), -ENOENT);
+	fd_before = dup(0);
+	close(fd_before);
+	assert_true(hv_libvirt_open_channel(f->src, "org.vfmigrate.agent.0", &d) < 0);
+	assert_non_null(strstr(d.msg, "open channel org.vfmigrate.agent.0 of vfm-g0 through "
+				      "libvirt: "));
+	assert_non_null(strstr(d.msg, "not supported"));
+	assert_int_equal(hv_libvirt_open_channel(f->dst_absent, "org.vfmigrate.agent.0", &d),
+			 -ENOENT);
+	fd_after = dup(0);
+	close(fd_after);
+	assert_int_equal(fd_after, fd_before);
+}
+
 static void test_errors_verbatim(void **state)
 {
 	struct fx *f = *state;
@@ -201,6 +228,7 @@ int main(void)
 	    cmocka_unit_test(test_probe),	    cmocka_unit_test(test_probe_unreachable),
 	    cmocka_unit_test(test_metadata),	    cmocka_unit_test(test_devices_and_agent),
 	    cmocka_unit_test(test_errors_verbatim), cmocka_unit_test(test_stop_cont_quit),
+	    cmocka_unit_test(test_channel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+/*
+ * agent_vfm over a connect callback (how the libvirt channel is used): the callback is called
+ * at the first call with that call's deadline, and again only after the connection died; its
+ * failure reaches the caller with the transport named; replies and error classes map as over
+ * a socket path. The agent is a scripted fake on a socketpair, in a child process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "io/agent_vfm.h"
+
+/* One scripted exchange: the command the fake expects and the reply line it sends. */
+struct step {
+	const char *command;
+	const char *reply;
+};
+
+/* Reads one request (after an optional 0xFF); NULL at EOF. Caller decrefs. */
+static json_t *read_request(int fd)
+{
+	char buf[4096];
+	size_t n = 0;
+
+	while (n < sizeof(buf) - 1) {
+		ssize_t k = read(fd, buf + n, 1);
+
+		if (k <= 0)
+			return NULL;
+		if (n == 0 && (unsigned char)buf[0] == 0xff)
+			continue;
+		if (buf[n++] == '\n')
+			break;
+	}
+	return json_loadb(buf, n, 0, NULL);
+}
+
+static void writes(int fd, const char *s)
+{
+	(void)!write(fd, s, strlen(s));
+}
+
+/*
+ * The fake agent: answers every guest-sync-delimited, and the script's commands in order
+ * (exit 3 on an unexpected one). At the end of the script it hangs up (hangup) or waits for
+ * the client to close.
+ */
+static void fake_agent(int fd, const struct step *script, bool hangup)
+{
+	size_t i = 0;
+
+	for (;;) {
+		json_t *req;
+		const char *cmd;
+
+		if (!script[i].command && hangup)
+			break;
+		req = read_request(fd);
+		if (!req)
+			break;
+		cmd = json_string_value(json_object_get(req, "execute"));
+		if (cmd && !strcmp(cmd, "guest-sync-delimited")) {
+			char out[128];
+			json_t *id = json_object_get(json_object_get(req, "arguments"), "id");
+
+			snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n",
+				 (long long)json_integer_value(id));
+			writes(fd, out);
+		} else if (script[i].command && cmd && !strcmp(cmd, script[i].command)) {
+			writes(fd, script[i].reply);
+			i++;
+		} else {
+			_exit(3);
+		}
+		json_decref(req);
+	}
+	_exit(script[i].command ? 4 : 0);
+}
+
+/* What the connect callback hands out, one entry per connection. */
+struct conn_plan {
+	const struct step *script; /* NULL: the callback fails */
+	bool hangup;
+};
+
+struct fx {
+	const struct conn_plan *plans;
+	size_t n_plans;
+	size_t calls;
+	int64_t last_deadline;
+	pid_t pids[8];
+	size_t n_pids;
+};
+
+static int fake_connect(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct fx *f = ud;
+	const struct conn_plan *p;
+	int sv[2];
+	pid_t pid;
+
+	f->last_deadline = deadline_ms;
+	assert_true(f->calls < f->n_plans);
+	p = &f->plans[f->calls++];
+	if (!p->script) {
+		diag_set(d,
+			 "open channel: Requested operation is not valid: domain is not running");
+		return -EINVAL;
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		fake_agent(sv[1], p->script, p->hangup);
+	}
+	close(sv[1]);
+	f->pids[f->n_pids++] = pid;
+	return sv[0];
+}
+
+/* Every fake agent followed its script to the end. */
+static void reap_all(struct fx *f)
+{
+	for (size_t i = 0; i < f->n_pids; i++) {
+		int status;
+
+		assert_int_equal(waitpid(f->pids[i], &status, 0), f->pids[i]);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+}
+
+static const struct step ping_then_bond[] = {
+    {"guest-ping", "{\"return\":{}}\n"},
+    {"guest-bond-status",
+     "{\"return\":{\"name\":\"bond0\",\"mode\":\"active-backup\",\"active\":\"52:54:00:00:00:02\","
+     "\"slaves\":[{\"mac\":\"52:54:00:00:00:01\",\"name\":\"eth0\",\"link\":\"up\"},"
+     "{\"mac\":\"52:54:00:00:00:02\",\"name\":\"eth1\",\"pci\":\"0000:01:00.0\","
+     "\"link\":\"up\"}]}}\n"},
+    {"guest-bond-status",
+     "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"no bond named bond9\"}}\n"},
+    {NULL, NULL},
+};
+
+static const struct step one_ping[] = {
+    {"guest-ping", "{\"return\":{}}\n"},
+    {NULL, NULL},
+};
+
+/* Connected once, at the first call, with its deadline; kept across calls; errors map. */
+static void test_connect_once(void **state)
+{
+	const struct conn_plan plans[] = {{ping_then_bond, false}};
+	struct fx f = {.plans = plans, .n_plans = 1};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct bond_status b;
+	struct diag d = {{0}};
+	int64_t dl = time_now_ms() + 3000;
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect("channel test", fake_connect, &f, &a, &d), 0);
+	assert_int_equal(f.calls, 0); /* lazily */
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.ping(ops.userdata, dl, &d), 0);
+	assert_int_equal(f.calls, 1);
+	assert_true(f.last_deadline == dl);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", time_now_ms() + 3000, &b, &d), 0);
+	assert_string_equal(b.name, "bond0");
+	assert_int_equal(b.n_slaves, 2);
+	assert_true(b.has_active);
+	assert_int_equal(b.active_mac[5], 2);
+	assert_string_equal(b.slaves[1].pci, "0000:01:00.0");
+	assert_int_equal(ops.bond_status(ops.userdata, "bond9", time_now_ms() + 3000, &b, &d),
+			 -ENOENT);
+	assert_non_null(strstr(d.msg, "no bond named bond9"));
+	assert_int_equal(f.calls, 1);
+	agent_vfm_free(a); /* closes the connection: the fake sees EOF */
+	reap_all(&f);
+}
+
+/* A connection that died is opened again by the next call, through the callback. */
+static void test_reconnect_after_hangup(void **state)
+{
+	const struct conn_plan plans[] = {{one_ping, true}, {one_ping, false}};
+	struct fx f = {.plans = plans, .n_plans = 2};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct diag d = {{0}};
+	int r;
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect("channel test", fake_connect, &f, &a, &d), 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 3000, &d), 0);
+	/* The peer hung up after its script: this call finds the channel dead. */
+	r = ops.ping(ops.userdata, time_now_ms() + 3000, &d);
+	assert_true(r == -ECONNRESET || r == -EPIPE);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 3000, &d), 0);
+	assert_int_equal(f.calls, 2);
+	agent_vfm_free(a);
+	reap_all(&f);
+}
+
+/* The callback's failure reaches the caller with the transport named; the next call tries
+ * again. */
+static void test_connect_failure(void **state)
+{
+	const struct conn_plan plans[] = {{NULL, false}, {one_ping, false}};
+	struct fx f = {.plans = plans, .n_plans = 2};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect("channel org.vfmigrate.agent.0 through libvirt",
+					       fake_connect, &f, &a, &d),
+			 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 3000, &d), -EINVAL);
+	assert_string_equal(d.msg,
+			    "guest agent channel org.vfmigrate.agent.0 through libvirt: open "
+			    "channel: Requested operation is not valid: domain is not running");
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 3000, &d), 0);
+	assert_int_equal(f.calls, 2);
+	agent_vfm_free(a);
+	reap_all(&f);
+}
+
+/* A connection whose peer never answers the sync: the call times out at its deadline, and the
+ * next one connects afresh. */
+static void silent(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	_exit(0);
+}
+
+static int silent_then_ok_connect(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct fx *f = ud;
+	int sv[2];
+	pid_t pid;
+
+	if (f->calls > 0)
+		return fake_connect(ud, deadline_ms, d);
+	f->calls++;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		silent(sv[1]);
+	}
+	close(sv[1]);
+	f->pids[f->n_pids++] = pid;
+	return sv[0];
+}
+
+static void test_sync_timeout_reconnects(void **state)
+{
+	const struct conn_plan plans[] = {{NULL, false}, {one_ping, false}};
+	struct fx f = {.plans = plans, .n_plans = 2};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct diag d = {{0}};
+	int64_t t0 = time_now_ms();
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect(NULL, silent_then_ok_connect, &f, &a, &d), 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 300, &d), -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 < 2000);
+	assert_non_null(strstr(d.msg, "guest agent connection"));
+	assert_int_equal(ops.ping(ops.userdata, time_now_ms() + 3000, &d), 0);
+	assert_int_equal(f.calls, 2);
+	agent_vfm_free(a);
+	reap_all(&f);
+}
+
+static void test_no_callback(void **state)
+{
+	struct agent_vfm *a = NULL;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect("x", NULL, NULL, &a, &d), -EINVAL);
+	assert_null(a);
+	/* The socket-path constructor is unchanged. */
+	assert_int_equal(agent_vfm_new("", &a, &d), -EINVAL);
+	assert_int_equal(agent_vfm_new("/run/vfm/g0.agent", &a, &d), 0);
+	agent_vfm_free(a);
+	assert_null(agent_vfm_free(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_connect_once),    cmocka_unit_test(test_reconnect_after_hangup),
+	    cmocka_unit_test(test_connect_failure), cmocka_unit_test(test_sync_timeout_reconnects),
+	    cmocka_unit_test(test_no_callback),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
