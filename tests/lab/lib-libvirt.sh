@@ -239,6 +239,30 @@ lv_guest_exec() { lab_guest_exec_via _lv_qga_return "$@"; }
 lv_bond_state() { lab_bond_state "$1" lv_guest_exec; }
 lv_wait_vf_active() { lab_wait_vf_active "$1" "${2:-30}" lv_guest_exec; }
 
+# The whole libvirt lab of a test: run NAME, image, namespaces, a libvirtd per host, guest 0
+# defined and started on src (ARGS for lv_guest_define_start), up with the VF active in its
+# bond and reachable. Usage: lv_lab_up NAME [ARGS...]
+lv_lab_up() {
+	local name=$1
+	shift
+	lab_init "$name"
+	lab_image
+	lab_net_up
+	lv_daemon_start src
+	lv_daemon_start dst
+	lv_guest_define_start src "$@"
+	lv_wait_ready
+	lv_qga_wait src
+	lv_wait_vf_active src 30 || lab_die "VF not active at start"
+	lab_wait_reachable
+}
+
+# Writes the guest's vfmigrate metadata through the daemon on SIDE (default src).
+lv_setup_meta() {
+	"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri "${1:-src}")" setup "$LV_DOMAIN" --bond bond0 \
+		--vf-alias ua-vf0 --vf-source ethernet:f0:e1000e >&2 || lab_die "vfmigrate setup failed"
+}
+
 # vfmigrate with the libvirt backend. Usage: lv_vfm FROM CMD [ARGS...]; the destination URI
 # (the other side) is added for migrate/check/recover/status, unless LV_VFM_NODEST is set.
 lv_vfm() {

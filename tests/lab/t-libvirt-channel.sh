@@ -16,18 +16,8 @@ source "$(dirname "$0")/lib-libvirt.sh"
 
 lv_require
 [ -x "$VFM_BUILDDIR/tools/lv-channel" ] || lab_skip "tools/lv-channel not built"
-lab_init lvchan
-lab_image
-lab_net_up
-lv_daemon_start src
-lv_daemon_start dst
-lv_guest_define_start src
-lv_wait_ready
-lv_qga_wait src
-lv_wait_vf_active src 30 || lab_die "VF not active at start"
-lab_wait_reachable
-"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri src)" setup "$LV_DOMAIN" --bond bond0 \
-	--vf-alias ua-vf0 --vf-source ethernet:f0:e1000e >&2 || lab_die "vfmigrate setup failed"
+lv_lab_up lvchan
+lv_setup_meta
 
 # auto, no path maps: the socket path from the XML does not exist here.
 rc=0

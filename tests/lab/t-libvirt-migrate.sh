@@ -12,16 +12,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
 
 lv_require
-lab_init lvmig
-lab_image
-lab_net_up
-lv_daemon_start src
-lv_daemon_start dst
-lv_guest_define_start src
-lv_wait_ready
-lv_qga_wait src
-lv_wait_vf_active src 30 || lab_die "VF not active after boot"
-lab_wait_reachable
+lv_lab_up lvmig
 
 # Baseline: plain libvirt migration of the same domain.
 lab_probe_start --rate 1000
@@ -71,8 +62,7 @@ migrate_once() {
 }
 
 # The metadata, written once (it travels with the domain).
-"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri dst)" setup "$LV_DOMAIN" --bond bond0 \
-	--vf-alias ua-vf0 --vf-source ethernet:f0:e1000e >&2 || lab_die "vfmigrate setup failed"
+lv_setup_meta dst
 lv_vfm dst check >&2 || lab_die "check dst -> src failed"
 migrate_once dst src
 lv_vfm src check >&2 || lab_die "check src -> dst failed"

@@ -8,18 +8,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
 
 lv_require
-lab_init lvqga
-lab_image
-lab_net_up
-lv_daemon_start src
-lv_daemon_start dst
-lv_guest_define_start src --no-agent-channel
-lv_wait_ready
-lv_qga_wait src
-lv_wait_vf_active src 30 || lab_die "VF not active at start"
-lab_wait_reachable
-"$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri src)" setup "$LV_DOMAIN" --bond bond0 \
-	--vf-alias ua-vf0 --vf-source ethernet:f0:e1000e >&2 || lab_die "vfmigrate setup failed"
+lv_lab_up lvqga --no-agent-channel
+lv_setup_meta
 lv_vfm src check >&2 || lab_die "check failed"
 
 lab_probe_start --rate 1000
