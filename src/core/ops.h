@@ -74,6 +74,13 @@ struct migrate_params {
 	int64_t downtime_limit_ms; /* 0 = leave the hypervisor's default */
 };
 
+/* A source's own migration tuning, kept between migrations by the hypervisor (QMP
+ * migrate-set-parameters). -1 = unknown / leave alone. */
+struct migrate_tuning {
+	int64_t max_bandwidth;	   /* bytes/s */
+	int64_t downtime_limit_ms; /* ms */
+};
+
 struct migrate_stats {
 	char status[VFM_STATUS_MAX]; /* verbatim: "active", "completed", "failed", ... */
 	int64_t total_ms;	     /* -1 = unknown */
@@ -127,6 +134,16 @@ struct hv_ops {
 	/* Destination started with -incoming defer: start listening (QMP migrate-incoming). */
 	int (*migrate_incoming)(void *ud, const struct migrate_params *p, int64_t deadline_ms,
 				struct diag *d);
+	/*
+	 * Optional (both NULL for a hypervisor that takes the tuning per migration, as libvirt
+	 * does). tuning_get: the source's current max-bandwidth and downtime-limit, read before
+	 * migrate_start changes them, so that a rollback (also `recover` in another process:
+	 * the core journals them) can give them back with tuning_set (fields at -1 untouched).
+	 */
+	int (*tuning_get)(void *ud, struct migrate_tuning *ret, int64_t deadline_ms,
+			  struct diag *d);
+	int (*tuning_set)(void *ud, const struct migrate_tuning *t, int64_t deadline_ms,
+			  struct diag *d);
 	/* Source: sets the parameters (0 = unchanged) and starts the migration; returns when
 	 * the hypervisor accepted the command. */
 	int (*migrate_start)(void *ud, const struct migrate_params *p, int64_t deadline_ms,

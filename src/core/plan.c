@@ -94,6 +94,9 @@ struct ctx {
 	int64_t t_start;
 	int64_t t_vf_left; /* -1: the VF still carries the traffic */
 	bool recovering;   /* plan_recover: the live state may be anything */
+	/* The source's migration tuning before run_migrate changed it: a rollback restores it. */
+	bool has_prev_tuning;
+	struct migrate_tuning prev_tuning;
 };
 
 static int64_t now(struct ctx *c)
@@ -192,18 +195,17 @@ static void interrupt_ignore(struct ctx *c, enum step_id step)
 	     why);
 }
 
+static int jappend(struct ctx *c, struct journal_record *r, struct diag *d);
+
 /* Records one journal entry. Fails when the sink fails: the caller must not go on with the
  * side effect the record announces. */
 static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 		const struct plug_spec *spec, int err, const char *msg, struct diag *d)
 {
 	struct journal_record r = {0};
-	int rc;
 
 	if (!c->env->journal)
 		return 0;
-	r.seq = ++c->seq;
-	r.wall_ms = wall(c);
 	r.kind = kind;
 	if (kind == JOURNAL_INTENT || kind == JOURNAL_DONE || kind == JOURNAL_FAIL ||
 	    kind == JOURNAL_UNDO || kind == JOURNAL_UNDONE)
@@ -228,7 +230,19 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 	}
 	if (kind == JOURNAL_END)
 		snprintf(r.outcome, sizeof(r.outcome), "%s", msg);
-	rc = c->env->journal->append(c->env->journal->userdata, &r, d);
+	return jappend(c, &r, d);
+}
+
+/* Appends r (kind and payload filled in) with the next sequence number and the time. */
+static int jappend(struct ctx *c, struct journal_record *r, struct diag *d)
+{
+	int rc;
+
+	if (!c->env->journal)
+		return 0;
+	r->seq = ++c->seq;
+	r->wall_ms = wall(c);
+	rc = c->env->journal->append(c->env->journal->userdata, r, d);
 	if (rc < 0) {
 		c->seq--;
 		c->journal_broken = true;
@@ -582,6 +596,61 @@ static int ensure_source_running(struct ctx *c, struct diag *d)
 	return rc;
 }
 
+/*
+ * Before migrate_start changes the source's max-bandwidth or downtime-limit: reads what they
+ * are and journals it (an INTENT of migrate carrying the tuning), so that a rollback, also by
+ * `recover` in another process, gives them back.
+ */
+static int save_tuning(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *s = c->env->src.hv;
+	const struct migrate_params *m = &c->p->migrate;
+	struct journal_record r = {0};
+	struct migrate_tuning cur;
+	int rc;
+
+	if ((m->max_bandwidth <= 0 && m->downtime_limit_ms <= 0) || !s->tuning_get ||
+	    !s->tuning_set)
+		return 0;
+	rc = s->tuning_get(s->userdata, &cur, cmd_dl(c), d);
+	if (rc < 0) {
+		diag_prefix(d, "reading the source's migration parameters");
+		return rc;
+	}
+	/* Only what this migration changes goes back. */
+	if (m->max_bandwidth <= 0 || cur.max_bandwidth < 0)
+		cur.max_bandwidth = -1;
+	if (m->downtime_limit_ms <= 0 || cur.downtime_limit_ms < 0)
+		cur.downtime_limit_ms = -1;
+	if (cur.max_bandwidth < 0 && cur.downtime_limit_ms < 0)
+		return 0;
+	r.kind = JOURNAL_INTENT;
+	snprintf(r.step, sizeof(r.step), "%s", step_names[STEP_MIGRATE]);
+	r.has_tuning = true;
+	r.tuning = cur;
+	rc = jappend(c, &r, d);
+	if (rc < 0)
+		return rc;
+	c->has_prev_tuning = true;
+	c->prev_tuning = cur;
+	return 0;
+}
+
+/* Gives the source back the tuning save_tuning recorded; a failure is only noted. */
+static void restore_tuning(struct ctx *c)
+{
+	const struct hv_ops *s = c->env->src.hv;
+	struct diag d = {0};
+
+	if (!c->has_prev_tuning || !s->tuning_set)
+		return;
+	if (s->tuning_set(s->userdata, &c->prev_tuning, cmd_dl(c), &d) < 0) {
+		note(c, STEP_MIGRATE, "giving the source back its migration parameters: %s", d.msg);
+		return;
+	}
+	c->has_prev_tuning = false;
+}
+
 static int run_migrate(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
@@ -604,6 +673,9 @@ static int run_migrate(struct ctx *c, struct diag *d)
 			return rc;
 		}
 	}
+	rc = save_tuning(c, d);
+	if (rc < 0)
+		return rc;
 	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
@@ -675,7 +747,11 @@ static int run_migrate(struct ctx *c, struct diag *d)
 
 static int undo_migrate(struct ctx *c, struct diag *d)
 {
-	return ensure_source_running(c, d);
+	int rc = ensure_source_running(c, d);
+
+	if (rc >= 0)
+		restore_tuning(c);
+	return rc;
 }
 
 /* After the point of no return. */
@@ -1034,6 +1110,10 @@ int journal_summarize(const struct journal_record *recs, size_t n, struct journa
 			}
 			if (st == STEP_RESERVE && r->kind == JOURNAL_UNDONE)
 				s.has_dst_spec = false;
+			if (st == STEP_MIGRATE && r->kind == JOURNAL_INTENT && r->has_tuning) {
+				s.has_tuning = true;
+				s.tuning = r->tuning;
+			}
 			break;
 		}
 	}
@@ -1073,6 +1153,8 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 	c.recovering = true;
 	c.has_dst_spec = js.has_dst_spec;
 	c.dst_spec = js.dst_spec;
+	c.has_prev_tuning = js.has_tuning;
+	c.prev_tuning = js.tuning;
 
 	/* Mark what the journal says ran, so the runner knows what to undo or skip. */
 	for (s = STEP_BOND; s < _STEP_MAX; s++) {

@@ -195,6 +195,9 @@ struct journal_summary {
 	int step_state[_STEP_MAX];
 	bool has_dst_spec;
 	struct plug_spec dst_spec;
+	/* The source's migration tuning before the migration changed it (INTENT of migrate). */
+	bool has_tuning;
+	struct migrate_tuning tuning;
 	uint32_t last_seq;
 	/* From BEGIN. */
 	struct journal_record begin;

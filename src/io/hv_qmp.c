@@ -17,7 +17,6 @@ struct hv_qmp {
 	 * before: QEMU keeps them, so a migration that does not complete must not leave the
 	 * next one (ours or the operator's) with e.g. our bandwidth limit.
 	 */
-	json_t *saved_params;
 	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
 	interrupt_fn interrupted;
 	void *intr_userdata;
@@ -47,7 +46,6 @@ struct hv_qmp *hv_qmp_free(struct hv_qmp *h)
 	if (!h)
 		return NULL;
 	qmp_client_free(h->c);
-	json_decref(h->saved_params);
 	free(h);
 	return NULL;
 }
@@ -432,45 +430,48 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 	return 0;
 }
 
-/* Remembers the current values of the parameters about to be set (query-migrate-parameters). */
-static int hv_save_params(struct hv_qmp *h, json_t *params, int64_t deadline_ms, struct diag *d)
+/* The source's max-bandwidth and downtime-limit (query-migrate-parameters); a value that is
+ * not a plain non-negative number is unknown (-1). */
+static int hv_tuning_get(void *ud, struct migrate_tuning *ret, int64_t deadline_ms, struct diag *d)
 {
-	json_t *cur = NULL, *saved, *v;
-	const char *key;
+	struct hv_qmp *h = ud;
+	json_t *cur = NULL, *v;
 	int r;
 
 	r = hv_exec(h, "query-migrate-parameters", NULL, deadline_ms, &cur, d);
 	if (r < 0)
 		return r;
-	saved = json_object();
-	if (!saved) {
-		json_decref(cur);
-		diag_set(d, "out of memory");
-		return -ENOMEM;
-	}
-	json_object_foreach (params, key, v) {
-		json_t *old = json_is_object(cur) ? json_object_get(cur, key) : NULL;
-
-		/* Only plain numbers go back: anything else from the peer is not resent. */
-		if (json_is_integer(old) && json_integer_value(old) >= 0)
-			json_object_set(saved, key, old);
-	}
+	ret->max_bandwidth = ret->downtime_limit_ms = -1;
+	v = json_is_object(cur) ? json_object_get(cur, "max-bandwidth") : NULL;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		ret->max_bandwidth = json_integer_value(v);
+	v = json_is_object(cur) ? json_object_get(cur, "downtime-limit") : NULL;
+	if (json_is_integer(v) && json_integer_value(v) >= 0)
+		ret->downtime_limit_ms = json_integer_value(v);
 	json_decref(cur);
-	json_decref(h->saved_params);
-	h->saved_params = saved;
 	return 0;
 }
 
-/* Puts back what hv_save_params remembered; best effort (the migration already ended). */
-static void hv_restore_params(struct hv_qmp *h, int64_t deadline_ms)
+/* Sets the known (>= 0) fields of t (migrate-set-parameters). */
+static int hv_tuning_set(void *ud, const struct migrate_tuning *t, int64_t deadline_ms,
+			 struct diag *d)
 {
-	struct diag ignored;
+	struct hv_qmp *h = ud;
+	json_t *params = json_object();
 
-	if (h->saved_params && json_object_size(h->saved_params) > 0)
-		(void)hv_exec(h, "migrate-set-parameters", h->saved_params, deadline_ms, NULL,
-			      &ignored);
-	json_decref(h->saved_params);
-	h->saved_params = NULL;
+	if (!params) {
+		diag_set(d, "out of memory");
+		return -ENOMEM;
+	}
+	if (t->max_bandwidth >= 0)
+		json_object_set_new(params, "max-bandwidth", json_integer(t->max_bandwidth));
+	if (t->downtime_limit_ms >= 0)
+		json_object_set_new(params, "downtime-limit", json_integer(t->downtime_limit_ms));
+	if (json_object_size(params) == 0) {
+		json_decref(params);
+		return 0;
+	}
+	return hv_exec_new(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
 }
 
 static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms,
@@ -492,13 +493,9 @@ static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 		json_object_set_new(params, "max-bandwidth", json_integer(p->max_bandwidth));
 	if (p->downtime_limit_ms > 0)
 		json_object_set_new(params, "downtime-limit", json_integer(p->downtime_limit_ms));
-	if (json_object_size(params) > 0) {
-		r = hv_save_params(h, params, deadline_ms, d);
-		if (r >= 0)
-			r = hv_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
-		if (r < 0)
-			hv_restore_params(h, deadline_ms);
-	}
+	/* The core reads them first (tuning_get) and gives them back on a rollback. */
+	if (json_object_size(params) > 0)
+		r = hv_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
 	json_decref(params);
 	if (r < 0)
 		return r;
@@ -573,12 +570,10 @@ static int migrate_failed(struct hv_qmp *h, enum qmp_migration_status st, int64_
 	struct diag ignored;
 
 	if (st == QMP_MIG_CANCELLED) {
-		hv_restore_params(h, deadline_ms);
 		diag_set(d, "migration cancelled");
 		return -ECANCELED;
 	}
 	(void)hv_query_migrate(h, deadline_ms, &mi, &ignored);
-	hv_restore_params(h, deadline_ms);
 	if (mi.error_desc[0])
 		diag_set(d, "migration failed: %s", mi.error_desc);
 	else
@@ -677,10 +672,8 @@ static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
 		if (r < 0)
 			return r;
 		st = mi.status;
-		if (st == QMP_MIG_NONE || st == QMP_MIG_CANCELLED || st == QMP_MIG_FAILED) {
-			hv_restore_params(h, deadline_ms);
+		if (st == QMP_MIG_NONE || st == QMP_MIG_CANCELLED || st == QMP_MIG_FAILED)
 			return 0;
-		}
 		if (st == QMP_MIG_COMPLETED) {
 			diag_set(d, "migration completed before it could be cancelled");
 			return -EALREADY;
@@ -737,6 +730,8 @@ void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 	    .unplug_wait = hv_unplug_wait,
 	    .plug = hv_plug,
 	    .migrate_incoming = hv_migrate_incoming,
+	    .tuning_get = hv_tuning_get,
+	    .tuning_set = hv_tuning_set,
 	    .migrate_start = hv_migrate_start,
 	    .migrate_wait = hv_migrate_wait,
 	    .migrate_cancel = hv_migrate_cancel,

@@ -98,6 +98,17 @@ static bool spec_valid(const struct plug_spec *s)
 	       s->vlan >= -1 && s->vlan <= 4094;
 }
 
+/* A known value is 0..TUNING_MAX; -1 is unknown; at least one must be known. */
+#define TUNING_MAX (INT64_C(1) << 50)
+
+static bool tuning_valid(const struct migrate_tuning *t)
+{
+	if (t->max_bandwidth < -1 || t->max_bandwidth > TUNING_MAX ||
+	    t->downtime_limit_ms < -1 || t->downtime_limit_ms > TUNING_MAX)
+		return false;
+	return t->max_bandwidth >= 0 || t->downtime_limit_ms >= 0;
+}
+
 int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 {
 	char mac[18];
@@ -117,6 +128,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	if (r->kind == JOURNAL_BEGIN && r->dest[0] && !journal_dest_valid(r->dest))
 		return -EINVAL;
 	if (r->has_spec && !spec_valid(&r->spec))
+		return -EINVAL;
+	if (r->has_tuning && (r->kind != JOURNAL_INTENT || !tuning_valid(&r->tuning)))
 		return -EINVAL;
 
 	o = json_object();
@@ -138,6 +151,16 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	}
 	if (r->has_spec && (r->kind == JOURNAL_BEGIN || r->kind == JOURNAL_DONE))
 		json_object_set_new(o, "spec", spec_to_json(&r->spec));
+	if (r->has_tuning) {
+		json_t *t = json_object();
+
+		if (r->tuning.max_bandwidth >= 0)
+			json_object_set_new(t, "max_bandwidth", json_integer(r->tuning.max_bandwidth));
+		if (r->tuning.downtime_limit_ms >= 0)
+			json_object_set_new(t, "downtime_limit_ms",
+					    json_integer(r->tuning.downtime_limit_ms));
+		json_object_set_new(o, "tuning", t);
+	}
 	if (r->kind == JOURNAL_FAIL) {
 		char clean[JOURNAL_MSG_MAX];
 
@@ -292,11 +315,37 @@ static int spec_from_json(json_t *o, struct plug_spec *s, struct diag *d)
 	return 0;
 }
 
+static int tuning_from_json(json_t *o, struct migrate_tuning *t, struct diag *d)
+{
+	static const char *const keys[] = {"max_bandwidth", "downtime_limit_ms", NULL};
+	int rc;
+
+	if (!json_is_object(o)) {
+		diag_set(d, "journal record: \"tuning\" is not an object");
+		return -EBADMSG;
+	}
+	if ((rc = only_keys(o, keys, d)) < 0)
+		return rc;
+	t->max_bandwidth = t->downtime_limit_ms = -1;
+	if (json_object_get(o, "max_bandwidth") &&
+	    (rc = get_int(o, "max_bandwidth", 0, TUNING_MAX, &t->max_bandwidth, d)) < 0)
+		return rc;
+	if (json_object_get(o, "downtime_limit_ms") &&
+	    (rc = get_int(o, "downtime_limit_ms", 0, TUNING_MAX, &t->downtime_limit_ms, d)) < 0)
+		return rc;
+	if (!tuning_valid(t)) {
+		diag_set(d, "journal record: \"tuning\" is empty");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d)
 {
 	static const char *const keys[] = {"seq",  "t",	     "rec",    "step",	     "guest",
 					   "bond", "has_vf", "vf_mac", "backup_mac", "dest",
-					   "spec", "err",    "msg",    "outcome",    NULL};
+					   "spec", "tuning", "err",    "msg",	     "outcome",
+					   NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];
@@ -391,6 +440,17 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 		if ((rc = spec_from_json(v, &r.spec, d)) < 0)
 			goto out;
 		r.has_spec = true;
+	}
+	v = json_object_get(o, "tuning");
+	if (v) {
+		if (r.kind != JOURNAL_INTENT) {
+			diag_set(d, "journal record: \"tuning\" on a %s record", kind);
+			rc = -EBADMSG;
+			goto out;
+		}
+		if ((rc = tuning_from_json(v, &r.tuning, d)) < 0)
+			goto out;
+		r.has_tuning = true;
 	}
 	if (r.kind == JOURNAL_FAIL) {
 		if ((rc = get_int(o, "err", 0, 4095, &x, d)) < 0 ||

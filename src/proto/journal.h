@@ -7,6 +7,8 @@
  *   {"seq":1,"t":1700000000000,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,
  *    "vf_mac":"..","backup_mac":"..","dest":"qemu+ssh://h2/system","spec":{...}}
  *   {"seq":2,"t":..,"rec":"intent","step":"unplug"}      before the side effect
+ *   {"seq":8,"t":..,"rec":"intent","step":"migrate","tuning":{"max_bandwidth":134217728,
+ *    "downtime_limit_ms":300}}   the source's tuning before it was changed
  *   {"seq":3,"t":..,"rec":"done","step":"reserve","spec":{...}}   after it, with what to undo
  *   {"seq":4,"t":..,"rec":"fail","step":"unplug","err":110,"msg":"..."}
  *   {"seq":5,"t":..,"rec":"undo","step":"unplug"} / "undone"
@@ -61,6 +63,9 @@ struct journal_record {
 	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
 	bool has_spec;
 	struct plug_spec spec;
+	/* INTENT of "migrate": the source's migration tuning before vfmigrate changed it. */
+	bool has_tuning;
+	struct migrate_tuning tuning; /* -1 = unknown */
 	/* FAIL */
 	int err; /* positive errno */
 	char msg[JOURNAL_MSG_MAX];

@@ -30,7 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (again.kind != recs[i].kind || again.seq != recs[i].seq ||
 		    strcmp(again.step, recs[i].step) != 0 ||
 		    strcmp(again.dest, recs[i].dest) != 0 || again.has_spec != recs[i].has_spec ||
-		    (again.has_spec && memcmp(&again.spec, &recs[i].spec, sizeof(again.spec))))
+		    (again.has_spec && memcmp(&again.spec, &recs[i].spec, sizeof(again.spec))) ||
+		    again.has_tuning != recs[i].has_tuning ||
+		    (again.has_tuning &&
+		     (again.tuning.max_bandwidth != recs[i].tuning.max_bandwidth ||
+		      again.tuning.downtime_limit_ms != recs[i].tuning.downtime_limit_ms)))
 			abort();
 	}
 	free(recs);

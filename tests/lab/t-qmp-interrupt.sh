@@ -4,6 +4,7 @@
 #     re-plugged and active on the source, the journal finished, no loss window over 0.5 s.
 #  2. SIGTERM, then a second SIGTERM during the rollback: exits at once (exit 6) with the
 #     journal unfinished; `vfmigrate recover` then rolls back with the VF active on the source.
+#  After 1 and 2 the source has its own max-bandwidth again (recover reads it from the journal).
 #  3. SIGINT after the point of no return: ignored, the run finishes on the destination with
 #     the VF active there (exit 0).
 set -euo pipefail
@@ -31,11 +32,15 @@ wait_for_line() {
 	lab_die "no '$re' in $(basename "$f")"
 }
 
+# The source's migration tuning; a rolled-back run (and recover) gives it back.
+tuning() { lab_qmp src query-migrate-parameters | jq -c '{"max-bandwidth", "downtime-limit"}'; }
+
 assert_back_on_source() {
 	[ "$(lab_qmp src query-status | jq -r .status)" = running ] || lab_die "source guest not running"
+	[ "$(tuning)" = "$tuning0" ] || lab_die "source migration parameters $(tuning), expected $tuning0"
 	[ "$(lab_devices src)" = "$devices" ] || lab_die "devices on src: $(lab_devices src), expected $devices"
 	lab_wait_vf_active src 30 || lab_die "VF not active on the source after the rollback"
-	[ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome rolled-back)" ] ||
+	[ "$(lab_vfm status | head -1)" = "g0: journal finished, destination $(lab_vfm_dest) (outcome rolled-back)" ] ||
 		lab_die "journal: $(lab_vfm status | head -1)"
 }
 
@@ -47,6 +52,8 @@ restart_dst() {
 }
 
 # 1. SIGINT mid-migration (bandwidth-limited so it takes seconds).
+tuning0=$(tuning)
+lab_log "source migration parameters before: $tuning0"
 lab_guest_start dst --incoming
 lab_probe_start --rate 1000
 lab_vfm_bg "$LAB_DIR/r1.txt" migrate --max-bandwidth 10000000
@@ -101,9 +108,8 @@ assert_back_on_source
 
 # 3. SIGINT after the point of no return: ignored, finished on the destination.
 restart_dst
-# (vfmigrate gives the source back its migration parameters when it cancels, but `recover` in
-# scenario 2 runs in a new process that does not know them: lift the bandwidth limit.)
-lab_vfm_bg "$LAB_DIR/r3.txt" migrate --max-bandwidth 1000000000
+# (Scenario 2's recover gave the source back its own max-bandwidth, from the journal.)
+lab_vfm_bg "$LAB_DIR/r3.txt" migrate
 vfm=$LAB_VFM_PID
 wait_for_line "$LAB_DIR/r3.txt" 'point of no return passed'
 lab_log "SIGINT to vfmigrate after the point of no return"
@@ -116,7 +122,7 @@ grep -q '^vfmigrate: interrupted by SIGINT: the guest already runs on the destin
 	lab_die "no 'finishing on the destination' line at the signal"
 grep -q 'interrupted by SIGINT: ignored' "$LAB_DIR/r3.txt" || lab_die "the report does not say the interrupt was ignored"
 lab_wait_vf_active dst 30 || lab_die "VF not active on the destination"
-[ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome migrated)" ] ||
+[ "$(lab_vfm status | head -1)" = "g0: journal finished, destination $(lab_vfm_dest) (outcome migrated)" ] ||
 	lab_die "journal: $(lab_vfm status | head -1)"
 lab_wait_reachable 20
 lab_log "PASS"

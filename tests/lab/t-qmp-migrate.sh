@@ -58,7 +58,7 @@ migrate_once() {
 lab_vfm_config
 lab_vfm check
 migrate_once src dst
-[ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome migrated)" ] || lab_die "journal not finished"
+[ "$(lab_vfm status | head -1)" = "g0: journal finished, destination $(lab_vfm_dest) (outcome migrated)" ] || lab_die "journal not finished"
 
 # And back: the paused source QEMU goes, a new one waits for the guest.
 lab_guest_stop src

@@ -60,4 +60,4 @@ lab_wait_reachable 20
 sleep 1
 lab_probe_stop
 lab_probe_assert 1000 100
-[ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome $outcome)" ] || lab_die "journal: $(lab_vfm status | head -1)"
+[ "$(lab_vfm status | head -1)" = "g0: journal finished, destination $(lab_vfm_dest) (outcome $outcome)" ] || lab_die "journal: $(lab_vfm status | head -1)"

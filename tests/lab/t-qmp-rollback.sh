@@ -25,7 +25,7 @@ assert_back_on_source() {
 	[ "$(lab_qmp src query-status | jq -r .status)" = running ] || lab_die "source guest not running"
 	[ "$(lab_devices src)" = "$devices" ] || lab_die "devices on src: $(lab_devices src), expected $devices"
 	lab_wait_vf_active src 30 || lab_die "VF not active on the source after the rollback"
-	[ "$(lab_vfm status | head -1)" = "g0: journal finished (outcome rolled-back)" ] ||
+	[ "$(lab_vfm status | head -1)" = "g0: journal finished, destination $(lab_vfm_dest) (outcome rolled-back)" ] ||
 		lab_die "journal: $(lab_vfm status | head -1)"
 }
 

@@ -196,6 +196,35 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 	return enter(ud, "hv.migrate_incoming", d);
 }
 
+static int hv_tuning_get(void *ud, struct migrate_tuning *ret, int64_t deadline, struct diag *d)
+{
+	int rc = enter(ud, "hv.tuning_get", d);
+
+	(void)deadline;
+	if (rc < 0)
+		return rc;
+	*ret = W(ud)->tuning[SIDE(ud)];
+	return 0;
+}
+
+static int hv_tuning_set(void *ud, const struct migrate_tuning *t, int64_t deadline,
+			 struct diag *d)
+{
+	struct fake_world *w = W(ud);
+	int rc = enter(ud, "hv.tuning_set", d);
+
+	(void)deadline;
+	if (rc < 0)
+		return rc;
+	logf_(w, "%s.tuning_set(%lld,%lld)", SIDE(ud) == FAKE_SRC ? "src" : "dst",
+	      (long long)t->max_bandwidth, (long long)t->downtime_limit_ms);
+	if (t->max_bandwidth >= 0)
+		w->tuning[SIDE(ud)].max_bandwidth = t->max_bandwidth;
+	if (t->downtime_limit_ms >= 0)
+		w->tuning[SIDE(ud)].downtime_limit_ms = t->downtime_limit_ms;
+	return 0;
+}
+
 static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline,
 			    struct diag *d)
 {
@@ -203,10 +232,14 @@ static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 	int rc = enter(ud, "hv.migrate_start", d);
 
 	(void)deadline;
-	(void)p;
 	if (rc < 0)
 		return rc;
 	logf_(w, "src.migrate_start");
+	/* QEMU keeps what migrate-set-parameters set, whatever becomes of the migration. */
+	if (p->max_bandwidth > 0)
+		w->tuning[FAKE_SRC].max_bandwidth = p->max_bandwidth;
+	if (p->downtime_limit_ms > 0)
+		w->tuning[FAKE_SRC].downtime_limit_ms = p->downtime_limit_ms;
 	if (w->vf_present[FAKE_SRC]) {
 		diag_set(d, "0000:00:05.0: VFIO device doesn't support migration");
 		return -EBUSY;
@@ -659,6 +692,7 @@ void fake_world_init(struct fake_world *w)
 	w->cur_step = -1;
 	w->intr_step = -1;
 	w->intr_sig = "SIGINT";
+	w->tuning[FAKE_SRC] = w->tuning[FAKE_DST] = (struct migrate_tuning){134217728, 300};
 
 	for (int s = 0; s < 2; s++) {
 		w->ud[s] = (struct fake_ud){w, s};
@@ -670,6 +704,8 @@ void fake_world_init(struct fake_world *w)
 		    .unplug_wait = hv_unplug_wait,
 		    .plug = hv_plug,
 		    .migrate_incoming = hv_migrate_incoming,
+		    .tuning_get = hv_tuning_get,
+		    .tuning_set = hv_tuning_set,
 		    .migrate_start = hv_migrate_start,
 		    .migrate_wait = hv_migrate_wait,
 		    .migrate_cancel = hv_migrate_cancel,

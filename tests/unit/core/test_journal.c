@@ -51,7 +51,65 @@ static void round_trip(const struct journal_record *in)
 	assert_int_equal(out.has_spec, in->has_spec);
 	if (in->has_spec)
 		assert_memory_equal(&out.spec, &in->spec, sizeof(out.spec));
+	assert_int_equal(out.has_tuning, in->has_tuning);
+	if (in->has_tuning) {
+		assert_true(out.tuning.max_bandwidth == in->tuning.max_bandwidth);
+		assert_true(out.tuning.downtime_limit_ms == in->tuning.downtime_limit_ms);
+	}
 	assert_string_equal(out.outcome, in->outcome);
+}
+
+static void decode_fails(const char *line, const char *why)
+{
+	struct journal_record out;
+	struct diag d = {0};
+
+	assert_int_equal(journal_record_decode(line, strlen(line), &out, &d), -EBADMSG);
+	if (!strstr(d.msg, why))
+		fail_msg("\"%s\": got \"%s\", expected \"%s\"", line, d.msg, why);
+}
+
+/* The source's migration tuning, on the INTENT of migrate only; each value known or absent. */
+static void test_intent_tuning(void **state)
+{
+	struct journal_record r = {.seq = 8, .wall_ms = 5, .kind = JOURNAL_INTENT};
+	char line[JOURNAL_LINE_MAX];
+
+	(void)state;
+	snprintf(r.step, sizeof(r.step), "migrate");
+	round_trip(&r);
+	r.has_tuning = true;
+	r.tuning = (struct migrate_tuning){134217728, 300};
+	round_trip(&r);
+	r.tuning = (struct migrate_tuning){-1, 0};
+	round_trip(&r);
+	assert_true(journal_record_encode(&r, line, sizeof(line)) > 0);
+	assert_null(strstr(line, "max_bandwidth"));
+	r.tuning = (struct migrate_tuning){INT64_C(1) << 50, -1};
+	round_trip(&r);
+	/* The encoder refuses what the decoder would. */
+	r.tuning = (struct migrate_tuning){-1, -1};
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+	r.tuning = (struct migrate_tuning){-2, 5};
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+	r.tuning = (struct migrate_tuning){(INT64_C(1) << 50) + 1, 5};
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+	r.tuning = (struct migrate_tuning){1, 5};
+	r.kind = JOURNAL_DONE;
+	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
+
+#define INTENT "{\"seq\":8,\"t\":5,\"rec\":\"intent\",\"step\":\"migrate\","
+	decode_fails(INTENT "\"tuning\":{}}", "\"tuning\" is empty");
+	decode_fails(INTENT "\"tuning\":[1]}", "\"tuning\" is not an object");
+	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":-1}}", "out of range");
+	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":\"1\"}}", "not an integer");
+	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":1125899906842625}}",
+		     "out of range");
+	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":1,\"x\":1}}", "\"x\"");
+	decode_fails("{\"seq\":8,\"t\":5,\"rec\":\"done\",\"step\":\"migrate\","
+		     "\"tuning\":{\"max_bandwidth\":1}}",
+		     "\"tuning\" on a done record");
+#undef INTENT
 }
 
 static void test_round_trip_every_kind(void **state)
@@ -303,6 +361,7 @@ int main(void)
 	    cmocka_unit_test(test_fail_message_is_sanitized),
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_begin_dest),
+	    cmocka_unit_test(test_intent_tuning),
 	    cmocka_unit_test(test_parse_file),
 	    cmocka_unit_test(test_summary),
 	};

@@ -527,6 +527,113 @@ static void test_recover_mid_migration_resumes_source(void **state)
 	test_free(w);
 }
 
+/* --max-bandwidth changes the source QEMU for good: a rollback gives back what it had, and
+ * only what this run changed; the journal carries it for recover. */
+static void test_tuning_restored_on_rollback(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+	bool journaled = false;
+
+	(void)state;
+	w->plan.migrate.max_bandwidth = 1000000;
+	w->dst_dead = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.migrate_start;src.migrated;dst.quit;src.cont;failed:migrate;"
+		      "undo:migrate;src.tuning_set(134217728,-1);undo:unplug");
+	assert_int_equal(w->tuning[FAKE_SRC].max_bandwidth, 134217728);
+	assert_int_equal(w->tuning[FAKE_SRC].downtime_limit_ms, 300);
+	for (size_t i = 0; i < w->n_journal; i++)
+		if (w->journal[i].has_tuning) {
+			assert_int_equal(w->journal[i].kind, JOURNAL_INTENT);
+			assert_string_equal(w->journal[i].step, "migrate");
+			assert_int_equal(w->journal[i].tuning.max_bandwidth, 134217728);
+			assert_int_equal(w->journal[i].tuning.downtime_limit_ms, -1);
+			journaled = true;
+		}
+	assert_true(journaled);
+	test_free(w);
+}
+
+/* No tuning asked for: the source's parameters are neither read nor written; a completed
+ * migration does not give them back either (the source is done). */
+static void test_tuning_untouched(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_log_lacks(w, "tuning_set");
+	for (size_t i = 0; i < w->n_journal; i++)
+		assert_false(w->journal[i].has_tuning);
+
+	fake_world_init(w);
+	w->plan.migrate.downtime_limit_ms = 20;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_log_lacks(w, "tuning_set");
+	assert_int_equal(w->tuning[FAKE_SRC].downtime_limit_ms, 20);
+	test_free(w);
+}
+
+/* Reading the tuning fails: nothing was changed on the source yet, the run rolls back. */
+static void test_tuning_get_fails(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->plan.migrate.max_bandwidth = 1000000;
+	w->fail_step = STEP_MIGRATE;
+	w->fail_op = "hv.tuning_get";
+	w->fail_rc = -EIO;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_non_null(strstr(r.error, "reading the source's migration parameters"));
+	assert_log_lacks(w, "src.migrate_start");
+	assert_log_lacks(w, "tuning_set");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* vfmigrate died mid-migration with --max-bandwidth set: recover, in a new process, gives the
+ * source its own max-bandwidth back from the journal. */
+static void test_recover_restores_tuning(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+	struct journal_record *recs;
+	size_t n;
+
+	(void)state;
+	for (uint32_t cut = 1;; cut++) {
+		fake_world_init(w);
+		w->plan.migrate.max_bandwidth = 1000000;
+		w->crash_at = cut;
+		if (setjmp(w->crash_jmp) == 0)
+			plan_run(&w->plan, &w->env, &r);
+		if (w->migrated)
+			break;
+	}
+	w->crash_at = 0;
+	assert_int_equal(w->tuning[FAKE_SRC].max_bandwidth, 1000000);
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	w->log[0] = '\0';
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.migrate_cancel;dst.quit;src.cont;src.tuning_set(134217728,-1);"
+		      "src.plug(vf0,taps0)");
+	assert_int_equal(w->tuning[FAKE_SRC].max_bandwidth, 134217728);
+	assert_true(fake_on_source_with_vf(w));
+	test_free(recs);
+	test_free(w);
+}
+
 /* Operator interrupt (SIGINT/SIGTERM) raised while op `op` of step `step` runs (op NULL: as
  * the step begins). `last` is the last step that completed: everything up to it is undone in
  * reverse; `stopped` is the step that carries the error. */
@@ -759,6 +866,10 @@ int main(void)
 	    cmocka_unit_test(test_journal_failure_stops_before_side_effect),
 	    cmocka_unit_test(test_recover_every_cut_point),
 	    cmocka_unit_test(test_recover_mid_migration_resumes_source),
+	    cmocka_unit_test(test_tuning_restored_on_rollback),
+	    cmocka_unit_test(test_tuning_untouched),
+	    cmocka_unit_test(test_tuning_get_fails),
+	    cmocka_unit_test(test_recover_restores_tuning),
 	    cmocka_unit_test(test_interrupt_before_ponr_rolls_back),
 	    cmocka_unit_test(test_interrupt_after_switchover_ignored),
 	    cmocka_unit_test(test_interrupt_too_late_to_cancel),

@@ -223,11 +223,7 @@ static const struct migrate_params mparams = {
 #define MIGRATE_START_STEPS                                                              \
 	{FQ_EXPECT, "migrate-set-capabilities",                                          \
 	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0},      \
-	    {FQ_REPLY, "{}", NULL, 0}, {FQ_EXPECT, "query-migrate-parameters", NULL, 0}, \
-	    {FQ_REPLY,                                                                   \
-	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300, "                  \
-	     "\"tls-creds\": \"\"}",                                                     \
-	     NULL, 0},                                                                   \
+	    {FQ_REPLY, "{}", NULL, 0},                                                   \
 	    {FQ_EXPECT, "migrate-set-parameters",                                        \
 	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},              \
 	    {FQ_REPLY, "{}", NULL, 0},                                                   \
@@ -330,10 +326,6 @@ static void test_migrate_failed(void **state)
 	    {FQ_REPLY,
 	     "{\"status\": \"failed\", \"error-desc\": \"Unable to write to socket: Broken pipe\"}",
 	     NULL, 0},
-	    /* The parameters we changed go back to what they were. */
-	    {FQ_EXPECT, "migrate-set-parameters",
-	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
-	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -358,9 +350,6 @@ static void test_migrate_cancelled(void **state)
 	    MIGRATE_START_STEPS,
 	    {FQ_SEND, EV_MIG("cancelling"), NULL, 0},
 	    {FQ_SEND, EV_MIG("cancelled"), NULL, 0},
-	    {FQ_EXPECT, "migrate-set-parameters",
-	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
-	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -408,29 +397,49 @@ static void test_migrate_deadline_then_cancel(void **state)
 	teardown(&fx);
 }
 
-/* A migration we started and then cancelled gives the source its own parameters back. */
-static void test_migrate_cancel_restores_params(void **state)
+/* The tuning the core saves before a migration and gives back on a rollback: only plain
+ * non-negative numbers are taken from QEMU; only known fields are set. */
+static void test_tuning_get_set(void **state)
 {
 	static const struct fq_step steps[] = {
 	    FQ_HANDSHAKE,
-	    MIGRATE_START_STEPS,
-	    {FQ_EXPECT, "migrate_cancel", NULL, 0},
-	    {FQ_REPLY, "{}", NULL, 0},
-	    {FQ_EXPECT, "query-migrate", NULL, 0},
-	    {FQ_REPLY, "{\"status\": \"cancelled\"}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate-parameters", NULL, 0},
+	    {FQ_REPLY,
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300, \"tls-creds\": \"\"}",
+	     NULL, 0},
+	    {FQ_EXPECT, "query-migrate-parameters", NULL, 0},
+	    {FQ_REPLY, "{\"max-bandwidth\": -5, \"downtime-limit\": \"300\"}", NULL, 0},
 	    {FQ_EXPECT, "migrate-set-parameters",
 	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300}", 0},
 	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "migrate-set-parameters", "{\"downtime-limit\": 300}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "migrate-set-parameters", "{\"max-bandwidth\": 1}", 0},
+	    {FQ_ERROR, "GenericError", "Parameter 'max_bandwidth' expects ...", 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
 	struct fixture fx;
 	struct diag d = {{0}};
+	struct migrate_tuning t = {0, 0};
 
 	(void)state;
 	setup(&fx, steps, false);
-	assert_int_equal(fx.ops.migrate_start(fx.ops.userdata, &mparams, in_ms(2000), &d), 0);
-	assert_int_equal(fx.ops.migrate_cancel(fx.ops.userdata, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.tuning_get(fx.ops.userdata, &t, in_ms(2000), &d), 0);
+	assert_int_equal(t.max_bandwidth, 134217728);
+	assert_int_equal(t.downtime_limit_ms, 300);
+	assert_int_equal(fx.ops.tuning_get(fx.ops.userdata, &t, in_ms(2000), &d), 0);
+	assert_int_equal(t.max_bandwidth, -1);
+	assert_int_equal(t.downtime_limit_ms, -1);
+	t = (struct migrate_tuning){134217728, 300};
+	assert_int_equal(fx.ops.tuning_set(fx.ops.userdata, &t, in_ms(2000), &d), 0);
+	t = (struct migrate_tuning){-1, 300};
+	assert_int_equal(fx.ops.tuning_set(fx.ops.userdata, &t, in_ms(2000), &d), 0);
+	t = (struct migrate_tuning){-1, -1};
+	assert_int_equal(fx.ops.tuning_set(fx.ops.userdata, &t, in_ms(2000), &d), 0); /* no-op */
+	t = (struct migrate_tuning){1, -1};
+	assert_true(fx.ops.tuning_set(fx.ops.userdata, &t, in_ms(2000), &d) < 0);
+	assert_non_null(strstr(d.msg, "expects"));
 	teardown(&fx);
 }
 
@@ -647,7 +656,7 @@ int main(void)
 	    cmocka_unit_test(test_migrate_stats_stay_zero),
 	    cmocka_unit_test(test_migrate_failed),
 	    cmocka_unit_test(test_migrate_cancelled),
-	    cmocka_unit_test(test_migrate_cancel_restores_params),
+	    cmocka_unit_test(test_tuning_get_set),
 	    cmocka_unit_test(test_migrate_deadline_then_cancel),
 	    cmocka_unit_test(test_migrate_wait_interrupted),
 	    cmocka_unit_test(test_migrate_wait_completed_beats_interrupt),
