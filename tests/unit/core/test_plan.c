@@ -495,6 +495,32 @@ static void test_recover_every_cut_point(void **state)
 
 /* Recover after a crash in the middle of the migration itself: the destination already runs
  * the guest but no point of no return was recorded. */
+/*
+ * Runs the plan (--max-bandwidth bw, 0: none) crashing at journal record 1, 2, ... until a
+ * crash leaves the guest switched over to the destination with "done:migrate" not written;
+ * returns a copy of that journal (n records; test_free it).
+ */
+static struct journal_record *crash_after_switchover(struct fake_world *w, int64_t bw, size_t *n)
+{
+	struct journal_record *recs;
+	struct plan_report r;
+
+	for (volatile uint32_t cut = 1;; cut++) {
+		fake_world_init(w);
+		w->plan.migrate.max_bandwidth = bw;
+		w->crash_at = cut;
+		if (setjmp(w->crash_jmp) == 0)
+			plan_run(&w->plan, &w->env, &r);
+		if (w->migrated)
+			break;
+	}
+	w->crash_at = 0;
+	*n = w->n_journal;
+	recs = test_malloc(*n * sizeof(*recs));
+	memcpy(recs, w->journal, *n * sizeof(*recs));
+	return recs;
+}
+
 static void test_recover_mid_migration_resumes_source(void **state)
 {
 	struct fake_world *w = new_world();
@@ -503,20 +529,7 @@ static void test_recover_mid_migration_resumes_source(void **state)
 	size_t n;
 
 	(void)state;
-	w->fail_step = -1;
-	/* Crash when writing "done:migrate" (after the switchover). */
-	for (uint32_t cut = 1;; cut++) {
-		fake_world_init(w);
-		w->crash_at = cut;
-		if (setjmp(w->crash_jmp) == 0)
-			plan_run(&w->plan, &w->env, &r);
-		if (w->migrated)
-			break;
-	}
-	w->crash_at = 0;
-	n = w->n_journal;
-	recs = test_malloc(n * sizeof(*recs));
-	memcpy(recs, w->journal, n * sizeof(*recs));
+	recs = crash_after_switchover(w, 0, &n);
 	assert_int_equal(recs[n - 1].kind, JOURNAL_INTENT);
 	assert_string_equal(recs[n - 1].step, "migrate");
 	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
@@ -609,20 +622,8 @@ static void test_recover_restores_tuning(void **state)
 	size_t n;
 
 	(void)state;
-	for (uint32_t cut = 1;; cut++) {
-		fake_world_init(w);
-		w->plan.migrate.max_bandwidth = 1000000;
-		w->crash_at = cut;
-		if (setjmp(w->crash_jmp) == 0)
-			plan_run(&w->plan, &w->env, &r);
-		if (w->migrated)
-			break;
-	}
-	w->crash_at = 0;
+	recs = crash_after_switchover(w, 1000000, &n);
 	assert_int_equal(w->tuning[FAKE_SRC].max_bandwidth, 1000000);
-	n = w->n_journal;
-	recs = test_malloc(n * sizeof(*recs));
-	memcpy(recs, w->journal, n * sizeof(*recs));
 	w->log[0] = '\0';
 	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
