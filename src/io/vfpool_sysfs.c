@@ -1084,8 +1084,8 @@ int vfpool_sysfs_new(const struct vfpool_sysfs_options *o, struct vfpool_sysfs *
 		diag_set(d, "sysfs root must be an absolute path");
 		return -EINVAL;
 	}
-	if (o->state_dir[0] != '/') {
-		diag_set(d, "the VF pool needs an absolute state directory for its reservations");
+	if (!o->state_dir[0]) {
+		diag_set(d, "the VF pool needs a state directory for its reservations");
 		return -EINVAL;
 	}
 	if (o->driver[0] && !id_ok(o->driver, VFM_ID_MAX)) {
