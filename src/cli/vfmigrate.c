@@ -20,6 +20,7 @@
 #include "io/hv_qmp.h"
 #include "io/journal_file.h"
 #include "io/vfpool_emul.h"
+#include "io/vfpool_sysfs.h"
 #include "proto/config.h"
 #ifdef VFM_HAVE_LIBVIRT
 #include "io/agent_qga_libvirt.h"
@@ -52,6 +53,11 @@ struct args {
 	size_t n_overrides;
 };
 
+static const char *state_dir(const struct args *a)
+{
+	return a->state_dir ? a->state_dir : VFM_STATE_DIR_DEFAULT;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Backends: each opens the ops of one host side from the config. libvirt slots in here.      */
 
@@ -61,6 +67,7 @@ struct side_res {
 	struct hv_qmp *hvq;
 	struct agent_vfm *agent;
 	struct vfpool_emul *pool;
+	struct vfpool_sysfs *pool_s;
 #ifdef VFM_HAVE_LIBVIRT
 	struct hv_libvirt *hvl;
 	struct vfpool_libvirt *pool_l;
@@ -73,7 +80,8 @@ struct side_res {
 
 struct backend {
 	const char *name;
-	int (*open_side)(const struct config *c, bool dst, struct side_res *r, struct diag *d);
+	int (*open_side)(const struct config *c, const char *state_dir, bool dst,
+			 struct side_res *r, struct diag *d);
 };
 
 /* "tap" or "tap:rootport". */
@@ -91,7 +99,40 @@ static void split_pool_entry(const char *e, const char *default_bus, char tap[VF
 	}
 }
 
-static int qmp_open_side(const struct config *c, bool dst, struct side_res *r, struct diag *d)
+/*
+ * Real SR-IOV VFs of this machine: vf-pool = sysfs:PF[:rootport] ... Reservations are kept
+ * under the state dir, next to the journals, so every vfmigrate run on the host sees them.
+ */
+static int sysfs_pool_open(const struct config_side *s, const char *bus, const char *state_dir,
+			   struct side_res *r, struct diag *d)
+{
+	struct vfpool_sysfs_options o = {0};
+	int rc;
+
+	snprintf(o.sysfs_root, sizeof(o.sysfs_root), "%s", s->sysfs_root);
+	if (snprintf(o.state_dir, sizeof(o.state_dir), "%s", state_dir) >=
+	    (int)sizeof(o.state_dir)) {
+		diag_set(d, "state dir path too long");
+		return -EINVAL;
+	}
+	snprintf(o.driver, sizeof(o.driver), "%s", s->vf_driver);
+	rc = vfpool_sysfs_new(&o, &r->pool_s, d);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < s->n_vf_pool; i++) {
+		char pf[VFM_ID_MAX], b[VFM_ID_MAX];
+
+		split_pool_entry(s->vf_pool[i] + strlen(CONFIG_POOL_SYSFS), bus, pf, b);
+		rc = vfpool_sysfs_add_pf(r->pool_s, pf, b, d);
+		if (rc < 0)
+			return rc;
+	}
+	vfpool_sysfs_ops(r->pool_s, &r->vp);
+	return 0;
+}
+
+static int qmp_open_side(const struct config *c, const char *state_dir, bool dst,
+			 struct side_res *r, struct diag *d)
 {
 	const struct config_side *s = dst ? &c->dst : &c->src;
 	const char *bus = s->vf_bus[0] ? s->vf_bus : c->src.vf_bus;
@@ -108,6 +149,13 @@ static int qmp_open_side(const struct config *c, bool dst, struct side_res *r, s
 	if (rc < 0)
 		return rc;
 	agent_vfm_ops(r->agent, &r->ag);
+	if (config_pool_is_sysfs(s))
+		return sysfs_pool_open(s, bus, state_dir, r, d);
+	if (!dst && s->vf_host[0]) {
+		diag_set(d, "source.vf-host needs source.vf-pool = sysfs:PF (the VF's PF), so "
+			    "the VF can be given back");
+		return -EINVAL;
+	}
 	rc = vfpool_emul_new(s->vf_driver[0] ? s->vf_driver : c->src.vf_driver, &r->pool, d);
 	if (rc < 0)
 		return rc;
@@ -147,6 +195,7 @@ static void side_close(struct side_res *r)
 	r->hvq = hv_qmp_free(r->hvq);
 	r->agent = agent_vfm_free(r->agent);
 	r->pool = vfpool_emul_free(r->pool);
+	r->pool_s = vfpool_sysfs_free(r->pool_s);
 }
 
 #ifdef VFM_HAVE_LIBVIRT
@@ -777,8 +826,8 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 		missing = "source.vf-device";
 	else if (p->has_vf && !c->src.vf_bus[0])
 		missing = "source.vf-bus";
-	else if (p->has_vf && !c->src.vf_tap[0])
-		missing = "source.vf-tap";
+	else if (p->has_vf && !c->src.vf_tap[0] && !c->src.vf_host[0])
+		missing = "source.vf-tap (or source.vf-host)";
 	if (missing) {
 		diag_set(d, "config lacks %s", missing);
 		return -EINVAL;
@@ -788,12 +837,24 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 	memcpy(p->backup_mac, c->backup_mac, 6);
 	p->create_bond = c->create_bond;
 	snprintf(p->src_vf.device_id, VFM_ID_MAX, "%s", c->src.vf_device);
-	snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
-		 c->src.vf_driver[0] ? c->src.vf_driver : "e1000e");
 	snprintf(p->src_vf.bus, VFM_ID_MAX, "%s", c->src.vf_bus);
-	snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_tap);
-	snprintf(p->src_vf.netdev_id, VFM_ID_MAX, "%s", c->src.vf_netdev);
-	p->src_vf.backend_kind = PLUG_BACKEND_TAP;
+	if (c->src.vf_host[0]) {
+		/* A real VF, passed through with vfio-pci. */
+		if (c->src.vf_tap[0]) {
+			diag_set(d, "source.vf-tap and source.vf-host: the VF is one or the other");
+			return -EINVAL;
+		}
+		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
+			 c->src.vf_driver[0] ? c->src.vf_driver : "vfio-pci");
+		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_host);
+		p->src_vf.backend_kind = PLUG_BACKEND_HOSTDEV;
+	} else {
+		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
+			 c->src.vf_driver[0] ? c->src.vf_driver : "e1000e");
+		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_tap);
+		snprintf(p->src_vf.netdev_id, VFM_ID_MAX, "%s", c->src.vf_netdev);
+		p->src_vf.backend_kind = PLUG_BACKEND_TAP;
+	}
 	memcpy(p->src_vf.mac, c->vf_mac, 6);
 	p->src_vf.has_mac = true;
 	p->src_vf.vlan = c->vlan;
@@ -825,7 +886,8 @@ struct world {
 	struct cli_out out;
 };
 
-static int world_open(const struct config *c, struct world *w, struct diag *d)
+static int world_open(const struct config *c, const char *state_dir, struct world *w,
+		      struct diag *d)
 {
 	const struct backend *be = NULL;
 	int r;
@@ -840,12 +902,12 @@ static int world_open(const struct config *c, struct world *w, struct diag *d)
 		diag_set(d, "unknown backend \"%s\" (available: qmp, libvirt)", clean);
 		return -EINVAL;
 	}
-	r = be->open_side(c, false, &w->src, d);
+	r = be->open_side(c, state_dir, false, &w->src, d);
 	if (r < 0) {
 		diag_prefix(d, "source");
 		return r;
 	}
-	r = be->open_side(c, true, &w->dst, d);
+	r = be->open_side(c, state_dir, true, &w->dst, d);
 	if (r < 0) {
 		diag_prefix(d, "destination");
 		return r;
@@ -1009,7 +1071,7 @@ static int prepare(const struct args *a, const struct config *c, struct plan *p,
 	rc = config_to_plan(a, c, p, need_uri, d);
 	if (rc < 0)
 		return rc;
-	return world_open(c, w, d);
+	return world_open(c, state_dir(a), w, d);
 }
 
 static int fail_usage(const struct args *a, const struct diag *d)
@@ -1093,11 +1155,6 @@ static int cmd_check(const struct args *a, const struct config *c)
 	}
 	world_close(&w);
 	return code;
-}
-
-static const char *state_dir(const struct args *a)
-{
-	return a->state_dir ? a->state_dir : VFM_STATE_DIR_DEFAULT;
 }
 
 /*
@@ -1371,7 +1428,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		if (opened && p.has_vf)
 			snprintf(bond, sizeof(bond), "%s", p.bond);
 	} else {
-		opened = world_open(c, &w, &d) >= 0;
+		opened = world_open(c, state_dir(a), &w, &d) >= 0;
 		snprintf(bond, sizeof(bond), "%s", c->bond);
 	}
 	if (opened && bond[0]) {

@@ -16,6 +16,7 @@ enum ctype {
 	T_POOL,	    /* space-separated list of names */
 	T_INCOMING, /* "defer" | "listen" */
 	T_AGENT,    /* enum config_agent */
+	T_PCI,	    /* host PCI address DDDD:BB:DD.F, or empty */
 };
 
 static const char *const agent_names[_CONFIG_AGENT_MAX] = {
@@ -42,16 +43,17 @@ struct ckey {
 
 #define F(field)     offsetof(struct config, field), sizeof(((struct config *)0)->field)
 #define S(side, fld) offsetof(struct config, side.fld), sizeof(((struct config *)0)->side.fld)
-#define SIDE(sec, sd)                                                                             \
-	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                        \
-	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                        \
-	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                       \
-	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                          \
-	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},                   \
-	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                       \
-	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                       \
-	{                                                                                         \
-		sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool taps" \
+#define SIDE(sec, sd)                                                                       \
+	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                  \
+	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                  \
+	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                 \
+	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                    \
+	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},             \
+	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                 \
+	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                 \
+	    {sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool"}, \
+	{                                                                                   \
+		sec, "sysfs-root", T_PATH, S(sd, sysfs_root), 0, "sysfs for the VF pool"    \
 	}
 
 static const struct ckey keys[] = {
@@ -64,6 +66,7 @@ static const struct ckey keys[] = {
     {"guest", "create-bond", T_BOOL, F(create_bond), 0, "create the bond if missing"},
     {"guest", "backend", T_STR, F(backend), 0, "hypervisor backend"},
     SIDE("source", src),
+    {"source", "vf-host", T_PCI, S(src, vf_host), 0, "host PCI address of the VF"},
     SIDE("destination", dst),
     {"destination", "migrate-uri", T_STR, S(dst, migrate_uri), 0, "migration URI"},
     {"destination", "incoming-uri", T_STR, S(dst, incoming_uri), 0, "listen URI"},
@@ -208,11 +211,28 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 			}
 		diag_set(d, "%s.%s: expected auto, socket, channel or qemu-ga", k->section, k->key);
 		return -EINVAL;
+	case T_PCI: {
+		static const char pat[] = "xxxx:xx:xx.x";
+		bool ok = len == 0 || len == sizeof(pat) - 1;
+
+		for (size_t i = 0; ok && len && pat[i]; i++)
+			ok = pat[i] == 'x'
+				 ? ((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f'))
+				 : v[i] == pat[i];
+		if (!ok) {
+			diag_set(d, "%s.%s: expected a PCI address DDDD:BB:DD.F (lower-case hex)",
+				 k->section, k->key);
+			return -EINVAL;
+		}
+		memcpy(base + k->off, v, len + 1);
+		return 0;
+	}
 	case T_POOL: {
 		struct config_side *s =
 		    (struct config_side *)(base + k->off - offsetof(struct config_side, vf_pool));
 		char tmp[CONFIG_LINE_MAX], *save = NULL, *tok;
 		size_t n = 0;
+		bool n_sysfs = false; /* the kind of the entries so far */
 
 		if (len >= sizeof(tmp)) {
 			diag_set(d, "%s.%s: value too long", k->section, k->key);
@@ -225,20 +245,31 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 					 CONFIG_POOL_MAX);
 				return -EINVAL;
 			}
-			const char *colon = strchr(tok, ':');
-			size_t tl = colon ? (size_t)(colon - tok) : strlen(tok);
+			bool sysfs = !strncmp(tok, CONFIG_POOL_SYSFS, strlen(CONFIG_POOL_SYSFS));
+			const char *name = sysfs ? tok + strlen(CONFIG_POOL_SYSFS) : tok;
+			const char *colon = strchr(name, ':');
+			size_t tl = colon ? (size_t)(colon - name) : strlen(name);
 
 			if (tl == 0 || tl >= VFM_IFNAME_MAX || strlen(tok) >= VFM_ID_MAX ||
 			    !word_ok(tok) || strchr(tok, '/') ||
-			    (colon && strchr(colon + 1, ':')) || (colon && !colon[1])) {
+			    (colon && strchr(colon + 1, ':')) || (colon && !colon[1]) ||
+			    (tl <= 2 && name[0] == '.' && name[tl - 1] == '.')) {
 				char clean[24];
 
 				/* -o values come from the command line: keep escapes out. */
 				str_sanitize(clean, sizeof(clean), tok);
-				diag_set(d, "%s.%s: \"%s\" is not tap or tap:rootport", k->section,
-					 k->key, clean);
+				diag_set(d,
+					 "%s.%s: \"%s\" is not tap, tap:rootport, sysfs:PF or "
+					 "sysfs:PF:rootport",
+					 k->section, k->key, clean);
 				return -EINVAL;
 			}
+			if (n > 0 && sysfs != n_sysfs) {
+				diag_set(d, "%s.%s: sysfs:PF and tap entries cannot be mixed",
+					 k->section, k->key);
+				return -EINVAL;
+			}
+			n_sysfs = sysfs;
 			n++;
 		}
 		memcpy(tmp, v, len + 1);
@@ -427,6 +458,8 @@ static int format_value(const struct config *c, const struct ckey *k, char *buf,
 	}
 	case T_INCOMING:
 		return snprintf(buf, n, "%s", *(const bool *)(base + k->off) ? "defer" : "listen");
+	case T_PCI:
+		return snprintf(buf, n, "%s", base + k->off);
 	case T_AGENT:
 		return snprintf(
 		    buf, n, "%s",
@@ -444,6 +477,12 @@ static int format_value(const struct config *c, const struct ckey *k, char *buf,
 	}
 	}
 	return -EINVAL;
+}
+
+bool config_pool_is_sysfs(const struct config_side *s)
+{
+	return s->n_vf_pool > 0 &&
+	       !strncmp(s->vf_pool[0], CONFIG_POOL_SYSFS, strlen(CONFIG_POOL_SYSFS));
 }
 
 int config_format(const struct config *c, char *buf, size_t n)

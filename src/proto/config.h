@@ -24,11 +24,12 @@
 #include "../core/ops.h" /* limits */
 #include "../util/util.h"
 
-#define CONFIG_FILE_MAX 65536
-#define CONFIG_LINE_MAX 1024
-#define CONFIG_PATH_MAX 108 /* sun_path */
-#define CONFIG_POOL_MAX 16
-#define CONFIG_WORD_MAX 32
+#define CONFIG_FILE_MAX	  65536
+#define CONFIG_LINE_MAX	  1024
+#define CONFIG_PATH_MAX	  108 /* sun_path */
+#define CONFIG_POOL_MAX	  16
+#define CONFIG_WORD_MAX	  32
+#define CONFIG_POOL_SYSFS "sysfs:" /* prefix of a vf-pool entry naming a PF */
 
 struct config_side {
 	char qmp[CONFIG_PATH_MAX];   /* QMP unix socket */
@@ -40,9 +41,15 @@ struct config_side {
 	char vf_driver[VFM_ID_MAX];
 	char vf_netdev[VFM_ID_MAX];
 	char vf_tap[VFM_ID_MAX]; /* source: the tap backing the current emulated VF */
-	/* Emulated VF pool on this host: "tap" or "tap:rootport" (default root port: vf-bus). */
+	/* VF pool on this host: emulated, "tap" or "tap:rootport" (default root port: vf-bus);
+	 * or real SR-IOV VFs, "sysfs:PF" or "sysfs:PF:rootport" (never both kinds). */
 	char vf_pool[CONFIG_POOL_MAX][VFM_ID_MAX];
 	size_t n_vf_pool;
+	/* sysfs pool: where sysfs is ("" = /sys; a fake tree in tests). */
+	char sysfs_root[CONFIG_PATH_MAX];
+	/* source only: the host PCI address of the real VF the guest has now (instead of
+	 * vf-tap), "DDDD:BB:DD.F". */
+	char vf_host[VFM_PCI_MAX];
 	/* destination only */
 	char migrate_uri[VFM_URI_MAX];
 	char incoming_uri[VFM_URI_MAX];
@@ -91,6 +98,9 @@ int config_parse(struct config *c, const char *buf, size_t len, struct diag *d);
 
 /* Applies one override "section.key=value" (the value may be empty). */
 int config_set(struct config *c, const char *assignment, struct diag *d);
+
+/* Whether a side's VF pool is real SR-IOV VFs (its entries are "sysfs:PF[:rootport]"). */
+bool config_pool_is_sysfs(const struct config_side *s);
 
 /* Writes the effective config in the file format (every key, canonical order) into buf.
  * Returns the length, or -E2BIG. */

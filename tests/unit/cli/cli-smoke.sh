@@ -81,5 +81,25 @@ expect 2 "DEST with a control character" "$V" -f "$cfg" -s "$tmp/state3" migrate
 	echo "FAIL: a refused DEST left a journal"
 	fails=$((fails + 1))
 }
+# Real SR-IOV VFs (vf-pool = sysfs:PF): the pool reads sysfs-root; an empty one has no PF.
+scfg=$GOLDEN/sysfs.conf
+mkdir -p "$tmp/sys"
+expect 0 "sysfs config" "$V" -f "$scfg" config g2
+cmp -s "$tmp/out" "$GOLDEN/sysfs.expected" || {
+	echo "FAIL: config output differs from sysfs.expected"
+	fails=$((fails + 1))
+}
+expect 3 "check names a missing PF" "$V" -f "$scfg" -o "destination.sysfs-root=$tmp/sys" -s "$tmp/state4" check g2
+grep -q "destination VF pool: PF ens1f0: no $tmp/sys/class/net/ens1f0/device/sriov_numvfs" "$tmp/err" || {
+	echo "FAIL: check does not name the missing PF"
+	cat "$tmp/err"
+	fails=$((fails + 1))
+}
+expect 2 "vf-host without a sysfs pool on the source" "$V" -f "$scfg" -o source.vf-pool= -s "$tmp/state4" check g2
+grep -q "source.vf-host needs source.vf-pool = sysfs:PF" "$tmp/err" || {
+	echo "FAIL: vf-host without a sysfs pool is not explained"
+	fails=$((fails + 1))
+}
+expect 2 "vf-host and vf-tap" "$V" -f "$scfg" -o source.vf-tap=t0 -s "$tmp/state4" check g2
 [ "$fails" = 0 ] && echo "all cli checks passed"
 exit $((fails > 0))

@@ -36,7 +36,7 @@ static char *slurp(const char *name, size_t *ret_len)
 
 static void test_golden(void **state)
 {
-	static const char *const names[] = {"lab"};
+	static const char *const names[] = {"lab", "sysfs"};
 	char out[CONFIG_FILE_MAX];
 
 	(void)state;
@@ -87,8 +87,18 @@ static void test_errors_name_the_line(void **state)
 	    {"[guest]\nvlan = 4095\n", "line 2: guest.vlan: expected 0..4094"},
 	    {"[guest]\ncreate-bond = maybe\n", "line 2: guest.create-bond: expected yes or no"},
 	    {"[destination]\nincoming = now\n", "line 2: destination.incoming: expected defer"},
-	    {"[destination]\nvf-pool = a/b\n", "is not tap or tap:rootport"},
-	    {"[destination]\nvf-pool = a\x1b[2Jb\n", "\"a?[2Jb\" is not tap or tap:rootport"},
+	    {"[destination]\nvf-pool = a/b\n", "is not tap, tap:rootport, sysfs:PF"},
+	    {"[destination]\nvf-pool = a\x1b[2Jb\n", "\"a?[2Jb\" is not tap, tap:rootport"},
+	    {"[destination]\nvf-pool = sysfs:\n", "\"sysfs:\" is not tap"},
+	    {"[destination]\nvf-pool = sysfs:..\n", "\"sysfs:..\" is not tap"},
+	    {"[destination]\nvf-pool = sysfs:ens1f0:rp1:x\n", "is not tap"},
+	    {"[destination]\nvf-pool = sysfs:ens1f0-is-too-long\n", "is not tap"},
+	    {"[destination]\nvf-pool = sysfs:ens1f0 t0\n", "cannot be mixed"},
+	    {"[destination]\nvf-pool = t0 sysfs:ens1f0\n", "cannot be mixed"},
+	    {"[source]\nvf-host = 0000:3b:02\n", "line 2: source.vf-host: expected a PCI address"},
+	    {"[source]\nvf-host = 0000:3B:02.1\n", "source.vf-host: expected a PCI address"},
+	    {"[destination]\nvf-host = 0000:3b:02.1\n", "unknown key \"vf-host\""},
+	    {"[destination]\nsysfs-root = sys\n", "must be an absolute path"},
 	    {"[guest\n", "line 1: malformed section header"},
 	    {"[guest]\njunk\n", "line 2: expected key = value"},
 	    {"[libvirt]\nagent = ssh\n", "line 2: libvirt.agent: expected auto, socket"},

@@ -553,6 +553,50 @@ static void test_plug(void **state)
 	teardown(&fx);
 }
 
+/* A real VF: device_add vfio-pci with host=BDF, no netdev and no MAC (the PF set it); its
+ * removal needs no netdev_del. */
+static void test_plug_unplug_hostdev(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "device_add",
+	     "{\"driver\": \"vfio-pci\", \"id\": \"vf0\", \"bus\": \"rp2\", \"host\": "
+	     "\"0000:3b:02.1\"}",
+	     0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "device_del", "{\"id\": \"vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_SEND, EV_DELETED_VF0, NULL, 0},
+	    /* A host device QEMU cannot open: its error, verbatim. */
+	    {FQ_EXPECT, "device_add", NULL, 0},
+	    {FQ_ERROR, "GenericError",
+	     "vfio 0000:3b:02.1: failed to open /dev/vfio/42: No such file or directory", 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	static const struct plug_spec hd = {
+	    .device_id = "vf0",
+	    .driver = "vfio-pci",
+	    .bus = "rp2",
+	    .mac = {0x52, 0x54, 0x00, 0x77, 0x00, 0x20},
+	    .has_mac = true,
+	    .backend_kind = PLUG_BACKEND_HOSTDEV,
+	    .backend = "0000:3b:02.1",
+	    .vlan = 100,
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &hd, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.unplug_start(fx.ops.userdata, &hd, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.unplug_wait(fx.ops.userdata, &hd, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &hd, in_ms(2000), &d), -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "failed to open /dev/vfio/42"));
+	teardown(&fx);
+}
+
 static void test_probe_and_incoming(void **state)
 {
 	static const struct fq_step steps[] = {
@@ -661,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(test_migrate_wait_interrupted),
 	    cmocka_unit_test(test_migrate_wait_completed_beats_interrupt),
 	    cmocka_unit_test(test_plug),
+	    cmocka_unit_test(test_plug_unplug_hostdev),
 	    cmocka_unit_test(test_probe_and_incoming),
 	    cmocka_unit_test(test_misc_commands),
 	    cmocka_unit_test(test_netdev_id),
