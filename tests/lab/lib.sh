@@ -311,7 +311,12 @@ lab_image() {
 		echo "$LAB_KVER $mods"
 	} | sha256sum | cut -c1-16)
 	LAB_INITRD=$VFM_LAB_CACHE/initrd-$hash.gz
-	[ -f "$LAB_INITRD" ] && return 0
+	# Every agent build makes a new image (~5 MB): the ones unused for a day go.
+	find "$VFM_LAB_CACHE" -maxdepth 1 -name 'initrd-*.gz' -mmin +1440 -delete 2>/dev/null
+	if [ -f "$LAB_INITRD" ]; then
+		touch "$LAB_INITRD"
+		return 0
+	fi
 	lab_log "building initramfs $LAB_INITRD"
 	stage=$(mktemp -d /tmp/vfml-image.XXXXXX)
 	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib/modules/"$LAB_KVER"}
