@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "nl.h"
 
+#include "../src/proto/nlmsg.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
@@ -323,59 +325,6 @@ static bool msg_ok(const struct nlmsghdr *nlh, int left)
 	       MNL_ALIGN((uint64_t)nlh->nlmsg_len) <= (uint64_t)left;
 }
 
-/* Reads an NLMSG_ERROR message: its error and the extack text. */
-static int error_parse(const struct nlmsghdr *nlh, struct diag *d)
-{
-	const struct nlmsgerr *err;
-	size_t payload = mnl_nlmsg_get_payload_len(nlh), off;
-	int e;
-
-	if (payload < sizeof(*err)) {
-		diag_set(d, "truncated netlink error message");
-		return -EBADMSG;
-	}
-	err = mnl_nlmsg_get_payload(nlh);
-	e = err->error;
-	if (e > 0 || e < -4095)
-		e = -EPROTO;
-	if (e == 0)
-		return 0;
-	off = sizeof(*err);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (err->msg.nlmsg_len < NLMSG_HDRLEN)
-			off = payload;
-		else
-			off += MNL_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
-	}
-	if (d)
-		d->msg[0] = '\0';
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off < payload && d) {
-		const char *p = (const char *)mnl_nlmsg_get_payload(nlh) + off;
-		size_t left = payload - off;
-		const struct nlattr *a = (const struct nlattr *)p;
-
-		while (mnl_attr_ok(a, (int)left)) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG) {
-				char raw[256], clean[256];
-
-				attr_copy_str(a, raw, sizeof(raw));
-				str_sanitize(clean, sizeof(clean), raw);
-				diag_set(d, "%s (%s)", clean, strerror(-e));
-				break;
-			}
-			size_t step = MNL_ALIGN(a->nla_len);
-
-			if (step >= left)
-				break;
-			left -= step;
-			a = (const struct nlattr *)((const char *)a + step);
-		}
-	}
-	if (d && !d->msg[0])
-		diag_set(d, "%s", strerror(-e));
-	return e;
-}
-
 int nl_link_dump_parse(const void *buf, size_t len, uint32_t seq, struct agent_link **links,
 		       size_t *n, size_t max, struct diag *d)
 {
@@ -391,7 +340,7 @@ int nl_link_dump_parse(const void *buf, size_t len, uint32_t seq, struct agent_l
 			case NLMSG_DONE:
 				return 1;
 			case NLMSG_ERROR:
-				r = error_parse(nlh, d);
+				r = nlmsg_error_parse(nlh, d);
 				if (r == 0) {
 					diag_set(d, "unexpected netlink ack in a dump");
 					return -EBADMSG;
@@ -432,7 +381,7 @@ int nl_ack_parse(const void *buf, size_t len, uint32_t seq, struct diag *d)
 
 	while (msg_ok(nlh, left)) {
 		if (nlh->nlmsg_seq == seq && nlh->nlmsg_type == NLMSG_ERROR) {
-			int r = error_parse(nlh, d);
+			int r = nlmsg_error_parse(nlh, d);
 
 			return r == 0 ? 1 : r;
 		}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "vfnl.h"
 
+#include "nlmsg.h"
+
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
@@ -92,69 +94,6 @@ static bool msg_ok(const struct nlmsghdr *nlh, size_t left)
 }
 
 /* An attribute's payload as bounded text, control characters replaced. */
-static void attr_text(const struct nlattr *a, char *dst, size_t n)
-{
-	char raw[256];
-	size_t len = mnl_attr_get_payload_len(a);
-
-	if (len >= sizeof(raw))
-		len = sizeof(raw) - 1;
-	memcpy(raw, mnl_attr_get_payload(a), len);
-	raw[len] = '\0';
-	str_sanitize(dst, n, raw);
-}
-
-/* An NLMSG_ERROR message: 0 for an ack, else -errno with the extack text in d. */
-static int error_parse(const struct nlmsghdr *nlh, struct diag *d)
-{
-	const struct nlmsgerr *err;
-	size_t payload = mnl_nlmsg_get_payload_len(nlh), off;
-	char text[256] = "";
-	int e;
-
-	if (payload < sizeof(*err)) {
-		diag_set(d, "truncated netlink error message");
-		return -EBADMSG;
-	}
-	err = mnl_nlmsg_get_payload(nlh);
-	e = err->error;
-	if (e > 0 || e < -4095)
-		e = -EPROTO;
-	if (e == 0)
-		return 0;
-	off = sizeof(*err);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		/* The request is echoed: skip it (bounded by what is there). */
-		if (err->msg.nlmsg_len < NLMSG_HDRLEN)
-			off = payload;
-		else
-			off += MNL_ALIGN((size_t)err->msg.nlmsg_len - NLMSG_HDRLEN);
-	}
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off < payload) {
-		const struct nlattr *a =
-		    (const struct nlattr *)((const char *)mnl_nlmsg_get_payload(nlh) + off);
-		size_t left = payload - off;
-
-		while (left <= INT32_MAX && mnl_attr_ok(a, (int)left)) {
-			size_t step = MNL_ALIGN((size_t)a->nla_len);
-
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG) {
-				attr_text(a, text, sizeof(text));
-				break;
-			}
-			if (step >= left)
-				break;
-			left -= step;
-			a = (const struct nlattr *)((const char *)a + step);
-		}
-	}
-	if (text[0])
-		diag_set(d, "%s (%s)", text, strerror(-e));
-	else
-		diag_set(d, "%s", strerror(-e));
-	return e;
-}
-
 /* The message answering seq in one datagram, or NULL (-ENOMSG / -EBADMSG in *ret). */
 static const struct nlmsghdr *find_answer(const void *buf, size_t len, uint32_t seq, int *ret,
 					  struct diag *d)
@@ -192,7 +131,7 @@ int vfnl_parse_ack(const void *buf, size_t len, uint32_t seq, struct diag *d)
 		diag_set(d, "netlink answer of type %u instead of an ack", nlh->nlmsg_type);
 		return -EBADMSG;
 	}
-	return error_parse(nlh, d);
+	return nlmsg_error_parse(nlh, d);
 }
 
 struct link_ctx {
@@ -323,7 +262,7 @@ int vfnl_parse_link(const void *buf, size_t len, uint32_t seq, struct vfnl_vf *v
 	if (!nlh)
 		return r;
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		r = error_parse(nlh, d);
+		r = nlmsg_error_parse(nlh, d);
 		if (r == 0) {
 			diag_set(d, "netlink ack instead of the PF's link");
 			return -EBADMSG;
