@@ -702,6 +702,59 @@ static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct 
 	return 0;
 }
 
+/* What a bond command did to one NIC, so that a failure can be undone. */
+struct slave_undo {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool was_up;   /* IFF_UP before it was enslaved */
+	bool touched;  /* nic_enslave() ran on it */
+	bool enslaved; /* this call made it a slave */
+};
+
+/* Gives a NIC that left the bond the up/down state it had before. */
+static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
+	if (r < 0)
+		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
+			      s->was_up ? "up" : "down", kernel_text(r, &d));
+}
+
+/*
+ * Undoes nic_enslave() on one NIC: releases it if it was enslaved (releasing closes a slave;
+ * the kernel restores its MAC address itself), then gives it the up/down state it had. One
+ * that cannot be released stays in the bond as it is, still marked enslaved; e says why.
+ */
+static void slave_undo(struct agent *a, struct slave_undo *s, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	if (!s->touched)
+		return;
+	if (s->enslaved) {
+		r = a->be->link_set_master(a->be->ctx, s->ifindex, 0, &d);
+		if (r < 0) {
+			cmd_fail_undo(e, "could not release %s: %s", s->name, kernel_text(r, &d));
+			return;
+		}
+		s->enslaved = false;
+	}
+	slave_restore(a, s, e);
+}
+
+/* Records a NIC before nic_enslave() changes it. */
+static void slave_undo_start(struct slave_undo *s, const struct agent_link *l)
+{
+	s->ifindex = l->ifindex;
+	snprintf(s->name, sizeof(s->name), "%s", l->name);
+	s->was_up = l->flags & IFF_UP;
+	s->touched = true;
+}
+
 /*
  * Takes a free NIC into the bond: down, master, up. *enslaved (if not NULL) is set once its
  * master is set, also when a later step fails.
@@ -814,33 +867,11 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 	return 0;
 }
 
-/* What guest-bond-create did to one slave, so that a failure can be undone. */
-struct slave_undo {
-	int ifindex;
-	char name[IF_NAMESIZE];
-	bool was_up;   /* IFF_UP before it was enslaved */
-	bool touched;  /* nic_enslave() ran on it */
-	bool enslaved; /* its master is the new bond */
-};
-
-/* Gives a NIC that left the bond the up/down state it had before. */
-static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
-	if (r < 0)
-		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
-			      s->was_up ? "up" : "down", kernel_text(r, &d));
-}
-
 /*
  * Undoes a guest-bond-create that failed after the bond was created; e holds that failure and
  * keeps it. Releases the slaves enslaved so far, last first, giving each the up/down state it
- * had (releasing closes a slave; the kernel restores its MAC address itself), then deletes the
- * bond (bond: its ifindex, 0 when not known yet). Every step is tried; those that fail are
- * appended to e.
+ * had, then deletes the bond (bond: its ifindex, 0 when not known yet). Every step is tried;
+ * those that fail are appended to e.
  */
 static void bond_create_undo(struct agent *a, const char *name, int bond, struct slave_undo *s,
 			     size_t n, struct cmd_err *e)
@@ -848,23 +879,9 @@ static void bond_create_undo(struct agent *a, const char *name, int bond, struct
 	struct diag d = {{0}};
 	int r;
 
-	for (size_t i = n; i-- > 0;) {
-		if (!s[i].touched)
-			continue;
-		if (s[i].enslaved) {
-			struct diag ds = {{0}};
-
-			r = a->be->link_set_master(a->be->ctx, s[i].ifindex, 0, &ds);
-			if (r < 0) {
-				/* Deleting the bond releases it; restored below. */
-				cmd_fail_undo(e, "could not release %s: %s", s[i].name,
-					      kernel_text(r, &ds));
-				continue;
-			}
-			s[i].enslaved = false;
-		}
-		slave_restore(a, &s[i], e);
-	}
+	/* A slave that cannot be released leaves with the bond and is restored below. */
+	for (size_t i = n; i-- > 0;)
+		slave_undo(a, &s[i], e);
 	if (!bond) {
 		_cleanup_(links_free) struct links ls = {0};
 		struct cmd_err le = {0};
@@ -906,8 +923,7 @@ static int bond_create_finish(struct agent *a, struct links *ls, const char *nam
 		if (!l)
 			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "slave %s vanished",
 					s[i].name);
-		s[i].was_up = l->flags & IFF_UP;
-		s[i].touched = true;
+		slave_undo_start(&s[i], l);
 		if (nic_enslave(a, l, *bond, &s[i].enslaved, e) < 0)
 			return -1;
 	}
