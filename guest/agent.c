@@ -598,9 +598,13 @@ static int cmd_link_list(struct agent *a, json_t *args, json_t **ret, struct cmd
 	return 0;
 }
 
-/* Sets (or clears) the primary, then makes slave active, and checks that it is. */
+/*
+ * Sets (or clears) the primary, then makes slave active, and checks that it is. *primary_set
+ * (if not NULL) is set once the primary was changed, also when a later step fails.
+ */
 static int bond_make_active(struct agent *a, struct links *ls, const char *bond_name,
-			    const struct agent_link *slave, bool primary, struct cmd_err *e)
+			    const struct agent_link *slave, bool primary, bool *primary_set,
+			    struct cmd_err *e)
 {
 	const struct agent_link *b;
 	struct diag d = {{0}};
@@ -621,6 +625,8 @@ static int bond_make_active(struct agent *a, struct links *ls, const char *bond_
 	if (r < 0)
 		return cmd_fail_kernel(e, primary ? "setting the primary" : "clearing the primary",
 				       r, &d);
+	if (primary_set)
+		*primary_set = true;
 	if (links_load(a, ls, e) < 0 || find_bond(ls, bond_name, &b, e) < 0)
 		return -1;
 	if (b->bond_active_slave != target) {
@@ -655,7 +661,7 @@ static int cmd_bond_set_active(struct agent *a, json_t *args, json_t **ret, stru
 	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
 	    find_nic(&ls, mac, &l, e) < 0)
 		return -1;
-	if (bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), e) < 0)
+	if (bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), NULL, e) < 0)
 		return -1;
 	if (find_bond(&ls, bond, &b, e) < 0)
 		return -1;
@@ -702,6 +708,59 @@ static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct 
 	return 0;
 }
 
+/* What a bond command did to one NIC, so that a failure can be undone. */
+struct slave_undo {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool was_up;   /* IFF_UP before it was enslaved */
+	bool touched;  /* nic_enslave() ran on it */
+	bool enslaved; /* this call made it a slave */
+};
+
+/* Gives a NIC that left the bond the up/down state it had before. */
+static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
+	if (r < 0)
+		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
+			      s->was_up ? "up" : "down", kernel_text(r, &d));
+}
+
+/*
+ * Undoes nic_enslave() on one NIC: releases it if it was enslaved (releasing closes a slave;
+ * the kernel restores its MAC address itself), then gives it the up/down state it had. One
+ * that cannot be released stays in the bond as it is, still marked enslaved; e says why.
+ */
+static void slave_undo(struct agent *a, struct slave_undo *s, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	if (!s->touched)
+		return;
+	if (s->enslaved) {
+		r = a->be->link_set_master(a->be->ctx, s->ifindex, 0, &d);
+		if (r < 0) {
+			cmd_fail_undo(e, "could not release %s: %s", s->name, kernel_text(r, &d));
+			return;
+		}
+		s->enslaved = false;
+	}
+	slave_restore(a, s, e);
+}
+
+/* Records a NIC before nic_enslave() changes it. */
+static void slave_undo_start(struct slave_undo *s, const struct agent_link *l)
+{
+	s->ifindex = l->ifindex;
+	snprintf(s->name, sizeof(s->name), "%s", l->name);
+	s->was_up = l->flags & IFF_UP;
+	s->touched = true;
+}
+
 /*
  * Takes a free NIC into the bond: down, master, up. *enslaved (if not NULL) is set once its
  * master is set, also when a later step fails.
@@ -728,6 +787,115 @@ static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, bo
 	return 0;
 }
 
+/* One guest-bond-enslave: the request, and what it changed so that a failure can be undone. */
+struct enslave {
+	const char *bond_name;
+	int bond; /* its ifindex */
+	uint8_t mac[6];
+	char m[18]; /* mac as text */
+	int64_t start, deadline, t_appear;
+	struct slave_undo nic; /* ifindex and name also when it was a slave already */
+	/* The bond's primary and active slave before 'active' changed them (0: none). */
+	int primary, active;
+	char active_name[IF_NAMESIZE];
+	bool primary_set; /* this call set the primary */
+};
+
+/*
+ * The steps of guest-bond-enslave after the NIC is a slave: the link wait, 'active', the reply
+ * from ls. Returns 0; -1 on a failure to undo; -ETIMEDOUT when the NIC got no link in time or
+ * left the bond while waiting (e filled): those are not undone (see the man page).
+ */
+static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struct enslave *x,
+			  json_t **ret, struct cmd_err *e)
+{
+	const struct agent_link *b, *l;
+	int64_t t_link = -1;
+	int r;
+
+	if (!arg_bool(args, "wait_link", true)) {
+		if (links_load(a, ls, e) < 0)
+			return -1;
+	} else {
+		r = wait_nic(a, ls, x->mac, x->deadline, pred_slave_link, &x->bond, &l, e);
+		if (r == -ETIMEDOUT) {
+			l = links_by_index(ls, x->nic.ifindex);
+			if (l && l->master != x->bond)
+				cmd_fail(e, QGA_ERROR_INVALID_STATE,
+					 "%s left %s while waiting for its link", l->name,
+					 x->bond_name);
+			else
+				cmd_fail(e, QGA_ERROR_TIMEOUT,
+					 "%s was enslaved to %s but got no link within %lld ms",
+					 l ? l->name : x->m, x->bond_name,
+					 (long long)(x->deadline - x->start));
+			return -ETIMEDOUT;
+		}
+		if (r < 0)
+			return -1;
+		t_link = a->be->now_ms(a->be->ctx) - x->start;
+		if (arg_bool(args, "active", false)) {
+			const struct agent_link *act;
+
+			if (find_bond(ls, x->bond_name, &b, e) < 0)
+				return -1;
+			x->primary = b->bond_primary;
+			x->active = b->bond_active_slave;
+			act = x->active ? links_by_index(ls, x->active) : NULL;
+			snprintf(x->active_name, sizeof(x->active_name), "%s",
+				 act ? act->name : "");
+			if (bond_make_active(a, ls, x->bond_name, l, true, &x->primary_set, e) < 0)
+				return -1;
+		}
+	}
+	if (find_bond(ls, x->bond_name, &b, e) < 0)
+		return -1;
+	l = links_by_index(ls, x->nic.ifindex);
+	if (!l) {
+		/* It took its state with it: nothing of it to give back. */
+		x->nic.touched = false;
+		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with MAC %s vanished", x->m);
+	}
+	*ret = json_pack("{s:o,s:I,s:o}", "slave", json_nic(a, ls, l, b), "appeared_ms",
+			 (json_int_t)x->t_appear, "link_ms",
+			 t_link >= 0 ? json_integer(t_link) : json_null());
+	return 0;
+}
+
+/*
+ * Undoes a guest-bond-enslave that failed after its first change; e holds that failure and
+ * keeps it. Gives the bond back the primary and active slave it had if this call set the
+ * primary (setting the primary may switch the active slave at once, so both go back), then
+ * releases the NIC if this call enslaved it and sets it up or down as it was.
+ * Every step is tried; those that fail are appended to e.
+ */
+static void enslave_undo(struct agent *a, struct enslave *x, struct cmd_err *e)
+{
+	struct diag d = {{0}};
+	int r;
+
+	if (x->primary_set && x->primary != x->nic.ifindex) {
+		r = a->be->bond_set_primary(a->be->ctx, x->bond, x->primary, &d);
+		if (r < 0)
+			cmd_fail_undo(e, "could not give %s its primary back: %s", x->bond_name,
+				      kernel_text(r, &d));
+	}
+	/* Not to the NIC this call enslaved: it is released below. */
+	if (x->primary_set && x->active && !(x->nic.enslaved && x->active == x->nic.ifindex)) {
+		struct diag da = {{0}};
+
+		r = a->be->bond_set_active(a->be->ctx, x->bond, x->active, &da);
+		if (r < 0)
+			cmd_fail_undo(e, "could not make %s active again: %s", x->active_name,
+				      kernel_text(r, &da));
+	}
+	slave_undo(a, &x->nic, e);
+}
+
+/*
+ * All or nothing, but for the link wait: a failure after the first change undoes what was
+ * done; a NIC that gets no link in time stays enslaved (a second call resumes the wait).
+ */
 static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
 	static const struct arg_spec spec[] = {
@@ -739,12 +907,9 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 	    {NULL, 0, false, 0, 0},
 	};
 	_cleanup_(links_free) struct links ls = {0};
-	const char *bond_name = arg_str(args, "bond", "bond0");
+	struct enslave x = {.bond_name = arg_str(args, "bond", "bond0")};
 	const struct agent_link *b, *l;
-	int64_t start, deadline, t_appear, t_link;
-	char m[18];
-	uint8_t mac[6];
-	int r, bond, ifindex;
+	int r = 0;
 
 	if (args_check(args, spec, e) < 0)
 		return -1;
@@ -752,95 +917,44 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 		return cmd_fail(
 		    e, QGA_ERROR_INVALID_PARAMETER,
 		    "'active' needs 'wait_link' (a slave without link cannot be made active)");
-	arg_mac(args, "mac", mac);
-	format_mac(mac, m);
-	start = a->be->now_ms(a->be->ctx);
-	deadline = deadline_from(a, args);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond_name, &b, e) < 0)
+	arg_mac(args, "mac", x.mac);
+	format_mac(x.mac, x.m);
+	x.start = a->be->now_ms(a->be->ctx);
+	x.deadline = deadline_from(a, args);
+	if (links_load(a, &ls, e) < 0 || find_bond(&ls, x.bond_name, &b, e) < 0)
 		return -1;
-	bond = b->ifindex;
-	r = wait_nic(a, &ls, mac, deadline, pred_present, NULL, &l, e);
+	x.bond = b->ifindex;
+	r = wait_nic(a, &ls, x.mac, x.deadline, pred_present, NULL, &l, e);
 	if (r == -ETIMEDOUT)
 		return cmd_fail(e, QGA_ERROR_TIMEOUT, "no NIC with MAC %s appeared within %lld ms",
-				m, (long long)(deadline - start));
+				x.m, (long long)(x.deadline - x.start));
 	if (r < 0)
 		return -1;
-	t_appear = a->be->now_ms(a->be->ctx) - start;
-	ifindex = l->ifindex;
-	if (l->master != bond) {
+	x.t_appear = a->be->now_ms(a->be->ctx) - x.start;
+	x.nic.ifindex = l->ifindex;
+	snprintf(x.nic.name, sizeof(x.nic.name), "%s", l->name);
+	if (l->master != x.bond) {
 		if (l->master != 0) {
 			const struct agent_link *other = links_by_index(&ls, l->master);
 
 			return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is already enslaved to %s",
 					l->name, other ? other->name : "another device");
 		}
-		if (nic_enslave(a, l, bond, NULL, e) < 0)
-			return -1;
+		slave_undo_start(&x.nic, l);
+		r = nic_enslave(a, l, x.bond, &x.nic.enslaved, e);
 	}
-	if (!arg_bool(args, "wait_link", true)) {
-		if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond_name, &b, e) < 0)
-			return -1;
-		l = links_by_index(&ls, ifindex);
-		if (!l)
-			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with MAC %s vanished",
-					m);
-		*ret = json_pack("{s:o,s:I,s:n}", "slave", json_nic(a, &ls, l, b), "appeared_ms",
-				 (json_int_t)t_appear, "link_ms");
-		return 0;
-	}
-	r = wait_nic(a, &ls, mac, deadline, pred_slave_link, &bond, &l, e);
-	if (r == -ETIMEDOUT) {
-		l = links_by_index(&ls, ifindex);
-		if (l && l->master != bond)
-			return cmd_fail(e, QGA_ERROR_INVALID_STATE,
-					"%s left %s while waiting for its link", l->name,
-					bond_name);
-		return cmd_fail(e, QGA_ERROR_TIMEOUT,
-				"%s was enslaved to %s but got no link within %lld ms",
-				l ? l->name : m, bond_name, (long long)(deadline - start));
-	}
-	if (r < 0)
-		return -1;
-	t_link = a->be->now_ms(a->be->ctx) - start;
-	if (arg_bool(args, "active", false) && bond_make_active(a, &ls, bond_name, l, true, e) < 0)
-		return -1;
-	if (find_bond(&ls, bond_name, &b, e) < 0)
-		return -1;
-	l = links_by_index(&ls, ifindex);
-	if (!l)
-		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with MAC %s vanished", m);
-	*ret = json_pack("{s:o,s:I,s:I}", "slave", json_nic(a, &ls, l, b), "appeared_ms",
-			 (json_int_t)t_appear, "link_ms", (json_int_t)t_link);
-	return 0;
-}
-
-/* What guest-bond-create did to one slave, so that a failure can be undone. */
-struct slave_undo {
-	int ifindex;
-	char name[IF_NAMESIZE];
-	bool was_up;   /* IFF_UP before it was enslaved */
-	bool touched;  /* nic_enslave() ran on it */
-	bool enslaved; /* its master is the new bond */
-};
-
-/* Gives a NIC that left the bond the up/down state it had before. */
-static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
-	if (r < 0)
-		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
-			      s->was_up ? "up" : "down", kernel_text(r, &d));
+	if (r >= 0)
+		r = enslave_finish(a, args, &ls, &x, ret, e);
+	if (r == -1)
+		enslave_undo(a, &x, e);
+	return r < 0 ? -1 : 0;
 }
 
 /*
  * Undoes a guest-bond-create that failed after the bond was created; e holds that failure and
  * keeps it. Releases the slaves enslaved so far, last first, giving each the up/down state it
- * had (releasing closes a slave; the kernel restores its MAC address itself), then deletes the
- * bond (bond: its ifindex, 0 when not known yet). Every step is tried; those that fail are
- * appended to e.
+ * had, then deletes the bond (bond: its ifindex, 0 when not known yet). Every step is tried;
+ * those that fail are appended to e.
  */
 static void bond_create_undo(struct agent *a, const char *name, int bond, struct slave_undo *s,
 			     size_t n, struct cmd_err *e)
@@ -848,23 +962,9 @@ static void bond_create_undo(struct agent *a, const char *name, int bond, struct
 	struct diag d = {{0}};
 	int r;
 
-	for (size_t i = n; i-- > 0;) {
-		if (!s[i].touched)
-			continue;
-		if (s[i].enslaved) {
-			struct diag ds = {{0}};
-
-			r = a->be->link_set_master(a->be->ctx, s[i].ifindex, 0, &ds);
-			if (r < 0) {
-				/* Deleting the bond releases it; restored below. */
-				cmd_fail_undo(e, "could not release %s: %s", s[i].name,
-					      kernel_text(r, &ds));
-				continue;
-			}
-			s[i].enslaved = false;
-		}
-		slave_restore(a, &s[i], e);
-	}
+	/* A slave that cannot be released leaves with the bond and is restored below. */
+	for (size_t i = n; i-- > 0;)
+		slave_undo(a, &s[i], e);
 	if (!bond) {
 		_cleanup_(links_free) struct links ls = {0};
 		struct cmd_err le = {0};
@@ -906,8 +1006,7 @@ static int bond_create_finish(struct agent *a, struct links *ls, const char *nam
 		if (!l)
 			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "slave %s vanished",
 					s[i].name);
-		s[i].was_up = l->flags & IFF_UP;
-		s[i].touched = true;
+		slave_undo_start(&s[i], l);
 		if (nic_enslave(a, l, *bond, &s[i].enslaved, e) < 0)
 			return -1;
 	}

@@ -932,6 +932,235 @@ static void test_create_undo_fails(void **state)
 	assert_nic_free(3, false);
 }
 
+/* ---- guest-bond-enslave is all or nothing, but for the link wait ---- */
+
+#define ENSLAVE_ARGS(x) \
+	"{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF2_MAC "\"," x "}}"
+#define ENSLAVE_REQ	   ENSLAVE_ARGS("\"timeout\":2000,\"active\":true")
+#define ENSLAVE_NOWAIT_REQ ENSLAVE_ARGS("\"wait_link\":false")
+
+/* What ENSLAVE_REQ asks for, with eth2 up before. */
+#define T_EN_DOWN  "up eth2 down; "
+#define T_EN_SLAVE "master eth2 bond0; up eth2 up"
+#define T_EN_PRI   "; primary bond0 eth2"
+/* The bond back as it was, then eth2 out of it and up again. */
+#define T_EN_UNDO_BOND "; primary bond0 eth0; active bond0 eth0"
+#define T_EN_UNDO_ETH2 "; master eth2 -; up eth2 up"
+
+/*
+ * bond0 with eth0 (primary, active) and eth1, both with link; eth2 free, up or down, gets
+ * carrier as soon as it is up. Calls and trace start from here.
+ */
+static void setup_enslave(bool eth2_up)
+{
+	struct fake_link *f;
+
+	setup(NULL);
+	create_bond();
+	W.now += 3000;
+	json_decref(call_ok(
+	    "{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC "\"}}"));
+	f = add_nic("eth2", VF2_MAC, 0, 0);
+	if (eth2_up)
+		f->l.flags |= IFF_UP;
+	memset(W.calls, 0, sizeof(W.calls));
+	W.trace[0] = '\0';
+}
+
+/* bond0's primary and active slave (ifindex, 0 when none). */
+static void assert_bond(int primary, int active)
+{
+	struct fake_link *b = fk(4);
+
+	assert_non_null(b);
+	assert_string_equal(b->l.name, "bond0");
+	if (b->l.bond_primary != primary || b->l.bond_active_slave != active)
+		fail_msg("bond0: primary %s, active %s (expected %s, %s)",
+			 link_name(b->l.bond_primary), link_name(b->l.bond_active_slave),
+			 link_name(primary), link_name(active));
+}
+
+/* As setup_enslave() left it: eth2 free, bond0 on eth0 with eth1 still in it. */
+static void assert_enslave_as_before(bool eth2_up)
+{
+	assert_nic_free(5, eth2_up);
+	assert_bond(2, 2);
+	assert_int_equal(fk(3)->l.master, 4);
+}
+
+static void test_enslave_trace(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	setup_enslave(true);
+	v = call_ok(ENSLAVE_REQ);
+	assert_true(json_is_true(json_object_get(json_object_get(v, "slave"), "active")));
+	json_decref(v);
+	assert_trace(T_EN_DOWN T_EN_SLAVE T_EN_PRI);
+	assert_bond(5, 5);
+}
+
+/*
+ * A failure at each step after the first change: the original error, and what was done
+ * undone in reverse (the bond's primary and active slave back, eth2 released and up or down
+ * as it was).
+ */
+static void test_enslave_undo_each_step(void **state)
+{
+	static const struct {
+		bool up;     /* eth2 before */
+		bool nowait; /* wait_link false */
+		const char *op;
+		int nth;
+		const char *desc, *trace;
+	} cases[] = {
+	    {true, false, "up", 1, "setting the NIC down before enslaving: injected failure of up",
+	     "up eth2 down FAILED; up eth2 up"},
+	    {true, false, "master", 1, "enslaving: injected failure of master",
+	     T_EN_DOWN "master eth2 bond0 FAILED; up eth2 up"},
+	    {true, false, "up", 2, "setting the slave up: injected failure of up",
+	     T_EN_DOWN "master eth2 bond0; up eth2 up FAILED" T_EN_UNDO_ETH2},
+	    /* The first read of the link wait. */
+	    {true, false, "list", 3, "reading links: injected failure of list",
+	     T_EN_DOWN T_EN_SLAVE T_EN_UNDO_ETH2},
+	    {true, false, "primary", 1, "setting the primary: injected failure of primary",
+	     T_EN_DOWN T_EN_SLAVE "; primary bond0 eth2 FAILED" T_EN_UNDO_ETH2},
+	    /* The primary is set (and with it the active slave) but cannot be read back. */
+	    {true, false, "list", 4, "reading links: injected failure of list",
+	     T_EN_DOWN T_EN_SLAVE T_EN_PRI T_EN_UNDO_BOND T_EN_UNDO_ETH2},
+	    /* Enslaved, but its state cannot be read for the reply. */
+	    {true, true, "list", 3, "reading links: injected failure of list",
+	     T_EN_DOWN T_EN_SLAVE T_EN_UNDO_ETH2},
+	    /* eth2 down before: it is set down again. */
+	    {false, false, "master", 1, "enslaving: injected failure of master",
+	     "master eth2 bond0 FAILED; up eth2 down"},
+	    {false, false, "up", 1, "setting the slave up: injected failure of up",
+	     "master eth2 bond0; up eth2 up FAILED; master eth2 -; up eth2 down"},
+	    {false, false, "list", 4, "reading links: injected failure of list",
+	     T_EN_SLAVE T_EN_PRI T_EN_UNDO_BOND "; master eth2 -; up eth2 down"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		print_message("case %zu: eth2 %s, %s #%d%s\n", i, cases[i].up ? "up" : "down",
+			      cases[i].op, cases[i].nth, cases[i].nowait ? ", no link wait" : "");
+		setup_enslave(cases[i].up);
+		W.fail[0].op = cases[i].op;
+		W.fail[0].nth = cases[i].nth;
+		call_err_exact(cases[i].nowait ? ENSLAVE_NOWAIT_REQ : ENSLAVE_REQ, "KernelError",
+			       cases[i].desc);
+		assert_trace(cases[i].trace);
+		assert_enslave_as_before(cases[i].up);
+		/* Nothing is in the way of trying again. */
+		W.fail[0].op = NULL;
+		json_decref(call_ok(ENSLAVE_REQ));
+		assert_bond(5, 5);
+	}
+}
+
+/* A NIC that was a slave already stays one; only what this call did to the bond goes back. */
+static void test_enslave_undo_slave_already(void **state)
+{
+	(void)state;
+	setup_enslave(false);
+	W.fail[0].op = "list", W.fail[0].nth = 4;
+	call_err_exact("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VF_MAC
+		       "\",\"active\":true}}",
+		       "KernelError", "reading links: injected failure of list");
+	assert_trace("primary bond0 eth1" T_EN_UNDO_BOND);
+	assert_bond(2, 2);
+	assert_int_equal(fk(3)->l.master, 4);
+	assert_true(fk(3)->l.flags & IFF_UP);
+}
+
+/* An undo step that fails is appended to the original error, which becomes InvalidState. */
+static void test_enslave_undo_fails(void **state)
+{
+	(void)state;
+
+	/* eth2 cannot be released: it stays in the bond, up, neither primary nor active. */
+	setup_enslave(true);
+	W.fail[0].op = "primary", W.fail[0].nth = 1;
+	W.fail[1].op = "master", W.fail[1].nth = 2;
+	call_err_exact(ENSLAVE_REQ, "InvalidState",
+		       "setting the primary: injected failure of primary; undo: could not release "
+		       "eth2: injected failure of master");
+	assert_trace(T_EN_DOWN T_EN_SLAVE "; primary bond0 eth2 FAILED; master eth2 - FAILED");
+	assert_int_equal(fk(5)->l.master, 4);
+	assert_bond(2, 2);
+
+	/* eth2 cannot be set up again. */
+	setup_enslave(true);
+	W.fail[0].op = "up", W.fail[0].nth = 2;
+	W.fail[1].op = "up", W.fail[1].nth = 3;
+	call_err_exact(ENSLAVE_REQ, "InvalidState",
+		       "setting the slave up: injected failure of up; undo: could not set eth2 up "
+		       "again: injected failure of up");
+	assert_trace(T_EN_DOWN "master eth2 bond0; up eth2 up FAILED; master eth2 -; up eth2 up "
+			       "FAILED");
+	assert_nic_free(5, false);
+	assert_bond(2, 2);
+
+	/* The primary cannot be given back: the active slave and eth2 are all the same. */
+	setup_enslave(true);
+	W.fail[0].op = "list", W.fail[0].nth = 4;
+	W.fail[1].op = "primary", W.fail[1].nth = 2;
+	call_err_exact(ENSLAVE_REQ, "InvalidState",
+		       "reading links: injected failure of list; undo: could not give bond0 its "
+		       "primary back: injected failure of primary");
+	assert_trace(T_EN_DOWN T_EN_SLAVE T_EN_PRI
+		     "; primary bond0 eth0 FAILED; active bond0 eth0" T_EN_UNDO_ETH2);
+	assert_nic_free(5, true);
+	assert_bond(0, 2); /* releasing eth2 cleared the primary */
+
+	/* The active slave cannot be given back; the primary then brings it back. */
+	setup_enslave(true);
+	W.fail[0].op = "list", W.fail[0].nth = 4;
+	W.fail[1].op = "active", W.fail[1].nth = 1;
+	call_err_exact(ENSLAVE_REQ, "InvalidState",
+		       "reading links: injected failure of list; undo: could not make eth0 active "
+		       "again: injected failure of active");
+	assert_trace(T_EN_DOWN T_EN_SLAVE T_EN_PRI
+		     "; primary bond0 eth0; active bond0 eth0 FAILED" T_EN_UNDO_ETH2);
+	assert_enslave_as_before(true);
+
+	/* Two undo steps fail: both are reported. */
+	setup_enslave(true);
+	W.fail[0].op = "list", W.fail[0].nth = 4;
+	W.fail[1].op = "primary", W.fail[1].nth = 2;
+	W.fail[2].op = "master", W.fail[2].nth = 2;
+	call_err_exact(ENSLAVE_REQ, "InvalidState",
+		       "reading links: injected failure of list; undo: could not give bond0 its "
+		       "primary back: injected failure of primary; undo: could not release eth2: "
+		       "injected failure of master");
+	assert_int_equal(fk(5)->l.master, 4);
+}
+
+/*
+ * No link in time is not undone: eth2 stays enslaved (up, neither primary nor active), and a
+ * second call resumes the wait instead of taking the NIC down and starting its link over.
+ */
+static void test_enslave_timeout_kept(void **state)
+{
+	static const char req[] = ENSLAVE_ARGS("\"timeout\":1000,\"active\":true");
+	json_t *v;
+
+	(void)state;
+	setup_enslave(true);
+	fk(5)->carrier_lag = 1500;
+	call_err_exact(req, "Timeout", "eth2 was enslaved to bond0 but got no link within 1000 ms");
+	assert_trace(T_EN_DOWN T_EN_SLAVE);
+	assert_int_equal(fk(5)->l.master, 4);
+	assert_true(fk(5)->l.flags & IFF_UP);
+	assert_bond(2, 2);
+	v = call_ok(req);
+	assert_true(json_integer_value(json_object_get(v, "link_ms")) <= 600);
+	json_decref(v);
+	assert_trace(T_EN_DOWN T_EN_SLAVE T_EN_PRI);
+	assert_bond(5, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -946,6 +1175,11 @@ int main(void)
 	    cmocka_unit_test(test_create_trace),
 	    cmocka_unit_test(test_create_undo_each_step),
 	    cmocka_unit_test(test_create_undo_fails),
+	    cmocka_unit_test(test_enslave_trace),
+	    cmocka_unit_test(test_enslave_undo_each_step),
+	    cmocka_unit_test(test_enslave_undo_slave_already),
+	    cmocka_unit_test(test_enslave_undo_fails),
+	    cmocka_unit_test(test_enslave_timeout_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
