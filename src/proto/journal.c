@@ -482,18 +482,33 @@ out:
 	return rc;
 }
 
+/* How many '\n' buf holds, counting up to max. */
+static size_t count_lines(const char *buf, size_t len, size_t max)
+{
+	const char *p = buf, *end = buf + len;
+	size_t n = 0;
+
+	while (n < max && p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
 int journal_parse(const char *buf, size_t len, struct journal_record **ret_recs, size_t *ret_n,
 		  bool *ret_torn, struct diag *d)
 {
 	struct journal_record *recs;
-	size_t n = 0, off = 0;
+	size_t n = 0, off = 0, cap = 0;
 	bool torn = false;
 
 	if (len > JOURNAL_FILE_MAX) {
 		diag_set(d, "journal of %zu bytes exceeds the limit of %d", len, JOURNAL_FILE_MAX);
 		return -EFBIG;
 	}
-	recs = calloc(JOURNAL_RECORDS_MAX, sizeof(*recs));
+	/* Room for one record per complete line, up to the limit (checked again below). */
+	cap = count_lines(buf, len, JOURNAL_RECORDS_MAX);
+	recs = calloc(cap ? cap : 1, sizeof(*recs));
 	if (!recs)
 		return -ENOMEM;
 	while (off < len) {

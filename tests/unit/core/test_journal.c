@@ -326,6 +326,39 @@ static void test_parse_file(void **state)
 	assert_int_equal(journal_parse(buf, JOURNAL_FILE_MAX + 1, &recs, &n, &torn, &d), -EFBIG);
 }
 
+/* The record limit: exactly JOURNAL_RECORDS_MAX records load, one more is refused; the
+ * array is sized by the lines there are. */
+static void test_parse_record_limit(void **state)
+{
+	struct journal_record b = begin_rec(), u = {.kind = JOURNAL_UNDO}, *recs;
+	size_t cap = (size_t)(JOURNAL_RECORDS_MAX + 1) * JOURNAL_LINE_MAX, len = 0, n;
+	char *buf = test_malloc(cap);
+	struct diag d = {0};
+	bool torn;
+	int k;
+
+	(void)state;
+	snprintf(u.step, sizeof(u.step), "unplug");
+	k = journal_record_encode(&b, buf, cap);
+	assert_true(k > 0);
+	len += (size_t)k;
+	for (uint32_t seq = 2; seq <= JOURNAL_RECORDS_MAX + 1; seq++) {
+		u.seq = seq;
+		k = journal_record_encode(&u, buf + len, cap - len);
+		assert_true(k > 0);
+		if (seq == JOURNAL_RECORDS_MAX + 1) {
+			assert_int_equal(journal_parse(buf, len, &recs, &n, &torn, &d), 0);
+			assert_int_equal(n, JOURNAL_RECORDS_MAX);
+			assert_int_equal(recs[n - 1].seq, JOURNAL_RECORDS_MAX);
+			free(recs);
+		}
+		len += (size_t)k;
+	}
+	assert_int_equal(journal_parse(buf, len, &recs, &n, &torn, &d), -EFBIG);
+	assert_non_null(strstr(d.msg, "more than 512 records"));
+	test_free(buf);
+}
+
 static void test_summary(void **state)
 {
 	struct journal_record recs[6] = {begin_rec()};
@@ -362,6 +395,7 @@ int main(void)
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_begin_dest),
 	    cmocka_unit_test(test_intent_tuning),
+	    cmocka_unit_test(test_parse_record_limit),
 	    cmocka_unit_test(test_parse_file),
 	    cmocka_unit_test(test_summary),
 	};
