@@ -24,9 +24,24 @@ _vfmigrate()
 		return
 		;;
 	-o | --set)
-		[[ $cur == libvirt.* ]] &&
+		if [[ $cur == libvirt.* ]]; then
 			COMPREPLY=($(compgen -W 'libvirt.agent=auto libvirt.agent=socket
 				libvirt.agent=channel libvirt.agent=qemu-ga' -- "$cur"))
+		else
+			local side keys='guest.bond= guest.vf-mac= guest.backup-mac= guest.physnet=
+				guest.vlan= guest.create-bond= guest.backend= source.vf-host=
+				destination.migrate-uri= destination.incoming-uri=
+				destination.incoming= migration.max-bandwidth=
+				migration.downtime-limit= timeouts.command= timeouts.unplug=
+				timeouts.unplug-settle= timeouts.migrate= timeouts.alive= timeouts.link='
+			for side in source destination; do
+				keys+=" $side.qmp= $side.agent= $side.vf-device= $side.vf-bus="
+				keys+=" $side.vf-driver= $side.vf-netdev= $side.vf-tap= $side.vf-pool="
+				keys+=" $side.sysfs-root="
+			done
+			COMPREPLY=($(compgen -W "$keys" -- "$cur"))
+			compopt -o nospace 2>/dev/null
+		fi
 		return
 		;;
 	--unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
