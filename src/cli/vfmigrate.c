@@ -1302,6 +1302,20 @@ static int cmd_migrate(const struct args *a, const struct config *c)
  * side. An older journal records none: then DEST is required, as without a journal.
  * *ret is DEST, else the journal's (pointing into begin).
  */
+/*
+ * Whether a libvirt URI read from a journal may be opened without the operator naming it: not
+ * one that makes libvirt run a program here (the ext transport, or a command= parameter).
+ * The state dir is root's; this is for a journal someone else managed to write.
+ */
+static bool journal_uri_safe(const char *uri)
+{
+	const char *q = strchr(uri, '?'), *scheme_end = strstr(uri, "://");
+
+	if (scheme_end && memmem(uri, (size_t)(scheme_end - uri), "+ext", 4))
+		return false;
+	return !q || (!strstr(q, "?command=") && !strstr(q, "&command="));
+}
+
 static int recover_dest(const struct args *a, const struct config *c,
 			const struct journal_record *begin, const char **ret, struct diag *d)
 {
@@ -1320,6 +1334,13 @@ static int recover_dest(const struct args *a, const struct config *c,
 	if (!a->dest && !recorded) {
 		diag_set(d, "DEST (the destination libvirt URI) is required with libvirt%s",
 			 begin ? " (the journal does not record it)" : "");
+		return -EINVAL;
+	}
+	if (!a->dest && !journal_uri_safe(recorded)) {
+		diag_set(d,
+			 "the destination %s recorded in the journal would run a program: give it "
+			 "as DEST if it is really yours; nothing was done",
+			 recorded);
 		return -EINVAL;
 	}
 	if (!a->dest)
@@ -1422,7 +1443,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		bool usage;
 
 		/* Without DEST, the destination of the journal's run is where to look. */
-		if (!sa.dest)
+		if (!sa.dest && dest && journal_uri_safe(dest))
 			sa.dest = dest;
 		opened = prepare(&sa, c, &p, &w, false, &usage, &d) >= 0;
 		if (opened && p.has_vf)
@@ -1640,6 +1661,9 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A parent that ignored SIGCHLD would have our children reaped before we wait for
+	 * them (the sysfs VF pool's bounded writes). */
+	signal(SIGCHLD, SIG_DFL);
 	if (parse_args(argc, argv, &a) < 0)
 		return VFM_EXIT_USAGE;
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

@@ -614,8 +614,13 @@ static int save_tuning(struct ctx *c, struct diag *d)
 		return 0;
 	rc = s->tuning_get(s->userdata, &cur, cmd_dl(c), d);
 	if (rc < 0) {
-		diag_prefix(d, "reading the source's migration parameters");
-		return rc;
+		/* Not worth refusing the migration for: it goes on, the values stay changed. */
+		note(c, STEP_MIGRATE,
+		     "could not read the source's migration parameters (%s): a rollback will not "
+		     "give them back",
+		     d->msg);
+		d->msg[0] = '\0';
+		return 0;
 	}
 	/* Only what this migration changes goes back. */
 	if (m->max_bandwidth <= 0 || cur.max_bandwidth < 0)

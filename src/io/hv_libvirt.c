@@ -301,6 +301,10 @@ static int lv_conn(struct hv_libvirt *h, struct diag *d)
 	h->conn = virConnectOpen(uri);
 	if (!h->conn)
 		return lv_error(d, "connect to %s", uri ? uri : "the default libvirt URI");
+	/* libvirt's calls have no deadline of their own: a daemon silent for 5 s x 3 probes
+	 * closes the connection, and the call waiting on it fails. (Not every driver has it.) */
+	if (virConnectSetKeepAlive(h->conn, 5, 3) < 0)
+		virResetLastError();
 	h->cb_removed =
 	    virConnectDomainEventRegisterAny(h->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
 					     VIR_DOMAIN_EVENT_CALLBACK(on_removed), h, NULL);
@@ -492,6 +496,11 @@ int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t de
  * already dispatched when the pump dies still finds it. The owner reference is dropped by
  * whoever tears the pump down (once).
  */
+/* Guest bytes read from libvirt per wake-up, at most; guest bytes dropped (nobody reading)
+ * before the channel is cut. */
+#define PUMP_READ_BUDGET (1024 * 1024)
+#define PUMP_DROP_MAX	 (4 * 1024 * 1024)
+
 struct chan_pump {
 	pthread_mutex_t lock;
 	int refs; /* atomic */
@@ -606,30 +615,44 @@ static void pump_on_stream(virStreamPtr st, int events, void *opaque)
 	if (p->dead)
 		goto out;
 	if (events & VIR_STREAM_EVENT_READABLE) {
-		char scratch[4096];
-		size_t room = sizeof(p->to_sock) - p->to_sock_len;
-		/* Nobody reads (the client is between calls) and both buffers are full: the
-		 * guest's bytes go, rather than piling up in libvirt's stream queue. The client
-		 * resynchronises before its next command anyway. */
-		char *dst = room ? p->to_sock + p->to_sock_len : scratch;
-		int n = virStreamRecv(p->st, dst, room ? room : sizeof(scratch));
+		size_t budget = PUMP_READ_BUDGET;
 
-		if (n == 0) {
-			/* The guest side ended (domain gone, migrated away, daemon closed it). */
-			pump_flush_sock(p);
-			killed = pump_kill_locked(p, true);
-			goto out;
+		/* Drain what libvirt queued (it queues without limit), up to a budget a wake-up. */
+		while (budget > 0) {
+			char scratch[4096];
+			size_t room = sizeof(p->to_sock) - p->to_sock_len;
+			/* Nobody reads (the client is between calls) and both buffers are full: the
+			 * guest's bytes go, rather than piling up in libvirt's stream queue. The
+			 * client resynchronises before its next command anyway. */
+			char *dst = room ? p->to_sock + p->to_sock_len : scratch;
+			int n = virStreamRecv(p->st, dst, room ? room : sizeof(scratch));
+
+			if (n == -2)
+				break; /* nothing more for now */
+			if (n == 0) {
+				/* The guest side ended (domain gone, migrated away, daemon closed
+				 * it). */
+				pump_flush_sock(p);
+				killed = pump_kill_locked(p, true);
+				goto out;
+			}
+			if (n < 0) {
+				virResetLastError();
+				killed = pump_kill_locked(p, false);
+				goto out;
+			}
+			if (room)
+				p->to_sock_len += (size_t)n;
+			else
+				p->dropped += (uint64_t)n;
+			budget -= (size_t)n < budget ? (size_t)n : budget;
+			if (pump_flush_sock(p) < 0) {
+				killed = pump_kill_locked(p, false);
+				goto out;
+			}
 		}
-		if (n == -1) {
-			virResetLastError();
-			killed = pump_kill_locked(p, false);
-			goto out;
-		}
-		if (n > 0 && room)
-			p->to_sock_len += (size_t)n;
-		else if (n > 0)
-			p->dropped += (uint64_t)n;
-		if (pump_flush_sock(p) < 0) {
+		/* A guest that floods a channel nobody reads: cut it; the client reconnects. */
+		if (p->dropped > PUMP_DROP_MAX) {
 			killed = pump_kill_locked(p, false);
 			goto out;
 		}

@@ -205,7 +205,14 @@ static int sysfs_write_bounded(struct vfpool_sysfs *p, const char *rel, const ch
 		return r;
 	}
 	if (pid == 0) {
-		int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+		int fd;
+
+		/* It may outlive us, blocked in the kernel: it must not hold our journal lock,
+		 * QMP or libvirt connections or channel sockets. */
+		if (close_range(3, ~0U, 0) < 0)
+			for (int i = 3; i < 1024; i++)
+				close(i);
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
 
 		if (fd < 0)
 			_exit(errno & 0xff);
@@ -682,6 +689,11 @@ static int bind_vfio(struct vfpool_sysfs *p, const struct vf *vf, const char *cu
 	char rel[VFPOOL_SYSFS_PATH_MAX];
 	int r;
 
+	/* Bound to vfio-pci by someone else since it was found free: never take it from them. */
+	if (!strcmp(cur, VFIO_DRIVER)) {
+		diag_set(d, "VF %s was bound to vfio-pci by someone else meanwhile", vf->bdf);
+		return -EBUSY;
+	}
 	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", vf->bdf);
 	r = sysfs_write(p, rel, VFIO_DRIVER, d);
 	if (r < 0)
@@ -862,7 +874,10 @@ static void reserve_undo(struct vfpool_sysfs *p, const struct vf *vf, int64_t de
 		deadline_ms = time_now_ms() + UNDO_GRACE_MS;
 
 	(void)vf_set_mac_vlan(p, vf, (const uint8_t[6]){0}, -1, deadline_ms, &ignored);
-	(void)unbind_vfio(p, vf, deadline_ms, &ignored);
+	/* A VF that could not be unbound stays marked: ours, to be released by MAC later,
+	 * rather than unmarked on vfio-pci and nobody's. */
+	if (unbind_vfio(p, vf, deadline_ms, &ignored) < 0)
+		return;
 	(void)marker_remove(p, vf->bdf, &ignored);
 }
 
@@ -870,7 +885,7 @@ static void reserve_undo(struct vfpool_sysfs *p, const struct vf *vf, int64_t de
 static int take_vf(struct vfpool_sysfs *p, const struct vf *vf, void *arg)
 {
 	struct take *t = arg;
-	char drv[DRIVER_NAME_MAX];
+	char drv[DRIVER_NAME_MAX], ovr[DRIVER_NAME_MAX];
 	int r;
 
 	r = marker_create(p, vf, t->mac, t->vlan, t->device_id, t->d);
@@ -878,6 +893,17 @@ static int take_vf(struct vfpool_sysfs *p, const struct vf *vf, void *arg)
 		return 0; /* another vfmigrate was faster */
 	if (r < 0)
 		return r;
+	/* The marker keeps other vfmigrate runs out, not libvirt or a hand-started guest: look
+	 * again now that it is ours, before its MAC is touched. */
+	r = vf_driver(p, vf, drv, t->d);
+	if (r >= 0)
+		r = vf_override(p, vf, ovr, t->d);
+	if (r < 0 || !strcmp(drv, VFIO_DRIVER) || ovr[0]) {
+		struct diag ignored = {{0}};
+
+		(void)marker_remove(p, vf->bdf, &ignored);
+		return r < 0 ? r : 0; /* taken meanwhile: the next one */
+	}
 	r = vf_set_mac_vlan(p, vf, t->mac, t->vlan, t->deadline_ms, t->d);
 	if (r < 0) {
 		struct diag ignored = {{0}};
@@ -893,6 +919,14 @@ static int take_vf(struct vfpool_sysfs *p, const struct vf *vf, void *arg)
 	r = vf_driver(p, vf, drv, t->d);
 	if (r >= 0)
 		r = bind_vfio(p, vf, drv, t->deadline_ms, t->d);
+	if (r == -EBUSY) {
+		struct diag ignored = {{0}};
+
+		/* Someone else's now, between the check above and here (its owner sets the MAC
+		 * it wants before use, as libvirt does): leave it, take the next one. */
+		(void)marker_remove(p, vf->bdf, &ignored);
+		return 0;
+	}
 	if (r < 0) {
 		diag_prefix(t->d, "binding VF %s to vfio-pci", vf->bdf);
 		reserve_undo(p, vf, t->deadline_ms);

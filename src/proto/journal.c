@@ -99,7 +99,7 @@ static bool spec_valid(const struct plug_spec *s)
 }
 
 /* A known value is 0..TUNING_MAX; -1 is unknown; at least one must be known. */
-#define TUNING_MAX (INT64_C(1) << 50)
+#define TUNING_MAX INT64_MAX
 
 static bool tuning_valid(const struct migrate_tuning *t)
 {

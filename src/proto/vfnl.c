@@ -122,7 +122,7 @@ static const struct nlmsghdr *find_answer(const void *buf, size_t len, uint32_t 
 int vfnl_parse_ack(const void *buf, size_t len, uint32_t seq, struct diag *d)
 {
 	const struct nlmsghdr *nlh;
-	int r;
+	int r = -EBADMSG;
 
 	nlh = find_answer(buf, len, seq, &r, d);
 	if (!nlh)
@@ -256,7 +256,7 @@ int vfnl_parse_link(const void *buf, size_t len, uint32_t seq, struct vfnl_vf *v
 {
 	struct link_ctx c = {.vfs = vfs, .max = max, .num_vf = -1, .d = d};
 	const struct nlmsghdr *nlh;
-	int r;
+	int r = -EBADMSG;
 
 	nlh = find_answer(buf, len, seq, &r, d);
 	if (!nlh)

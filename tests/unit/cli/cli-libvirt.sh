@@ -76,6 +76,18 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]
 	failed "recover --json refusal"
 cmp -s "$tmp/state/g0.journal" "$tmp/journal.orig" || failed "the refused recover --json changed the journal"
 
+# A journaled destination that would make libvirt run a program is not opened unless named.
+printf '#!/bin/sh\ntouch "%s.ran"\n' "$tmp/evil" >"$tmp/evil"
+chmod +x "$tmp/evil"
+for evil in "qemu+ext:///system?command=$tmp/evil" "qemu+ssh://h/system?no_verify=1&command=$tmp/evil"; do
+	journal "$evil"
+	expect 2 "recover without DEST of a journal naming a program ($evil)" lv recover g0
+	grep -q "recorded in the journal would run a program" "$tmp/err" || failed "program URI: no refusal message"
+	cmp -s "$tmp/state/g0.journal" "$tmp/journal.orig" || failed "the refused recover changed the journal"
+	expect 6 "status of a journal naming a program" lv status g0
+done
+[ ! -e "$tmp/evil.ran" ] || failed "a program named in the journal ran"
+
 # A journal of the previous version records no destination: DEST is needed, and enough.
 journal
 expect 2 "recover of an old journal without DEST" lv recover g0

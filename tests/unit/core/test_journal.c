@@ -85,14 +85,12 @@ static void test_intent_tuning(void **state)
 	round_trip(&r);
 	assert_true(journal_record_encode(&r, line, sizeof(line)) > 0);
 	assert_null(strstr(line, "max_bandwidth"));
-	r.tuning = (struct migrate_tuning){INT64_C(1) << 50, -1};
+	r.tuning = (struct migrate_tuning){INT64_MAX, -1}; /* libvirt's "unlimited" is near */
 	round_trip(&r);
 	/* The encoder refuses what the decoder would. */
 	r.tuning = (struct migrate_tuning){-1, -1};
 	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
 	r.tuning = (struct migrate_tuning){-2, 5};
-	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
-	r.tuning = (struct migrate_tuning){(INT64_C(1) << 50) + 1, 5};
 	assert_int_equal(journal_record_encode(&r, line, sizeof(line)), -EINVAL);
 	r.tuning = (struct migrate_tuning){1, 5};
 	r.kind = JOURNAL_DONE;
@@ -103,8 +101,7 @@ static void test_intent_tuning(void **state)
 	decode_fails(INTENT "\"tuning\":[1]}", "\"tuning\" is not an object");
 	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":-1}}", "out of range");
 	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":\"1\"}}", "not an integer");
-	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":1125899906842625}}",
-		     "out of range");
+	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":9223372036854775808}}", "");
 	decode_fails(INTENT "\"tuning\":{\"max_bandwidth\":1,\"x\":1}}", "\"x\"");
 	decode_fails("{\"seq\":8,\"t\":5,\"rec\":\"done\",\"step\":\"migrate\","
 		     "\"tuning\":{\"max_bandwidth\":1}}",

@@ -286,7 +286,7 @@ static void test_migrate_completed(void **state)
 /* Zero stats that never turn non-zero within the settle time: reported as unknown (-1). */
 static void test_migrate_stats_stay_zero(void **state)
 {
-	static struct fq_step steps[64];
+	static struct fq_step steps[4 + 2 * 30 + 1];
 	struct fixture fx;
 	struct diag d = {{0}};
 	struct migrate_stats st = {0};

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,6 +45,7 @@ struct fx {
 	int fail_set;		 /* next RTM_SETLINK answers this error */
 	const char *fail_msg;	 /* its extack text */
 	bool forget_mac;	 /* acks a SETLINK but keeps the old MAC */
+	int steal_on_set; /* 1 + the VF another party binds to vfio-pci during our RTM_SETLINK */
 	bool silent;		 /* never answers */
 	struct set_req sets[32]; /* RTM_SETLINK requests seen */
 	size_t n_sets, n_gets;
@@ -231,6 +234,13 @@ static int fnl_send(void *ud, const void *buf, size_t len, struct diag *d)
 		return 0;
 	}
 	assert_true(r.s.vf < NVF);
+	if (f->steal_on_set && (int)r.s.vf == f->steal_on_set - 1) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "devices/0000:3b:02.%u/driver", r.s.vf);
+		mklink(f, rel, "../../bus/pci/drivers/vfio-pci");
+		f->steal_on_set = 0;
+	}
 	if (!f->forget_mac)
 		memcpy(f->vfs[r.s.vf].mac, r.s.mac, 6);
 	f->vfs[r.s.vf].vlan = r.s.vlan;
@@ -453,6 +463,26 @@ static void test_two_runs_never_share(void **state)
 	vfpool_sysfs_free(p2);
 }
 
+/* Another party (libvirt, a hand-started guest) binds the VF vfmigrate just picked: it is
+ * never taken from them (no unbind from vfio-pci), the next free VF is. */
+static void test_reserve_race_with_others(void **state)
+{
+	struct fx *f = *state;
+	struct plug_spec s;
+	struct diag d = {{0}};
+
+	/* Bound between the free check and the MAC: seen when bind_vfio looks. */
+	f->steal_on_set = 1;
+	assert_int_equal(f->ops.reserve(f->ops.userdata, "", mac1, -1, NULL, in_ms(2000), &s, &d),
+			 0);
+	assert_string_equal(s.backend, "0000:3b:02.1");
+	assert_null(strstr(f->writes, "vfio-pci/unbind"));
+	assert_null(strstr(f->writes, "0000:3b:02.0"));
+	assert_false(marker_exists(f, "0000:3b:02.0"));
+	assert_true(marker_exists(f, "0000:3b:02.1"));
+	assert_string_equal(vf_driver(f, 0), "vfio-pci"); /* still theirs */
+}
+
 static void test_release_restores(void **state)
 {
 	struct fx *f = *state;
@@ -553,6 +583,36 @@ static void test_release_source_vf(void **state)
 	src.backend_kind = PLUG_BACKEND_TAP;
 	snprintf(src.backend, sizeof(src.backend), "0000:3b:02.3");
 	assert_int_equal(f->ops.handoff(f->ops.userdata, &src, true, in_ms(2000), &d), -EINVAL);
+}
+
+/* An unbind the kernel blocks (QEMU holds the device) times out; the child left blocked in it
+ * holds none of our descriptors (the journal lock, QMP, libvirt, channel sockets). */
+static void test_blocked_unbind_holds_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct plug_spec s;
+	struct diag d = {{0}};
+	char fifo[512];
+	struct pollfd pfd;
+	int p[2], rd;
+
+	snprintf(fifo, sizeof(fifo), "%s/bus/pci/drivers/iavf/unbind", f->sys);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0); /* opening it for writing blocks */
+	assert_int_equal(pipe(p), 0);		  /* inheritable, like a journal lock */
+	assert_int_equal(f->ops.reserve(f->ops.userdata, "", mac1, -1, NULL, in_ms(100), &s, &d),
+			 -ETIMEDOUT);
+	assert_non_null(strstr(d.msg, "did not finish by the deadline"));
+	close(p[1]);
+	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, 1000), 1);
+	assert_true(pfd.revents & POLLHUP); /* nobody else holds the write end */
+	close(p[0]);
+	/* Let the child finish. */
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	usleep(50000);
+	close(rd);
 }
 
 static void test_bind_deadline(void **state)
@@ -729,9 +789,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reserve_writes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_free_vf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_runs_never_share, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reserve_race_with_others, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_restores, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_by_mac, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_source_vf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blocked_unbind_holds_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_deadline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_netlink_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_sysfs, setup, teardown),
