@@ -1063,6 +1063,35 @@ static int spec_vf(struct vfpool_sysfs *p, const struct plug_spec *spec, struct 
 	return 1;
 }
 
+/*
+ * A VF without our marker (the source VF the guest was started with, or one released
+ * before): 1 while the PF still holds spec's MAC for it, or none (the handoff cleared it); 0
+ * when it holds another one: given to someone else since (a repeated release after a crash).
+ */
+static int unmarked_still_ours(struct vfpool_sysfs *p, const struct plug_spec *spec,
+			       const struct vf *vf, int64_t deadline_ms, struct diag *d)
+{
+	_cleanup_free_ struct vfnl_vf *nl = NULL;
+	const struct vfnl_vf *v;
+	struct marker m;
+	size_t n = 0;
+	int r;
+
+	if (!spec->has_mac || marker_read(p, vf->bdf, &m) != -ENOENT)
+		return 1;
+	nl = calloc(VFNL_VFS_MAX, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	r = pf_vf_list(p, vf->pf, nl, &n, deadline_ms, d);
+	if (r < 0)
+		return r;
+	v = vfnl_find(nl, n, vf->index);
+	if (v && v->has_mac && memcmp(v->mac, (const uint8_t[6]){0}, 6) != 0 &&
+	    memcmp(v->mac, spec->mac, 6) != 0)
+		return 0;
+	return 1;
+}
+
 static int sysfs_release(void *ud, const struct plug_spec *spec, int64_t deadline_ms,
 			 struct diag *d)
 {
@@ -1076,6 +1105,8 @@ static int sysfs_release(void *ud, const struct plug_spec *spec, int64_t deadlin
 		r = find_by_mac(p, spec->mac, &vf, d);
 	} else {
 		r = spec_vf(p, spec, &vf, d);
+		if (r > 0)
+			r = unmarked_still_ours(p, spec, &vf, deadline_ms, d);
 	}
 	if (r <= 0)
 		return r;

@@ -574,6 +574,18 @@ static void test_release_source_vf(void **state)
 	assert_memory_equal(f->vfs[3].mac, mac1, 6);
 	assert_int_equal(f->vfs[3].vlan, 5);
 
+	/* Released again (recover after a crash) once another guest has it, bound by hand
+	 * with its own MAC: left alone. */
+	mklink(f, "devices/0000:3b:02.3/driver", "../../bus/pci/drivers/vfio-pci");
+	memcpy(f->vfs[3].mac, mac2, 6);
+	f->writes[0] = '\0';
+	f->n_sets = 0;
+	assert_int_equal(f->ops.release(f->ops.userdata, &src, in_ms(2000), &d), 0);
+	assert_string_equal(f->writes, "");
+	assert_int_equal(f->n_sets, 0);
+	assert_memory_equal(f->vfs[3].mac, mac2, 6);
+	assert_string_equal(vf_driver(f, 3), "vfio-pci");
+
 	/* Not a VF of the pool / not a PCI address / not a host device. */
 	snprintf(src.backend, sizeof(src.backend), "0000:3b:03.0");
 	assert_int_equal(f->ops.release(f->ops.userdata, &src, in_ms(2000), &d), -ENOENT);
