@@ -103,8 +103,8 @@ static bool spec_valid(const struct plug_spec *s)
 
 static bool tuning_valid(const struct migrate_tuning *t)
 {
-	if (t->max_bandwidth < -1 || t->max_bandwidth > TUNING_MAX ||
-	    t->downtime_limit_ms < -1 || t->downtime_limit_ms > TUNING_MAX)
+	if (t->max_bandwidth < -1 || t->max_bandwidth > TUNING_MAX || t->downtime_limit_ms < -1 ||
+	    t->downtime_limit_ms > TUNING_MAX)
 		return false;
 	return t->max_bandwidth >= 0 || t->downtime_limit_ms >= 0;
 }
@@ -155,7 +155,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		json_t *t = json_object();
 
 		if (r->tuning.max_bandwidth >= 0)
-			json_object_set_new(t, "max_bandwidth", json_integer(r->tuning.max_bandwidth));
+			json_object_set_new(t, "max_bandwidth",
+					    json_integer(r->tuning.max_bandwidth));
 		if (r->tuning.downtime_limit_ms >= 0)
 			json_object_set_new(t, "downtime_limit_ms",
 					    json_integer(r->tuning.downtime_limit_ms));
@@ -342,10 +343,9 @@ static int tuning_from_json(json_t *o, struct migrate_tuning *t, struct diag *d)
 
 int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d)
 {
-	static const char *const keys[] = {"seq",  "t",	     "rec",    "step",	     "guest",
-					   "bond", "has_vf", "vf_mac", "backup_mac", "dest",
-					   "spec", "tuning", "err",    "msg",	     "outcome",
-					   NULL};
+	static const char *const keys[] = {
+	    "seq",	  "t",	  "rec",  "step",   "guest", "bond", "has_vf",	"vf_mac",
+	    "backup_mac", "dest", "spec", "tuning", "err",   "msg",  "outcome", NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];

@@ -207,8 +207,7 @@ static int hv_tuning_get(void *ud, struct migrate_tuning *ret, int64_t deadline,
 	return 0;
 }
 
-static int hv_tuning_set(void *ud, const struct migrate_tuning *t, int64_t deadline,
-			 struct diag *d)
+static int hv_tuning_set(void *ud, const struct migrate_tuning *t, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
 	int rc = enter(ud, "hv.tuning_set", d);

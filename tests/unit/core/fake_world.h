@@ -41,9 +41,9 @@ struct fake_world {
 	bool running[2];
 	bool gone[2]; /* QEMU quit */
 	bool dst_incoming;
-	bool vf_present[2]; /* the VF device on that side */
-	bool migrated;	    /* guest state now lives on the destination */
-	bool dst_dead;	    /* guest arrives dead on the destination */
+	bool vf_present[2];		 /* the VF device on that side */
+	bool migrated;			 /* guest state now lives on the destination */
+	bool dst_dead;			 /* guest arrives dead on the destination */
 	struct migrate_tuning tuning[2]; /* each QEMU's migration parameters */
 	enum fake_unplug unplug_mode;
 	int unplug_waits;

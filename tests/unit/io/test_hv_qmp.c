@@ -220,17 +220,17 @@ static const struct migrate_params mparams = {
     .downtime_limit_ms = 20,
 };
 
-#define MIGRATE_START_STEPS                                                              \
-	{FQ_EXPECT, "migrate-set-capabilities",                                          \
-	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0},      \
-	    {FQ_REPLY, "{}", NULL, 0},                                                   \
-	    {FQ_EXPECT, "migrate-set-parameters",                                        \
-	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},              \
-	    {FQ_REPLY, "{}", NULL, 0},                                                   \
-	    {FQ_EXPECT, "migrate", "{\"uri\": \"tcp:10.0.9.2:4444\"}", 0},               \
-	    {FQ_SEND, EV_MIG("setup"), NULL, 0},                                         \
-	{                                                                                \
-		FQ_REPLY, "{}", NULL, 0                                                  \
+#define MIGRATE_START_STEPS                                                         \
+	{FQ_EXPECT, "migrate-set-capabilities",                                     \
+	 "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}", 0}, \
+	    {FQ_REPLY, "{}", NULL, 0},                                              \
+	    {FQ_EXPECT, "migrate-set-parameters",                                   \
+	     "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 20}", 0},         \
+	    {FQ_REPLY, "{}", NULL, 0},                                              \
+	    {FQ_EXPECT, "migrate", "{\"uri\": \"tcp:10.0.9.2:4444\"}", 0},          \
+	    {FQ_SEND, EV_MIG("setup"), NULL, 0},                                    \
+	{                                                                           \
+		FQ_REPLY, "{}", NULL, 0                                             \
 	}
 
 /* Completed, with QEMU 7.2's zero stats right after the event, then progress and stats. */
@@ -405,8 +405,8 @@ static void test_tuning_get_set(void **state)
 	    FQ_HANDSHAKE,
 	    {FQ_EXPECT, "query-migrate-parameters", NULL, 0},
 	    {FQ_REPLY,
-	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300, \"tls-creds\": \"\"}",
-	     NULL, 0},
+	     "{\"max-bandwidth\": 134217728, \"downtime-limit\": 300, \"tls-creds\": \"\"}", NULL,
+	     0},
 	    {FQ_EXPECT, "query-migrate-parameters", NULL, 0},
 	    {FQ_REPLY, "{\"max-bandwidth\": -5, \"downtime-limit\": \"300\"}", NULL, 0},
 	    {FQ_EXPECT, "migrate-set-parameters",

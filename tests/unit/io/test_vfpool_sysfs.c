@@ -42,11 +42,11 @@ struct fx {
 	/* the fake PF */
 	struct test_vf vfs[NVF];
 	bool unlisted[NVF];
-	int fail_set;		 /* next RTM_SETLINK answers this error */
-	const char *fail_msg;	 /* its extack text */
-	bool forget_mac;	 /* acks a SETLINK but keeps the old MAC */
+	int fail_set;	      /* next RTM_SETLINK answers this error */
+	const char *fail_msg; /* its extack text */
+	bool forget_mac;      /* acks a SETLINK but keeps the old MAC */
 	int steal_on_set; /* 1 + the VF another party binds to vfio-pci during our RTM_SETLINK */
-	bool silent;		 /* never answers */
+	bool silent;	  /* never answers */
 	struct set_req sets[32]; /* RTM_SETLINK requests seen */
 	size_t n_sets, n_gets;
 	uint8_t reply[VFNL_TEST_BUF];
@@ -611,7 +611,7 @@ static void test_blocked_unbind_holds_nothing(void **state)
 	snprintf(fifo, sizeof(fifo), "%s/bus/pci/drivers/iavf/unbind", f->sys);
 	unlink(fifo);
 	assert_int_equal(mkfifo(fifo, 0600), 0); /* opening it for writing blocks */
-	assert_int_equal(pipe(p), 0);		  /* inheritable, like a journal lock */
+	assert_int_equal(pipe(p), 0);		 /* inheritable, like a journal lock */
 	assert_int_equal(f->ops.reserve(f->ops.userdata, "", mac1, -1, NULL, in_ms(100), &s, &d),
 			 -ETIMEDOUT);
 	assert_non_null(strstr(d.msg, "did not finish by the deadline"));
