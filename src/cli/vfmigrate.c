@@ -437,12 +437,7 @@ static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct p
 	if (!dom)
 		return -ENOMEM;
 	for (int inactive = 0; inactive < 2 && !nic; inactive++) {
-		_cleanup_free_ char *xml = NULL;
-
-		rc = hv_libvirt_domain_xml(h, inactive, &xml, d);
-		if (rc < 0)
-			return rc;
-		rc = domxml_parse_domain(xml, strlen(xml), dom, d);
+		rc = hv_libvirt_domain(h, inactive, dom, d);
 		if (rc < 0)
 			return rc;
 		nic = domxml_find_nic(dom, m->vf_alias, NULL);
@@ -1537,7 +1532,6 @@ static int setup_meta(const struct args *a, struct hv_libvirt *h, struct domxml_
 		      struct diag *d)
 {
 	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
-	_cleanup_free_ char *xml = NULL;
 	const struct domxml_nic *vf, *bk = NULL;
 	int rc;
 
@@ -1566,10 +1560,7 @@ static int setup_meta(const struct args *a, struct hv_libvirt *h, struct domxml_
 		}
 		m->vlan = (int)v;
 	}
-	rc = hv_libvirt_domain_xml(h, false, &xml, d);
-	if (rc < 0)
-		return rc;
-	rc = domxml_parse_domain(xml, strlen(xml), dom, d);
+	rc = hv_libvirt_domain(h, false, dom, d);
 	if (rc < 0)
 		return rc;
 	vf = domxml_find_nic(dom, a->vf_alias, NULL);

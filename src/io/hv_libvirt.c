@@ -373,6 +373,17 @@ int hv_libvirt_domain_xml(struct hv_libvirt *h, bool inactive, char **ret, struc
 	return 0;
 }
 
+int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain *ret,
+		      struct diag *d)
+{
+	_cleanup_free_ char *xml = NULL;
+	int r = hv_libvirt_domain_xml(h, inactive, &xml, d);
+
+	if (r < 0)
+		return r;
+	return domxml_parse_domain(xml, strlen(xml), ret, d);
+}
+
 int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struct diag *d)
 {
 	_cleanup_dom_ virDomainPtr dom = NULL;
@@ -419,17 +430,13 @@ int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, s
 int hv_libvirt_agent_channel(struct hv_libvirt *h, struct hv_libvirt_agent_channel *ret,
 			     struct diag *d)
 {
-	_cleanup_free_ char *xml = NULL;
 	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	struct hv_libvirt_agent_channel c = {0};
 	int r;
 
 	if (!dom)
 		return -ENOMEM;
-	r = hv_libvirt_domain_xml(h, false, &xml, d);
-	if (r < 0)
-		return r;
-	r = domxml_parse_domain(xml, strlen(xml), dom, d);
+	r = hv_libvirt_domain(h, false, dom, d);
 	if (r < 0)
 		return r;
 	if (!dom->agent_type[0]) {
@@ -828,17 +835,13 @@ static int hv_device_present(void *ud, const char *device_id, int64_t deadline_m
 			     bool *ret_present, struct diag *d)
 {
 	struct hv_libvirt *h = ud;
-	_cleanup_free_ char *xml = NULL;
 	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	int r;
 
 	(void)deadline_ms;
 	if (!dom)
 		return -ENOMEM;
-	r = hv_libvirt_domain_xml(h, false, &xml, d);
-	if (r < 0)
-		return r;
-	r = domxml_parse_domain(xml, strlen(xml), dom, d);
+	r = hv_libvirt_domain(h, false, dom, d);
 	if (r < 0)
 		return r;
 	*ret_present = domxml_find_nic(dom, device_id, NULL) != NULL;

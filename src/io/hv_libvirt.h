@@ -62,6 +62,9 @@ int hv_libvirt_conn(struct hv_libvirt *h, virConnectPtr *ret, struct diag *d);
 /* The domain's XML (live, or inactive = persistent config). *ret malloc'd. -ENOENT: no such
  * domain. */
 int hv_libvirt_domain_xml(struct hv_libvirt *h, bool inactive, char **ret, struct diag *d);
+/* The same, parsed (src/proto/domxml.c). */
+int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain *ret,
+		      struct diag *d);
 
 /* vfmigrate's <metadata> element of the domain (live). -ENODATA when there is none. */
 int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struct diag *d);
