@@ -251,6 +251,38 @@ lab_kernel() {
 	LAB_VMLINUZ=$dir/boot/vmlinuz-$LAB_KVER
 }
 
+# QEMU 10 from Debian 12's bookworm-backports (scripts/deps --bpo), unpacked into the cache
+# beside the system's QEMU 7.2 (never installed over it). Sets LAB_QEMU10 (the binary) and
+# LAB_QEMU10_L (its firmware directories, "-L DIR -L DIR": QEMU 10's data and the backports
+# SeaBIOS, which QEMU finds by the name bios-256k.bin). Its loadable modules are not on QEMU's
+# module path, so only runs without display or audio modules work: the lab's.
+lab_qemu_bpo() {
+	local ver dir p
+	"$LAB_TOP/scripts/deps" --bpo >&2 || lab_die "cannot enable bookworm-backports"
+	ver=$(apt-cache madison qemu-system-x86 | awk -F'|' '$3 ~ /bookworm-backports/ { gsub(/ /, "", $2); print $2; exit }')
+	[ -n "$ver" ] || lab_die "bookworm-backports has no qemu-system-x86"
+	dir=$VFM_LAB_CACHE/qemu-bpo/${ver//[:~+]/_}
+	if [ ! -f "$dir/done" ]; then
+		lab_log "fetching QEMU $ver from bookworm-backports"
+		rm -rf "$dir"
+		mkdir -p "$dir/deb"
+		chmod 777 "$dir/deb"
+		for p in qemu-system-x86 qemu-system-common qemu-system-data seabios; do
+			(cd "$dir/deb" && apt-get download -q "$p/bookworm-backports" >/dev/null 2>&1) ||
+				lab_die "apt-get download $p/bookworm-backports failed"
+		done
+		for p in "$dir"/deb/*.deb; do
+			dpkg -x "$p" "$dir/root" || lab_die "unpacking $p failed"
+		done
+		rm -rf "$dir/deb"
+		touch "$dir/done"
+	fi
+	LAB_QEMU10=$dir/root/usr/bin/qemu-system-x86_64
+	LAB_QEMU10_L="-L $dir/root/usr/share/qemu -L $dir/root/usr/share/seabios"
+	ldd "$LAB_QEMU10" | grep -q 'not found' && lab_die "QEMU 10 lacks libraries: $(ldd "$LAB_QEMU10" | grep 'not found')"
+	return 0
+}
+
 # Module files (relative to the kernel's module dir) needed for the listed modules, with deps.
 _lab_module_closure() {
 	local dep=$LAB_KDIR/lib/modules/$LAB_KVER/modules.dep
