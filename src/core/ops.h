@@ -236,7 +236,8 @@ struct agent_ops {
 struct vfpool_ops {
 	void *userdata;
 
-	/* Pre-flight, changing nothing: how many VFs could be reserved on physnet now. */
+	/* Pre-flight, changing nothing: how many VFs could be reserved on physnet now. A pool
+	 * may fail with -ENOSPC and say why in d instead of returning 0. */
 	int (*probe)(void *ud, const char *physnet, int64_t deadline_ms, unsigned *ret_free,
 		     struct diag *d);
 	/*

@@ -152,6 +152,15 @@ static int sysfs_readlink(const struct vfpool_sysfs *p, const char *rel, char *b
 	return 0;
 }
 
+/* Whether rel exists (as anything, a link not followed). */
+static bool sysfs_exists(const struct vfpool_sysfs *p, const char *rel)
+{
+	char path[2 * VFPOOL_SYSFS_PATH_MAX];
+	struct stat st;
+
+	return path_of(p, path, sizeof(path), rel) == 0 && lstat(path, &st) == 0;
+}
+
 static int sysfs_write(struct vfpool_sysfs *p, const char *rel, const char *val, struct diag *d)
 {
 	char path[2 * VFPOOL_SYSFS_PATH_MAX];
@@ -768,10 +777,20 @@ static int vf_is_free(struct vfpool_sysfs *p, const struct vf *vf, const struct 
 	if (r < 0)
 		return r;
 	*ret = false;
+	char rel[VFPOOL_SYSFS_PATH_MAX], net[VFPOOL_SYSFS_PATH_MAX];
+
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/iommu_group", vf->bdf);
+	snprintf(net, sizeof(net), "bus/pci/devices/%s/net", vf->bdf);
 	if (!strcmp(drv, VFIO_DRIVER))
 		*why = "on vfio-pci";
 	else if (ovr[0])
 		*why = "driver_override set";
+	else if (drv[0] && !sysfs_exists(p, net))
+		/* pci-stub, pci-pf-stub, a driver of someone's: parked there on purpose. */
+		*why = "on a driver that is not a network driver";
+	else if (!sysfs_exists(p, rel))
+		/* vfio-pci cannot take it: no IOMMU, or it is off (intel_iommu=on). */
+		*why = "no IOMMU group";
 	else if (!vfnl_find(nl, n_nl, vf->index))
 		*why = "not listed by the PF";
 	else
@@ -801,8 +820,14 @@ static int each_free_vf(struct vfpool_sysfs *p, int64_t deadline_ms,
 		r = pf_numvfs(p, pf, &n, d);
 		if (r < 0)
 			return r;
-		if (n == 0)
+		if (n == 0) {
+			if (o < busy_n) {
+				int w = snprintf(busy + o, busy_n - o, "%s%s has sriov_numvfs 0",
+						 o ? ", " : "", pf->name);
+				o = w < 0 ? busy_n : o + (size_t)w;
+			}
 			continue;
+		}
 		r = pf_vf_list(p, pf, nl, &n_nl, deadline_ms, d);
 		if (r < 0)
 			return r;
@@ -841,13 +866,19 @@ static int each_free_vf(struct vfpool_sysfs *p, int64_t deadline_ms,
 static int sysfs_probe(void *ud, const char *physnet, int64_t deadline_ms, unsigned *ret_free,
 		       struct diag *d)
 {
+	char busy[512];
 	unsigned n;
 	int r;
 
 	(void)physnet; /* every PF of the pool serves the guest's physnet */
-	r = each_free_vf(ud, deadline_ms, NULL, NULL, &n, NULL, 0, d);
+	r = each_free_vf(ud, deadline_ms, NULL, NULL, &n, busy, sizeof(busy), d);
 	if (r < 0)
 		return r;
+	if (n == 0) {
+		/* Pre-flight's refusal, with why each VF is not free. */
+		diag_set(d, "no free VF%s%s%s", busy[0] ? " (" : "", busy, busy[0] ? ")" : "");
+		return -ENOSPC;
+	}
 	*ret_free = n;
 	return 0;
 }

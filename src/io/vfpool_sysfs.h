@@ -15,7 +15,10 @@
  * A VF is free when (a) it has no marker, (b) it is not bound to vfio-pci (it is on its net
  * driver, or on none: a VF on vfio-pci without our marker belongs to someone else, e.g.
  * libvirt or a guest started by hand), (c) no driver_override is set on it (someone is
- * binding it), and (d) the PF lists it over rtnetlink (its MAC can be set).
+ * binding it), (d) a driver it is on is a network driver (it has a netdev: a VF parked on
+ * pci-stub or another non-network driver is someone's), (e) it has an IOMMU group (else
+ * vfio-pci cannot take it: the IOMMU is off), and (f) the PF lists it over rtnetlink (its MAC
+ * can be set). probe fails with -ENOSPC, saying why of each VF, when none is free.
  *
  * Paths are built only from the config (root, PF names) and from kernel-given names checked
  * against strict patterns (PCI addresses, driver names); every read is bounded, every wait has

@@ -318,6 +318,11 @@ static int setup(void **state)
 		mkfile(f, rel, "(null)\n");
 		snprintf(rel, sizeof(rel), "devices/0000:3b:02.%d/driver", i);
 		mklink(f, rel, "../../bus/pci/drivers/iavf");
+		snprintf(rel, sizeof(rel), "devices/0000:3b:02.%d/net/eth%d", i, i + 1);
+		mkdirs(f, rel);
+		snprintf(rel, sizeof(rel), "devices/0000:3b:02.%d/iommu_group", i);
+		snprintf(target, sizeof(target), "../../kernel/iommu_groups/%d", 40 + i);
+		mklink(f, rel, target);
 		snprintf(rel, sizeof(rel), "bus/pci/devices/0000:3b:02.%d", i);
 		snprintf(target, sizeof(target), "../../../devices/0000:3b:02.%d", i);
 		mklink(f, rel, target);
@@ -352,9 +357,27 @@ static unsigned probe(struct fx *f)
 	struct diag d = {{0}};
 	unsigned n = 999;
 
-	if (f->ops.probe(f->ops.userdata, "physnet1", in_ms(1000), &n, &d) < 0)
+	int r = f->ops.probe(f->ops.userdata, "physnet1", in_ms(1000), &n, &d);
+
+	/* None free is a refusal that says why. */
+	if (r == -ENOSPC && strstr(d.msg, "no free VF"))
+		return 0;
+	if (r < 0)
 		fail_msg("probe: %s", d.msg);
+	assert_int_not_equal(n, 0);
 	return n;
+}
+
+/* The probe's refusal when no VF is free. */
+static const char *probe_why(struct fx *f)
+{
+	static struct diag d;
+	unsigned n = 999;
+
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(f->ops.probe(f->ops.userdata, "", in_ms(1000), &n, &d), -ENOSPC);
+	assert_int_equal(n, 999);
+	return d.msg;
 }
 
 static bool marker_exists(struct fx *f, const char *bdf)
@@ -385,6 +408,33 @@ static void test_probe_counts(void **state)
 	assert_int_equal(probe(f), 1);
 	assert_string_equal(f->writes, ""); /* probe changes nothing */
 	assert_int_equal(f->n_sets, 0);
+}
+
+/* VFs parked on a driver that is not a network driver, or without an IOMMU group, are not
+ * free; a probe that finds none free says why of each, and of a PF without VFs. */
+static void test_probe_refusals(void **state)
+{
+	struct fx *f = *state;
+	const char *why;
+
+	mkdirs(f, "bus/pci/drivers/pci-stub");
+	mklink(f, "devices/0000:3b:02.0/driver", "../../bus/pci/drivers/pci-stub");
+	rmdir(strcat(strcpy((char[256]){0}, f->sys), "/devices/0000:3b:02.0/net/eth1"));
+	rmdir(strcat(strcpy((char[256]){0}, f->sys), "/devices/0000:3b:02.0/net"));
+	assert_int_equal(probe(f), 3);
+	unlink(strcat(strcpy((char[256]){0}, f->sys), "/devices/0000:3b:02.1/iommu_group"));
+	assert_int_equal(probe(f), 2);
+	/* No driver at all, but a netdev-less VF is free when nobody holds it. */
+	mklink(f, "devices/0000:3b:02.2/driver", "../../bus/pci/drivers/vfio-pci");
+	f->unlisted[3] = true;
+	why = probe_why(f);
+	assert_non_null(strstr(why, "0000:3b:02.0 on a driver that is not a network driver"));
+	assert_non_null(strstr(why, "0000:3b:02.1 no IOMMU group"));
+	assert_non_null(strstr(why, "0000:3b:02.2 on vfio-pci"));
+	assert_non_null(strstr(why, "0000:3b:02.3 not listed by the PF"));
+	mkfile(f, "devices/0000:3b:00.0/sriov_numvfs", "0\n");
+	assert_non_null(strstr(probe_why(f), "ens1f0 has sriov_numvfs 0"));
+	assert_string_equal(f->writes, "");
 }
 
 static void test_reserve_writes(void **state)
@@ -786,8 +836,10 @@ static void test_real_netlink(void **state)
 		vfpool_sysfs_free(p);
 		skip();
 	}
-	assert_int_equal(r, 0);
-	assert_int_equal(n, 0);
+	/* The kernel's lo lists no VF: none is free, and the probe says so. */
+	assert_int_equal(r, -ENOSPC);
+	assert_int_equal(n, 99);
+	assert_non_null(strstr(d.msg, "not listed by the PF"));
 	assert_int_equal(ops.reserve(ops.userdata, "", mac1, -1, NULL, in_ms(2000), &s, &d),
 			 -ENOSPC);
 	assert_non_null(strstr(d.msg, "not listed by the PF"));
@@ -798,6 +850,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_probe_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_probe_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reserve_writes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_free_vf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_runs_never_share, setup, teardown),

@@ -1,0 +1,41 @@
+# Runs inside an L1 SR-IOV host booted without an IOMMU (t-sriov-pool.sh): its VFs have no
+# IOMMU group, so vfio-pci could never take them. The pool must not offer them and
+# `vfmigrate check` must refuse, exit 3, with nothing changed.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib-sriov.sh"
+lab_init sriov-noiommu
+mkdir -p "$LAB_DIR/state"
+b=$(sriov_vf_bdf pf1 0)
+[ ! -e "/sys/bus/pci/devices/$b/iommu_group" ] || lab_die "$b has an IOMMU group: the IOMMU is on"
+before=$(sriov_state pf1)
+sriov_pool --pf pf1 probe >/dev/null 2>"$LAB_DIR/err" && lab_die "probe offered VFs without an IOMMU group"
+grep -q "no IOMMU group" "$LAB_DIR/err" || lab_die "probe: $(cat "$LAB_DIR/err")"
+sriov_pool --pf pf1 reserve 52:54:00:77:01:a1 >/dev/null 2>"$LAB_DIR/err" && lab_die "reserve took a VF without an IOMMU group"
+cat >"$LAB_DIR/g0.conf" <<EOC
+[guest]
+bond = bond0
+backup-mac = $LAB_MAC_VIRTIO
+vf-mac = $LAB_MAC_VF
+[source]
+qmp = $LAB_DIR/none-src.qmp
+agent = $LAB_DIR/none-src.agent
+vf-device = vf0
+vf-bus = rp1
+vf-host = $(sriov_vf_bdf pf0 0)
+vf-pool = sysfs:pf0
+[destination]
+qmp = $LAB_DIR/none-dst.qmp
+agent = $LAB_DIR/none-dst.agent
+vf-pool = sysfs:pf1:rp1
+migrate-uri = tcp:$LAB_MIG_DST:$LAB_MIG_PORT
+incoming = defer
+EOC
+rc=0
+out=$("$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" check --json g0) || rc=$?
+[ $rc = 3 ] || lab_die "check: exit $rc, want 3"
+msg=$(echo "$out" | jq -r .error.message)
+echo "$msg" | grep -q "destination VF pool: no free VF (.*no IOMMU group" || lab_die "check: $msg"
+[ "$before" = "$(sriov_state pf1)" ] || lab_die "check changed the VFs"
+lab_log "check refuses VFs without an IOMMU group (exit 3, nothing changed): $(echo "$msg" | grep -o 'destination VF pool: [^;]*')"
+lab_log "PASS"
