@@ -20,6 +20,9 @@
 #
 # Knobs for experiments: LAB_ACCEL (QEMU -accel, default tcg), LAB_VIRTIO_OPTS (appended to
 # the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look).
+# The SR-IOV lab (lib-sriov.sh) sets LAB_VF_HOST (a host VF's PCI address: the guest's VF is
+# that VF through vfio-pci instead of an e1000e), LAB_GUEST_APPEND (more kernel command line,
+# e.g. "vfm.fom=active") and LAB_GUEST_MEM (MiB, default 256).
 #
 # Addresses exist only inside this run's namespaces and no namespace has a route out.
 # Runs serialize on /tmp/vfm-lab.lock (VFM_LAB_LOCK): the machine has 2 cores and TCG guests are heavy.
@@ -336,9 +339,9 @@ lab_image() {
 	lab_kernel
 	local agent=$VFM_BUILDDIR/guest/vfmigrate-agent qga mods stage hash m
 	qga=$(_lab_qga_bin) || lab_die "cannot fetch qemu-guest-agent"
-	mods=$(_lab_module_closure virtio_pci virtio_net virtio_console e1000e bonding 8021q)
+	mods=$(_lab_module_closure virtio_pci virtio_net virtio_console e1000e igbvf bonding 8021q)
 	hash=$({
-		cat "$LAB_TOP/tests/lab/guest-init" /bin/busybox "$qga"
+		cat "$LAB_TOP/tests/lab/guest-init" "$LAB_TOP/tests/lab/guest-bond" /bin/busybox "$qga"
 		[ -x "$agent" ] && cat "$agent"
 		echo "$LAB_KVER $mods"
 	} | sha256sum | cut -c1-16)
@@ -368,6 +371,7 @@ lab_image() {
 		lab_log "note: $agent not built; the image has no vfmigrate-agent"
 	fi
 	install -m 755 "$LAB_TOP/tests/lab/guest-init" "$stage/init"
+	install -m 755 "$LAB_TOP/tests/lab/guest-bond" "$stage/sbin/vfm-bond"
 	echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$LAB_INITRD.tmp" || lab_die "cpio failed"
 	mv "$LAB_INITRD.tmp" "$LAB_INITRD"
@@ -444,8 +448,9 @@ lab_guest_start() {
 	append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $bond = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
 	[ $agent = 0 ] && append+=" vfm.noagent"
+	append+=${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND}
 	local args=(
-		-name "g0-$side" -machine q35 -accel "${LAB_ACCEL:-tcg}" -m 256 -smp 1
+		-name "g0-$side" -machine q35 -accel "${LAB_ACCEL:-tcg}" -m "${LAB_GUEST_MEM:-256}" -smp 1
 		-nodefaults -no-user-config -display none
 		-kernel "$LAB_VMLINUZ" -initrd "$LAB_INITRD" -append "$append"
 		-serial "file:$base.console"
@@ -460,7 +465,10 @@ lab_guest_start() {
 		-chardev "socket,id=ch-qga,path=$base.qga,server=on,wait=off"
 		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
 	)
-	if [ $vf = 1 ] && [ $incoming = 0 ]; then
+	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
+		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
+		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)
+	elif [ $vf = 1 ] && [ $incoming = 0 ]; then
 		args+=(-netdev tap,id=nd-vf0,ifname=f0,script=no,downscript=no
 			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=rp1,romfile=)
 	fi
@@ -490,8 +498,8 @@ lab_wait_exit() {
 }
 
 lab_guest_wait_ready() {
-	local side=$1 secs=${2:-90} i
-	for i in $(seq $((secs * 10))); do
+	local side=$1 secs=${2:-90} end=$((SECONDS + ${2:-90}))
+	while [ $SECONDS -lt $end ]; do
 		grep -q VFM-READY "$LAB_DIR/g0-$side.console" 2>/dev/null && return 0
 		kill -0 "$(lab_guest_pid "$side")" 2>/dev/null || lab_die "QEMU on $side died"
 		sleep 0.1
@@ -519,9 +527,9 @@ lab_qga() {
 
 # Waits until vfmigrate-agent on SIDE answers guest-ping (seconds, default 60).
 lab_agent_wait() {
-	local side=$1 secs=${2:-60} i
-	for i in $(seq "$secs"); do
-		LAB_CALL_TIMEOUT=1000 lab_agent "$side" guest-ping >/dev/null 2>&1 && return 0
+	local side=$1 end=$((SECONDS + ${2:-60}))
+	while [ $SECONDS -lt $end ]; do
+		LAB_CALL_TIMEOUT=${LAB_PING_TIMEOUT:-1000} lab_agent "$side" guest-ping >/dev/null 2>&1 && return 0
 		sleep 1
 	done
 	lab_die "vfmigrate-agent on $side does not answer"
@@ -529,9 +537,9 @@ lab_agent_wait() {
 
 # Waits until the stock qemu-ga on SIDE answers guest-ping (seconds, default 60).
 lab_qga_wait() {
-	local side=$1 secs=${2:-60} i
-	for i in $(seq "$secs"); do
-		LAB_CALL_TIMEOUT=1000 lab_qga "$side" guest-ping >/dev/null 2>&1 && return 0
+	local side=$1 end=$((SECONDS + ${2:-60}))
+	while [ $SECONDS -lt $end ]; do
+		LAB_CALL_TIMEOUT=${LAB_PING_TIMEOUT:-1000} lab_qga "$side" guest-ping >/dev/null 2>&1 && return 0
 		sleep 1
 	done
 	lab_die "qemu-ga on $side does not answer"
@@ -745,8 +753,8 @@ lab_bond_state() {
 # Waits (up to SECS, default 30) until the VF is the active slave of 2 on SIDE.
 # Usage: lab_wait_vf_active SIDE [SECS [EXEC]]
 lab_wait_vf_active() {
-	local side=$1 secs=${2:-30} exec=${3:-lab_guest_exec} st i
-	for i in $(seq $((secs * 2))); do
+	local side=$1 secs=${2:-30} exec=${3:-lab_guest_exec} st end=$((SECONDS + ${2:-30}))
+	while [ $SECONDS -lt $end ]; do
 		st=$(lab_bond_state "$side" "$exec" 2>/dev/null) || st=
 		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
 		sleep 0.5

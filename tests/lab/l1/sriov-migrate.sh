@@ -1,0 +1,119 @@
+# Runs inside the L1 SR-IOV host (t-sriov-mac.sh): the six steps on a real igbvf VF. Two lab
+# hosts as namespaces of this L1 (pf0 the source's PF, pf1 the destination's), the guest's
+# virtio NIC on each host's bridge, both PFs' wire on the source bridge (through "uplink"),
+# a client probing the guest. One guest boot serves every case, in this order:
+#   1. the trap: bond at fail_over_mac=none on the virtio MAC, the source VF trusted (so it
+#      took that MAC): check and migrate refuse it, exit 3, nothing changed
+#   2. fail_over_mac=active: migrated src -> dst, VF active there with vf-mac
+#   3. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
+#      the new VF given the bond's MAC by its PF, active
+# Each migration is probed; the figures go to $SRIOV_OUT/figures.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib-sriov.sh"
+lab_init sriov-mig
+mkdir -p "$LAB_DIR/state"
+: "${SRIOV_CASES:=trap active none}"
+
+lab_net_up
+# The PFs' wire joins the source host's bridge: VF and virtio share one L2 network.
+ip link set uplink netns "$NS_SRC"
+ip -n "$NS_SRC" link set uplink master br0 up
+
+VF_SRC=$(sriov_vf_bdf pf0 0)
+# The operator's side of a guest with a VF: MAC on the PF, the VF on vfio-pci.
+ip link set pf0 vf 0 mac "$LAB_MAC_VF"
+case " $SRIOV_CASES " in *" trap "*) ip link set pf0 vf 0 trust on ;; esac
+sriov_vf_bind_vfio "$VF_SRC"
+lab_log "source VF $VF_SRC: $(sriov_vf_mac pf0 0) on $(sriov_vf_driver "$VF_SRC")"
+
+first_fom=active first_first=backup
+case " $SRIOV_CASES " in *" trap "*) first_fom=none ;; esac
+export LAB_VF_HOST=$VF_SRC LAB_GUEST_MEM=192 LAB_PING_TIMEOUT=5000
+export LAB_GUEST_APPEND="vfm.fom=$first_fom vfm.first=$first_first"
+t0=$(date +%s)
+lab_guest_start src
+lab_guest_wait_ready src 600
+lab_agent_wait src 300
+lab_qga_wait src 120
+lab_log "guest ready on src after $(($(date +%s) - t0)) s (nested TCG boot)"
+echo "l2_boot_s $(($(date +%s) - t0))" >>"$SRIOV_OUT/figures"
+lab_wait_vf_active src 120 || lab_die "the VF is not the active slave on src after boot"
+lab_wait_reachable 120
+
+# Writes the config for a migration FROM -> TO, the guest's VF on FROM being VF 0 of the
+# FROM host's PF.
+sriov_conf() {
+	local from=$1 to=$2 pf_from pf_to to_ip
+	[ "$from" = src ] && { pf_from=pf0 pf_to=pf1 to_ip=$LAB_MIG_DST; } || { pf_from=pf1 pf_to=pf0 to_ip=$LAB_MIG_SRC; }
+	cat >"$LAB_DIR/g0.conf" <<EOC
+[guest]
+bond = bond0
+backup-mac = $LAB_MAC_VIRTIO
+vf-mac = $LAB_MAC_VF
+[source]
+qmp = $LAB_DIR/g0-$from.qmp
+agent = $LAB_DIR/g0-$from.agent
+vf-device = vf0
+vf-bus = rp1
+vf-host = $3
+vf-pool = sysfs:$pf_from
+[destination]
+qmp = $LAB_DIR/g0-$to.qmp
+agent = $LAB_DIR/g0-$to.agent
+vf-pool = sysfs:$pf_to:rp1
+migrate-uri = tcp:$to_ip:$LAB_MIG_PORT
+incoming = defer
+[timeouts]
+command = 60s
+unplug = 60s
+link = 90s
+alive = 180s
+migrate = 300s
+EOC
+}
+
+# The guest's bond as its kernel sees it: "MODE ACTIVE-PERM-MAC SLAVES BOND-MAC".
+bond_line() {
+	local side=$1 b
+	b=$(lab_guest_exec "$side" /bin/cat /proc/net/bonding/bond0) || return 1
+	echo "$(echo "$b" | grep -o 'fail_over_mac [a-z]*' | cut -d' ' -f2 || echo none)" \
+		"$(lab_bond_state "$side")" "$(lab_guest_exec "$side" /bin/cat /sys/class/net/bond0/address)"
+}
+
+# A migration FROM -> TO with the probe on; checks the outcome, prints and records figures.
+migrate_case() {
+	local name=$1 from=$2 to=$3 vfhost=$4 rc=0
+	sriov_conf "$from" "$to" "$vfhost"
+	lab_guest_start "$to" --incoming
+	lab_probe_start --rate 200 --timeout 2000
+	t0=$(date +%s%N)
+	lab_vfm_migrate "$from" "$to" "$LAB_DIR/$name.json" || rc=$?
+	lab_probe_stop
+	cp "$LAB_DIR/$name.json" "$SRIOV_OUT/$name.json"
+	cp "$LAB_DIR/probe.json" "$SRIOV_OUT/$name.probe.json"
+	[ $rc = 0 ] || lab_die "$name: vfmigrate exit $rc: $(jq -c '.error' "$LAB_DIR/$name.json")"
+	lab_log "$name: $(jq -r '[.steps[] | "\(.name) \(.ms)"] | join(", ")' "$LAB_DIR/$name.json")"
+	lab_log "$name: without VF $(jq .without_vf_ms "$LAB_DIR/$name.json") ms, QEMU downtime $(jq '.migration.downtime_ms' "$LAB_DIR/$name.json") ms"
+	read -r ms pk lost sent < <(lab_probe_summary)
+	lab_log "$name: probe sent $sent, lost $lost, longest window $ms ms"
+	echo "$name wall_s $((($(date +%s%N) - t0) / 1000000000)) without_vf_ms $(jq .without_vf_ms "$LAB_DIR/$name.json") longest_ms $ms lost $lost sent $sent" >>"$SRIOV_OUT/figures"
+	lab_guest_stop "$from"
+	lab_wait_vf_active "$to" 120 || lab_die "$name: the VF is not active on $to"
+	lab_wait_reachable 60
+}
+
+case " $SRIOV_CASES " in *" active "*)
+	VF_DST=$(sriov_vf_bdf pf1 0)
+	migrate_case active src dst "$VF_SRC"
+	line=$(bond_line dst)
+	lab_log "active: bond on dst: $line"
+	[ "$line" = "active $LAB_MAC_VF 2 $LAB_MAC_VF" ] || lab_die "active: bond on dst: $line"
+	# The source VF went back to igbvf without the guest's MAC; the destination VF is the
+	# guest's, on vfio-pci with vf-mac.
+	st=$(sriov_state pf0 | grep "^$VF_SRC ")
+	echo "$st" | grep -q " igbvf (null) " && ! echo "$st" | grep -q "$LAB_MAC_VF" || lab_die "source VF after migration: $st"
+	sriov_state pf1 | grep -q " vfio-pci vfio-pci $LAB_MAC_VF 0 marked$" || lab_die "destination VF: $(sriov_state pf1)"
+	;;
+esac
+lab_log "PASS"
