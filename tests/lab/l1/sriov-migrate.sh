@@ -96,12 +96,50 @@ migrate_case() {
 	lab_log "$name: $(jq -r '[.steps[] | "\(.name) \(.ms)"] | join(", ")' "$LAB_DIR/$name.json")"
 	lab_log "$name: without VF $(jq .without_vf_ms "$LAB_DIR/$name.json") ms, QEMU downtime $(jq '.migration.downtime_ms' "$LAB_DIR/$name.json") ms"
 	read -r ms pk lost sent < <(lab_probe_summary)
-	lab_log "$name: probe sent $sent, lost $lost, longest window $ms ms"
+	lab_log "$name: probe sent $sent, lost $lost, longest window $ms ms; windows:"
+	jq -r '.windows[]? | "    at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/probe.json" | head -n 20 >&2
+	jq -r '.notes[]?' "$LAB_DIR/$name.json" | sed 's/^/    note: /' >&2
 	echo "$name wall_s $((($(date +%s%N) - t0) / 1000000000)) without_vf_ms $(jq .without_vf_ms "$LAB_DIR/$name.json") longest_ms $ms lost $lost sent $sent" >>"$SRIOV_OUT/figures"
 	lab_guest_stop "$from"
 	lab_wait_vf_active "$to" 120 || lab_die "$name: the VF is not active on $to"
 	lab_wait_reachable 60
 }
+
+# Everything pre-flight must leave as it was, on both hosts.
+world() {
+	echo "bond: $(bond_line src)"
+	echo "devices: $(lab_devices src)"
+	sriov_state pf0
+	sriov_state pf1
+}
+
+case " $SRIOV_CASES " in *" trap "*)
+	# fail_over_mac=none on the virtio MAC: the source VF took it only because it is trusted;
+	# the destination's untrusted VF, given a MAC by its PF, could never be enslaved.
+	sriov_conf src dst "$VF_SRC"
+	lab_guest_start dst --incoming
+	before=$(world)
+	lab_log "trap: $(echo "$before" | head -n 1)"
+	echo "$before" | grep -q "^bond: none $LAB_MAC_VF 2 $LAB_MAC_VIRTIO$" || lab_die "trap: the guest's bond is not the trap: $before"
+	for cmd in check migrate; do
+		rc=0
+		lab_vfm "$cmd" --json >"$LAB_DIR/trap-$cmd.json" || rc=$?
+		msg=$(jq -r .error.message "$LAB_DIR/trap-$cmd.json")
+		[ $rc = 3 ] || lab_die "trap: $cmd exit $rc, want 3: $msg"
+		echo "$msg" | grep -q "fail_over_mac=none on the virtio NIC's MAC" || lab_die "trap: $cmd: $msg"
+		[ "$(world)" = "$before" ] || lab_die "trap: $cmd changed something: $(diff <(echo "$before") <(world))"
+		lab_log "trap: $cmd refused, exit 3, nothing changed: $msg"
+	done
+	cp "$LAB_DIR"/trap-*.json "$SRIOV_OUT/"
+	lab_guest_stop dst
+	# The fix the message names: the bond at active. The VF gets its own MAC back.
+	lab_guest_exec src /sbin/vfm-bond bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" active backup "$LAB_GUEST_IP/24" ||
+		lab_die "trap: rebuilding the bond at active failed"
+	ip link set pf0 vf 0 trust off
+	lab_wait_vf_active src 120 || lab_die "trap: the VF is not active after the rebuild"
+	lab_wait_reachable 120
+	;;
+esac
 
 case " $SRIOV_CASES " in *" active "*)
 	VF_DST=$(sriov_vf_bdf pf1 0)
@@ -113,7 +151,29 @@ case " $SRIOV_CASES " in *" active "*)
 	# guest's, on vfio-pci with vf-mac.
 	st=$(sriov_state pf0 | grep "^$VF_SRC ")
 	echo "$st" | grep -q " igbvf (null) " && ! echo "$st" | grep -q "$LAB_MAC_VF" || lab_die "source VF after migration: $st"
-	sriov_state pf1 | grep -q " vfio-pci vfio-pci $LAB_MAC_VF 0 marked$" || lab_die "destination VF: $(sriov_state pf1)"
+	sriov_state pf1 | grep " vfio-pci vfio-pci $LAB_MAC_VF 0 marked$" >/dev/null || lab_die "destination VF: $(sriov_state pf1)"
+	;;
+esac
+case " $SRIOV_CASES " in *" none "*)
+	# Back to the source host, the bond at none on the VF's own MAC (the VF enslaved first):
+	# the source host's new VF must be given the bond's MAC by its PF.
+	VF_BACK=$(sriov_state pf1 | awk -v m="$LAB_MAC_VF" '$4 == m { print $1 }')
+	[ -n "$VF_BACK" ] || lab_die "none: no VF of pf1 holds the guest's MAC"
+	lab_guest_exec dst /sbin/vfm-bond bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" none vf "$LAB_GUEST_IP/24" ||
+		lab_die "none: rebuilding the bond at none failed"
+	lab_wait_vf_active dst 120 || lab_die "none: the VF is not active after the rebuild"
+	lab_wait_reachable 120
+	line=$(bond_line dst)
+	[ "$line" = "none $LAB_MAC_VF 2 $LAB_MAC_VF" ] || lab_die "none: bond on dst before: $line"
+	migrate_case none dst src "$VF_BACK"
+	line=$(bond_line src)
+	lab_log "none: bond on src: $line"
+	[ "$line" = "none $LAB_MAC_VF 2 $LAB_MAC_VF" ] || lab_die "none: bond on src: $line"
+	grep -q "source-handoff" <(jq -r '.steps[] | select(.result == "ok") | .name' "$LAB_DIR/none.json") ||
+		lab_die "none: no source-handoff step: $(jq -c .steps "$LAB_DIR/none.json")"
+	sriov_state pf0 | grep " vfio-pci vfio-pci $LAB_MAC_VF 0 marked$" >/dev/null || lab_die "none: destination VF: $(sriov_state pf0)"
+	st=$(sriov_state pf1 | grep "^$VF_BACK ")
+	echo "$st" | grep -q " igbvf (null) " && ! echo "$st" | grep -q "$LAB_MAC_VF" || lab_die "none: source VF after migration: $st"
 	;;
 esac
 lab_log "PASS"
