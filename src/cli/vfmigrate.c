@@ -337,9 +337,9 @@ static int la_bond_status(void *ud, const char *bond, int64_t dl, struct bond_st
 	LAZY(bond_status(l->ops.userdata, bond, dl, ret, d));
 }
 static int la_bond_create(void *ud, const char *bond, const uint8_t backup[6], const uint8_t *vf,
-			  int64_t dl, struct diag *d)
+			  enum bond_fom fom, int64_t dl, struct diag *d)
 {
-	LAZY(bond_create(l->ops.userdata, bond, backup, vf, dl, d));
+	LAZY(bond_create(l->ops.userdata, bond, backup, vf, fom, dl, d));
 }
 static int la_set_active(void *ud, const char *bond, const uint8_t mac[6], bool primary, int64_t dl,
 			 struct diag *d)

@@ -74,6 +74,7 @@ void plan_init(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->vlan = -1;
 	p->src_vf.vlan = -1;
+	p->fail_over_mac = BOND_FOM_ACTIVE;
 	plan_timeouts_default(&p->timeouts);
 	p->plug_attempts = 2;
 	p->enslave_attempts = 2;
@@ -375,6 +376,7 @@ static int run_bond(struct ctx *c, struct diag *d)
 	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
 	if (rc == -ENOENT && c->p->create_bond) {
 		rc = a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+				    c->p->fail_over_mac,
 				    dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d);
 		if (rc < 0)
 			return rc;
@@ -964,6 +966,9 @@ static int plan_validate(const struct plan *p)
 	if (!p->guest[0])
 		return -EINVAL;
 	if (p->has_vf && (!p->bond[0] || !p->src_vf.device_id[0]))
+		return -EINVAL;
+	if (p->has_vf && p->create_bond &&
+	    (p->fail_over_mac == BOND_FOM_UNKNOWN || (unsigned)p->fail_over_mac >= _BOND_FOM_MAX))
 		return -EINVAL;
 	if (p->dest[0] && !journal_dest_valid(p->dest))
 		return -EINVAL;

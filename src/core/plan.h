@@ -67,6 +67,9 @@ struct plan {
 	uint8_t vf_mac[6];
 	uint8_t backup_mac[6];
 	bool create_bond;
+	/* What create_bond builds the bond with; default BOND_FOM_ACTIVE (a VF whose MAC its PF
+	 * sets keeps that MAC: only active leaves each slave its own). */
+	enum bond_fom fail_over_mac;
 	/* The VF as plugged on the source: re-plugged from this on rollback. */
 	struct plug_spec src_vf;
 	/* Destination: which pool, and where the new VF goes (bus, device id; the pool fills

@@ -421,7 +421,7 @@ static int ag_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 }
 
 static int ag_bond_create(void *ud, const char *bond, const uint8_t bk[6], const uint8_t *vf,
-			  int64_t deadline, struct diag *d)
+			  enum bond_fom fom, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
 	int rc = agent_enter(ud, "agent.bond_create", deadline, d);
@@ -430,8 +430,9 @@ static int ag_bond_create(void *ud, const char *bond, const uint8_t bk[6], const
 	(void)bk;
 	if (rc < 0)
 		return rc;
-	logf_(w, "bond_create");
+	logf_(w, "bond_create(%s)", bond_fom_to_string(fom));
 	w->bond_exists = true;
+	w->created_fom = fom;
 	w->slave[FAKE_NIC_BACKUP] = true;
 	w->slave[FAKE_NIC_VF] = vf && nic_exists(w, FAKE_NIC_VF);
 	w->has_active = true;

@@ -49,7 +49,8 @@ struct fake_world {
 	int unplug_waits;
 	/* guest */
 	bool bond_exists;
-	bool slave[2]; /* FAKE_NIC_VF, FAKE_NIC_BACKUP */
+	enum bond_fom created_fom; /* what bond_create was asked for */
+	bool slave[2];		   /* FAKE_NIC_VF, FAKE_NIC_BACKUP */
 	bool has_active;
 	int active;
 	bool backup_link;

@@ -389,8 +389,29 @@ static void test_create_bond_only_when_asked(void **state)
 	w->plan.create_bond = true;
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
-	assert_log(w, "run:bond;bond_create;ok:bond");
+	/* A VF whose MAC its PF sets keeps it: active is what --create-bond builds. */
+	assert_log(w, "run:bond;bond_create(active);ok:bond");
+	assert_int_equal(w->created_fom, BOND_FOM_ACTIVE);
 	assert_true(fake_on_destination_with_vf(w));
+	test_free(w);
+
+	/* Another one when configured. */
+	w = new_world();
+	w->bond_exists = false;
+	w->slave[0] = w->slave[1] = w->has_active = false;
+	w->plan.create_bond = true;
+	w->plan.fail_over_mac = BOND_FOM_FOLLOW;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_log(w, "run:bond;bond_create(follow);ok:bond");
+	test_free(w);
+
+	/* Never "unknown": that is a bad plan, nothing happens. */
+	w = new_world();
+	w->plan.create_bond = true;
+	w->plan.fail_over_mac = BOND_FOM_UNKNOWN;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), -EINVAL);
+	assert_int_equal(w->n_journal, 0);
 	test_free(w);
 }
 
@@ -857,6 +878,15 @@ static void test_names_round_trip(void **state)
 		assert_int_equal(o, i);
 	}
 	assert_int_equal(step_from_string("nope", &s), -EINVAL);
+	for (int i = 0; i < _BOND_FOM_MAX; i++) {
+		enum bond_fom f;
+
+		assert_int_equal(bond_fom_from_string(bond_fom_to_string(i), &f), 0);
+		assert_int_equal(f, i);
+	}
+	assert_string_equal(bond_fom_to_string(BOND_FOM_ACTIVE), "active");
+	assert_string_equal(bond_fom_to_string(_BOND_FOM_MAX), "unknown");
+	assert_int_equal(bond_fom_from_string("Active", &(enum bond_fom){0}), -EINVAL);
 }
 
 int main(void)
