@@ -13,6 +13,9 @@
 
 #include "fake_world.h"
 
+/* A MAC none of the guest's NICs has. */
+static const uint8_t other_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+
 static struct fake_world *new_world(void)
 {
 	struct fake_world *w = test_malloc(sizeof(*w));
@@ -442,15 +445,22 @@ static void test_journal_failure_stops_before_side_effect(void **state)
 	test_free(w);
 }
 
-/* Crash (longjmp) just before journal record `cut` is written, then recover. */
-static void test_recover_every_cut_point(void **state)
+/*
+ * Crash (longjmp) just before journal record `cut` is written, for every cut, then recover.
+ * setup (may be NULL) prepares each world after fake_world_init; after the crash the config
+ * may have moved on: recover gets a plan whose MACs are garbage, and must work from what the
+ * journal recorded.
+ */
+static void recover_every_cut_point(void (*setup)(struct fake_world *w))
 {
 	struct fake_world *w = new_world();
 	struct plan_report r;
 	size_t total;
 
-	(void)state;
+	if (setup)
+		setup(w);
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
 	total = w->n_journal;
 	assert_true(total > 10);
 	test_free(w);
@@ -460,6 +470,8 @@ static void test_recover_every_cut_point(void **state)
 		size_t n;
 
 		w = new_world();
+		if (setup)
+			setup(w);
 		w->crash_at = cut;
 		if (setjmp(w->crash_jmp) == 0) {
 			plan_run(&w->plan, &w->env, &r);
@@ -476,6 +488,9 @@ static void test_recover_every_cut_point(void **state)
 		}
 		recs = test_malloc(n * sizeof(*recs));
 		memcpy(recs, w->journal, n * sizeof(*recs));
+		/* Today's config says otherwise; the journal wins. */
+		memset(w->plan.vf_mac, 0xee, 6);
+		memset(w->plan.src_vf.mac, 0xee, 6);
 		assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
 		if (r.outcome == OUTCOME_ROLLED_BACK) {
 			if (!fake_on_source_with_vf(w)) {
@@ -512,6 +527,28 @@ static void test_recover_every_cut_point(void **state)
 		test_free(recs);
 		test_free(w);
 	}
+}
+
+static void test_recover_every_cut_point(void **state)
+{
+	(void)state;
+	recover_every_cut_point(NULL);
+}
+
+/* A real destination VF given the bond's own MAC (none, on another MAC than the backup's):
+ * recover releases, plugs and enslaves with that MAC, from the journal (BEGIN, and the
+ * reserve's spec), not vf-mac. */
+static void model_none_on_other(struct fake_world *w)
+{
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_NONE;
+	memcpy(w->bond_mac, other_mac, 6);
+}
+
+static void test_recover_every_cut_point_mac_model(void **state)
+{
+	(void)state;
+	recover_every_cut_point(model_none_on_other);
 }
 
 /* Recover after a crash in the middle of the migration itself: the destination already runs
@@ -862,6 +899,168 @@ static void test_no_interrupt_source(void **state)
 	test_free(w);
 }
 
+/* ---- The MAC model: {VFs take a guest MAC: yes, no} x the bond's fail_over_mac ---- */
+
+enum which_mac {
+	MAC_NONE = 0, /* the agent reports no MAC for the bond */
+	MAC_BACKUP,
+	MAC_VF,
+	MAC_OTHER,
+};
+
+static const uint8_t *mac_of(enum which_mac m)
+{
+	return m == MAC_BACKUP ? fake_bk_mac : m == MAC_VF ? fake_vf_mac : other_mac;
+}
+
+struct mac_case {
+	bool takes_guest_mac; /* the destination pool's VFs */
+	enum bond_fom fom;
+	enum which_mac bond_mac;
+	const char *refused; /* NULL: migrates; else text pre-flight's refusal holds */
+	enum which_mac dst;  /* the MAC reserve, plug and enslave use */
+};
+
+static const struct mac_case mac_cases[] = {
+    /* Real VFs (the PF sets their MAC). */
+    {false, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
+    {false, BOND_FOM_NONE, MAC_BACKUP,
+     "bond bond0 is at fail_over_mac=none on the virtio NIC's MAC 52:54:00:00:00:0b: a "
+     "destination VF whose MAC its PF sets cannot carry it",
+     0},
+    {false, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
+    {false, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_OTHER},
+    {false, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_OTHER},
+    {false, BOND_FOM_FOLLOW, MAC_VF, NULL, MAC_VF},
+    {false, BOND_FOM_FOLLOW, MAC_BACKUP, "is at fail_over_mac=follow on the virtio NIC's MAC", 0},
+    {false, BOND_FOM_UNKNOWN, MAC_BACKUP, "the fail_over_mac of bond bond0 could not be read", 0},
+    {false, BOND_FOM_NONE, MAC_NONE, "is at fail_over_mac=none but its MAC could not be read", 0},
+    /* Emulated VFs take any MAC: everything as before, vf-mac. */
+    {true, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_VF},
+    {true, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_VF},
+    {true, BOND_FOM_UNKNOWN, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_NONE, NULL, MAC_VF},
+};
+
+static void mac_case_world(struct fake_world *w, const struct mac_case *mc)
+{
+	fake_world_init(w);
+	w->pool[FAKE_DST].vf_takes_guest_mac = mc->takes_guest_mac;
+	w->fom = mc->fom;
+	w->has_bond_mac = mc->bond_mac != MAC_NONE;
+	memset(w->bond_mac, 0, 6);
+	if (w->has_bond_mac)
+		memcpy(w->bond_mac, mac_of(mc->bond_mac), 6);
+}
+
+static void test_mac_model(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(mac_cases); i++) {
+		const struct mac_case *mc = &mac_cases[i];
+		struct fake_world *w = new_world();
+		struct plan_report r;
+		char what[96];
+
+		snprintf(what, sizeof(what), "case %zu (%s VF, fail_over_mac=%s, bond MAC %d)", i,
+			 mc->takes_guest_mac ? "emulated" : "real", bond_fom_to_string(mc->fom),
+			 mc->bond_mac);
+		/* check says what migrate will do. */
+		mac_case_world(w, mc);
+		assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+		if (r.outcome != (mc->refused ? OUTCOME_REFUSED : OUTCOME_MIGRATED))
+			fail_msg("%s: check %s (%s)", what, plan_outcome_to_string(r.outcome),
+				 r.error);
+
+		mac_case_world(w, mc);
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (mc->refused) {
+			/* Refused before anything changed, saying why and what to do. */
+			if (r.outcome != OUTCOME_REFUSED || !strstr(r.error, mc->refused))
+				fail_msg("%s: %s: \"%s\"", what, plan_outcome_to_string(r.outcome),
+					 r.error);
+			assert_int_equal(r.error_step, STEP_PREFLIGHT);
+			assert_int_equal(w->n_journal, 0);
+			assert_log_lacks(w, "reserve");
+			assert_true(fake_on_source_with_vf(w));
+			if (mc->bond_mac == MAC_BACKUP && mc->fom != BOND_FOM_UNKNOWN)
+				assert_non_null(strstr(r.error, "rebuild the bond with "
+								"fail_over_mac=active"));
+			test_free(w);
+			continue;
+		}
+		if (r.outcome != OUTCOME_MIGRATED || !fake_on_destination_with_vf(w))
+			fail_msg("%s: %s (%s)\nlog: %s", what, plan_outcome_to_string(r.outcome),
+				 r.error, w->log);
+		/* One MAC, from pre-flight to the guest: reserve, plug spec, enslave, BEGIN. */
+		assert_memory_equal(w->reserve_mac, mac_of(mc->dst), 6);
+		assert_memory_equal(w->plug_mac, mac_of(mc->dst), 6);
+		assert_memory_equal(w->enslave_mac, mac_of(mc->dst), 6);
+		assert_true(w->journal[0].has_dst_mac);
+		assert_memory_equal(w->journal[0].dst_mac, mac_of(mc->dst), 6);
+		if (mc->dst != MAC_VF)
+			assert_non_null(strstr(w->notes, "the destination VF is given MAC "
+							 "02:00:00:00:00:99 by its PF"));
+		test_free(w);
+	}
+}
+
+/* --create-bond on a real VF: at active (the default) it migrates with vf-mac; at none or
+ * follow the bond would take the virtio NIC's MAC (enslaved first): refused, not created. */
+static void test_mac_model_create_bond(void **state)
+{
+	static const enum bond_fom foms[] = {BOND_FOM_ACTIVE, BOND_FOM_NONE, BOND_FOM_FOLLOW};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(foms); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->pool[FAKE_DST].vf_takes_guest_mac = false;
+		w->bond_exists = false;
+		w->slave[0] = w->slave[1] = w->has_active = false;
+		w->plan.create_bond = true;
+		w->plan.fail_over_mac = foms[i];
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (foms[i] == BOND_FOM_ACTIVE) {
+			assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+			assert_true(fake_on_destination_with_vf(w));
+			assert_memory_equal(w->enslave_mac, fake_vf_mac, 6);
+		} else {
+			assert_int_equal(r.outcome, OUTCOME_REFUSED);
+			assert_non_null(strstr(r.error, "would be created at fail_over_mac="));
+			assert_non_null(strstr(r.error, "create it at fail_over_mac=active"));
+			assert_false(w->bond_exists);
+			assert_int_equal(w->n_journal, 0);
+		}
+		test_free(w);
+	}
+}
+
+/* The bond's MAC changes between pre-flight and the bond step: the run stops there, before
+ * any VF is taken, rather than hand out a MAC the bond no longer wants. */
+static void test_mac_model_bond_changed(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	memcpy(w->bond_mac, other_mac, 6);
+	w->bond_mac_moves = true;
+	memcpy(w->bond_mac_later, fake_vf_mac, 6);
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_BOND);
+	assert_non_null(strstr(r.error, "changed since pre-flight"));
+	assert_log_lacks(w, "dst.reserve");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
 static void test_names_round_trip(void **state)
 {
 	enum step_id s;
@@ -908,6 +1107,7 @@ int main(void)
 	    cmocka_unit_test(test_create_bond_only_when_asked),
 	    cmocka_unit_test(test_journal_failure_stops_before_side_effect),
 	    cmocka_unit_test(test_recover_every_cut_point),
+	    cmocka_unit_test(test_recover_every_cut_point_mac_model),
 	    cmocka_unit_test(test_recover_mid_migration_resumes_source),
 	    cmocka_unit_test(test_tuning_restored_on_rollback),
 	    cmocka_unit_test(test_tuning_untouched),
@@ -919,6 +1119,9 @@ int main(void)
 	    cmocka_unit_test(test_interrupt_without_hv_support),
 	    cmocka_unit_test(test_no_interrupt_source),
 	    cmocka_unit_test(test_names_round_trip),
+	    cmocka_unit_test(test_mac_model),
+	    cmocka_unit_test(test_mac_model_create_bond),
+	    cmocka_unit_test(test_mac_model_bond_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
