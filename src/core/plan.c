@@ -6,11 +6,17 @@
 #include <string.h>
 
 static const char *const step_names[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = "preflight",   [STEP_BOND] = "bond",
-    [STEP_RESERVE] = "reserve",	      [STEP_BACKUP_ACTIVE] = "backup-active",
-    [STEP_RELEASE_VF] = "release-vf", [STEP_UNPLUG] = "unplug",
-    [STEP_MIGRATE] = "migrate",	      [STEP_PLUG] = "plug",
-    [STEP_ENSLAVE] = "enslave",	      [STEP_RELEASE_SOURCE] = "release-source",
+    [STEP_PREFLIGHT] = "preflight",
+    [STEP_BOND] = "bond",
+    [STEP_RESERVE] = "reserve",
+    [STEP_BACKUP_ACTIVE] = "backup-active",
+    [STEP_RELEASE_VF] = "release-vf",
+    [STEP_UNPLUG] = "unplug",
+    [STEP_SOURCE_HANDOFF] = "source-handoff",
+    [STEP_MIGRATE] = "migrate",
+    [STEP_PLUG] = "plug",
+    [STEP_ENSLAVE] = "enslave",
+    [STEP_RELEASE_SOURCE] = "release-source",
 };
 
 const char *step_to_string(enum step_id s)
@@ -662,6 +668,50 @@ static int undo_unplug(struct ctx *c, struct diag *d)
 	return h->plug(h->userdata, &c->p->src_vf, cmd_dl(c), d);
 }
 
+/*
+ * A VF whose MAC its PF sets keeps that MAC claimed on the PF until the PF is told otherwise:
+ * once the VF left the guest, nothing of the guest's should stay there (the destination VF
+ * carries the guest's MAC next). Emulated VFs have nothing on a PF.
+ */
+static bool source_handoff_wanted(const struct ctx *c)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+
+	return !v->vf_takes_guest_mac && v->handoff;
+}
+
+static int run_source_handoff(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+	const struct plug_spec *s = &c->p->src_vf;
+	int rc;
+
+	rc = v->handoff(v->userdata, s, false, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	note(c, STEP_SOURCE_HANDOFF, "source VF %s unplugged: its MAC and VLAN cleared on its PF",
+	     s->backend);
+	return 0;
+}
+
+/* Before the VF is plugged back: the PF gives it the guest's MAC and VLAN again. */
+static int undo_source_handoff(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+	const struct plug_spec *s = &c->p->src_vf;
+	char m[18];
+	int rc;
+
+	if (!v->handoff)
+		return 0;
+	rc = v->handoff(v->userdata, s, true, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	note(c, STEP_SOURCE_HANDOFF, "source VF %s: MAC %s and VLAN %d set on its PF again",
+	     s->backend, format_mac(s->mac, m), s->vlan < 0 ? 0 : s->vlan);
+	return 0;
+}
+
 static void on_progress(void *ud, const struct migrate_stats *st)
 {
 	struct ctx *c = ud;
@@ -932,20 +982,29 @@ struct step_def {
 	int (*run)(struct ctx *c, struct diag *d);
 	int (*undo)(struct ctx *c, struct diag *d);
 	bool vf_only;
+	/* NULL: always; else whether this run has anything for the step to do. */
+	bool (*wanted)(const struct ctx *c);
 };
 
 static const struct step_def steps[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = {run_preflight, NULL, false},
-    [STEP_BOND] = {run_bond, NULL, true},
-    [STEP_RESERVE] = {run_reserve, undo_reserve, true},
-    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true},
-    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true},
-    [STEP_UNPLUG] = {run_unplug, undo_unplug, true},
-    [STEP_MIGRATE] = {run_migrate, undo_migrate, false},
-    [STEP_PLUG] = {run_plug, NULL, true},
-    [STEP_ENSLAVE] = {run_enslave, NULL, true},
-    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true},
+    [STEP_PREFLIGHT] = {run_preflight, NULL, false, NULL},
+    [STEP_BOND] = {run_bond, NULL, true, NULL},
+    [STEP_RESERVE] = {run_reserve, undo_reserve, true, NULL},
+    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true, NULL},
+    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true, NULL},
+    [STEP_UNPLUG] = {run_unplug, undo_unplug, true, NULL},
+    [STEP_SOURCE_HANDOFF] = {run_source_handoff, undo_source_handoff, true, source_handoff_wanted},
+    [STEP_MIGRATE] = {run_migrate, undo_migrate, false, NULL},
+    [STEP_PLUG] = {run_plug, NULL, true, NULL},
+    [STEP_ENSLAVE] = {run_enslave, NULL, true, NULL},
+    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true, NULL},
 };
+
+/* A step this run skips: a VF step without a VF, or one with nothing to do. */
+static bool step_skipped(const struct ctx *c, enum step_id s)
+{
+	return (steps[s].vf_only && !c->p->has_vf) || (steps[s].wanted && !steps[s].wanted(c));
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The runner.                                                                                 */
@@ -957,7 +1016,7 @@ static int do_step(struct ctx *c, enum step_id s)
 	int64_t t0;
 	int rc;
 
-	if (steps[s].vf_only && !c->p->has_vf) {
+	if (step_skipped(c, s)) {
 		sr->result = STEP_SKIPPED;
 		return 0;
 	}
@@ -1147,8 +1206,14 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 		return 0;
 	}
 	for (s = STEP_BOND; s <= STEP_MIGRATE; s++) {
-		const char *why = interrupt_poll(&c);
+		const char *why;
 
+		/* A step with nothing to do is no moment to stop at. */
+		if (step_skipped(&c, (enum step_id)s)) {
+			ret->steps[s].result = STEP_SKIPPED;
+			continue;
+		}
+		why = interrupt_poll(&c);
 		if (why) {
 			/* Between two steps: the earliest safe moment. Step s never started. */
 			diag_set(&d, "interrupted by %s before this step", why);

@@ -21,7 +21,9 @@ enum step_id {
 	STEP_BACKUP_ACTIVE, /* guest: backup (virtio) becomes the active slave */
 	STEP_RELEASE_VF,    /* guest: VF leaves the bond */
 	STEP_UNPLUG,	    /* source: hot-unplug the VF, wait for its removal */
-	STEP_MIGRATE,	    /* migrate, then prove the guest alive on the destination */
+	/* source: the PF stops claiming the guest's MAC (VFs that do not take a guest MAC) */
+	STEP_SOURCE_HANDOFF,
+	STEP_MIGRATE, /* migrate, then prove the guest alive on the destination */
 	STEP_PLUG,    /* destination: hot-plug the reserved VF (after the point of no return) */
 	STEP_ENSLAVE, /* guest: enslave the new VF, wait for link, make it active */
 	STEP_RELEASE_SOURCE, /* source: give the old VF back to its pool */

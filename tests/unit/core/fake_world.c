@@ -197,6 +197,8 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline, str
 	w->vf_present[s] = true;
 	if (spec->has_mac)
 		memcpy(w->vf_nic_mac[s], spec->mac, 6);
+	if (s == FAKE_SRC && !w->pool[FAKE_SRC].vf_takes_guest_mac && !w->src_pf_mac)
+		memcpy(w->vf_nic_mac[s], (uint8_t[6]){0x02, 0, 0, 0, 0, 0x42}, 6);
 	if (s == FAKE_DST)
 		memcpy(w->plug_mac, spec->mac, 6);
 	return 0;
@@ -617,10 +619,17 @@ static int pool_release(void *ud, const struct plug_spec *spec, int64_t deadline
 static int pool_handoff(void *ud, const struct plug_spec *spec, bool incoming, int64_t deadline,
 			struct diag *d)
 {
+	struct fake_world *w = W(ud);
+	int rc = enter(ud, "pool.handoff", d);
+
 	(void)spec;
-	(void)incoming;
 	(void)deadline;
-	return enter(ud, "pool.handoff", d);
+	if (rc < 0)
+		return rc;
+	logf_(w, "%s.handoff(%s)", SIDE(ud) ? "dst" : "src", incoming ? "in" : "out");
+	if (SIDE(ud) == FAKE_SRC)
+		w->src_pf_mac = incoming;
+	return 0;
 }
 
 /* ---- clock, journal, events ---- */
@@ -722,6 +731,7 @@ void fake_world_init(struct fake_world *w)
 	w->running[FAKE_SRC] = true;
 	w->dst_incoming = true;
 	w->vf_present[FAKE_SRC] = true;
+	w->src_pf_mac = true;
 	w->bond_exists = true;
 	w->slave[FAKE_NIC_VF] = w->slave[FAKE_NIC_BACKUP] = true;
 	w->has_active = true;
@@ -811,14 +821,16 @@ bool fake_on_source_with_vf(const struct fake_world *w)
 	return !w->migrated && w->running[FAKE_SRC] && !w->running[FAKE_DST] &&
 	       w->vf_present[FAKE_SRC] && w->slave[FAKE_NIC_VF] && w->slave[FAKE_NIC_BACKUP] &&
 	       w->has_active && w->active == FAKE_NIC_VF && !w->dst_reserved &&
-	       !w->vf_present[FAKE_DST];
+	       !w->vf_present[FAKE_DST] && memcmp(w->vf_nic_mac[FAKE_SRC], VF_MAC, 6) == 0 &&
+	       (w->pool[FAKE_SRC].vf_takes_guest_mac || w->src_pf_mac);
 }
 
 bool fake_on_destination_with_vf(const struct fake_world *w)
 {
 	return w->migrated && w->running[FAKE_DST] && !w->running[FAKE_SRC] &&
 	       w->vf_present[FAKE_DST] && !w->vf_present[FAKE_SRC] && w->slave[FAKE_NIC_VF] &&
-	       w->has_active && w->active == FAKE_NIC_VF && w->src_released;
+	       w->has_active && w->active == FAKE_NIC_VF && w->src_released &&
+	       (w->pool[FAKE_SRC].vf_takes_guest_mac || !w->src_pf_mac);
 }
 
 bool fake_log_has_in_order(const struct fake_world *w, const char *seq)

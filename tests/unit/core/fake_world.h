@@ -72,6 +72,10 @@ struct fake_world {
 	int active;
 	bool backup_link;
 	/* pools */
+	/* The source VF's PF still claims the guest's MAC for it (its handoff has not cleared
+	 * it, or gave it back). A source VF of a pool that does not take a guest MAC, plugged
+	 * while not, comes up with a random MAC. */
+	bool src_pf_mac;
 	unsigned dst_free;
 	bool dst_reserved;
 	bool src_released;
@@ -119,7 +123,8 @@ extern const uint8_t fake_vf_mac[6], fake_bk_mac[6];
 /* A world where everything is ready for a migration with a VF. */
 void fake_world_init(struct fake_world *w);
 
-/* Guest consistent on the source with its VF active / on the destination with its VF. */
+/* Guest consistent on the source with its VF active (a real source VF with its MAC on the PF
+ * again) / on the destination with its VF (the source's PF no longer claiming the MAC). */
 bool fake_on_source_with_vf(const struct fake_world *w);
 bool fake_on_destination_with_vf(const struct fake_world *w);
 

@@ -40,6 +40,13 @@ static void assert_log_lacks(const struct fake_world *w, const char *what)
 	}
 }
 
+/* Whether a rollback undoes step s: it has an undo and ran (was not skipped). */
+static bool undone_by_rollback(const struct plan_report *r, int s)
+{
+	return s != STEP_BOND && r->steps[s].result != STEP_SKIPPED &&
+	       r->steps[s].result != STEP_NOT_RUN;
+}
+
 static const char *last_outcome(const struct fake_world *w)
 {
 	if (w->n_journal == 0 || w->journal[w->n_journal - 1].kind != JOURNAL_END)
@@ -58,8 +65,11 @@ static void test_happy_path(void **state)
 	assert_false(r.has_error);
 	assert_true(r.passed_ponr);
 	assert_true(fake_on_destination_with_vf(w));
+	/* Emulated VFs have nothing on a PF to hand off. */
 	for (int s = 0; s < _STEP_MAX; s++)
-		assert_int_equal(r.steps[s].result, STEP_OK);
+		assert_int_equal(r.steps[s].result,
+				 s == STEP_SOURCE_HANDOFF ? STEP_SKIPPED : STEP_OK);
+	assert_log_lacks(w, "run:source-handoff");
 	assert_true(r.has_migration);
 	assert_int_equal(r.migration.downtime_ms, 42);
 	assert_true(w->progress_events > 0);
@@ -126,7 +136,7 @@ static void test_every_step_fails(void **state)
 		struct fake_world *w = new_world();
 		struct plan_report r;
 		char expect[512] = "", tag[64];
-		int undos = 0;
+		int undos = 0, expected_undos = 0;
 		const char *p;
 
 		w->fail_step = fc->step;
@@ -147,16 +157,17 @@ static void test_every_step_fails(void **state)
 		/* Undo in reverse from the failed step, each step that has an undo. */
 		snprintf(expect, sizeof(expect), "failed:%s;", step_to_string(fc->step));
 		for (int s = fc->step; s >= STEP_RESERVE; s--) {
-			if (s == STEP_BOND)
+			if (!undone_by_rollback(&r, s))
 				continue;
 			snprintf(tag, sizeof(tag), "undo:%s;undone:%s;", step_to_string(s),
 				 step_to_string(s));
 			strncat(expect, tag, sizeof(expect) - strlen(expect) - 1);
+			expected_undos++;
 		}
 		assert_log(w, expect);
 		for (p = w->log; (p = strstr(p, ";undo:")); p++)
 			undos++;
-		assert_int_equal(undos, fc->step >= STEP_RESERVE ? fc->step - STEP_RESERVE + 1 : 0);
+		assert_int_equal(undos, expected_undos);
 		assert_log_lacks(w, "ponr");
 		assert_string_equal(last_outcome(w), "rolled-back");
 		test_free(w);
@@ -735,7 +746,7 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		struct fake_world *w = new_world();
 		struct plan_report r;
 		char expect[512] = "SIGNAL;", tag[64];
-		int undos = 0;
+		int undos = 0, expected_undos = 0;
 		const char *p;
 
 		w->intr_step = ic->step;
@@ -762,7 +773,8 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		assert_false(r.passed_ponr);
 		/* The steps after the last one that ran never started. */
 		for (int s = ic->last + 1; s <= STEP_MIGRATE; s++)
-			assert_int_equal(r.steps[s].result, STEP_NOT_RUN);
+			assert_true(r.steps[s].result == STEP_NOT_RUN ||
+				    r.steps[s].result == STEP_SKIPPED);
 		if (ic->stopped == STEP_MIGRATE && ic->last == STEP_MIGRATE) {
 			/* A running migration is cancelled before the source is touched again. */
 			assert_log(w, "SIGNAL;src.migrate_cancel;failed:migrate;undo:migrate");
@@ -774,16 +786,17 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 			assert_log_lacks(w, "src.migrate_start");
 		/* Undo in reverse from the last step that ran, each step that has an undo. */
 		for (int s = ic->last; s >= STEP_RESERVE; s--) {
-			if (s == STEP_BOND)
+			if (!undone_by_rollback(&r, s))
 				continue;
 			snprintf(tag, sizeof(tag), "undo:%s;undone:%s;", step_to_string(s),
 				 step_to_string(s));
 			strncat(expect, tag, sizeof(expect) - strlen(expect) - 1);
+			expected_undos++;
 		}
 		assert_log(w, expect);
 		for (p = w->log; (p = strstr(p, ";undo:")); p++)
 			undos++;
-		assert_int_equal(undos, ic->last >= STEP_RESERVE ? ic->last - STEP_RESERVE + 1 : 0);
+		assert_int_equal(undos, expected_undos);
 		assert_log_lacks(w, "ponr");
 		assert_string_equal(last_outcome(w), "rolled-back");
 		assert_true(r.vf_restored || ic->last < STEP_BACKUP_ACTIVE);
@@ -1061,6 +1074,150 @@ static void test_mac_model_bond_changed(void **state)
 	test_free(w);
 }
 
+/* ---- Source handoff: a real source VF's MAC leaves its PF as soon as the VF is unplugged ---- */
+
+/* Real VFs on both sides, the bond at active (what works on them). */
+static void model_real_vfs(struct fake_world *w)
+{
+	w->pool[FAKE_SRC].vf_takes_guest_mac = false;
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_ACTIVE;
+}
+
+static void test_source_handoff_after_unplug(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	model_real_vfs(w);
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_true(fake_on_destination_with_vf(w));
+	/* Right after the removal, journaled, before the migration: not at release-source. */
+	assert_log(w, "src.removed;J:done:unplug;run:source-handoff;J:intent:source-handoff;"
+		      "src.handoff(out);J:done:source-handoff;ok:source-handoff;"
+		      "J:intent:migrate;src.migrate_start");
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_OK);
+	assert_non_null(strstr(w->notes, "source VF taps0 unplugged: its MAC and VLAN cleared on "
+					 "its PF"));
+	assert_false(w->src_pf_mac);
+	test_free(w);
+
+	/* The source's VFs take a guest MAC (emulated): nothing to hand off, the step is
+	 * skipped and not journaled, whatever the destination has. */
+	w = new_world();
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_ACTIVE;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_SKIPPED);
+	assert_log_lacks(w, "source-handoff");
+	test_free(w);
+
+	/* A pool without a handoff (libvirt sets and restores a VF's MAC itself): skipped. */
+	w = new_world();
+	model_real_vfs(w);
+	w->pool[FAKE_SRC].handoff = NULL;
+	w->src_pf_mac = false;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_SKIPPED);
+	test_free(w);
+}
+
+/* Rolled back after the handoff: the PF gives the source VF its MAC back before the VF is
+ * plugged again (else it comes up with another MAC and cannot rejoin the bond). */
+static void test_source_handoff_undone_on_rollback(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	model_real_vfs(w);
+	w->dst_dead = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.handoff(out);src.migrate_start;failed:migrate;undo:migrate;"
+		      "undone:migrate;undo:source-handoff;src.handoff(in);undone:source-handoff;"
+		      "undo:unplug;src.plug(vf0,taps0);undone:unplug;undo:release-vf;enslave(vf)");
+	assert_true(fake_on_source_with_vf(w));
+	assert_non_null(strstr(w->notes, "source VF taps0: MAC 52:54:00:00:00:0f and VLAN 0 set "
+					 "on its PF again"));
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_UNDONE);
+	test_free(w);
+
+	/* The handoff itself fails: undone (the MAC set again) and rolled back. */
+	w = new_world();
+	model_real_vfs(w);
+	w->fail_step = STEP_SOURCE_HANDOFF;
+	w->fail_op = "src.pool.handoff";
+	w->fail_rc = -EIO;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_SOURCE_HANDOFF);
+	assert_log(w, "failed:source-handoff;undo:source-handoff;src.handoff(in);"
+		      "undone:source-handoff;undo:unplug;src.plug(vf0,taps0)");
+	assert_log_lacks(w, "src.migrate_start");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+
+	/* An interrupt right after the unplug is taken after the handoff, and undone too. */
+	w = new_world();
+	model_real_vfs(w);
+	w->intr_step = STEP_SOURCE_HANDOFF;
+	w->intr_op = "src.pool.handoff";
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_MIGRATE);
+	assert_log(w, "SIGNAL;src.handoff(out);undo:source-handoff;src.handoff(in);undo:unplug");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* recover in a new process after a crash past the handoff gives the MAC back first. */
+static void test_recover_source_handoff(void **state)
+{
+	struct fake_world *w = new_world();
+	struct journal_record *recs;
+	struct plan_report r;
+	volatile uint32_t cut;
+	size_t n;
+
+	(void)state;
+	/* Crash just before the migration's intent: the handoff is done and journaled. */
+	for (cut = 1;; cut++) {
+		fake_world_init(w);
+		model_real_vfs(w);
+		w->crash_at = cut;
+		if (setjmp(w->crash_jmp) == 0)
+			plan_run(&w->plan, &w->env, &r);
+		if (w->n_journal > 0 && w->journal[w->n_journal - 1].kind == JOURNAL_DONE &&
+		    !strcmp(w->journal[w->n_journal - 1].step, "source-handoff"))
+			break;
+		assert_true(cut < 64);
+	}
+	w->crash_at = 0;
+	assert_false(w->src_pf_mac);
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	w->log[0] = '\0';
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "undo:source-handoff;src.handoff(in);undone:source-handoff;undo:unplug;"
+		      "src.plug(vf0,taps0);undone:unplug");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(recs);
+	test_free(w);
+}
+
+static void test_recover_every_cut_point_real_vfs(void **state)
+{
+	(void)state;
+	recover_every_cut_point(model_real_vfs);
+}
+
 static void test_names_round_trip(void **state)
 {
 	enum step_id s;
@@ -1122,6 +1279,10 @@ int main(void)
 	    cmocka_unit_test(test_mac_model),
 	    cmocka_unit_test(test_mac_model_create_bond),
 	    cmocka_unit_test(test_mac_model_bond_changed),
+	    cmocka_unit_test(test_source_handoff_after_unplug),
+	    cmocka_unit_test(test_source_handoff_undone_on_rollback),
+	    cmocka_unit_test(test_recover_source_handoff),
+	    cmocka_unit_test(test_recover_every_cut_point_real_vfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
