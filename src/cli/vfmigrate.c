@@ -1486,7 +1486,10 @@ static int cmd_status(const struct args *a, const struct config *c)
 			str_sanitize(clean, sizeof(clean), b.mode);
 			json_object_set_new(
 			    o, "bond",
-			    json_pack("{s:s,s:s,s:o,s:o}", "name", bond, "mode", clean, "active",
+			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "name", bond, "mode", clean,
+				      "fail_over_mac", bond_fom_to_string(b.fail_over_mac), "mac",
+				      b.has_mac ? json_string(format_mac(b.mac, m)) : json_null(),
+				      "active",
 				      b.has_active ? json_string(format_mac(b.active_mac, m))
 						   : json_null(),
 				      "slaves", slaves));
@@ -1519,8 +1522,12 @@ static int cmd_status(const struct args *a, const struct config *c)
 			printf(" [torn last record ignored]");
 		printf("\n");
 		if (have_bond) {
+			char bm[18];
+
 			str_sanitize(clean, sizeof(clean), b.mode);
-			printf("%s: bond %s (%s) on the %s, active %s\n", a->guest, bond, clean,
+			printf("%s: bond %s (%s, fail_over_mac %s, MAC %s) on the %s, active %s\n",
+			       a->guest, bond, clean, bond_fom_to_string(b.fail_over_mac),
+			       b.has_mac ? format_mac(b.mac, bm) : "unknown",
 			       on_dst ? "destination" : "source",
 			       b.has_active ? format_mac(b.active_mac, m) : "none");
 			for (size_t i = 0; i < b.n_slaves; i++) {
