@@ -411,15 +411,15 @@ static int run_preflight(struct ctx *c, struct diag *d)
 			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
 			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
 
-			/* What could only fail after the point of no return fails here. */
-			if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
-				PROBLEM(-EINVAL, "%s", sd.msg);
-			else
-				c->has_dst_mac = true;
-
+			/* In active-backup mode, what could only fail after the point of no
+			 * return (the destination VF joining the bond) fails here. */
 			if (strcmp(b.mode, "active-backup") != 0)
 				PROBLEM(-EINVAL, "bond %s is in mode %s, not active-backup",
 					p->bond, b.mode);
+			else if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
+				PROBLEM(-EINVAL, "%s", sd.msg);
+			else
+				c->has_dst_mac = true;
 			if (!vf)
 				PROBLEM(-EINVAL, "VF %s is not a slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
