@@ -144,9 +144,10 @@ static int get_fom(json_t *o, const char *key, enum bond_fom *ret)
 {
 	json_t *v = json_object_get(o, key);
 
-	*ret = BOND_FOM_UNKNOWN;
-	if (!v)
+	if (!v) {
+		*ret = BOND_FOM_UNKNOWN;
 		return 0;
+	}
 	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
 		return -EPROTO;
 	return bond_fom_from_string(json_string_value(v), ret) < 0 ? -EPROTO : 0;
