@@ -29,7 +29,8 @@ _vfmigrate()
 				libvirt.agent=channel libvirt.agent=qemu-ga' -- "$cur"))
 		else
 			local side keys='guest.bond= guest.vf-mac= guest.backup-mac= guest.physnet=
-				guest.vlan= guest.create-bond= guest.backend= source.vf-host=
+				guest.vlan= guest.create-bond= guest.fail-over-mac= guest.backend=
+				source.vf-host=
 				destination.migrate-uri= destination.incoming-uri=
 				destination.incoming= migration.max-bandwidth=
 				migration.downtime-limit= timeouts.command= timeouts.unplug=
@@ -44,6 +45,10 @@ _vfmigrate()
 		fi
 		return
 		;;
+	--fail-over-mac)
+		COMPREPLY=($(compgen -W 'active none follow' -- "$cur"))
+		return
+		;;
 	--unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
 		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet)
 		return
@@ -51,7 +56,7 @@ _vfmigrate()
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--connect --config --set --state-dir --backend --json
-			--create-bond --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
+			--create-bond --fail-over-mac --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
 			--src-path-map --dst-path-map --bond --vf-alias --backup-mac --vf-source --vlan
 			--physnet --help --version' -- "$cur"))
 		return

@@ -46,6 +46,7 @@ struct args {
 	const char *backend;
 	bool json;
 	bool create_bond;
+	const char *fail_over_mac;
 	const char *unplug_timeout;
 	const char *max_bandwidth;
 	const char *downtime_limit;
@@ -337,9 +338,9 @@ static int la_bond_status(void *ud, const char *bond, int64_t dl, struct bond_st
 	LAZY(bond_status(l->ops.userdata, bond, dl, ret, d));
 }
 static int la_bond_create(void *ud, const char *bond, const uint8_t backup[6], const uint8_t *vf,
-			  int64_t dl, struct diag *d)
+			  enum bond_fom fom, int64_t dl, struct diag *d)
 {
-	LAZY(bond_create(l->ops.userdata, bond, backup, vf, dl, d));
+	LAZY(bond_create(l->ops.userdata, bond, backup, vf, fom, dl, d));
 }
 static int la_set_active(void *ud, const char *bond, const uint8_t mac[6], bool primary, int64_t dl,
 			 struct diag *d)
@@ -516,6 +517,8 @@ static void usage(FILE *f)
 	      "               [--vf-source SOURCE]... [--vlan ID] [--physnet NAME]\n"
 	      "  -j, --json                print one JSON report instead of progress text\n"
 	      "      --create-bond         create the guest's bond when it does not exist\n"
+	      "      --fail-over-mac MODE  the bond --create-bond builds: active (default),\n"
+	      "                            none or follow\n"
 	      "      --unplug-timeout DUR  VF removal deadline (default 10s)\n"
 	      "      --max-bandwidth BPS   migration bandwidth limit, bytes per second\n"
 	      "      --downtime-limit DUR  migration downtime limit (e.g. 50ms)\n"
@@ -531,6 +534,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum {
 		OPT_CREATE_BOND = 256,
+		OPT_FAIL_OVER_MAC,
 		OPT_UNPLUG_TIMEOUT,
 		OPT_MAX_BANDWIDTH,
 		OPT_DOWNTIME_LIMIT,
@@ -561,6 +565,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"backend", required_argument, NULL, 'b'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"create-bond", no_argument, NULL, OPT_CREATE_BOND},
+	    {"fail-over-mac", required_argument, NULL, OPT_FAIL_OVER_MAC},
 	    {"unplug-timeout", required_argument, NULL, OPT_UNPLUG_TIMEOUT},
 	    {"max-bandwidth", required_argument, NULL, OPT_MAX_BANDWIDTH},
 	    {"downtime-limit", required_argument, NULL, OPT_DOWNTIME_LIMIT},
@@ -627,6 +632,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_CREATE_BOND:
 			a->create_bond = true;
+			break;
+		case OPT_FAIL_OVER_MAC:
+			a->fail_over_mac = optarg;
 			break;
 		case OPT_UNPLUG_TIMEOUT:
 			a->unplug_timeout = optarg;
@@ -747,6 +755,7 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 		const char *value, *key, *option;
 	} shorthands[] = {
 	    {a->backend, "guest.backend", "--backend"},
+	    {a->fail_over_mac, "guest.fail-over-mac", "--fail-over-mac"},
 	    {a->unplug_timeout, "timeouts.unplug", "--unplug-timeout"},
 	    {a->downtime_limit, "migration.downtime-limit", "--downtime-limit"},
 	    {a->max_bandwidth, "migration.max-bandwidth", "--max-bandwidth"},
@@ -831,6 +840,7 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 	memcpy(p->vf_mac, c->vf_mac, 6);
 	memcpy(p->backup_mac, c->backup_mac, 6);
 	p->create_bond = c->create_bond;
+	p->fail_over_mac = c->fail_over_mac;
 	snprintf(p->src_vf.device_id, VFM_ID_MAX, "%s", c->src.vf_device);
 	snprintf(p->src_vf.bus, VFM_ID_MAX, "%s", c->src.vf_bus);
 	if (c->src.vf_host[0]) {
@@ -1034,6 +1044,7 @@ static int lv_prepare(const struct args *a, const struct config *c, struct plan 
 		snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s", m.vf_alias);
 	}
 	p->create_bond = c->create_bond;
+	p->fail_over_mac = c->fail_over_mac;
 	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s",
 		 a->migrate_uri ? a->migrate_uri : "");
 	plan_apply_limits(c, p);
@@ -1475,7 +1486,10 @@ static int cmd_status(const struct args *a, const struct config *c)
 			str_sanitize(clean, sizeof(clean), b.mode);
 			json_object_set_new(
 			    o, "bond",
-			    json_pack("{s:s,s:s,s:o,s:o}", "name", bond, "mode", clean, "active",
+			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "name", bond, "mode", clean,
+				      "fail_over_mac", bond_fom_to_string(b.fail_over_mac), "mac",
+				      b.has_mac ? json_string(format_mac(b.mac, m)) : json_null(),
+				      "active",
 				      b.has_active ? json_string(format_mac(b.active_mac, m))
 						   : json_null(),
 				      "slaves", slaves));
@@ -1508,8 +1522,12 @@ static int cmd_status(const struct args *a, const struct config *c)
 			printf(" [torn last record ignored]");
 		printf("\n");
 		if (have_bond) {
+			char bm[18];
+
 			str_sanitize(clean, sizeof(clean), b.mode);
-			printf("%s: bond %s (%s) on the %s, active %s\n", a->guest, bond, clean,
+			printf("%s: bond %s (%s, fail_over_mac %s, MAC %s) on the %s, active %s\n",
+			       a->guest, bond, clean, bond_fom_to_string(b.fail_over_mac),
+			       b.has_mac ? format_mac(b.mac, bm) : "unknown",
 			       on_dst ? "destination" : "source",
 			       b.has_active ? format_mac(b.active_mac, m) : "none");
 			for (size_t i = 0; i < b.n_slaves; i++) {

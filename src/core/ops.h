@@ -18,8 +18,10 @@
 #ifndef VFM_CORE_OPS_H
 #define VFM_CORE_OPS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../util/util.h"
 
@@ -187,9 +189,49 @@ struct bond_slave {
 	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI */
 };
 
+/*
+ * A bond's fail_over_mac (active-backup mode): which MAC each slave carries. It decides
+ * whether a VF whose MAC its PF sets (it cannot change it from inside the guest) can be a
+ * slave at all, and with which MAC (see vfmigrate(8), MAC MODEL).
+ */
+enum bond_fom {
+	BOND_FOM_UNKNOWN = 0, /* not reported (an older agent) or not readable */
+	BOND_FOM_NONE,	      /* every slave is given the bond's MAC */
+	BOND_FOM_ACTIVE,      /* slaves keep their own MACs; the bond's follows the active one */
+	BOND_FOM_FOLLOW,      /* the active slave is given the bond's MAC: MACs swap on failover */
+	_BOND_FOM_MAX,
+};
+
+/* Inline: core, the adapters and the config codec all use these and link separately. */
+static inline const char *bond_fom_to_string(enum bond_fom f)
+{
+	static const char *const names[_BOND_FOM_MAX] = {
+	    [BOND_FOM_UNKNOWN] = "unknown",
+	    [BOND_FOM_NONE] = "none",
+	    [BOND_FOM_ACTIVE] = "active",
+	    [BOND_FOM_FOLLOW] = "follow",
+	};
+
+	return (unsigned)f < _BOND_FOM_MAX ? names[f] : "unknown";
+}
+
+/* The word as the kernel and the agent spell it ("unknown" included); -EINVAL otherwise. */
+static inline int bond_fom_from_string(const char *s, enum bond_fom *ret)
+{
+	for (int i = 0; i < _BOND_FOM_MAX; i++)
+		if (strcmp(s, bond_fom_to_string((enum bond_fom)i)) == 0) {
+			*ret = (enum bond_fom)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 struct bond_status {
 	char name[VFM_IFNAME_MAX];
 	char mode[VFM_STATUS_MAX]; /* verbatim, e.g. "active-backup" */
+	enum bond_fom fail_over_mac;
+	bool has_mac;
+	uint8_t mac[6]; /* the bond's own current MAC, valid when has_mac */
 	bool has_active;
 	uint8_t active_mac[6]; /* valid when has_active */
 	size_t n_slaves;
@@ -208,10 +250,11 @@ struct agent_ops {
 	/* -ENOENT (with d) when the bond does not exist. */
 	int (*bond_status)(void *ud, const char *bond, int64_t deadline_ms,
 			   struct bond_status *ret_status, struct diag *d);
-	/* Creates an active-backup bond enslaving backup_mac and, when vf_mac is not NULL, the VF
-	 * as primary and active. */
+	/* Creates an active-backup bond at this fail_over_mac (not BOND_FOM_UNKNOWN) enslaving
+	 * backup_mac first and, when vf_mac is not NULL, the VF as primary and active. */
 	int (*bond_create)(void *ud, const char *bond, const uint8_t backup_mac[6],
-			   const uint8_t *vf_mac, int64_t deadline_ms, struct diag *d);
+			   const uint8_t *vf_mac, enum bond_fom fail_over_mac, int64_t deadline_ms,
+			   struct diag *d);
 	/* Makes the slave with this MAC the active one; make_primary also sets it primary (and
 	 * !make_primary clears a primary that would pull the bond back elsewhere). */
 	int (*set_active)(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
@@ -235,6 +278,15 @@ struct agent_ops {
 
 struct vfpool_ops {
 	void *userdata;
+	/*
+	 * Whether this pool's VFs take a MAC from inside the guest (an emulated NIC). false for
+	 * real VFs whose MAC the PF sets: unless the host made the VF trusted, the PF refuses
+	 * any other MAC the guest asks for. Then the core gives a destination VF the only MAC
+	 * the guest's bond can make it carry, refuses in pre-flight what could only fail after
+	 * the point of no return, and has the source VF's MAC cleared on the PF right after the
+	 * VF is unplugged. When a pool could hand out either kind, false.
+	 */
+	bool vf_takes_guest_mac;
 
 	/* Pre-flight, changing nothing: how many VFs could be reserved on physnet now. A pool
 	 * may fail with -ENOSPC and say why in d instead of returning 0. */

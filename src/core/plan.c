@@ -6,11 +6,17 @@
 #include <string.h>
 
 static const char *const step_names[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = "preflight",   [STEP_BOND] = "bond",
-    [STEP_RESERVE] = "reserve",	      [STEP_BACKUP_ACTIVE] = "backup-active",
-    [STEP_RELEASE_VF] = "release-vf", [STEP_UNPLUG] = "unplug",
-    [STEP_MIGRATE] = "migrate",	      [STEP_PLUG] = "plug",
-    [STEP_ENSLAVE] = "enslave",	      [STEP_RELEASE_SOURCE] = "release-source",
+    [STEP_PREFLIGHT] = "preflight",
+    [STEP_BOND] = "bond",
+    [STEP_RESERVE] = "reserve",
+    [STEP_BACKUP_ACTIVE] = "backup-active",
+    [STEP_RELEASE_VF] = "release-vf",
+    [STEP_UNPLUG] = "unplug",
+    [STEP_SOURCE_HANDOFF] = "source-handoff",
+    [STEP_MIGRATE] = "migrate",
+    [STEP_PLUG] = "plug",
+    [STEP_ENSLAVE] = "enslave",
+    [STEP_RELEASE_SOURCE] = "release-source",
 };
 
 const char *step_to_string(enum step_id s)
@@ -74,6 +80,7 @@ void plan_init(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->vlan = -1;
 	p->src_vf.vlan = -1;
+	p->fail_over_mac = BOND_FOM_ACTIVE;
 	plan_timeouts_default(&p->timeouts);
 	p->plug_attempts = 2;
 	p->enslave_attempts = 2;
@@ -89,6 +96,12 @@ struct ctx {
 	bool journal_broken;
 	bool has_dst_spec;
 	struct plug_spec dst_spec;
+	/* The MAC the destination VF is given (reserve, plug, enslave): vf-mac, or the bond's
+	 * own MAC when the destination's VFs cannot take one from the guest and the bond's
+	 * fail_over_mac gives every slave (none) or the active one (follow) its MAC. Set by
+	 * pre-flight, confirmed by the bond step, recorded in BEGIN for recover. */
+	bool has_dst_mac;
+	uint8_t dst_mac[6];
 	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
 	bool unplug_unsettled;
 	int64_t t_start;
@@ -217,6 +230,8 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 		r.has_vf = c->p->has_vf;
 		memcpy(r.vf_mac, c->p->vf_mac, 6);
 		memcpy(r.backup_mac, c->p->backup_mac, 6);
+		r.has_dst_mac = c->has_dst_mac;
+		memcpy(r.dst_mac, c->dst_mac, 6);
 	}
 	if (spec) {
 		r.has_spec = true;
@@ -280,6 +295,56 @@ static void problem(char *buf, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The MAC model: which MAC the destination VF must be given by its pool so that the guest's
+ * bond can enslave it, or -EINVAL with what is wrong and how to fix it. A VF that takes a MAC
+ * from the guest (emulated) gets vf-mac whatever the bond does. A VF whose MAC its PF sets
+ * keeps that MAC: at fail_over_mac=active each slave keeps its own, so vf-mac; at none the
+ * bond gives every slave its MAC, at follow the active one, so the VF must already carry the
+ * bond's MAC; the guest agent finds NICs by permanent MAC, so that must not be the backup's.
+ */
+static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8_t ret_mac[6],
+			 struct diag *d)
+{
+	const struct plan *p = c->p;
+	const char *fom = bond_fom_to_string(b->fail_over_mac);
+	char m[18];
+
+	if (c->env->dst.vfpool->vf_takes_guest_mac || b->fail_over_mac == BOND_FOM_ACTIVE) {
+		memcpy(ret_mac, p->vf_mac, 6);
+		return 0;
+	}
+	if (b->fail_over_mac != BOND_FOM_NONE && b->fail_over_mac != BOND_FOM_FOLLOW) {
+		diag_set(
+		    d,
+		    "the fail_over_mac of bond %s could not be read (vfmigrate-agent too "
+		    "old?): the destination's VFs keep the MAC their PF sets, and which one the "
+		    "bond can enslave depends on it; update vfmigrate-agent in the guest",
+		    p->bond);
+		return -EINVAL;
+	}
+	if (!b->has_mac) {
+		diag_set(d,
+			 "bond %s is at fail_over_mac=%s but its MAC could not be read: the "
+			 "destination VF's PF must give it that MAC; update vfmigrate-agent in the "
+			 "guest or rebuild the bond with fail_over_mac=active",
+			 p->bond, fom);
+		return -EINVAL;
+	}
+	if (memcmp(b->mac, p->backup_mac, 6) == 0) {
+		diag_set(
+		    d,
+		    "bond %s is at fail_over_mac=%s on the virtio NIC's MAC %s: a destination "
+		    "VF whose MAC its PF sets cannot carry it (the guest agent tells NICs apart "
+		    "by that MAC); rebuild the bond with fail_over_mac=active (vfmigrate "
+		    "--create-bond does) or enslave the VF first so the bond takes the VF's MAC",
+		    p->bond, fom, format_mac(b->mac, m));
+		return -EINVAL;
+	}
+	memcpy(ret_mac, b->mac, 6);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The steps. run and undo return 0 or -errno with d filled.                                 */
 
@@ -321,17 +386,40 @@ static int run_preflight(struct ctx *c, struct diag *d)
 
 		rc = e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd);
 		if (rc == -ENOENT && p->create_bond) {
-			note(c, STEP_PREFLIGHT, "bond %s does not exist; it will be created",
-			     p->bond);
+			/* The agent enslaves the backup first: the new bond takes its MAC. */
+			struct bond_status nb = {.fail_over_mac = p->fail_over_mac,
+						 .has_mac = true};
+
+			memcpy(nb.mac, p->backup_mac, 6);
+			note(c, STEP_PREFLIGHT,
+			     "bond %s does not exist; it will be created at fail_over_mac=%s",
+			     p->bond, bond_fom_to_string(p->fail_over_mac));
+			if (dst_mac_model(c, &nb, c->dst_mac, &sd) >= 0)
+				c->has_dst_mac = true;
+			else
+				PROBLEM(
+				    -EINVAL,
+				    "bond %s would be created at fail_over_mac=%s on the virtio "
+				    "NIC's MAC %s (enslaved first): a destination VF whose MAC its "
+				    "PF sets cannot carry it; create it at fail_over_mac=active "
+				    "(the default of [guest] fail-over-mac)",
+				    p->bond, bond_fom_to_string(p->fail_over_mac),
+				    format_mac(p->backup_mac, m));
 		} else if (rc < 0) {
 			PROBLEM(rc, "bond %s: %s", p->bond, sd.msg);
 		} else {
 			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
 			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
 
+			/* In active-backup mode, what could only fail after the point of no
+			 * return (the destination VF joining the bond) fails here. */
 			if (strcmp(b.mode, "active-backup") != 0)
 				PROBLEM(-EINVAL, "bond %s is in mode %s, not active-backup",
 					p->bond, b.mode);
+			else if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
+				PROBLEM(-EINVAL, "%s", sd.msg);
+			else
+				c->has_dst_mac = true;
 			if (!vf)
 				PROBLEM(-EINVAL, "VF %s is not a slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
@@ -363,6 +451,14 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		diag_set(d, "%s", problems);
 		return first;
 	}
+	if (c->has_dst_mac && memcmp(c->dst_mac, p->vf_mac, 6) != 0) {
+		char m[18];
+
+		note(c, STEP_PREFLIGHT,
+		     "the destination VF is given MAC %s by its PF, bond %s's own: the only one "
+		     "the bond lets a VF carry that cannot change its MAC",
+		     format_mac(c->dst_mac, m), p->bond);
+	}
 	return 0;
 }
 
@@ -370,11 +466,13 @@ static int run_bond(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
 	struct bond_status b;
+	uint8_t mac[6];
 	int rc;
 
 	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
 	if (rc == -ENOENT && c->p->create_bond) {
 		rc = a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+				    c->p->fail_over_mac,
 				    dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d);
 		if (rc < 0)
 			return rc;
@@ -391,6 +489,21 @@ static int run_bond(struct ctx *c, struct diag *d)
 		diag_set(d, "bond %s lacks the VF or the backup NIC", c->p->bond);
 		return -ENODEV;
 	}
+	/* The bond as it is now must still want the MAC that BEGIN recorded. */
+	rc = dst_mac_model(c, &b, mac, d);
+	if (rc < 0)
+		return rc;
+	if (c->has_dst_mac && memcmp(mac, c->dst_mac, 6) != 0) {
+		char m1[18], m2[18];
+
+		diag_set(d,
+			 "bond %s changed since pre-flight: the destination VF would now need MAC "
+			 "%s, not %s; run again",
+			 c->p->bond, format_mac(mac, m1), format_mac(c->dst_mac, m2));
+		return -ESTALE;
+	}
+	memcpy(c->dst_mac, mac, 6);
+	c->has_dst_mac = true;
 	return 0;
 }
 
@@ -402,7 +515,7 @@ static int run_reserve(struct ctx *c, struct diag *d)
 	const char *hint = p->dst_device_id[0] ? p->dst_device_id : p->src_vf.device_id;
 	int rc;
 
-	rc = v->reserve(v->userdata, p->physnet, p->vf_mac, p->vlan, hint, cmd_dl(c), &s, d);
+	rc = v->reserve(v->userdata, p->physnet, c->dst_mac, p->vlan, hint, cmd_dl(c), &s, d);
 	if (rc < 0)
 		return rc;
 	/* Where it goes in the guest is ours to say; what backs it is the pool's. */
@@ -415,7 +528,7 @@ static int run_reserve(struct ctx *c, struct diag *d)
 	if (!s.driver[0])
 		snprintf(s.driver, sizeof(s.driver), "%s", p->src_vf.driver);
 	if (!s.has_mac) {
-		memcpy(s.mac, p->vf_mac, 6);
+		memcpy(s.mac, c->dst_mac, 6);
 		s.has_mac = true;
 	}
 	c->dst_spec = s;
@@ -434,7 +547,7 @@ static int undo_reserve(struct ctx *c, struct diag *d)
 		if (!c->recovering)
 			return 0;
 		/* The journal holds the intent but not what was taken: release by MAC. */
-		memcpy(any.mac, c->p->vf_mac, 6);
+		memcpy(any.mac, c->dst_mac, 6);
 		any.has_mac = true;
 		rc = v->release(v->userdata, &any, cmd_dl(c), d);
 		/* A pool that keeps no reservations across processes has nothing to give back. */
@@ -553,6 +666,50 @@ static int undo_unplug(struct ctx *c, struct diag *d)
 	if (present)
 		return 0;
 	return h->plug(h->userdata, &c->p->src_vf, cmd_dl(c), d);
+}
+
+/*
+ * A VF whose MAC its PF sets keeps that MAC claimed on the PF until the PF is told otherwise:
+ * once the VF left the guest, nothing of the guest's should stay there (the destination VF
+ * carries the guest's MAC next). Emulated VFs have nothing on a PF.
+ */
+static bool source_handoff_wanted(const struct ctx *c)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+
+	return !v->vf_takes_guest_mac && v->handoff;
+}
+
+static int run_source_handoff(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+	const struct plug_spec *s = &c->p->src_vf;
+	int rc;
+
+	rc = v->handoff(v->userdata, s, false, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	note(c, STEP_SOURCE_HANDOFF, "source VF %s unplugged: its MAC and VLAN cleared on its PF",
+	     s->backend);
+	return 0;
+}
+
+/* Before the VF is plugged back: the PF gives it the guest's MAC and VLAN again. */
+static int undo_source_handoff(struct ctx *c, struct diag *d)
+{
+	const struct vfpool_ops *v = c->env->src.vfpool;
+	const struct plug_spec *s = &c->p->src_vf;
+	char m[18];
+	int rc;
+
+	if (!v->handoff)
+		return 0;
+	rc = v->handoff(v->userdata, s, true, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
+	note(c, STEP_SOURCE_HANDOFF, "source VF %s: MAC %s and VLAN %d set on its PF again",
+	     s->backend, format_mac(s->mac, m), s->vlan < 0 ? 0 : s->vlan);
+	return 0;
 }
 
 static void on_progress(void *ud, const struct migrate_stats *st)
@@ -794,8 +951,7 @@ static int run_plug(struct ctx *c, struct diag *d)
 static int run_enslave(struct ctx *c, struct diag *d)
 {
 	unsigned n = c->p->enslave_attempts ? c->p->enslave_attempts : 1;
-	const uint8_t *mac =
-	    c->has_dst_spec && c->dst_spec.has_mac ? c->dst_spec.mac : c->p->vf_mac;
+	const uint8_t *mac = c->has_dst_spec && c->dst_spec.has_mac ? c->dst_spec.mac : c->dst_mac;
 	int rc = -EINVAL;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -826,20 +982,29 @@ struct step_def {
 	int (*run)(struct ctx *c, struct diag *d);
 	int (*undo)(struct ctx *c, struct diag *d);
 	bool vf_only;
+	/* NULL: always; else whether this run has anything for the step to do. */
+	bool (*wanted)(const struct ctx *c);
 };
 
 static const struct step_def steps[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = {run_preflight, NULL, false},
-    [STEP_BOND] = {run_bond, NULL, true},
-    [STEP_RESERVE] = {run_reserve, undo_reserve, true},
-    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true},
-    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true},
-    [STEP_UNPLUG] = {run_unplug, undo_unplug, true},
-    [STEP_MIGRATE] = {run_migrate, undo_migrate, false},
-    [STEP_PLUG] = {run_plug, NULL, true},
-    [STEP_ENSLAVE] = {run_enslave, NULL, true},
-    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true},
+    [STEP_PREFLIGHT] = {run_preflight, NULL, false, NULL},
+    [STEP_BOND] = {run_bond, NULL, true, NULL},
+    [STEP_RESERVE] = {run_reserve, undo_reserve, true, NULL},
+    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true, NULL},
+    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true, NULL},
+    [STEP_UNPLUG] = {run_unplug, undo_unplug, true, NULL},
+    [STEP_SOURCE_HANDOFF] = {run_source_handoff, undo_source_handoff, true, source_handoff_wanted},
+    [STEP_MIGRATE] = {run_migrate, undo_migrate, false, NULL},
+    [STEP_PLUG] = {run_plug, NULL, true, NULL},
+    [STEP_ENSLAVE] = {run_enslave, NULL, true, NULL},
+    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true, NULL},
 };
+
+/* A step this run skips: a VF step without a VF, or one with nothing to do. */
+static bool step_skipped(const struct ctx *c, enum step_id s)
+{
+	return (steps[s].vf_only && !c->p->has_vf) || (steps[s].wanted && !steps[s].wanted(c));
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The runner.                                                                                 */
@@ -851,7 +1016,7 @@ static int do_step(struct ctx *c, enum step_id s)
 	int64_t t0;
 	int rc;
 
-	if (steps[s].vf_only && !c->p->has_vf) {
+	if (step_skipped(c, s)) {
 		sr->result = STEP_SKIPPED;
 		return 0;
 	}
@@ -965,6 +1130,9 @@ static int plan_validate(const struct plan *p)
 		return -EINVAL;
 	if (p->has_vf && (!p->bond[0] || !p->src_vf.device_id[0]))
 		return -EINVAL;
+	if (p->has_vf && p->create_bond &&
+	    (p->fail_over_mac == BOND_FOM_UNKNOWN || (unsigned)p->fail_over_mac >= _BOND_FOM_MAX))
+		return -EINVAL;
 	if (p->dest[0] && !journal_dest_valid(p->dest))
 		return -EINVAL;
 	return 0;
@@ -1038,8 +1206,14 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 		return 0;
 	}
 	for (s = STEP_BOND; s <= STEP_MIGRATE; s++) {
-		const char *why = interrupt_poll(&c);
+		const char *why;
 
+		/* A step with nothing to do is no moment to stop at. */
+		if (step_skipped(&c, (enum step_id)s)) {
+			ret->steps[s].result = STEP_SKIPPED;
+			continue;
+		}
+		why = interrupt_poll(&c);
 		if (why) {
 			/* Between two steps: the earliest safe moment. Step s never started. */
 			diag_set(&d, "interrupted by %s before this step", why);
@@ -1158,6 +1332,9 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 	c.recovering = true;
 	c.has_dst_spec = js.has_dst_spec;
 	c.dst_spec = js.dst_spec;
+	/* Journals older than the MAC model gave the destination VF vf-mac. */
+	c.has_dst_mac = true;
+	memcpy(c.dst_mac, js.begin.has_dst_mac ? js.begin.dst_mac : js.begin.vf_mac, 6);
 	c.has_prev_tuning = js.has_tuning;
 	c.prev_tuning = js.tuning;
 

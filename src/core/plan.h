@@ -21,7 +21,9 @@ enum step_id {
 	STEP_BACKUP_ACTIVE, /* guest: backup (virtio) becomes the active slave */
 	STEP_RELEASE_VF,    /* guest: VF leaves the bond */
 	STEP_UNPLUG,	    /* source: hot-unplug the VF, wait for its removal */
-	STEP_MIGRATE,	    /* migrate, then prove the guest alive on the destination */
+	/* source: the PF stops claiming the guest's MAC (VFs that do not take a guest MAC) */
+	STEP_SOURCE_HANDOFF,
+	STEP_MIGRATE, /* migrate, then prove the guest alive on the destination */
 	STEP_PLUG,    /* destination: hot-plug the reserved VF (after the point of no return) */
 	STEP_ENSLAVE, /* guest: enslave the new VF, wait for link, make it active */
 	STEP_RELEASE_SOURCE, /* source: give the old VF back to its pool */
@@ -67,6 +69,9 @@ struct plan {
 	uint8_t vf_mac[6];
 	uint8_t backup_mac[6];
 	bool create_bond;
+	/* What create_bond builds the bond with; default BOND_FOM_ACTIVE (a VF whose MAC its PF
+	 * sets keeps that MAC: only active leaves each slave its own). */
+	enum bond_fom fail_over_mac;
 	/* The VF as plugged on the source: re-plugged from this on rollback. */
 	struct plug_spec src_vf;
 	/* Destination: which pool, and where the new VF goes (bus, device id; the pool fills

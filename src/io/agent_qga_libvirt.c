@@ -188,6 +188,52 @@ static int file_write(struct agent_qgalv *a, const char *path, const char *text,
 	return r;
 }
 
+/*
+ * "Bonding Mode: fault-tolerance (active-backup) (fail_over_mac active)": the mode is the
+ * first parenthesized word; the kernel adds the second group only in active-backup mode and
+ * only when fail_over_mac is not none. -EBADMSG on a fail_over_mac word it does not know.
+ */
+static int parse_mode(const char *val, struct bond_status *b)
+{
+	const char *open = strchr(val, '('), *close = open ? strchr(open, ')') : NULL;
+	static const char tag[] = "(fail_over_mac ";
+	const char *f = strstr(val, tag);
+
+	if (open && close && close > open + 1 && open != f)
+		snprintf(b->mode, sizeof(b->mode), "%.*s", (int)(close - open - 1), open + 1);
+	else
+		snprintf(b->mode, sizeof(b->mode), "%.31s", val);
+	b->fail_over_mac = BOND_FOM_UNKNOWN;
+	if (f) {
+		const char *w = f + sizeof(tag) - 1, *end = strchr(w, ')');
+		char word[16];
+
+		if (!end || end == w || (size_t)(end - w) >= sizeof(word))
+			return -EBADMSG;
+		snprintf(word, sizeof(word), "%.*s", (int)(end - w), w);
+		if (bond_fom_from_string(word, &b->fail_over_mac) < 0 ||
+		    b->fail_over_mac == BOND_FOM_UNKNOWN)
+			return -EBADMSG;
+	} else if (strcmp(b->mode, "active-backup") == 0) {
+		b->fail_over_mac = BOND_FOM_NONE;
+	}
+	return 0;
+}
+
+int agent_qgalv_parse_address(const char *text, uint8_t ret_mac[6])
+{
+	char buf[18];
+	size_t n = strlen(text);
+
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (n != 17)
+		return -EBADMSG;
+	memcpy(buf, text, 17);
+	buf[17] = '\0';
+	return parse_mac(buf, ret_mac) < 0 ? -EBADMSG : 0;
+}
+
 int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
 			      struct diag *d)
 {
@@ -207,14 +253,9 @@ int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_st
 			 line);
 		line = nl ? nl + 1 : NULL;
 		if (sscanf(buf, "Bonding Mode: %199[^\n]", val) == 1) {
-			const char *open = strchr(val, '('), *close = strrchr(val, ')');
-
 			seen_mode = true;
-			if (open && close && close > open + 1)
-				snprintf(b.mode, sizeof(b.mode), "%.*s", (int)(close - open - 1),
-					 open + 1);
-			else
-				snprintf(b.mode, sizeof(b.mode), "%.31s", val);
+			if (parse_mode(val, &b) < 0)
+				goto bad;
 		} else if (sscanf(buf, "Currently Active Slave: %199s", val) == 1) {
 			if (strcmp(val, "None") != 0) {
 				if (!agent_qgalv_ifname_ok(val))
@@ -265,10 +306,10 @@ static int path_for(char *buf, size_t n, const char *fmt, const char *name, stru
 	return 0;
 }
 
-static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct bond_status *ret,
-			  struct diag *d)
+/* The bonding file only: what the bond commands below need. */
+static int bond_read(struct agent_qgalv *a, const char *bond, int64_t deadline,
+		     struct bond_status *ret, struct diag *d)
 {
-	struct agent_qgalv *a = ud;
 	_cleanup_free_ char *text = NULL;
 	char path[128];
 	int r;
@@ -286,17 +327,48 @@ static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	return agent_qgalv_parse_bonding(text, bond, ret, d);
 }
 
+static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct bond_status *ret,
+			  struct diag *d)
+{
+	struct agent_qgalv *a = ud;
+	_cleanup_free_ char *addr = NULL;
+	struct bond_status b;
+	char path[128];
+	int r;
+
+	r = bond_read(a, bond, deadline, &b, d);
+	if (r < 0)
+		return r;
+	/* The bonding file does not show the bond's own MAC; its sysfs address does. A file
+	 * that cannot be opened leaves it unknown (the core refuses when it needs it). */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", bond);
+	r = file_read(a, path, deadline, &addr, d);
+	if (r >= 0) {
+		if (agent_qgalv_parse_address(addr, b.mac) < 0) {
+			diag_set(d, "%s: unexpected content", path);
+			return -EBADMSG;
+		}
+		b.has_mac = true;
+	} else if (r != -ENOENT) {
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
 static int lv_ping(void *ud, int64_t deadline, struct diag *d)
 {
 	return qga(ud, "guest-ping", NULL, deadline, NULL, d);
 }
 
 static int lv_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6],
-			  const uint8_t *vf_mac, int64_t deadline, struct diag *d)
+			  const uint8_t *vf_mac, enum bond_fom fail_over_mac, int64_t deadline,
+			  struct diag *d)
 {
 	(void)ud;
 	(void)backup_mac;
 	(void)vf_mac;
+	(void)fail_over_mac;
 	(void)deadline;
 	diag_set(d, "creating bond %s needs vfmigrate-agent (qemu-ga fallback)", bond);
 	return -EOPNOTSUPP;
@@ -318,7 +390,7 @@ static int lv_set_active(void *ud, const char *bond, const uint8_t mac[6], bool 
 	char path[128], m[18];
 	int r;
 
-	r = lv_bond_status(ud, bond, deadline, &b, d);
+	r = bond_read(ud, bond, deadline, &b, d);
 	if (r < 0)
 		return r;
 	s = slave_by_mac(&b, mac);
@@ -342,7 +414,7 @@ static int lv_release(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	char path[128], cmd[VFM_IFNAME_MAX + 2];
 	int r;
 
-	r = lv_bond_status(ud, bond, deadline, &b, d);
+	r = bond_read(ud, bond, deadline, &b, d);
 	if (r < 0)
 		return r;
 	s = slave_by_mac(&b, mac);
@@ -418,7 +490,7 @@ static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	for (;;) {
 		const struct bond_slave *s;
 
-		r = lv_bond_status(a, bond, deadline, &b, d);
+		r = bond_read(a, bond, deadline, &b, d);
 		if (r < 0)
 			return r;
 		s = slave_by_mac(&b, mac);

@@ -5,6 +5,7 @@
  * is read from /proc/net/bonding/BOND and driven through its sysfs files (slaves, primary,
  * active_slave) with guest-file-open/read/write; NICs are found by MAC with
  * guest-network-get-interfaces (enslaved NICs by their permanent address in the bonding file);
+ * the bond's fail_over_mac from the bonding file, its own MAC from /sys/class/net/BOND/address;
  * carrier from /sys/class/net/NAME/carrier, polled. Every name that comes from the guest and
  * goes into a path is checked (an interface name: 1-15 of [A-Za-z0-9_.-], not "." or "..").
  *
@@ -24,9 +25,16 @@ int agent_qgalv_new(struct hv_libvirt *hv, struct agent_qgalv **ret, struct diag
 struct agent_qgalv *agent_qgalv_free(struct agent_qgalv *a);
 void agent_qgalv_ops(struct agent_qgalv *a, struct agent_ops *ret_ops);
 
-/* Parses the text of /proc/net/bonding/BOND (pure; for tests). -EBADMSG, -E2BIG. */
+/*
+ * Parses the text of /proc/net/bonding/BOND (pure; for tests). -EBADMSG, -E2BIG. The bond's
+ * fail_over_mac comes from the "Bonding Mode:" line (none when an active-backup bond's line
+ * names none, unknown in other modes); its own MAC is not in that file (has_mac false).
+ */
 int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
 			      struct diag *d);
+
+/* Parses /sys/class/net/NAME/address ("aa:bb:cc:dd:ee:ff\n"). -EBADMSG. */
+int agent_qgalv_parse_address(const char *text, uint8_t ret_mac[6]);
 
 /* Whether s is a plausible interface name to put into a sysfs path. */
 bool agent_qgalv_ifname_ok(const char *s);

@@ -139,15 +139,37 @@ static int get_mac(json_t *o, const char *key, uint8_t mac[6])
 	return 0;
 }
 
+/* Absent (an agent older than the key): unknown. Present: one of the known words. */
+static int get_fom(json_t *o, const char *key, enum bond_fom *ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		*ret = BOND_FOM_UNKNOWN;
+		return 0;
+	}
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return -EPROTO;
+	return bond_fom_from_string(json_string_value(v), ret) < 0 ? -EPROTO : 0;
+}
+
 static int parse_bond(json_t *r, struct bond_status *ret, struct diag *d)
 {
 	struct bond_status b = {0};
-	json_t *slaves, *s, *act;
+	json_t *slaves, *s, *act, *mac;
 	size_t i;
 
 	if (!json_is_object(r) || get_text(r, "name", b.name, sizeof(b.name), false) < 0 ||
-	    get_text(r, "mode", b.mode, sizeof(b.mode), false) < 0)
+	    get_text(r, "mode", b.mode, sizeof(b.mode), false) < 0 ||
+	    get_fom(r, "fail_over_mac", &b.fail_over_mac) < 0)
 		goto bad;
+	/* The bond's own MAC: absent or null when the agent does not say. */
+	mac = json_object_get(r, "mac");
+	if (mac && !json_is_null(mac)) {
+		if (get_mac(r, "mac", b.mac) < 0)
+			goto bad;
+		b.has_mac = true;
+	}
 	act = json_object_get(r, "active");
 	if (act && !json_is_null(act)) {
 		if (get_mac(r, "active", b.active_mac) < 0)
@@ -203,17 +225,25 @@ static int op_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 }
 
 static int op_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6],
-			  const uint8_t *vf_mac, int64_t deadline, struct diag *d)
+			  const uint8_t *vf_mac, enum bond_fom fail_over_mac, int64_t deadline,
+			  struct diag *d)
 {
-	json_t *slaves = json_array(), *args;
+	json_t *slaves, *args;
 	int rc;
 
+	/* Always said: the agent's own default (none) is for compatibility only. */
+	if (fail_over_mac == BOND_FOM_UNKNOWN || (unsigned)fail_over_mac >= _BOND_FOM_MAX) {
+		diag_set(d, "guest-bond-create: no fail_over_mac given");
+		return -EINVAL;
+	}
+	slaves = json_array();
 	if (!slaves)
 		return -ENOMEM;
 	json_array_append_new(slaves, mac_json(backup_mac));
 	if (vf_mac)
 		json_array_append_new(slaves, mac_json(vf_mac));
-	args = json_pack("{s:s,s:o,s:s}", "bond", bond, "slaves", slaves, "mode", "active-backup");
+	args = json_pack("{s:s,s:o,s:s,s:s}", "bond", bond, "slaves", slaves, "mode",
+			 "active-backup", "fail_over_mac", bond_fom_to_string(fail_over_mac));
 	if (!args)
 		return -ENOMEM;
 	if (vf_mac)

@@ -8,7 +8,9 @@
  * Errors from the agent reach d verbatim ("guest-bond-enslave: ..."); the error class maps to
  * -errno: DeviceNotFound -> -ENOENT (bond_status) / -ENODEV, Timeout -> -ETIMEDOUT,
  * InvalidState -> -EINVAL, others -> -EREMOTEIO. Text the guest sends (bond and slave names,
- * mode, PCI addresses, error descs) comes out sanitized (str_sanitize()).
+ * mode, PCI addresses, error descs) comes out sanitized (str_sanitize()). guest-bond-status's
+ * fail_over_mac and the bond's own mac are optional (an older agent sends neither: unknown,
+ * no MAC) but strict when present: another word or a malformed MAC is -EPROTO.
  */
 #ifndef VFM_IO_AGENT_VFM_H
 #define VFM_IO_AGENT_VFM_H

@@ -219,6 +219,7 @@ void vfpool_emul_ops(struct vfpool_emul *p, struct vfpool_ops *ret_ops)
 {
 	*ret_ops = (struct vfpool_ops){
 	    .userdata = p,
+	    .vf_takes_guest_mac = true, /* an emulated NIC takes whatever MAC the guest sets */
 	    .probe = emul_probe,
 	    .reserve = emul_reserve,
 	    .release = emul_release,

@@ -232,10 +232,22 @@ static int vp_release(void *ud, const struct plug_spec *spec, int64_t deadline_m
 	return 0; /* libvirt frees a VF when its interface is detached or the guest leaves */
 }
 
+bool vfpool_libvirt_takes_guest_mac(const char (*sources)[VFM_ID_MAX], size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(sources[i], "ethernet:", strlen("ethernet:")) != 0)
+			return false;
+	return true;
+}
+
 void vfpool_libvirt_ops(struct vfpool_libvirt *p, struct vfpool_ops *ret_ops)
 {
 	*ret_ops = (struct vfpool_ops){
 	    .userdata = p,
+	    .vf_takes_guest_mac =
+		vfpool_libvirt_takes_guest_mac((const char(*)[VFM_ID_MAX])p->sources, p->n),
 	    .probe = vp_probe,
 	    .reserve = vp_reserve,
 	    .release = vp_release,

@@ -25,6 +25,13 @@ struct vfpool_libvirt *vfpool_libvirt_free(struct vfpool_libvirt *p);
 void vfpool_libvirt_ops(struct vfpool_libvirt *p, struct vfpool_ops *ret_ops);
 
 /*
+ * Whether every source hands out VFs that take a MAC from the guest: only "ethernet:" (the
+ * lab's emulated NIC). For "network:" and "hostdev:" libvirt sets the VF's MAC on its PF, so
+ * the guest cannot change it; no sources at all: false. (vf_takes_guest_mac of the ops.)
+ */
+bool vfpool_libvirt_takes_guest_mac(const char (*sources)[VFM_ID_MAX], size_t n);
+
+/*
  * Pure part, for tests: whether `source` is free given the XML of every active domain on the
  * host (doms, n) and, for a network source, its network XML (NULL otherwise).
  */

@@ -1254,6 +1254,7 @@ void vfpool_sysfs_ops(struct vfpool_sysfs *p, struct vfpool_ops *ret_ops)
 {
 	*ret_ops = (struct vfpool_ops){
 	    .userdata = p,
+	    .vf_takes_guest_mac = false, /* the PF sets the MAC; an untrusted VF keeps it */
 	    .probe = sysfs_probe,
 	    .reserve = sysfs_reserve,
 	    .release = sysfs_release,

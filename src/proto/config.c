@@ -17,6 +17,7 @@ enum ctype {
 	T_INCOMING, /* "defer" | "listen" */
 	T_AGENT,    /* enum config_agent */
 	T_PCI,	    /* host PCI address DDDD:BB:DD.F, or empty */
+	T_FOM,	    /* enum bond_fom, not unknown */
 };
 
 static const char *const agent_names[_CONFIG_AGENT_MAX] = {
@@ -64,6 +65,7 @@ static const struct ckey keys[] = {
     {"guest", "physnet", T_STR, F(physnet), 0, "VF pool network"},
     {"guest", "vlan", T_VLAN, F(vlan), 0, "VLAN of the VF"},
     {"guest", "create-bond", T_BOOL, F(create_bond), 0, "create the bond if missing"},
+    {"guest", "fail-over-mac", T_FOM, F(fail_over_mac), 0, "none|active|follow"},
     {"guest", "backend", T_STR, F(backend), 0, "hypervisor backend"},
     SIDE("source", src),
     {"source", "vf-host", T_PCI, S(src, vf_host), 0, "host PCI address of the VF"},
@@ -86,6 +88,7 @@ void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->vlan = -1;
+	c->fail_over_mac = BOND_FOM_ACTIVE;
 	snprintf(c->backend, sizeof(c->backend), "qmp");
 }
 
@@ -211,6 +214,16 @@ static int set_value(struct config *c, const struct ckey *k, const char *v, stru
 			}
 		diag_set(d, "%s.%s: expected auto, socket, channel or qemu-ga", k->section, k->key);
 		return -EINVAL;
+	case T_FOM: {
+		enum bond_fom f;
+
+		if (bond_fom_from_string(v, &f) < 0 || f == BOND_FOM_UNKNOWN) {
+			diag_set(d, "%s.%s: expected none, active or follow", k->section, k->key);
+			return -EINVAL;
+		}
+		*(enum bond_fom *)(base + k->off) = f;
+		return 0;
+	}
 	case T_PCI: {
 		static const char pat[] = "xxxx:xx:xx.x";
 		bool ok = len == 0 || len == sizeof(pat) - 1;
@@ -460,6 +473,9 @@ static int format_value(const struct config *c, const struct ckey *k, char *buf,
 		return snprintf(buf, n, "%s", *(const bool *)(base + k->off) ? "defer" : "listen");
 	case T_PCI:
 		return snprintf(buf, n, "%s", base + k->off);
+	case T_FOM:
+		return snprintf(buf, n, "%s",
+				bond_fom_to_string(*(const enum bond_fom *)(base + k->off)));
 	case T_AGENT:
 		return snprintf(
 		    buf, n, "%s",

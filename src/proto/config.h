@@ -76,6 +76,7 @@ struct config {
 	char physnet[VFM_ID_MAX];
 	int vlan; /* -1 none */
 	bool create_bond;
+	enum bond_fom fail_over_mac;   /* what create_bond builds: none, active (default), follow */
 	char backend[CONFIG_WORD_MAX]; /* hypervisor backend: "qmp" (default); later "libvirt" */
 	/* [source], [destination] */
 	struct config_side src, dst;

@@ -146,6 +146,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		json_object_set_new(o, "has_vf", json_boolean(r->has_vf));
 		json_object_set_new(o, "vf_mac", json_string(format_mac(r->vf_mac, mac)));
 		json_object_set_new(o, "backup_mac", json_string(format_mac(r->backup_mac, mac)));
+		if (r->has_dst_mac)
+			json_object_set_new(o, "dst_mac", json_string(format_mac(r->dst_mac, mac)));
 		if (r->dest[0])
 			json_object_set_new(o, "dest", json_string(r->dest));
 	}
@@ -344,8 +346,8 @@ static int tuning_from_json(json_t *o, struct migrate_tuning *t, struct diag *d)
 int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d)
 {
 	static const char *const keys[] = {
-	    "seq",	  "t",	  "rec",  "step",   "guest", "bond", "has_vf",	"vf_mac",
-	    "backup_mac", "dest", "spec", "tuning", "err",   "msg",  "outcome", NULL};
+	    "seq",     "t",    "rec",  "step",	 "guest", "bond", "has_vf",  "vf_mac", "backup_mac",
+	    "dst_mac", "dest", "spec", "tuning", "err",	  "msg",  "outcome", NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];
@@ -395,7 +397,8 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 		if ((rc = get_str(o, "guest", r.guest, sizeof(r.guest), true, d)) < 0 ||
 		    (rc = get_str(o, "bond", r.bond, sizeof(r.bond), true, d)) < 0 ||
 		    (rc = get_mac(o, "vf_mac", r.vf_mac, NULL, d)) < 0 ||
-		    (rc = get_mac(o, "backup_mac", r.backup_mac, NULL, d)) < 0)
+		    (rc = get_mac(o, "backup_mac", r.backup_mac, NULL, d)) < 0 ||
+		    (rc = get_mac(o, "dst_mac", r.dst_mac, &r.has_dst_mac, d)) < 0)
 			goto out;
 		v = json_object_get(o, "has_vf");
 		if (!json_is_boolean(v)) {
@@ -418,8 +421,8 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 			goto out;
 		}
 	} else {
-		static const char *const begin_only[] = {"guest",  "bond",	 "has_vf",
-							 "vf_mac", "backup_mac", "dest"};
+		static const char *const begin_only[] = {
+		    "guest", "bond", "has_vf", "vf_mac", "backup_mac", "dst_mac", "dest"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(begin_only); i++)

@@ -5,7 +5,8 @@
  * to recover from it).
  *
  *   {"seq":1,"t":1700000000000,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,
- *    "vf_mac":"..","backup_mac":"..","dest":"qemu+ssh://h2/system","spec":{...}}
+ *    "vf_mac":"..","backup_mac":"..","dst_mac":"..","dest":"qemu+ssh://h2/system",
+ *    "spec":{...}}
  *   {"seq":2,"t":..,"rec":"intent","step":"unplug"}      before the side effect
  *   {"seq":8,"t":..,"rec":"intent","step":"migrate","tuning":{"max_bandwidth":134217728,
  *    "downtime_limit_ms":300}}   the source's tuning before it was changed
@@ -60,6 +61,10 @@ struct journal_record {
 	/* The destination as the operator named it (libvirt URI, QMP migration URI), so recover
 	 * finds it again. Optional: "" = not recorded (older journals, or none named). */
 	char dest[JOURNAL_DEST_MAX];
+	/* The MAC the destination VF is given (vf_mac, or the bond's own under the MAC model).
+	 * Optional: older journals have none, and gave it vf_mac. */
+	bool has_dst_mac;
+	uint8_t dst_mac[6];
 	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
 	bool has_spec;
 	struct plug_spec spec;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * libvirt-side parsers: domain XML (NICs, agent channel and its type), vfmigrate's <metadata>, NIC
- * removal, hostdev networks, and the guest's /proc/net/bonding text read through qemu-ga (guest
- * data). The first byte picks the parser; the rest is its input.
+ * removal, hostdev networks, and the guest's /proc/net/bonding text and a bond's sysfs address
+ * read through qemu-ga (guest data). The first byte picks the parser; the rest is its input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 4:
 		(void)agent_qgalv_parse_bonding(text, "bond0", &bs, &d);
+		(void)agent_qgalv_parse_address(text, bs.mac);
 		break;
 	}
 	free(text);

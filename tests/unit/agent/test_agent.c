@@ -553,6 +553,10 @@ static void test_create_and_status(void **state)
 	v = call_ok("{\"execute\":\"guest-bond-status\"}");
 	assert_string_equal(jstr(v, "active"), VF_MAC);
 	assert_string_equal(jstr(v, "active_name"), "eth1");
+	/* What the host's MAC model reads: the bond's fail_over_mac and its own current MAC
+	 * (at none, the first slave's). */
+	assert_string_equal(jstr(v, "fail_over_mac"), "none");
+	assert_string_equal(jstr(v, "mac"), VIRTIO_MAC);
 	assert_string_equal(jstr(v, "primary"), VF_MAC);
 	slaves = json_object_get(v, "slaves");
 	assert_int_equal(json_array_size(slaves), 2);

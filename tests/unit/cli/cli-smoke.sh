@@ -32,6 +32,12 @@ cmp -s "$tmp/out" "$GOLDEN/lab.expected" || {
 	fails=$((fails + 1))
 }
 expect 0 "help" "$V" --help
+expect 2 "bad --fail-over-mac" "$V" -f "$cfg" --fail-over-mac swap config g1
+expect 0 "--fail-over-mac" "$V" -f "$cfg" --fail-over-mac none config g1
+grep -qx "fail-over-mac = none" "$tmp/out" || {
+	echo "FAIL: --fail-over-mac does not reach guest.fail-over-mac"
+	fails=$((fails + 1))
+}
 expect 3 "check without hypervisors is refused" "$V" -f "$cfg" -s "$tmp/state" check g1
 grep -q "source hypervisor" "$tmp/err" || {
 	echo "FAIL: check does not name the source hypervisor problem"

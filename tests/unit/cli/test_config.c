@@ -86,6 +86,9 @@ static void test_errors_name_the_line(void **state)
 	    {"[timeouts]\nunplug = 2000000s\n", "line 2: timeouts.unplug: expected a duration"},
 	    {"[guest]\nvlan = 4095\n", "line 2: guest.vlan: expected 0..4094"},
 	    {"[guest]\ncreate-bond = maybe\n", "line 2: guest.create-bond: expected yes or no"},
+	    {"[guest]\nfail-over-mac = unknown\n", "line 2: guest.fail-over-mac: expected none"},
+	    {"[guest]\nfail-over-mac = Active\n", "line 2: guest.fail-over-mac: expected none"},
+	    {"[guest]\nfail-over-mac =\n", "line 2: guest.fail-over-mac: expected none"},
 	    {"[destination]\nincoming = now\n", "line 2: destination.incoming: expected defer"},
 	    {"[destination]\nvf-pool = a/b\n", "is not tap, tap:rootport, sysfs:PF"},
 	    {"[destination]\nvf-pool = a\x1b[2Jb\n", "\"a?[2Jb\" is not tap, tap:rootport"},
@@ -160,6 +163,34 @@ static void test_overrides(void **state)
 	assert_int_equal(config_set(&c, "guest.vlan=x", &d), -EINVAL);
 }
 
+/* [guest] fail-over-mac: what --create-bond builds; active unless told otherwise. */
+static void test_fail_over_mac(void **state)
+{
+	static const char *const names[] = {"none", "active", "follow"};
+	char out[CONFIG_FILE_MAX];
+	struct config c;
+	struct diag d = {0};
+
+	(void)state;
+	config_init(&c);
+	assert_int_equal(c.fail_over_mac, BOND_FOM_ACTIVE);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char set[64], line[64];
+
+		snprintf(set, sizeof(set), "guest.fail-over-mac=%s", names[i]);
+		assert_int_equal(config_set(&c, set, &d), 0);
+		assert_string_equal(bond_fom_to_string(c.fail_over_mac), names[i]);
+		assert_true(config_format(&c, out, sizeof(out)) > 0);
+		snprintf(line, sizeof(line), "\nfail-over-mac = %s\n", names[i]);
+		assert_non_null(strstr(out, line));
+	}
+	assert_int_equal(config_parse(&c, "[guest]\nfail-over-mac = none\n", 29, &d), 0);
+	assert_int_equal(c.fail_over_mac, BOND_FOM_NONE);
+	/* A rejected value leaves the previous one. */
+	assert_int_equal(config_set(&c, "guest.fail-over-mac=swap", &d), -EINVAL);
+	assert_int_equal(c.fail_over_mac, BOND_FOM_NONE);
+}
+
 /* [libvirt] agent: every transport by name, auto by default, formatted back by name. */
 static void test_libvirt_agent(void **state)
 {
@@ -197,7 +228,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),	  cmocka_unit_test(test_errors_name_the_line),
 	    cmocka_unit_test(test_limits),	  cmocka_unit_test(test_overrides),
-	    cmocka_unit_test(test_libvirt_agent),
+	    cmocka_unit_test(test_libvirt_agent), cmocka_unit_test(test_fail_over_mac),
 	};
 
 	golden_dir = argc > 1 ? argv[1] : "tests/unit/cli/golden";

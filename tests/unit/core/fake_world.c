@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const uint8_t VF_MAC[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0f};
-static const uint8_t BK_MAC[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0b};
+const uint8_t fake_vf_mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0f};
+const uint8_t fake_bk_mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0b};
+#define VF_MAC fake_vf_mac
+#define BK_MAC fake_bk_mac
 
 #define W(ud)	 (((struct fake_ud *)(ud))->w)
 #define SIDE(ud) (((struct fake_ud *)(ud))->side)
@@ -52,13 +54,21 @@ static int enter(void *ud, const char *op, struct diag *d)
 	return 0;
 }
 
-static int nic_of(const uint8_t mac[6])
+/* The side the guest runs on. */
+static int guest_side(const struct fake_world *w)
 {
-	if (memcmp(mac, VF_MAC, 6) == 0)
-		return FAKE_NIC_VF;
-	if (memcmp(mac, BK_MAC, 6) == 0)
-		return FAKE_NIC_BACKUP;
-	return -1;
+	return w->migrated ? FAKE_DST : FAKE_SRC;
+}
+
+/* The NIC with this permanent MAC; -2 when two claim it (the agent refuses: InvalidState). */
+static int nic_of(const struct fake_world *w, const uint8_t mac[6])
+{
+	bool vf = memcmp(mac, w->vf_nic_mac[guest_side(w)], 6) == 0;
+	bool bk = memcmp(mac, BK_MAC, 6) == 0;
+
+	if (vf && bk)
+		return -2;
+	return vf ? FAKE_NIC_VF : bk ? FAKE_NIC_BACKUP : -1;
 }
 
 /* The guest's NIC exists (the VF only while plugged on the side the guest runs on). */
@@ -66,7 +76,7 @@ static bool nic_exists(struct fake_world *w, int nic)
 {
 	if (nic == FAKE_NIC_BACKUP)
 		return true;
-	return w->vf_present[w->migrated ? FAKE_DST : FAKE_SRC];
+	return w->vf_present[guest_side(w)];
 }
 
 /* The kernel drops a removed NIC from the bond; active-backup then picks the other one. */
@@ -185,6 +195,12 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline, str
 		return -EEXIST;
 	}
 	w->vf_present[s] = true;
+	if (spec->has_mac)
+		memcpy(w->vf_nic_mac[s], spec->mac, 6);
+	if (s == FAKE_SRC && !w->pool[FAKE_SRC].vf_takes_guest_mac && !w->src_pf_mac)
+		memcpy(w->vf_nic_mac[s], (uint8_t[6]){0x02, 0, 0, 0, 0, 0x42}, 6);
+	if (s == FAKE_DST)
+		memcpy(w->plug_mac, spec->mac, 6);
 	return 0;
 }
 
@@ -404,7 +420,7 @@ static int ag_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	snprintf(b.name, sizeof(b.name), "%s", bond);
 	snprintf(b.mode, sizeof(b.mode), "active-backup");
 	if (w->slave[FAKE_NIC_VF]) {
-		memcpy(b.slaves[b.n_slaves].mac, VF_MAC, 6);
+		memcpy(b.slaves[b.n_slaves].mac, w->vf_nic_mac[guest_side(w)], 6);
 		b.slaves[b.n_slaves].link_up = true;
 		snprintf(b.slaves[b.n_slaves++].name, VFM_IFNAME_MAX, "eth1");
 	}
@@ -415,13 +431,17 @@ static int ag_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	}
 	b.has_active = w->has_active;
 	if (w->has_active)
-		memcpy(b.active_mac, w->active == FAKE_NIC_VF ? VF_MAC : BK_MAC, 6);
+		memcpy(b.active_mac,
+		       w->active == FAKE_NIC_VF ? w->vf_nic_mac[guest_side(w)] : BK_MAC, 6);
+	b.fail_over_mac = w->fom;
+	b.has_mac = w->has_bond_mac;
+	memcpy(b.mac, w->bond_mac, 6);
 	*ret = b;
 	return 0;
 }
 
 static int ag_bond_create(void *ud, const char *bond, const uint8_t bk[6], const uint8_t *vf,
-			  int64_t deadline, struct diag *d)
+			  enum bond_fom fom, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
 	int rc = agent_enter(ud, "agent.bond_create", deadline, d);
@@ -430,8 +450,13 @@ static int ag_bond_create(void *ud, const char *bond, const uint8_t bk[6], const
 	(void)bk;
 	if (rc < 0)
 		return rc;
-	logf_(w, "bond_create");
+	logf_(w, "bond_create(%s)", bond_fom_to_string(fom));
 	w->bond_exists = true;
+	w->created_fom = fom;
+	/* The backup is enslaved first: the bond takes its MAC. */
+	w->fom = fom;
+	w->has_bond_mac = true;
+	memcpy(w->bond_mac, BK_MAC, 6);
 	w->slave[FAKE_NIC_BACKUP] = true;
 	w->slave[FAKE_NIC_VF] = vf && nic_exists(w, FAKE_NIC_VF);
 	w->has_active = true;
@@ -443,7 +468,7 @@ static int ag_set_active(void *ud, const char *bond, const uint8_t mac[6], bool 
 			 int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(mac), rc = agent_enter(ud, "agent.set_active", deadline, d);
+	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.set_active", deadline, d);
 
 	(void)bond;
 	(void)primary;
@@ -463,7 +488,7 @@ static int ag_release(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 		      struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(mac), rc = agent_enter(ud, "agent.release", deadline, d);
+	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.release", deadline, d);
 
 	(void)bond;
 	if (rc < 0)
@@ -484,16 +509,29 @@ static int ag_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 		      bool make_active, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(mac), rc = agent_enter(ud, "agent.enslave", deadline, d);
+	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.enslave", deadline, d);
 
 	(void)bond;
 	if (rc < 0)
 		return rc;
 	logf_(w, "enslave(%s)", nic == FAKE_NIC_VF ? "vf" : "backup");
+	if (SIDE(ud) == FAKE_DST)
+		memcpy(w->enslave_mac, mac, 6);
+	if (nic == -2) {
+		diag_set(d, "several NICs have MAC ..");
+		return -EINVAL;
+	}
 	if (nic < 0 || !nic_exists(w, nic)) {
 		w->now += link_ms;
 		diag_set(d, "no NIC appeared");
 		return -ETIMEDOUT;
+	}
+	/* A VF that keeps its PF's MAC, on the destination, under a bond that must change it. */
+	if (nic == FAKE_NIC_VF && w->migrated && !w->pool[FAKE_DST].vf_takes_guest_mac &&
+	    (w->fom == BOND_FOM_NONE || (w->fom == BOND_FOM_FOLLOW && make_active)) &&
+	    (!w->has_bond_mac || memcmp(w->vf_nic_mac[FAKE_DST], w->bond_mac, 6) != 0)) {
+		diag_set(d, "enslaving: Cannot assign requested address");
+		return -EADDRNOTAVAIL;
 	}
 	w->now += 300;
 	w->slave[nic] = true;
@@ -544,6 +582,7 @@ static int pool_reserve(void *ud, const char *physnet, const uint8_t mac[6], int
 	}
 	w->dst_free--;
 	w->dst_reserved = true;
+	memcpy(w->reserve_mac, mac, 6);
 	logf_(w, "dst.reserve");
 	snprintf(s.device_id, sizeof(s.device_id), "%s", hint ? hint : "");
 	snprintf(s.backend, sizeof(s.backend), "tapd0");
@@ -564,6 +603,9 @@ static int pool_release(void *ud, const struct plug_spec *spec, int64_t deadline
 	if (rc < 0)
 		return rc;
 	logf_(w, "%s.pool_release%s", SIDE(ud) ? "dst" : "src", spec->backend[0] ? "" : "(by-mac)");
+	/* By MAC: only what was reserved for that MAC. */
+	if (SIDE(ud) == FAKE_DST && !spec->backend[0] && memcmp(spec->mac, w->reserve_mac, 6) != 0)
+		return 0;
 	if (SIDE(ud) == FAKE_DST) {
 		if (w->dst_reserved)
 			w->dst_free++;
@@ -577,10 +619,17 @@ static int pool_release(void *ud, const struct plug_spec *spec, int64_t deadline
 static int pool_handoff(void *ud, const struct plug_spec *spec, bool incoming, int64_t deadline,
 			struct diag *d)
 {
+	struct fake_world *w = W(ud);
+	int rc = enter(ud, "pool.handoff", d);
+
 	(void)spec;
-	(void)incoming;
 	(void)deadline;
-	return enter(ud, "pool.handoff", d);
+	if (rc < 0)
+		return rc;
+	logf_(w, "%s.handoff(%s)", SIDE(ud) ? "dst" : "src", incoming ? "in" : "out");
+	if (SIDE(ud) == FAKE_SRC)
+		w->src_pf_mac = incoming;
+	return 0;
 }
 
 /* ---- clock, journal, events ---- */
@@ -632,6 +681,8 @@ static void on_event(void *ud, const struct plan_event *ev)
 		w->cur_step = (int)ev->step;
 		w->in_undo = false;
 		logf_(w, "run:%s", name);
+		if (ev->step == STEP_BOND && w->bond_mac_moves)
+			memcpy(w->bond_mac, w->bond_mac_later, 6);
 		if (!w->intr_raised && !w->intr_op && w->intr_step == (int)ev->step) {
 			w->intr_raised = true;
 			logf_(w, "SIGNAL");
@@ -680,6 +731,7 @@ void fake_world_init(struct fake_world *w)
 	w->running[FAKE_SRC] = true;
 	w->dst_incoming = true;
 	w->vf_present[FAKE_SRC] = true;
+	w->src_pf_mac = true;
 	w->bond_exists = true;
 	w->slave[FAKE_NIC_VF] = w->slave[FAKE_NIC_BACKUP] = true;
 	w->has_active = true;
@@ -692,6 +744,10 @@ void fake_world_init(struct fake_world *w)
 	w->intr_step = -1;
 	w->intr_sig = "SIGINT";
 	w->tuning[FAKE_SRC] = w->tuning[FAKE_DST] = (struct migrate_tuning){134217728, 300};
+	w->fom = BOND_FOM_NONE;
+	w->has_bond_mac = true;
+	memcpy(w->bond_mac, BK_MAC, 6);
+	memcpy(w->vf_nic_mac[FAKE_SRC], VF_MAC, 6);
 
 	for (int s = 0; s < 2; s++) {
 		w->ud[s] = (struct fake_ud){w, s};
@@ -725,6 +781,7 @@ void fake_world_init(struct fake_world *w)
 		};
 		w->pool[s] = (struct vfpool_ops){
 		    .userdata = &w->ud[s],
+		    .vf_takes_guest_mac = true, /* emulated, as the lab's */
 		    .probe = pool_probe,
 		    .reserve = pool_reserve,
 		    .release = pool_release,
@@ -764,14 +821,16 @@ bool fake_on_source_with_vf(const struct fake_world *w)
 	return !w->migrated && w->running[FAKE_SRC] && !w->running[FAKE_DST] &&
 	       w->vf_present[FAKE_SRC] && w->slave[FAKE_NIC_VF] && w->slave[FAKE_NIC_BACKUP] &&
 	       w->has_active && w->active == FAKE_NIC_VF && !w->dst_reserved &&
-	       !w->vf_present[FAKE_DST];
+	       !w->vf_present[FAKE_DST] && memcmp(w->vf_nic_mac[FAKE_SRC], VF_MAC, 6) == 0 &&
+	       (w->pool[FAKE_SRC].vf_takes_guest_mac || w->src_pf_mac);
 }
 
 bool fake_on_destination_with_vf(const struct fake_world *w)
 {
 	return w->migrated && w->running[FAKE_DST] && !w->running[FAKE_SRC] &&
 	       w->vf_present[FAKE_DST] && !w->vf_present[FAKE_SRC] && w->slave[FAKE_NIC_VF] &&
-	       w->has_active && w->active == FAKE_NIC_VF && w->src_released;
+	       w->has_active && w->active == FAKE_NIC_VF && w->src_released &&
+	       (w->pool[FAKE_SRC].vf_takes_guest_mac || !w->src_pf_mac);
 }
 
 bool fake_log_has_in_order(const struct fake_world *w, const char *seq)

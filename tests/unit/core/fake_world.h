@@ -49,11 +49,33 @@ struct fake_world {
 	int unplug_waits;
 	/* guest */
 	bool bond_exists;
+	enum bond_fom created_fom; /* what bond_create was asked for */
+	/* The bond's fail_over_mac and own MAC as the agent reports them (default: none on the
+	 * backup's MAC, as the lab's guest). */
+	enum bond_fom fom;
+	bool has_bond_mac;
+	uint8_t bond_mac[6];
+	/* The permanent MAC of the VF NIC each side plugged (the source's is vf-mac; the
+	 * destination's is what its plug spec said). A VF of a pool that does not take a guest
+	 * MAC (pool[side].vf_takes_guest_mac false) keeps it: on the destination the bond can
+	 * only enslave it (none) or make it active (follow) when it already is the bond's MAC,
+	 * as the kernel with an untrusted VF. */
+	uint8_t vf_nic_mac[2][6];
+	/* What the destination was asked for: reserve's MAC, the plug spec's, the last enslave
+	 * through the destination's agent. */
+	uint8_t reserve_mac[6], plug_mac[6], enslave_mac[6];
+	/* The guest's bond takes this MAC just as the bond step begins (after pre-flight). */
+	bool bond_mac_moves;
+	uint8_t bond_mac_later[6];
 	bool slave[2]; /* FAKE_NIC_VF, FAKE_NIC_BACKUP */
 	bool has_active;
 	int active;
 	bool backup_link;
 	/* pools */
+	/* The source VF's PF still claims the guest's MAC for it (its handoff has not cleared
+	 * it, or gave it back). A source VF of a pool that does not take a guest MAC, plugged
+	 * while not, comes up with a random MAC. */
+	bool src_pf_mac;
 	unsigned dst_free;
 	bool dst_reserved;
 	bool src_released;
@@ -95,10 +117,14 @@ struct fake_world {
 	struct fake_ud ud[2];
 };
 
+/* The guest's vf-mac and backup-mac. */
+extern const uint8_t fake_vf_mac[6], fake_bk_mac[6];
+
 /* A world where everything is ready for a migration with a VF. */
 void fake_world_init(struct fake_world *w);
 
-/* Guest consistent on the source with its VF active / on the destination with its VF. */
+/* Guest consistent on the source with its VF active (a real source VF with its MAC on the PF
+ * again) / on the destination with its VF (the source's PF no longer claiming the MAC). */
 bool fake_on_source_with_vf(const struct fake_world *w);
 bool fake_on_destination_with_vf(const struct fake_world *w);
 

@@ -48,6 +48,9 @@ static void round_trip(const struct journal_record *in)
 	assert_string_equal(out.step, in->step);
 	assert_string_equal(out.guest, in->guest);
 	assert_string_equal(out.dest, in->dest);
+	assert_int_equal(out.has_dst_mac, in->has_dst_mac);
+	if (in->has_dst_mac)
+		assert_memory_equal(out.dst_mac, in->dst_mac, 6);
 	assert_int_equal(out.has_spec, in->has_spec);
 	if (in->has_spec)
 		assert_memory_equal(&out.spec, &in->spec, sizeof(out.spec));
@@ -287,6 +290,42 @@ static void test_begin_dest(void **state)
 	assert_non_null(strstr(d.msg, "dest"));
 }
 
+/* BEGIN's dst_mac, the MAC the destination VF is given: optional (older journals have none),
+ * a MAC, and on BEGIN only. */
+static void test_begin_dst_mac(void **state)
+{
+	static const char old[] =
+	    "{\"seq\":1,\"t\":1,\"rec\":\"begin\",\"guest\":\"g1\",\"bond\":\"bond0\","
+	    "\"has_vf\":true,\"vf_mac\":\"52:54:00:00:00:0f\","
+	    "\"backup_mac\":\"52:54:00:00:00:0b\"}";
+	static const char *const bad[] = {"\"52:54:00\"", "\"\"", "7", "null", "[]"};
+	struct journal_record r = begin_rec(), out;
+	char line[JOURNAL_LINE_MAX];
+	struct diag d = {0};
+	const char *p;
+
+	(void)state;
+	assert_int_equal(journal_record_decode(old, strlen(old), &out, &d), 0);
+	assert_false(out.has_dst_mac);
+	r.has_dst_mac = true;
+	parse_mac("02:00:00:00:00:99", r.dst_mac);
+	assert_true(journal_record_encode(&r, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"dst_mac\":\"02:00:00:00:00:99\""));
+	round_trip(&r);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(line, sizeof(line), "%.*s,\"dst_mac\":%s}", (int)strlen(old) - 1, old,
+			 bad[i]);
+		memset(&d, 0, sizeof(d));
+		if (journal_record_decode(line, strlen(line), &out, &d) >= 0)
+			fail_msg("accepted dst_mac %s", bad[i]);
+		assert_non_null(strstr(d.msg, "dst_mac"));
+	}
+	p = "{\"seq\":2,\"t\":0,\"rec\":\"ponr\",\"dst_mac\":\"02:00:00:00:00:99\"}";
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(journal_record_decode(p, strlen(p), &out, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "dst_mac"));
+}
+
 static void test_parse_file(void **state)
 {
 	struct journal_record b = begin_rec(), p = {.seq = 2, .kind = JOURNAL_PONR}, *recs;
@@ -391,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(test_fail_message_is_sanitized),
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_begin_dest),
+	    cmocka_unit_test(test_begin_dst_mac),
 	    cmocka_unit_test(test_intent_tuning),
 	    cmocka_unit_test(test_parse_record_limit),
 	    cmocka_unit_test(test_parse_file),

@@ -13,6 +13,9 @@
 
 #include "fake_world.h"
 
+/* A MAC none of the guest's NICs has. */
+static const uint8_t other_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+
 static struct fake_world *new_world(void)
 {
 	struct fake_world *w = test_malloc(sizeof(*w));
@@ -37,6 +40,13 @@ static void assert_log_lacks(const struct fake_world *w, const char *what)
 	}
 }
 
+/* Whether a rollback undoes step s: it has an undo and ran (was not skipped). */
+static bool undone_by_rollback(const struct plan_report *r, int s)
+{
+	return s != STEP_BOND && r->steps[s].result != STEP_SKIPPED &&
+	       r->steps[s].result != STEP_NOT_RUN;
+}
+
 static const char *last_outcome(const struct fake_world *w)
 {
 	if (w->n_journal == 0 || w->journal[w->n_journal - 1].kind != JOURNAL_END)
@@ -55,8 +65,11 @@ static void test_happy_path(void **state)
 	assert_false(r.has_error);
 	assert_true(r.passed_ponr);
 	assert_true(fake_on_destination_with_vf(w));
+	/* Emulated VFs have nothing on a PF to hand off. */
 	for (int s = 0; s < _STEP_MAX; s++)
-		assert_int_equal(r.steps[s].result, STEP_OK);
+		assert_int_equal(r.steps[s].result,
+				 s == STEP_SOURCE_HANDOFF ? STEP_SKIPPED : STEP_OK);
+	assert_log_lacks(w, "run:source-handoff");
 	assert_true(r.has_migration);
 	assert_int_equal(r.migration.downtime_ms, 42);
 	assert_true(w->progress_events > 0);
@@ -123,7 +136,7 @@ static void test_every_step_fails(void **state)
 		struct fake_world *w = new_world();
 		struct plan_report r;
 		char expect[512] = "", tag[64];
-		int undos = 0;
+		int undos = 0, expected_undos = 0;
 		const char *p;
 
 		w->fail_step = fc->step;
@@ -144,16 +157,17 @@ static void test_every_step_fails(void **state)
 		/* Undo in reverse from the failed step, each step that has an undo. */
 		snprintf(expect, sizeof(expect), "failed:%s;", step_to_string(fc->step));
 		for (int s = fc->step; s >= STEP_RESERVE; s--) {
-			if (s == STEP_BOND)
+			if (!undone_by_rollback(&r, s))
 				continue;
 			snprintf(tag, sizeof(tag), "undo:%s;undone:%s;", step_to_string(s),
 				 step_to_string(s));
 			strncat(expect, tag, sizeof(expect) - strlen(expect) - 1);
+			expected_undos++;
 		}
 		assert_log(w, expect);
 		for (p = w->log; (p = strstr(p, ";undo:")); p++)
 			undos++;
-		assert_int_equal(undos, fc->step >= STEP_RESERVE ? fc->step - STEP_RESERVE + 1 : 0);
+		assert_int_equal(undos, expected_undos);
 		assert_log_lacks(w, "ponr");
 		assert_string_equal(last_outcome(w), "rolled-back");
 		test_free(w);
@@ -389,8 +403,29 @@ static void test_create_bond_only_when_asked(void **state)
 	w->plan.create_bond = true;
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
-	assert_log(w, "run:bond;bond_create;ok:bond");
+	/* A VF whose MAC its PF sets keeps it: active is what --create-bond builds. */
+	assert_log(w, "run:bond;bond_create(active);ok:bond");
+	assert_int_equal(w->created_fom, BOND_FOM_ACTIVE);
 	assert_true(fake_on_destination_with_vf(w));
+	test_free(w);
+
+	/* Another one when configured. */
+	w = new_world();
+	w->bond_exists = false;
+	w->slave[0] = w->slave[1] = w->has_active = false;
+	w->plan.create_bond = true;
+	w->plan.fail_over_mac = BOND_FOM_FOLLOW;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_log(w, "run:bond;bond_create(follow);ok:bond");
+	test_free(w);
+
+	/* Never "unknown": that is a bad plan, nothing happens. */
+	w = new_world();
+	w->plan.create_bond = true;
+	w->plan.fail_over_mac = BOND_FOM_UNKNOWN;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), -EINVAL);
+	assert_int_equal(w->n_journal, 0);
 	test_free(w);
 }
 
@@ -421,15 +456,22 @@ static void test_journal_failure_stops_before_side_effect(void **state)
 	test_free(w);
 }
 
-/* Crash (longjmp) just before journal record `cut` is written, then recover. */
-static void test_recover_every_cut_point(void **state)
+/*
+ * Crash (longjmp) just before journal record `cut` is written, for every cut, then recover.
+ * setup (may be NULL) prepares each world after fake_world_init; after the crash the config
+ * may have moved on: recover gets a plan whose MACs are garbage, and must work from what the
+ * journal recorded.
+ */
+static void recover_every_cut_point(void (*setup)(struct fake_world *w))
 {
 	struct fake_world *w = new_world();
 	struct plan_report r;
 	size_t total;
 
-	(void)state;
+	if (setup)
+		setup(w);
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
 	total = w->n_journal;
 	assert_true(total > 10);
 	test_free(w);
@@ -439,6 +481,8 @@ static void test_recover_every_cut_point(void **state)
 		size_t n;
 
 		w = new_world();
+		if (setup)
+			setup(w);
 		w->crash_at = cut;
 		if (setjmp(w->crash_jmp) == 0) {
 			plan_run(&w->plan, &w->env, &r);
@@ -455,6 +499,9 @@ static void test_recover_every_cut_point(void **state)
 		}
 		recs = test_malloc(n * sizeof(*recs));
 		memcpy(recs, w->journal, n * sizeof(*recs));
+		/* Today's config says otherwise; the journal wins. */
+		memset(w->plan.vf_mac, 0xee, 6);
+		memset(w->plan.src_vf.mac, 0xee, 6);
 		assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
 		if (r.outcome == OUTCOME_ROLLED_BACK) {
 			if (!fake_on_source_with_vf(w)) {
@@ -491,6 +538,28 @@ static void test_recover_every_cut_point(void **state)
 		test_free(recs);
 		test_free(w);
 	}
+}
+
+static void test_recover_every_cut_point(void **state)
+{
+	(void)state;
+	recover_every_cut_point(NULL);
+}
+
+/* A real destination VF given the bond's own MAC (none, on another MAC than the backup's):
+ * recover releases, plugs and enslaves with that MAC, from the journal (BEGIN, and the
+ * reserve's spec), not vf-mac. */
+static void model_none_on_other(struct fake_world *w)
+{
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_NONE;
+	memcpy(w->bond_mac, other_mac, 6);
+}
+
+static void test_recover_every_cut_point_mac_model(void **state)
+{
+	(void)state;
+	recover_every_cut_point(model_none_on_other);
 }
 
 /* Recover after a crash in the middle of the migration itself: the destination already runs
@@ -677,7 +746,7 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		struct fake_world *w = new_world();
 		struct plan_report r;
 		char expect[512] = "SIGNAL;", tag[64];
-		int undos = 0;
+		int undos = 0, expected_undos = 0;
 		const char *p;
 
 		w->intr_step = ic->step;
@@ -704,7 +773,8 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		assert_false(r.passed_ponr);
 		/* The steps after the last one that ran never started. */
 		for (int s = ic->last + 1; s <= STEP_MIGRATE; s++)
-			assert_int_equal(r.steps[s].result, STEP_NOT_RUN);
+			assert_true(r.steps[s].result == STEP_NOT_RUN ||
+				    r.steps[s].result == STEP_SKIPPED);
 		if (ic->stopped == STEP_MIGRATE && ic->last == STEP_MIGRATE) {
 			/* A running migration is cancelled before the source is touched again. */
 			assert_log(w, "SIGNAL;src.migrate_cancel;failed:migrate;undo:migrate");
@@ -716,16 +786,17 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 			assert_log_lacks(w, "src.migrate_start");
 		/* Undo in reverse from the last step that ran, each step that has an undo. */
 		for (int s = ic->last; s >= STEP_RESERVE; s--) {
-			if (s == STEP_BOND)
+			if (!undone_by_rollback(&r, s))
 				continue;
 			snprintf(tag, sizeof(tag), "undo:%s;undone:%s;", step_to_string(s),
 				 step_to_string(s));
 			strncat(expect, tag, sizeof(expect) - strlen(expect) - 1);
+			expected_undos++;
 		}
 		assert_log(w, expect);
 		for (p = w->log; (p = strstr(p, ";undo:")); p++)
 			undos++;
-		assert_int_equal(undos, ic->last >= STEP_RESERVE ? ic->last - STEP_RESERVE + 1 : 0);
+		assert_int_equal(undos, expected_undos);
 		assert_log_lacks(w, "ponr");
 		assert_string_equal(last_outcome(w), "rolled-back");
 		assert_true(r.vf_restored || ic->last < STEP_BACKUP_ACTIVE);
@@ -841,6 +912,312 @@ static void test_no_interrupt_source(void **state)
 	test_free(w);
 }
 
+/* ---- The MAC model: {VFs take a guest MAC: yes, no} x the bond's fail_over_mac ---- */
+
+enum which_mac {
+	MAC_NONE = 0, /* the agent reports no MAC for the bond */
+	MAC_BACKUP,
+	MAC_VF,
+	MAC_OTHER,
+};
+
+static const uint8_t *mac_of(enum which_mac m)
+{
+	return m == MAC_BACKUP ? fake_bk_mac : m == MAC_VF ? fake_vf_mac : other_mac;
+}
+
+struct mac_case {
+	bool takes_guest_mac; /* the destination pool's VFs */
+	enum bond_fom fom;
+	enum which_mac bond_mac;
+	const char *refused; /* NULL: migrates; else text pre-flight's refusal holds */
+	enum which_mac dst;  /* the MAC reserve, plug and enslave use */
+};
+
+static const struct mac_case mac_cases[] = {
+    /* Real VFs (the PF sets their MAC). */
+    {false, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
+    {false, BOND_FOM_NONE, MAC_BACKUP,
+     "bond bond0 is at fail_over_mac=none on the virtio NIC's MAC 52:54:00:00:00:0b: a "
+     "destination VF whose MAC its PF sets cannot carry it",
+     0},
+    {false, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
+    {false, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_OTHER},
+    {false, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_OTHER},
+    {false, BOND_FOM_FOLLOW, MAC_VF, NULL, MAC_VF},
+    {false, BOND_FOM_FOLLOW, MAC_BACKUP, "is at fail_over_mac=follow on the virtio NIC's MAC", 0},
+    {false, BOND_FOM_UNKNOWN, MAC_BACKUP, "the fail_over_mac of bond bond0 could not be read", 0},
+    {false, BOND_FOM_NONE, MAC_NONE, "is at fail_over_mac=none but its MAC could not be read", 0},
+    /* Emulated VFs take any MAC: everything as before, vf-mac. */
+    {true, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_VF},
+    {true, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_VF},
+    {true, BOND_FOM_UNKNOWN, MAC_BACKUP, NULL, MAC_VF},
+    {true, BOND_FOM_NONE, MAC_NONE, NULL, MAC_VF},
+};
+
+static void mac_case_world(struct fake_world *w, const struct mac_case *mc)
+{
+	fake_world_init(w);
+	w->pool[FAKE_DST].vf_takes_guest_mac = mc->takes_guest_mac;
+	w->fom = mc->fom;
+	w->has_bond_mac = mc->bond_mac != MAC_NONE;
+	memset(w->bond_mac, 0, 6);
+	if (w->has_bond_mac)
+		memcpy(w->bond_mac, mac_of(mc->bond_mac), 6);
+}
+
+static void test_mac_model(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(mac_cases); i++) {
+		const struct mac_case *mc = &mac_cases[i];
+		struct fake_world *w = new_world();
+		struct plan_report r;
+		char what[96];
+
+		snprintf(what, sizeof(what), "case %zu (%s VF, fail_over_mac=%s, bond MAC %d)", i,
+			 mc->takes_guest_mac ? "emulated" : "real", bond_fom_to_string(mc->fom),
+			 mc->bond_mac);
+		/* check says what migrate will do. */
+		mac_case_world(w, mc);
+		assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+		if (r.outcome != (mc->refused ? OUTCOME_REFUSED : OUTCOME_MIGRATED))
+			fail_msg("%s: check %s (%s)", what, plan_outcome_to_string(r.outcome),
+				 r.error);
+
+		mac_case_world(w, mc);
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (mc->refused) {
+			/* Refused before anything changed, saying why and what to do. */
+			if (r.outcome != OUTCOME_REFUSED || !strstr(r.error, mc->refused))
+				fail_msg("%s: %s: \"%s\"", what, plan_outcome_to_string(r.outcome),
+					 r.error);
+			assert_int_equal(r.error_step, STEP_PREFLIGHT);
+			assert_int_equal(w->n_journal, 0);
+			assert_log_lacks(w, "reserve");
+			assert_true(fake_on_source_with_vf(w));
+			if (mc->bond_mac == MAC_BACKUP && mc->fom != BOND_FOM_UNKNOWN)
+				assert_non_null(strstr(r.error, "rebuild the bond with "
+								"fail_over_mac=active"));
+			test_free(w);
+			continue;
+		}
+		if (r.outcome != OUTCOME_MIGRATED || !fake_on_destination_with_vf(w))
+			fail_msg("%s: %s (%s)\nlog: %s", what, plan_outcome_to_string(r.outcome),
+				 r.error, w->log);
+		/* One MAC, from pre-flight to the guest: reserve, plug spec, enslave, BEGIN. */
+		assert_memory_equal(w->reserve_mac, mac_of(mc->dst), 6);
+		assert_memory_equal(w->plug_mac, mac_of(mc->dst), 6);
+		assert_memory_equal(w->enslave_mac, mac_of(mc->dst), 6);
+		assert_true(w->journal[0].has_dst_mac);
+		assert_memory_equal(w->journal[0].dst_mac, mac_of(mc->dst), 6);
+		if (mc->dst != MAC_VF)
+			assert_non_null(strstr(w->notes, "the destination VF is given MAC "
+							 "02:00:00:00:00:99 by its PF"));
+		test_free(w);
+	}
+}
+
+/* --create-bond on a real VF: at active (the default) it migrates with vf-mac; at none or
+ * follow the bond would take the virtio NIC's MAC (enslaved first): refused, not created. */
+static void test_mac_model_create_bond(void **state)
+{
+	static const enum bond_fom foms[] = {BOND_FOM_ACTIVE, BOND_FOM_NONE, BOND_FOM_FOLLOW};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(foms); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->pool[FAKE_DST].vf_takes_guest_mac = false;
+		w->bond_exists = false;
+		w->slave[0] = w->slave[1] = w->has_active = false;
+		w->plan.create_bond = true;
+		w->plan.fail_over_mac = foms[i];
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (foms[i] == BOND_FOM_ACTIVE) {
+			assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+			assert_true(fake_on_destination_with_vf(w));
+			assert_memory_equal(w->enslave_mac, fake_vf_mac, 6);
+		} else {
+			assert_int_equal(r.outcome, OUTCOME_REFUSED);
+			assert_non_null(strstr(r.error, "would be created at fail_over_mac="));
+			assert_non_null(strstr(r.error, "create it at fail_over_mac=active"));
+			assert_false(w->bond_exists);
+			assert_int_equal(w->n_journal, 0);
+		}
+		test_free(w);
+	}
+}
+
+/* The bond's MAC changes between pre-flight and the bond step: the run stops there, before
+ * any VF is taken, rather than hand out a MAC the bond no longer wants. */
+static void test_mac_model_bond_changed(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	memcpy(w->bond_mac, other_mac, 6);
+	w->bond_mac_moves = true;
+	memcpy(w->bond_mac_later, fake_vf_mac, 6);
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_BOND);
+	assert_non_null(strstr(r.error, "changed since pre-flight"));
+	assert_log_lacks(w, "dst.reserve");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* ---- Source handoff: a real source VF's MAC leaves its PF as soon as the VF is unplugged ---- */
+
+/* Real VFs on both sides, the bond at active (what works on them). */
+static void model_real_vfs(struct fake_world *w)
+{
+	w->pool[FAKE_SRC].vf_takes_guest_mac = false;
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_ACTIVE;
+}
+
+static void test_source_handoff_after_unplug(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	model_real_vfs(w);
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_true(fake_on_destination_with_vf(w));
+	/* Right after the removal, journaled, before the migration: not at release-source. */
+	assert_log(w, "src.removed;J:done:unplug;run:source-handoff;J:intent:source-handoff;"
+		      "src.handoff(out);J:done:source-handoff;ok:source-handoff;"
+		      "J:intent:migrate;src.migrate_start");
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_OK);
+	assert_non_null(strstr(w->notes, "source VF taps0 unplugged: its MAC and VLAN cleared on "
+					 "its PF"));
+	assert_false(w->src_pf_mac);
+	test_free(w);
+
+	/* The source's VFs take a guest MAC (emulated): nothing to hand off, the step is
+	 * skipped and not journaled, whatever the destination has. */
+	w = new_world();
+	w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->fom = BOND_FOM_ACTIVE;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_SKIPPED);
+	assert_log_lacks(w, "source-handoff");
+	test_free(w);
+
+	/* A pool without a handoff (libvirt sets and restores a VF's MAC itself): skipped. */
+	w = new_world();
+	model_real_vfs(w);
+	w->pool[FAKE_SRC].handoff = NULL;
+	w->src_pf_mac = false;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_SKIPPED);
+	test_free(w);
+}
+
+/* Rolled back after the handoff: the PF gives the source VF its MAC back before the VF is
+ * plugged again (else it comes up with another MAC and cannot rejoin the bond). */
+static void test_source_handoff_undone_on_rollback(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	model_real_vfs(w);
+	w->dst_dead = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.handoff(out);src.migrate_start;failed:migrate;undo:migrate;"
+		      "undone:migrate;undo:source-handoff;src.handoff(in);undone:source-handoff;"
+		      "undo:unplug;src.plug(vf0,taps0);undone:unplug;undo:release-vf;enslave(vf)");
+	assert_true(fake_on_source_with_vf(w));
+	assert_non_null(strstr(w->notes, "source VF taps0: MAC 52:54:00:00:00:0f and VLAN 0 set "
+					 "on its PF again"));
+	assert_int_equal(r.steps[STEP_SOURCE_HANDOFF].result, STEP_UNDONE);
+	test_free(w);
+
+	/* The handoff itself fails: undone (the MAC set again) and rolled back. */
+	w = new_world();
+	model_real_vfs(w);
+	w->fail_step = STEP_SOURCE_HANDOFF;
+	w->fail_op = "src.pool.handoff";
+	w->fail_rc = -EIO;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_SOURCE_HANDOFF);
+	assert_log(w, "failed:source-handoff;undo:source-handoff;src.handoff(in);"
+		      "undone:source-handoff;undo:unplug;src.plug(vf0,taps0)");
+	assert_log_lacks(w, "src.migrate_start");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+
+	/* An interrupt right after the unplug is taken after the handoff, and undone too. */
+	w = new_world();
+	model_real_vfs(w);
+	w->intr_step = STEP_SOURCE_HANDOFF;
+	w->intr_op = "src.pool.handoff";
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_MIGRATE);
+	assert_log(w, "SIGNAL;src.handoff(out);undo:source-handoff;src.handoff(in);undo:unplug");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* recover in a new process after a crash past the handoff gives the MAC back first. */
+static void test_recover_source_handoff(void **state)
+{
+	struct fake_world *w = new_world();
+	struct journal_record *recs;
+	struct plan_report r;
+	volatile uint32_t cut;
+	size_t n;
+
+	(void)state;
+	/* Crash just before the migration's intent: the handoff is done and journaled. */
+	for (cut = 1;; cut++) {
+		fake_world_init(w);
+		model_real_vfs(w);
+		w->crash_at = cut;
+		if (setjmp(w->crash_jmp) == 0)
+			plan_run(&w->plan, &w->env, &r);
+		if (w->n_journal > 0 && w->journal[w->n_journal - 1].kind == JOURNAL_DONE &&
+		    !strcmp(w->journal[w->n_journal - 1].step, "source-handoff"))
+			break;
+		assert_true(cut < 64);
+	}
+	w->crash_at = 0;
+	assert_false(w->src_pf_mac);
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	w->log[0] = '\0';
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "undo:source-handoff;src.handoff(in);undone:source-handoff;undo:unplug;"
+		      "src.plug(vf0,taps0);undone:unplug");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(recs);
+	test_free(w);
+}
+
+static void test_recover_every_cut_point_real_vfs(void **state)
+{
+	(void)state;
+	recover_every_cut_point(model_real_vfs);
+}
+
 static void test_names_round_trip(void **state)
 {
 	enum step_id s;
@@ -857,6 +1234,15 @@ static void test_names_round_trip(void **state)
 		assert_int_equal(o, i);
 	}
 	assert_int_equal(step_from_string("nope", &s), -EINVAL);
+	for (int i = 0; i < _BOND_FOM_MAX; i++) {
+		enum bond_fom f;
+
+		assert_int_equal(bond_fom_from_string(bond_fom_to_string(i), &f), 0);
+		assert_int_equal(f, i);
+	}
+	assert_string_equal(bond_fom_to_string(BOND_FOM_ACTIVE), "active");
+	assert_string_equal(bond_fom_to_string(_BOND_FOM_MAX), "unknown");
+	assert_int_equal(bond_fom_from_string("Active", &(enum bond_fom){0}), -EINVAL);
 }
 
 int main(void)
@@ -878,6 +1264,7 @@ int main(void)
 	    cmocka_unit_test(test_create_bond_only_when_asked),
 	    cmocka_unit_test(test_journal_failure_stops_before_side_effect),
 	    cmocka_unit_test(test_recover_every_cut_point),
+	    cmocka_unit_test(test_recover_every_cut_point_mac_model),
 	    cmocka_unit_test(test_recover_mid_migration_resumes_source),
 	    cmocka_unit_test(test_tuning_restored_on_rollback),
 	    cmocka_unit_test(test_tuning_untouched),
@@ -889,6 +1276,13 @@ int main(void)
 	    cmocka_unit_test(test_interrupt_without_hv_support),
 	    cmocka_unit_test(test_no_interrupt_source),
 	    cmocka_unit_test(test_names_round_trip),
+	    cmocka_unit_test(test_mac_model),
+	    cmocka_unit_test(test_mac_model_create_bond),
+	    cmocka_unit_test(test_mac_model_bond_changed),
+	    cmocka_unit_test(test_source_handoff_after_unplug),
+	    cmocka_unit_test(test_source_handoff_undone_on_rollback),
+	    cmocka_unit_test(test_recover_source_handoff),
+	    cmocka_unit_test(test_recover_every_cut_point_real_vfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,11 +20,28 @@
 
 #include "io/agent_vfm.h"
 
-/* One scripted exchange: the command the fake expects and the reply line it sends. */
+/* One scripted exchange: the command the fake expects and the reply line it sends;
+ * args_has (may be NULL): text its arguments must contain (compact JSON, keys sorted). */
 struct step {
 	const char *command;
 	const char *reply;
+	const char *args_has;
 };
+
+static int64_t in_ms(int64_t ms)
+{
+	return time_now_ms() + ms;
+}
+
+/* Whether the request's arguments, dumped compact and sorted, contain want. */
+static bool args_contain(json_t *req, const char *want)
+{
+	char *s = json_dumps(json_object_get(req, "arguments"), JSON_COMPACT | JSON_SORT_KEYS);
+	bool ok = s && strstr(s, want);
+
+	free(s);
+	return ok;
+}
 
 /* Reads one request (after an optional 0xFF); NULL at EOF. Caller decrefs. */
 static json_t *read_request(int fd)
@@ -77,6 +94,8 @@ static void fake_agent(int fd, const struct step *script, bool hangup)
 				 (long long)json_integer_value(id));
 			writes(fd, out);
 		} else if (script[i].command && cmd && !strcmp(cmd, script[i].command)) {
+			if (script[i].args_has && !args_contain(req, script[i].args_has))
+				_exit(5);
 			writes(fd, script[i].reply);
 			i++;
 		} else {
@@ -142,20 +161,21 @@ static void reap_all(struct fx *f)
 }
 
 static const struct step ping_then_bond[] = {
-    {"guest-ping", "{\"return\":{}}\n"},
+    {"guest-ping", "{\"return\":{}}\n", NULL},
     {"guest-bond-status",
      "{\"return\":{\"name\":\"bond0\",\"mode\":\"active-backup\",\"active\":\"52:54:00:00:00:02\","
      "\"slaves\":[{\"mac\":\"52:54:00:00:00:01\",\"name\":\"eth0\",\"link\":\"up\"},"
      "{\"mac\":\"52:54:00:00:00:02\",\"name\":\"eth1\",\"pci\":\"0000:01:00.0\","
-     "\"link\":\"up\"}]}}\n"},
+     "\"link\":\"up\"}]}}\n",
+     NULL},
     {"guest-bond-status",
-     "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"no bond named bond9\"}}\n"},
-    {NULL, NULL},
+     "{\"error\":{\"class\":\"DeviceNotFound\",\"desc\":\"no bond named bond9\"}}\n", NULL},
+    {NULL, NULL, NULL},
 };
 
 static const struct step one_ping[] = {
-    {"guest-ping", "{\"return\":{}}\n"},
-    {NULL, NULL},
+    {"guest-ping", "{\"return\":{}}\n", NULL},
+    {NULL, NULL, NULL},
 };
 
 /* Connected once, at the first call, with its deadline; kept across calls; errors map. */
@@ -292,6 +312,74 @@ static void test_sync_timeout_reconnects(void **state)
 	reap_all(&f);
 }
 
+#define BOND_REPLY(extra)                                                               \
+	"{\"return\":{\"name\":\"bond0\",\"mode\":\"active-backup\"," extra             \
+	"\"active\":null,\"slaves\":[{\"mac\":\"52:54:00:00:00:01\",\"name\":\"eth0\"," \
+	"\"link\":\"up\"}]}}\n"
+
+static const struct step bond_fom_script[] = {
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"active\",\"mac\":\"52:54:00:00:00:01\","),
+     NULL},
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"follow\",\"mac\":null,"), NULL},
+    /* An agent older than both keys. */
+    {"guest-bond-status", BOND_REPLY(""), NULL},
+    /* One that could not read it. */
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"unknown\","), NULL},
+    /* Strict when present. */
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"swap\","), NULL},
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":2,"), NULL},
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"none\",\"mac\":\"52:54:00\","), NULL},
+    {"guest-bond-status", BOND_REPLY("\"fail_over_mac\":\"none\",\"mac\":7,"), NULL},
+    /* The host always says which fail_over_mac to build. */
+    {"guest-bond-create", "{\"return\":{}}\n", "\"fail_over_mac\":\"active\""},
+    {"guest-bond-create", "{\"return\":{}}\n", "\"fail_over_mac\":\"none\""},
+    {NULL, NULL, NULL},
+};
+
+/* guest-bond-status: the bond's fail_over_mac and own MAC, optional but strict. */
+static void test_bond_fail_over_mac(void **state)
+{
+	const struct conn_plan plans[] = {{bond_fom_script, false}};
+	const uint8_t bk[6] = {0x52, 0x54, 0, 0, 0, 1}, vf[6] = {0x52, 0x54, 0, 0, 0, 2};
+	struct fx f = {.plans = plans, .n_plans = 1};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct bond_status b;
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(agent_vfm_new_connect("channel test", fake_connect, &f, &a, &d), 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.fail_over_mac, BOND_FOM_ACTIVE);
+	assert_true(b.has_mac);
+	assert_memory_equal(b.mac, bk, 6);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.fail_over_mac, BOND_FOM_FOLLOW);
+	assert_false(b.has_mac);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.fail_over_mac, BOND_FOM_UNKNOWN);
+	assert_false(b.has_mac);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.fail_over_mac, BOND_FOM_UNKNOWN);
+	for (int i = 0; i < 4; i++) {
+		d.msg[0] = '\0';
+		assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d),
+				 -EPROTO);
+		assert_non_null(strstr(d.msg, "malformed"));
+	}
+	assert_int_equal(
+	    ops.bond_create(ops.userdata, "bond0", bk, vf, BOND_FOM_ACTIVE, in_ms(3000), &d), 0);
+	assert_int_equal(
+	    ops.bond_create(ops.userdata, "bond0", bk, vf, BOND_FOM_NONE, in_ms(3000), &d), 0);
+	/* Not "unknown": refused before anything is sent. */
+	assert_int_equal(
+	    ops.bond_create(ops.userdata, "bond0", bk, vf, BOND_FOM_UNKNOWN, in_ms(3000), &d),
+	    -EINVAL);
+	agent_vfm_free(a);
+	reap_all(&f);
+}
+
 static void test_no_callback(void **state)
 {
 	struct agent_vfm *a = NULL;
@@ -312,7 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_connect_once),    cmocka_unit_test(test_reconnect_after_hangup),
 	    cmocka_unit_test(test_connect_failure), cmocka_unit_test(test_sync_timeout_reconnects),
-	    cmocka_unit_test(test_no_callback),
+	    cmocka_unit_test(test_no_callback),	    cmocka_unit_test(test_bond_fail_over_mac),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -301,6 +301,23 @@ static void test_sources(void **state)
 	assert_int_equal(domxml_source_to_spec("network:a b", &s, &d), -EINVAL);
 }
 
+/* Only the lab's emulated NIC takes a MAC from the guest; libvirt sets a real VF's on its PF. */
+static void test_sources_take_guest_mac(void **state)
+{
+	static const char eth[][VFM_ID_MAX] = {"ethernet:f0", "ethernet:f1:e1000e"};
+	static const char mixed[][VFM_ID_MAX] = {"ethernet:f0", "network:sriov-a"};
+	static const char net[][VFM_ID_MAX] = {"network:sriov-a"};
+	static const char hostdev[][VFM_ID_MAX] = {"hostdev:0000:3b:02.1"};
+
+	(void)state;
+	assert_true(vfpool_libvirt_takes_guest_mac(eth, 2));
+	assert_false(vfpool_libvirt_takes_guest_mac(net, 1));
+	assert_false(vfpool_libvirt_takes_guest_mac(hostdev, 1));
+	/* A pool that may hand out a real VF is treated as one. */
+	assert_false(vfpool_libvirt_takes_guest_mac(mixed, 2));
+	assert_false(vfpool_libvirt_takes_guest_mac(eth, 0));
+}
+
 static void test_hostdev_network(void **state)
 {
 	static const char net[] =
@@ -376,6 +393,9 @@ static void test_parse_bonding(void **state)
 	(void)state;
 	assert_int_equal(agent_qgalv_parse_bonding(text, "bond0", &b, &d), 0);
 	assert_string_equal(b.mode, "active-backup");
+	/* The kernel names fail_over_mac only when it is not none. */
+	assert_int_equal(b.fail_over_mac, BOND_FOM_NONE);
+	assert_false(b.has_mac); /* not in this file */
 	assert_int_equal(b.n_slaves, 2);
 	assert_string_equal(b.slaves[0].name, "enp2s0");
 	assert_true(b.slaves[0].link_up);
@@ -391,14 +411,85 @@ static void test_parse_bonding(void **state)
 	assert_true(agent_qgalv_ifname_ok("bond0"));
 }
 
+/* "Bonding Mode: fault-tolerance (active-backup) (fail_over_mac active)": the mode is the
+ * first group, fail_over_mac the second; a word the kernel does not write is refused. */
+static void test_parse_bonding_fail_over_mac(void **state)
+{
+	static const struct {
+		const char *line;
+		int rc;
+		const char *mode;
+		enum bond_fom fom;
+	} cases[] = {
+	    {"fault-tolerance (active-backup) (fail_over_mac active)", 0, "active-backup",
+	     BOND_FOM_ACTIVE},
+	    {"fault-tolerance (active-backup) (fail_over_mac follow)", 0, "active-backup",
+	     BOND_FOM_FOLLOW},
+	    {"fault-tolerance (active-backup) (fail_over_mac none)", 0, "active-backup",
+	     BOND_FOM_NONE},
+	    {"fault-tolerance (active-backup)", 0, "active-backup", BOND_FOM_NONE},
+	    /* Other modes have no fail_over_mac worth knowing. */
+	    {"load balancing (round-robin)", 0, "round-robin", BOND_FOM_UNKNOWN},
+	    {"IEEE 802.3ad Dynamic link aggregation", 0, "IEEE 802.3ad Dynamic link aggregat",
+	     BOND_FOM_UNKNOWN},
+	    {"fault-tolerance (active-backup) (fail_over_mac swap)", -EBADMSG, NULL, 0},
+	    {"fault-tolerance (active-backup) (fail_over_mac unknown)", -EBADMSG, NULL, 0},
+	    {"fault-tolerance (active-backup) (fail_over_mac active", -EBADMSG, NULL, 0},
+	    {"fault-tolerance (active-backup) (fail_over_mac )", -EBADMSG, NULL, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct bond_status b;
+		struct diag d = {{0}};
+		char text[256];
+
+		snprintf(text, sizeof(text),
+			 "Bonding Mode: %s\nCurrently Active Slave: None\n\n"
+			 "Slave Interface: eth0\nMII Status: up\n"
+			 "Permanent HW addr: 52:54:00:77:00:10\n",
+			 cases[i].line);
+		if (agent_qgalv_parse_bonding(text, "bond0", &b, &d) != cases[i].rc)
+			fail_msg("case %zu (%s): not %d", i, cases[i].line, cases[i].rc);
+		if (cases[i].rc < 0)
+			continue;
+		if (strncmp(b.mode, cases[i].mode, sizeof(b.mode) - 1) != 0)
+			fail_msg("case %zu: mode \"%s\"", i, b.mode);
+		assert_int_equal(b.fail_over_mac, cases[i].fom);
+	}
+}
+
+/* /sys/class/net/BOND/address, as sysfs writes it. */
+static void test_parse_address(void **state)
+{
+	uint8_t mac[6] = {0};
+
+	(void)state;
+	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10\n", mac), 0);
+	assert_memory_equal(mac, vf_mac, 6);
+	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10", mac), 0);
+	assert_int_equal(agent_qgalv_parse_address("", mac), -EBADMSG);
+	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10\n\n", mac), -EBADMSG);
+	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:1\n", mac), -EBADMSG);
+	assert_int_equal(agent_qgalv_parse_address("52-54-00-77-01-10\n", mac), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_domain),  cmocka_unit_test(test_agent_channel_types),
-	    cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_remove_nic),
-	    cmocka_unit_test(test_build_nic),	  cmocka_unit_test(test_meta),
-	    cmocka_unit_test(test_sources),	  cmocka_unit_test(test_hostdev_network),
-	    cmocka_unit_test(test_map_path),	  cmocka_unit_test(test_parse_bonding),
+	    cmocka_unit_test(test_parse_domain),
+	    cmocka_unit_test(test_agent_channel_types),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_remove_nic),
+	    cmocka_unit_test(test_build_nic),
+	    cmocka_unit_test(test_meta),
+	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_hostdev_network),
+	    cmocka_unit_test(test_map_path),
+	    cmocka_unit_test(test_parse_bonding),
+	    cmocka_unit_test(test_sources_take_guest_mac),
+	    cmocka_unit_test(test_parse_bonding_fail_over_mac),
+	    cmocka_unit_test(test_parse_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,8 @@ static void test_reserve_release(void **state)
 	assert_int_equal(vfpool_emul_add(p, "lab", "vfm-t0", "rp1", NULL, &d), 0);
 	assert_int_equal(vfpool_emul_add(p, "other", "vfm-t1", "rp3", NULL, &d), 0);
 	vfpool_emul_ops(p, &ops);
+	/* An emulated NIC takes whatever MAC the guest's bond gives it. */
+	assert_true(ops.vf_takes_guest_mac);
 	assert_int_equal(ops.probe(ops.userdata, "lab", 0, &n, &d), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(ops.reserve(ops.userdata, "lab", mac1, -1, "vf0", 0, &a, &d), 0);

@@ -394,6 +394,8 @@ static void test_probe_counts(void **state)
 {
 	struct fx *f = *state;
 
+	/* The PF sets a VF's MAC; an untrusted VF cannot take another from the guest. */
+	assert_false(f->ops.vf_takes_guest_mac);
 	assert_int_equal(probe(f), 4);
 	/* Someone else's guest has VF 1 (vfio-pci, no marker of ours). */
 	mklink(f, "devices/0000:3b:02.1/driver", "../../bus/pci/drivers/vfio-pci");
