@@ -34,7 +34,7 @@ SRIOV_MAC_UPLINK=52:54:00:77:f2:00
 # The binaries an L1 test needs beyond busybox (with their libraries): the lab's scripts
 # use bash, GNU date/grep/sed, jq, flock, pgrep and iproute2's ip (netns, tuntap).
 SRIOV_L1_BINS="/usr/bin/bash /usr/bin/date /usr/bin/grep /usr/bin/sed /usr/bin/jq /usr/bin/flock
-/usr/bin/pgrep /usr/bin/pkill /bin/ip /usr/bin/mawk /usr/bin/sort /usr/bin/timeout"
+/usr/bin/pgrep /usr/bin/pkill /bin/ip /sbin/bridge /usr/bin/mawk /usr/bin/sort /usr/bin/timeout"
 
 SRIOV_L1_MODULES="virtio_pci virtio_net 9pnet_virtio 9p igb igbvf vfio_pci vfio_iommu_type1 tun
 bridge veth 8021q pci_stub"

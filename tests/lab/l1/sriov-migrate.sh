@@ -7,13 +7,14 @@
 #   2. fail_over_mac=active: migrated src -> dst, VF active there with vf-mac
 #   3. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
 #      the new VF given the bond's MAC by its PF, active
+#   4. no bond: `migrate --create-bond` builds it (fail_over_mac=active) and migrates src -> dst
 # Each migration is probed; the figures go to $SRIOV_OUT/figures.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib-sriov.sh"
 lab_init sriov-mig
 mkdir -p "$LAB_DIR/state"
-: "${SRIOV_CASES:=trap active none}"
+: "${SRIOV_CASES:=trap active none create}"
 
 lab_net_up
 # The PFs' wire joins the source host's bridge: VF and virtio share one L2 network.
@@ -174,6 +175,29 @@ case " $SRIOV_CASES " in *" none "*)
 	sriov_state pf0 | grep " vfio-pci vfio-pci $LAB_MAC_VF 0 marked$" >/dev/null || lab_die "none: destination VF: $(sriov_state pf0)"
 	st=$(sriov_state pf1 | grep "^$VF_BACK ")
 	echo "$st" | grep -q " igbvf (null) " && ! echo "$st" | grep -q "$LAB_MAC_VF" || lab_die "none: source VF after migration: $st"
+	;;
+esac
+case " $SRIOV_CASES " in *" create "*)
+	# --create-bond on a real VF whose MAC its PF set: no bond in the guest, vfmigrate builds
+	# it (at fail_over_mac=active, its default) and migrates src -> dst.
+	VF_NOW=$(sriov_state pf0 | awk -v m="$LAB_MAC_VF" '$4 == m { print $1 }')
+	[ -n "$VF_NOW" ] || lab_die "create: no VF of pf0 holds the guest's MAC"
+	lab_guest_exec src /bin/sh -c 'ip link set bond0 down; echo -bond0 >/sys/class/net/bonding_masters' ||
+		lab_die "create: deleting the guest's bond failed"
+	sriov_conf src dst "$VF_NOW"
+	lab_guest_start dst --incoming
+	rc=0
+	lab_vfm_migrate src dst "$LAB_DIR/create.json" --create-bond || rc=$?
+	cp "$LAB_DIR/create.json" "$SRIOV_OUT/create.json"
+	[ $rc = 0 ] || lab_die "create: vfmigrate exit $rc: $(jq -c '.error' "$LAB_DIR/create.json")"
+	lab_log "create: $(jq -r '[.steps[] | "\(.name) \(.ms)"] | join(", ")' "$LAB_DIR/create.json")"
+	lab_guest_stop src
+	lab_wait_vf_active dst 120 || lab_die "create: the VF is not active on dst"
+	line=$(bond_line dst)
+	lab_log "create: bond on dst: $line"
+	[ "$line" = "active $LAB_MAC_VF 2 $LAB_MAC_VF" ] || lab_die "create: bond on dst: $line"
+	lab_guest_exec dst /bin/ip addr add "$LAB_GUEST_IP/24" dev bond0 || lab_die "create: no address"
+	lab_wait_reachable 120
 	;;
 esac
 lab_log "PASS"
