@@ -8,13 +8,15 @@
 #   3. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
 #      the new VF given the bond's MAC by its PF, active
 #   4. no bond: `migrate --create-bond` builds it (fail_over_mac=active) and migrates src -> dst
+#   5. a migration back that fails before the point of no return: rolled back, the VF's MAC
+#      set again on its PF and the VF active on dst again
 # Each migration is probed; the figures go to $SRIOV_OUT/figures.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib-sriov.sh"
 lab_init sriov-mig
 mkdir -p "$LAB_DIR/state"
-: "${SRIOV_CASES:=trap active none create}"
+: "${SRIOV_CASES:=trap active none create rollback}"
 
 lab_net_up
 # The PFs' wire joins the source host's bridge: VF and virtio share one L2 network.
@@ -198,6 +200,30 @@ case " $SRIOV_CASES " in *" create "*)
 	[ "$line" = "active $LAB_MAC_VF 2 $LAB_MAC_VF" ] || lab_die "create: bond on dst: $line"
 	lab_guest_exec dst /bin/ip addr add "$LAB_GUEST_IP/24" dev bond0 || lab_die "create: no address"
 	lab_wait_reachable 120
+	;;
+esac
+case " $SRIOV_CASES " in *" rollback "*)
+	# A migration that fails before the point of no return (the destination cannot listen on
+	# the migration address): vfmigrate undoes everything, and the source VF, whose MAC its PF
+	# cleared after the unplug, gets it back before it is plugged in again.
+	VF_NOW=$(sriov_state pf1 | awk -v m="$LAB_MAC_VF" '$4 == m { print $1 }')
+	[ -n "$VF_NOW" ] || lab_die "rollback: no VF of pf1 holds the guest's MAC"
+	sriov_conf dst src "$VF_NOW"
+	lab_guest_start src --incoming
+	pf0_before=$(sriov_state pf0)
+	rc=0
+	lab_vfm migrate --json -o destination.migrate-uri=tcp:10.78.0.9:$LAB_MIG_PORT >"$LAB_DIR/rollback.json" || rc=$?
+	cp "$LAB_DIR/rollback.json" "$SRIOV_OUT/rollback.json"
+	lab_log "rollback: exit $rc, $(jq -r '.outcome + ": " + (.error.message // "")' "$LAB_DIR/rollback.json")"
+	lab_log "rollback: $(jq -r '[.steps[] | "\(.name) \(.result)"] | join(", ")' "$LAB_DIR/rollback.json")"
+	[ $rc = 4 ] || lab_die "rollback: exit $rc, want 4 (rolled back)"
+	jq -r '.notes[]?' "$LAB_DIR/rollback.json" | grep -q "set on its PF again" ||
+		lab_die "rollback: no note of the source VF's MAC set again: $(jq -c .notes "$LAB_DIR/rollback.json")"
+	lab_wait_vf_active dst 120 || lab_die "rollback: the VF is not active on dst again"
+	sriov_state pf1 | grep "^$VF_NOW vfio-pci vfio-pci $LAB_MAC_VF 0 " >/dev/null || lab_die "rollback: source VF: $(sriov_state pf1)"
+	[ "$(sriov_state pf0)" = "$pf0_before" ] || lab_die "rollback: the destination's VFs changed: $(sriov_state pf0)"
+	lab_wait_reachable 120
+	lab_guest_stop src
 	;;
 esac
 lab_log "PASS"
