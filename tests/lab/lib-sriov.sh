@@ -68,16 +68,7 @@ sriov_host_image() {
 	fi
 	lab_log "building the L1 SR-IOV host image $SRIOV_INITRD"
 	stage=$(mktemp -d /tmp/vfml-l1image.XXXXXX)
-	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,lib/modules/"$LAB_KVER"}
-	cp /bin/busybox "$stage/bin/busybox"
-	for b in $(/bin/busybox --list); do
-		[ "$b" = busybox ] || ln -sf busybox "$stage/bin/$b"
-	done
-	for m in $mods; do
-		install -D -m 644 "$LAB_KDIR/lib/modules/$LAB_KVER/$m" "$stage/lib/modules/$LAB_KVER/$m"
-	done
-	cp "$LAB_KDIR/lib/modules/$LAB_KVER"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$LAB_KVER/" 2>/dev/null
-	depmod -b "$stage" "$LAB_KVER" || lab_die "depmod of the L1 image failed"
+	_lab_stage_base "$stage" "$mods"
 	for b in $SRIOV_L1_BINS; do
 		_lab_copy_bin "$(readlink -f "$b")" "$stage" "usr/bin/$(basename "$b")"
 	done
@@ -92,7 +83,6 @@ sriov_host_image() {
 		done
 	done
 	install -m 755 "$LAB_TOP/tests/lab/sriov-host-init" "$stage/init"
-	echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$SRIOV_INITRD.tmp" || lab_die "cpio failed"
 	mv "$SRIOV_INITRD.tmp" "$SRIOV_INITRD"
 	rm -rf "$stage"
@@ -227,4 +217,38 @@ sriov_state() {
 # vfpool-call on the L1's PFs with the run's state dir.
 sriov_pool() {
 	"$VFM_BUILDDIR/tools/vfpool-call" --state-dir "$LAB_DIR/state" --timeout 20000 "$@"
+}
+
+# Writes $LAB_DIR/g0.conf for vfmigrate's QMP backend: guest 0 on host FROM with VF VF_HOST of
+# PF_FROM, going to host TO whose pool is PF_TO (VFs plugged at root port rp1). Timeouts are
+# the nested lab's (the product's defaults are for real hosts).
+# Usage: sriov_conf FROM PF_FROM VF_HOST TO PF_TO
+sriov_conf() {
+	local from=$1 pf_from=$2 vfhost=$3 to=$4 pf_to=$5 to_ip=$LAB_MIG_DST
+	[ "$to" = src ] && to_ip=$LAB_MIG_SRC
+	cat >"$LAB_DIR/g0.conf" <<EOC
+[guest]
+bond = bond0
+backup-mac = $LAB_MAC_VIRTIO
+vf-mac = $LAB_MAC_VF
+[source]
+qmp = $LAB_DIR/g0-$from.qmp
+agent = $LAB_DIR/g0-$from.agent
+vf-device = vf0
+vf-bus = rp1
+vf-host = $vfhost
+vf-pool = sysfs:$pf_from
+[destination]
+qmp = $LAB_DIR/g0-$to.qmp
+agent = $LAB_DIR/g0-$to.agent
+vf-pool = sysfs:$pf_to:rp1
+migrate-uri = tcp:$to_ip:$LAB_MIG_PORT
+incoming = defer
+[timeouts]
+command = 60s
+unplug = 60s
+link = 90s
+alive = 180s
+migrate = 300s
+EOC
 }

@@ -333,6 +333,23 @@ _lab_copy_bin() {
 	done
 }
 
+# The base of an initramfs in STAGE: directories, busybox with its applets, the module files
+# MODS (from _lab_module_closure) and their modules.dep. Usage: _lab_stage_base STAGE MODS
+_lab_stage_base() {
+	local stage=$1 mods=$2 a m
+	mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,lib/modules/"$LAB_KVER"}
+	cp /bin/busybox "$stage/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$stage/bin/$a"
+	done
+	for m in $mods; do
+		install -D -m 644 "$LAB_KDIR/lib/modules/$LAB_KVER/$m" "$stage/lib/modules/$LAB_KVER/$m"
+	done
+	cp "$LAB_KDIR/lib/modules/$LAB_KVER"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$LAB_KVER/" 2>/dev/null
+	depmod -b "$stage" "$LAB_KVER" || lab_die "depmod of the image failed"
+	echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
+}
+
 # Builds the initramfs (busybox, modules, vfmigrate-agent, qemu-ga) into the cache, named by
 # the hash of everything that goes in, and sets LAB_INITRD.
 lab_image() {
@@ -354,16 +371,7 @@ lab_image() {
 	fi
 	lab_log "building initramfs $LAB_INITRD"
 	stage=$(mktemp -d /tmp/vfml-image.XXXXXX)
-	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,run,tmp,etc,lib/modules/"$LAB_KVER"}
-	cp /bin/busybox "$stage/bin/busybox"
-	for a in $(/bin/busybox --list); do
-		[ "$a" = busybox ] || ln -sf busybox "$stage/bin/$a"
-	done
-	for m in $mods; do
-		install -D -m 644 "$LAB_KDIR/lib/modules/$LAB_KVER/$m" "$stage/lib/modules/$LAB_KVER/$m"
-	done
-	cp "$LAB_KDIR/lib/modules/$LAB_KVER"/modules.{order,builtin,builtin.modinfo} "$stage/lib/modules/$LAB_KVER/" 2>/dev/null
-	depmod -b "$stage" "$LAB_KVER" || lab_die "depmod of the image failed"
+	_lab_stage_base "$stage" "$mods"
 	_lab_copy_bin "$qga" "$stage" sbin/qemu-ga
 	if [ -x "$agent" ]; then
 		_lab_copy_bin "$agent" "$stage" sbin/vfmigrate-agent
@@ -372,7 +380,6 @@ lab_image() {
 	fi
 	install -m 755 "$LAB_TOP/tests/lab/guest-init" "$stage/init"
 	install -m 755 "$LAB_TOP/tests/lab/guest-bond" "$stage/sbin/vfm-bond"
-	echo "root:x:0:0:root:/:/bin/sh" >"$stage/etc/passwd"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$LAB_INITRD.tmp" || lab_die "cpio failed"
 	mv "$LAB_INITRD.tmp" "$LAB_INITRD"
 	rm -rf "$stage"

@@ -44,38 +44,6 @@ echo "l2_boot_s $(($(date +%s) - t0))" >>"$SRIOV_OUT/figures"
 lab_wait_vf_active src 120 || lab_die "the VF is not the active slave on src after boot"
 lab_wait_reachable 120
 
-# Writes the config for a migration FROM -> TO, the guest's VF on FROM being VF 0 of the
-# FROM host's PF.
-sriov_conf() {
-	local from=$1 to=$2 pf_from pf_to to_ip
-	[ "$from" = src ] && { pf_from=pf0 pf_to=pf1 to_ip=$LAB_MIG_DST; } || { pf_from=pf1 pf_to=pf0 to_ip=$LAB_MIG_SRC; }
-	cat >"$LAB_DIR/g0.conf" <<EOC
-[guest]
-bond = bond0
-backup-mac = $LAB_MAC_VIRTIO
-vf-mac = $LAB_MAC_VF
-[source]
-qmp = $LAB_DIR/g0-$from.qmp
-agent = $LAB_DIR/g0-$from.agent
-vf-device = vf0
-vf-bus = rp1
-vf-host = $3
-vf-pool = sysfs:$pf_from
-[destination]
-qmp = $LAB_DIR/g0-$to.qmp
-agent = $LAB_DIR/g0-$to.agent
-vf-pool = sysfs:$pf_to:rp1
-migrate-uri = tcp:$to_ip:$LAB_MIG_PORT
-incoming = defer
-[timeouts]
-command = 60s
-unplug = 60s
-link = 90s
-alive = 180s
-migrate = 300s
-EOC
-}
-
 # The guest's bond as its kernel sees it: "MODE ACTIVE-PERM-MAC SLAVES BOND-MAC".
 bond_line() {
 	local side=$1 b
@@ -87,7 +55,7 @@ bond_line() {
 # A migration FROM -> TO with the probe on; checks the outcome, prints and records figures.
 migrate_case() {
 	local name=$1 from=$2 to=$3 vfhost=$4 rc=0
-	sriov_conf "$from" "$to" "$vfhost"
+	if [ "$from" = src ]; then sriov_conf src pf0 "$vfhost" dst pf1; else sriov_conf dst pf1 "$vfhost" src pf0; fi
 	lab_guest_start "$to" --incoming
 	lab_probe_start --rate 200 --timeout 2000
 	t0=$(date +%s%N)
@@ -119,7 +87,7 @@ world() {
 case " $SRIOV_CASES " in *" trap "*)
 	# fail_over_mac=none on the virtio MAC: the source VF took it only because it is trusted;
 	# the destination's untrusted VF, given a MAC by its PF, could never be enslaved.
-	sriov_conf src dst "$VF_SRC"
+	sriov_conf src pf0 "$VF_SRC" dst pf1
 	lab_guest_start dst --incoming
 	before=$(world)
 	lab_log "trap: $(echo "$before" | head -n 1)"
@@ -186,7 +154,7 @@ case " $SRIOV_CASES " in *" create "*)
 	[ -n "$VF_NOW" ] || lab_die "create: no VF of pf0 holds the guest's MAC"
 	lab_guest_exec src /bin/sh -c 'ip link set bond0 down; echo -bond0 >/sys/class/net/bonding_masters' ||
 		lab_die "create: deleting the guest's bond failed"
-	sriov_conf src dst "$VF_NOW"
+	sriov_conf src pf0 "$VF_NOW" dst pf1
 	lab_guest_start dst --incoming
 	rc=0
 	lab_vfm_migrate src dst "$LAB_DIR/create.json" --create-bond || rc=$?
@@ -208,7 +176,7 @@ case " $SRIOV_CASES " in *" rollback "*)
 	# cleared after the unplug, gets it back before it is plugged in again.
 	VF_NOW=$(sriov_state pf1 | awk -v m="$LAB_MAC_VF" '$4 == m { print $1 }')
 	[ -n "$VF_NOW" ] || lab_die "rollback: no VF of pf1 holds the guest's MAC"
-	sriov_conf dst src "$VF_NOW"
+	sriov_conf dst pf1 "$VF_NOW" src pf0
 	lab_guest_start src --incoming
 	pf0_before=$(sriov_state pf0)
 	rc=0

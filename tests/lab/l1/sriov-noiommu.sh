@@ -12,25 +12,7 @@ before=$(sriov_state pf1)
 sriov_pool --pf pf1 probe >/dev/null 2>"$LAB_DIR/err" && lab_die "probe offered VFs without an IOMMU group"
 grep -q "no IOMMU group" "$LAB_DIR/err" || lab_die "probe: $(cat "$LAB_DIR/err")"
 sriov_pool --pf pf1 reserve 52:54:00:77:01:a1 >/dev/null 2>"$LAB_DIR/err" && lab_die "reserve took a VF without an IOMMU group"
-cat >"$LAB_DIR/g0.conf" <<EOC
-[guest]
-bond = bond0
-backup-mac = $LAB_MAC_VIRTIO
-vf-mac = $LAB_MAC_VF
-[source]
-qmp = $LAB_DIR/none-src.qmp
-agent = $LAB_DIR/none-src.agent
-vf-device = vf0
-vf-bus = rp1
-vf-host = $(sriov_vf_bdf pf0 0)
-vf-pool = sysfs:pf0
-[destination]
-qmp = $LAB_DIR/none-dst.qmp
-agent = $LAB_DIR/none-dst.agent
-vf-pool = sysfs:pf1:rp1
-migrate-uri = tcp:$LAB_MIG_DST:$LAB_MIG_PORT
-incoming = defer
-EOC
+sriov_conf src pf0 "$(sriov_vf_bdf pf0 0)" dst pf1
 rc=0
 out=$("$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" check --json g0) || rc=$?
 [ $rc = 3 ] || lab_die "check: exit $rc, want 3"

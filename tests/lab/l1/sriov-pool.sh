@@ -128,25 +128,7 @@ check_refuses() {
 	lab_log "check refuses $what (exit 3, nothing changed): $(echo "$out" | jq -r .error.message | grep -o "destination VF pool: [^;]*")"
 }
 conf() {
-	cat >"$LAB_DIR/g0.conf" <<EOC
-[guest]
-bond = bond0
-backup-mac = $LAB_MAC_VIRTIO
-vf-mac = $LAB_MAC_VF
-[source]
-qmp = $LAB_DIR/none-src.qmp
-agent = $LAB_DIR/none-src.agent
-vf-device = vf0
-vf-bus = rp1
-vf-host = $(sriov_vf_bdf pf0 0)
-vf-pool = sysfs:pf0
-[destination]
-qmp = $LAB_DIR/none-dst.qmp
-agent = $LAB_DIR/none-dst.agent
-vf-pool = sysfs:$1:rp1
-migrate-uri = tcp:$LAB_MIG_DST:$LAB_MIG_PORT
-incoming = defer
-EOC
+	sriov_conf src pf0 "$(sriov_vf_bdf pf0 0)" dst $1
 }
 conf uplink
 check_refuses "a NIC without SR-IOV as PF" "PF uplink: no .*/sriov_numvfs"
