@@ -191,7 +191,7 @@ case " $SRIOV_CASES " in *" rollback "*)
 	lab_wait_vf_active dst 120 || lab_die "rollback: the VF is not active on dst again"
 	sriov_state pf1 | grep "^$VF_NOW vfio-pci vfio-pci $LAB_MAC_VF 0 " >/dev/null || lab_die "rollback: source VF: $(sriov_state pf1)"
 	[ "$(sriov_state pf0 | awk '{ print $1, $2, $3, $5, $6 }')" = "$pf0_before" ] &&
-		! sriov_state pf0 | grep -q "$LAB_MAC_VF" || lab_die "rollback: the destination's VFs changed: $(sriov_state pf0)"
+		! sriov_state pf0 | grep "$LAB_MAC_VF" >/dev/null || lab_die "rollback: the destination's VFs changed: $(sriov_state pf0)"
 	lab_wait_reachable 120
 	lab_guest_stop src
 	;;
