@@ -19,7 +19,10 @@
 #   lab_leftovers          prints what of this run still exists (empty when clean)
 #
 # Knobs for experiments: LAB_ACCEL (QEMU -accel, default tcg), LAB_VIRTIO_OPTS (appended to
-# the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look).
+# the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look),
+# LAB_QEMU=bpo (the guests run on QEMU 10 from bookworm-backports, unpacked into the lab
+# cache by lab_qemu_bpo, instead of the system's qemu-system-x86_64, Debian 12's 7.2; the
+# libvirt lab's domains too, through <emulator>).
 #
 # Addresses exist only inside this run's namespaces and no namespace has a route out.
 # Runs serialize on /tmp/vfm-lab.lock (VFM_LAB_LOCK): the machine has 2 cores and TCG guests are heavy.
@@ -55,6 +58,23 @@ lab_require() {
 	[ "$(id -u)" = 0 ] || lab_skip "lab tests need root"
 	command -v qemu-system-x86_64 >/dev/null || lab_skip "qemu-system-x86_64 is not installed"
 	[ -c /dev/net/tun ] || lab_skip "no /dev/net/tun"
+	case "${LAB_QEMU:-system}" in
+	system | bpo) ;;
+	*) lab_die "LAB_QEMU=$LAB_QEMU: system (the default) or bpo" ;;
+	esac
+}
+
+# Sets LAB_QEMU_CMD, the command that runs the lab's guests (with LAB_QEMU=bpo QEMU 10 and its
+# -L options, else the system's qemu-system-x86_64), and logs its version.
+lab_qemu_select() {
+	if [ "${LAB_QEMU:-system}" = bpo ]; then
+		lab_qemu_bpo
+		# shellcheck disable=SC2206 # LAB_QEMU10_L is "-L DIR -L DIR", no spaces in DIR
+		LAB_QEMU_CMD=("$LAB_QEMU10" $LAB_QEMU10_L)
+	else
+		LAB_QEMU_CMD=("$(command -v qemu-system-x86_64)")
+	fi
+	lab_log "guests run on $("${LAB_QEMU_CMD[0]}" --version | head -n 1)"
 }
 
 lab_init() {
@@ -72,6 +92,7 @@ lab_init() {
 	trap 'lab_on_exit $?' EXIT
 	trap 'exit 130' INT TERM
 	lab_log "lab run $LAB_RUN in $LAB_DIR"
+	lab_qemu_select
 }
 
 # Takes the lab lock for this shell. The lock is held by a small holder process (flock -o:
@@ -466,7 +487,7 @@ lab_guest_start() {
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
-	ip netns exec "$ns" qemu-system-x86_64 "${args[@]}" >"$base.qemu.log" 2>&1 &
+	ip netns exec "$ns" "${LAB_QEMU_CMD[@]}" "${args[@]}" >"$base.qemu.log" 2>&1 &
 	echo $! >"$base.pid"
 	local i
 	for i in $(seq 100); do
