@@ -275,8 +275,10 @@ lab_kernel() {
 # QEMU 10 from Debian 12's bookworm-backports (scripts/deps --bpo), unpacked into the cache
 # beside the system's QEMU 7.2 (never installed over it). Sets LAB_QEMU10 (the binary) and
 # LAB_QEMU10_L (its firmware directories, "-L DIR -L DIR": QEMU 10's data and the backports
-# SeaBIOS, which QEMU finds by the name bios-256k.bin). Its loadable modules are not on QEMU's
-# module path, so only runs without display or audio modules work: the lab's.
+# SeaBIOS, which QEMU finds by the name bios-256k.bin) and LAB_QEMU10_ROOT (the unpacked
+# tree). Its loadable modules are not on QEMU's module path, so only runs without display or
+# audio modules work: the lab's. Whatever loads every module (libvirt's capability probe)
+# aborts on the system's 7.2 modules: the libvirt lab mounts the tree over the system's QEMU.
 lab_qemu_bpo() {
 	local ver dir p
 	"$LAB_TOP/scripts/deps" --bpo >&2 || lab_die "cannot enable bookworm-backports"
@@ -300,6 +302,7 @@ lab_qemu_bpo() {
 	fi
 	LAB_QEMU10=$dir/root/usr/bin/qemu-system-x86_64
 	LAB_QEMU10_L="-L $dir/root/usr/share/qemu -L $dir/root/usr/share/seabios"
+	LAB_QEMU10_ROOT=$dir/root
 	ldd "$LAB_QEMU10" | grep -q 'not found' && lab_die "QEMU 10 lacks libraries: $(ldd "$LAB_QEMU10" | grep 'not found')"
 	return 0
 }
