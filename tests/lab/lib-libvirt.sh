@@ -50,6 +50,15 @@ lv_daemon_start() {
 		return 0
 	fi
 	cache=$VFM_LAB_CACHE/libvirt-cache/$side
+	# LAB_QEMU=bpo: in the daemon's mount namespace QEMU 10 is the system's QEMU (binary,
+	# modules, firmware), as on a host with QEMU 10 installed; its own capability cache.
+	local p qemu=()
+	if [ "${LAB_QEMU:-system}" = bpo ]; then
+		for p in /usr/bin/qemu-system-x86_64 /usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu /usr/share/seabios; do
+			qemu+=("$LAB_QEMU10_ROOT$p" "$p")
+		done
+		cache=$VFM_LAB_CACHE/libvirt-cache-bpo/$side
+	fi
 	mkdir -p "$dir"/{run,lib,etc,log} "$cache"
 	# Distinct per side, not all one digit (libvirt rejects those).
 	case "$side" in
@@ -87,6 +96,11 @@ lv_daemon_start() {
 	grep -q '^libvirt:' "$dir/group" || echo 'libvirt:x:64057:' >>"$dir/group"
 	ip netns exec "$ns" unshare -m --propagation private sh -c '
 		d=$1 c=$2
+		shift 2
+		while [ $# -ge 2 ]; do
+			mount --bind "$1" "$2" || exit 1
+			shift 2
+		done
 		# Mount points (empty; the daemon packages would have made them).
 		mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt || exit 1
 		mount --bind "$d/run" /run/libvirt || exit 1
@@ -99,7 +113,7 @@ lv_daemon_start() {
 		mount --bind "$d/passwd" /etc/passwd || exit 1
 		mount --bind "$d/group" /etc/group || exit 1
 		exec libvirtd --listen -f /etc/libvirt/libvirtd.conf -p "$d/libvirtd.pid"
-	' lv "$dir" "$cache" >"$dir/libvirtd.out" 2>&1 &
+	' lv "$dir" "$cache" "${qemu[@]}" >"$dir/libvirtd.out" 2>&1 &
 	echo $! >"$dir/launcher.pid"
 	local i
 	for i in $(seq 100); do
@@ -250,6 +264,7 @@ lv_lab_up() {
 	lab_net_up
 	lv_daemon_start src
 	lv_daemon_start dst
+	lab_log "libvirt: $(lv_virsh src version | grep -E '^(Using library|Running hypervisor)' | sed 's/.*: //' | tr '\n' ' ')"
 	lv_guest_define_start src "$@"
 	lv_wait_ready
 	lv_qga_wait src

@@ -19,7 +19,10 @@
 #   lab_leftovers          prints what of this run still exists (empty when clean)
 #
 # Knobs for experiments: LAB_ACCEL (QEMU -accel, default tcg), LAB_VIRTIO_OPTS (appended to
-# the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look).
+# the virtio-net device, e.g. ",tx=timer"), LAB_KEEP=1 (keep the run for a look),
+# LAB_QEMU=bpo (the guests run on QEMU 10 from bookworm-backports, unpacked into the lab
+# cache by lab_qemu_bpo, instead of the system's qemu-system-x86_64, Debian 12's 7.2; the
+# libvirt lab's domains too, through <emulator>).
 # The SR-IOV lab (lib-sriov.sh) sets LAB_VF_HOST (a host VF's PCI address: the guest's VF is
 # that VF through vfio-pci instead of an e1000e), LAB_GUEST_APPEND (more kernel command line,
 # e.g. "vfm.fom=active") and LAB_GUEST_MEM (MiB, default 256).
@@ -58,6 +61,23 @@ lab_require() {
 	[ "$(id -u)" = 0 ] || lab_skip "lab tests need root"
 	command -v qemu-system-x86_64 >/dev/null || lab_skip "qemu-system-x86_64 is not installed"
 	[ -c /dev/net/tun ] || lab_skip "no /dev/net/tun"
+	case "${LAB_QEMU:-system}" in
+	system | bpo) ;;
+	*) lab_die "LAB_QEMU=$LAB_QEMU: system (the default) or bpo" ;;
+	esac
+}
+
+# Sets LAB_QEMU_CMD, the command that runs the lab's guests (with LAB_QEMU=bpo QEMU 10 and its
+# -L options, else the system's qemu-system-x86_64), and logs its version.
+lab_qemu_select() {
+	if [ "${LAB_QEMU:-system}" = bpo ]; then
+		lab_qemu_bpo
+		# shellcheck disable=SC2206 # LAB_QEMU10_L is "-L DIR -L DIR", no spaces in DIR
+		LAB_QEMU_CMD=("$LAB_QEMU10" $LAB_QEMU10_L)
+	else
+		LAB_QEMU_CMD=("$(command -v qemu-system-x86_64)")
+	fi
+	lab_log "guests run on $("${LAB_QEMU_CMD[0]}" --version | head -n 1)"
 }
 
 lab_init() {
@@ -75,6 +95,7 @@ lab_init() {
 	trap 'lab_on_exit $?' EXIT
 	trap 'exit 130' INT TERM
 	lab_log "lab run $LAB_RUN in $LAB_DIR"
+	lab_qemu_select
 }
 
 # Takes the lab lock for this shell. The lock is held by a small holder process (flock -o:
@@ -257,8 +278,10 @@ lab_kernel() {
 # QEMU 10 from Debian 12's bookworm-backports (scripts/deps --bpo), unpacked into the cache
 # beside the system's QEMU 7.2 (never installed over it). Sets LAB_QEMU10 (the binary) and
 # LAB_QEMU10_L (its firmware directories, "-L DIR -L DIR": QEMU 10's data and the backports
-# SeaBIOS, which QEMU finds by the name bios-256k.bin). Its loadable modules are not on QEMU's
-# module path, so only runs without display or audio modules work: the lab's.
+# SeaBIOS, which QEMU finds by the name bios-256k.bin) and LAB_QEMU10_ROOT (the unpacked
+# tree). Its loadable modules are not on QEMU's module path, so only runs without display or
+# audio modules work: the lab's. Whatever loads every module (libvirt's capability probe)
+# aborts on the system's 7.2 modules: the libvirt lab mounts the tree over the system's QEMU.
 lab_qemu_bpo() {
 	local ver dir p
 	"$LAB_TOP/scripts/deps" --bpo >&2 || lab_die "cannot enable bookworm-backports"
@@ -282,6 +305,7 @@ lab_qemu_bpo() {
 	fi
 	LAB_QEMU10=$dir/root/usr/bin/qemu-system-x86_64
 	LAB_QEMU10_L="-L $dir/root/usr/share/qemu -L $dir/root/usr/share/seabios"
+	LAB_QEMU10_ROOT=$dir/root
 	ldd "$LAB_QEMU10" | grep -q 'not found' && lab_die "QEMU 10 lacks libraries: $(ldd "$LAB_QEMU10" | grep 'not found')"
 	return 0
 }
@@ -481,7 +505,7 @@ lab_guest_start() {
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
-	ip netns exec "$ns" qemu-system-x86_64 "${args[@]}" >"$base.qemu.log" 2>&1 &
+	ip netns exec "$ns" "${LAB_QEMU_CMD[@]}" "${args[@]}" >"$base.qemu.log" 2>&1 &
 	echo $! >"$base.pid"
 	local i
 	for i in $(seq 100); do

@@ -38,12 +38,14 @@ unchanged "destination down"
 
 # 2. The destination is up, but its VF (tap f0) is used by another running domain.
 lv_daemon_start dst
+# <acpi/>: without it libvirt 9.0 passes -no-acpi, which QEMU 10 no longer has (LAB_QEMU=bpo).
 cat >"$LAB_DIR/blocker.xml" <<EOX
 <domain type='qemu'>
   <name>blocker</name>
   <memory unit='MiB'>32</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <features><acpi/></features>
   <devices>
     <controller type='usb' model='none'/>
     <interface type='ethernet'>
