@@ -53,7 +53,7 @@ lv_daemon_start() {
 	# LAB_QEMU=bpo: in the daemon's mount namespace QEMU 10 is the system's QEMU (binary,
 	# modules, firmware), as on a host with QEMU 10 installed; its own capability cache.
 	local p qemu=()
-	if [ "${LAB_QEMU:-system}" = bpo ]; then
+	if [ "$LAB_QEMU" = bpo ]; then
 		for p in /usr/bin/qemu-system-x86_64 /usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu /usr/share/seabios; do
 			qemu+=("$LAB_QEMU10_ROOT$p" "$p")
 		done

@@ -102,6 +102,8 @@ sriov_host_run() {
 		printf 'SRIOV_L1=1\nSRIOV_OUT=%q\nSRIOV_NUMVFS=%q\nLAB_KEEP=%q\n' /l1out "$SRIOV_NUMVFS" "${LAB_KEEP:-}"
 		# The L1 is a fresh machine: its lab runs take no lock of ours and clean up themselves.
 		printf 'VFM_LAB_LOCK=/tmp/vfm-lab.lock\n'
+		# The L1's own qemu-system-x86_64 is QEMU 10.
+		printf 'LAB_QEMU=system\n'
 		[ -n "${SRIOV_CASES:-}" ] && printf 'SRIOV_CASES=%q\n' "$SRIOV_CASES"
 	} >"$SRIOV_OUT/env"
 	local iommu=(-device intel-iommu,caching-mode=on)
