@@ -61,11 +61,7 @@ sriov_host_image() {
 		echo "$LAB_KVER $mods"
 	} | sha256sum | cut -c1-16)
 	SRIOV_INITRD=$VFM_LAB_CACHE/sriov-host-$hash.gz
-	find "$VFM_LAB_CACHE" -maxdepth 1 -name 'sriov-host-*.gz' -mmin +1440 -delete 2>/dev/null
-	if [ -f "$SRIOV_INITRD" ]; then
-		touch "$SRIOV_INITRD"
-		return 0
-	fi
+	_lab_cached "$SRIOV_INITRD" sriov-host && return 0
 	lab_log "building the L1 SR-IOV host image $SRIOV_INITRD"
 	stage=$(mktemp -d /tmp/vfml-l1image.XXXXXX)
 	_lab_stage_base "$stage" "$mods"
@@ -118,7 +114,8 @@ sriov_host_run() {
 	# clean up as leftovers of runs they do not know.
 	append+=" vfm.run=$script vfm.out=/l1out"
 	for d in "$LAB_TOP" "$VFM_BUILDDIR" "$VFM_LAB_CACHE"; do
-		case "$d" in "$LAB_TOP"/*) [ "$d" != "$LAB_TOP" ] && [ "$d" != "$VFM_LAB_CACHE" ] && continue ;; esac
+		# A directory inside the tree comes with the tree's share.
+		case "$d" in "$LAB_TOP"/*) continue ;; esac
 		shares+=(-virtfs "local,path=$d,mount_tag=s$tag,security_model=none,readonly=on")
 		append+=" vfm.share=s$tag:$d"
 		tag=$((tag + 1))
@@ -212,7 +209,7 @@ sriov_state() {
 	for n in $(seq 0 $(($(cat "/sys/class/net/$pf/device/sriov_numvfs") - 1))); do
 		bdf=$(sriov_vf_bdf "$pf" "$n")
 		ovr=$(cat "/sys/bus/pci/devices/$bdf/driver_override")
-		echo "$bdf ${bdf:+$(sriov_vf_driver "$bdf")} ${ovr:-(null)} $(sriov_vf_mac "$pf" "$n") $([ -e "$state/vfpool/$bdf" ] && echo marked || echo -)"
+		echo "$bdf $(sriov_vf_driver "$bdf") ${ovr:-(null)} $(sriov_vf_mac "$pf" "$n") $([ -e "$state/vfpool/$bdf" ] && echo marked || echo -)"
 	done
 }
 

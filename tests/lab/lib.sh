@@ -363,6 +363,14 @@ _lab_copy_bin() {
 	done
 }
 
+# Succeeds when image FILE (named PREFIX-HASH.gz in the cache) is there, marking it used. Every
+# build of ours makes a new image (~5 MB): the PREFIX images unused for a day go.
+# Usage: _lab_cached FILE PREFIX
+_lab_cached() {
+	find "$VFM_LAB_CACHE" -maxdepth 1 -name "$2-*.gz" -mmin +1440 -delete 2>/dev/null
+	[ -f "$1" ] && touch "$1"
+}
+
 # The base of an initramfs in STAGE: directories, busybox with its applets, the module files
 # MODS (from _lab_module_closure) and their modules.dep. Usage: _lab_stage_base STAGE MODS
 _lab_stage_base() {
@@ -393,12 +401,7 @@ lab_image() {
 		echo "$LAB_KVER $mods"
 	} | sha256sum | cut -c1-16)
 	LAB_INITRD=$VFM_LAB_CACHE/initrd-$hash.gz
-	# Every agent build makes a new image (~5 MB): the ones unused for a day go.
-	find "$VFM_LAB_CACHE" -maxdepth 1 -name 'initrd-*.gz' -mmin +1440 -delete 2>/dev/null
-	if [ -f "$LAB_INITRD" ]; then
-		touch "$LAB_INITRD"
-		return 0
-	fi
+	_lab_cached "$LAB_INITRD" initrd && return 0
 	lab_log "building initramfs $LAB_INITRD"
 	stage=$(mktemp -d /tmp/vfml-image.XXXXXX)
 	_lab_stage_base "$stage" "$mods"
