@@ -39,7 +39,7 @@ struct args {
 	const char *migrate_uri; /* libvirt: the migration (data) URI */
 	const char *src_path_map, *dst_path_map;
 	/* setup */
-	const char *bond, *vf_alias, *backup_mac, *vlan, *physnet;
+	const char *bond, *vf_alias, *vf_mac, *backup_mac, *vlan, *physnet;
 	const char *vf_sources[8];
 	size_t n_vf_sources;
 	const char *state_dir;
@@ -455,6 +455,12 @@ static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct p
 		s.backend_kind = PLUG_BACKEND_HOSTDEV;
 		snprintf(s.backend, sizeof(s.backend), "%s", nic->hostdev_pci);
 		snprintf(s.driver, sizeof(s.driver), "hostdev");
+	} else if (nic && strcmp(nic->type, DOMXML_HOSTDEV_PCI) == 0) {
+		/* A bare PCI VF comes back as it was, managed or not. */
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->hostdev_pci);
+		snprintf(s.driver, sizeof(s.driver), "%s",
+			 nic->managed ? DOMXML_HOSTDEV_PCI_MANAGED : DOMXML_HOSTDEV_PCI);
 	} else if (m->n_sources > 0) {
 		rc = domxml_source_to_spec(m->sources[0], &s, d);
 		if (rc < 0)
@@ -513,7 +519,7 @@ static void usage(FILE *f)
 	      "      --migrate-uri URI     libvirt: migration data URI (e.g. tcp://10.0.0.2)\n"
 	      "      --src-path-map /FROM=/TO, --dst-path-map /FROM=/TO\n"
 	      "                            libvirt: the daemon's path FROM is visible here as TO\n"
-	      "setup options: --bond NAME --vf-alias ALIAS [--backup-mac MAC]\n"
+	      "setup options: --bond NAME --vf-alias ALIAS [--vf-mac MAC] [--backup-mac MAC]\n"
 	      "               [--vf-source SOURCE]... [--vlan ID] [--physnet NAME]\n"
 	      "  -j, --json                print one JSON report instead of progress text\n"
 	      "      --create-bond         create the guest's bond when it does not exist\n"
@@ -544,6 +550,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		OPT_BOND,
 		OPT_VF_ALIAS,
 		OPT_BACKUP_MAC,
+		OPT_VF_MAC,
 		OPT_VF_SOURCE,
 		OPT_VLAN,
 		OPT_PHYSNET,
@@ -557,6 +564,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"bond", required_argument, NULL, OPT_BOND},
 	    {"vf-alias", required_argument, NULL, OPT_VF_ALIAS},
 	    {"backup-mac", required_argument, NULL, OPT_BACKUP_MAC},
+	    {"vf-mac", required_argument, NULL, OPT_VF_MAC},
 	    {"vf-source", required_argument, NULL, OPT_VF_SOURCE},
 	    {"vlan", required_argument, NULL, OPT_VLAN},
 	    {"physnet", required_argument, NULL, OPT_PHYSNET},
@@ -600,6 +608,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_BACKUP_MAC:
 			a->backup_mac = optarg;
+			break;
+		case OPT_VF_MAC:
+			a->vf_mac = optarg;
 			break;
 		case OPT_VF_SOURCE:
 			if (a->n_vf_sources == ARRAY_SIZE(a->vf_sources)) {
@@ -1582,12 +1593,29 @@ static int setup_meta(const struct args *a, struct hv_libvirt *h, struct domxml_
 	if (rc < 0)
 		return rc;
 	vf = domxml_find_nic(dom, a->vf_alias, NULL);
-	if (!vf || !vf->has_mac) {
-		diag_set(d, "domain %s has no interface with alias %s (and a MAC)", a->guest,
+	if (!vf) {
+		diag_set(d, "domain %s has no interface or PCI hostdev with alias %s", a->guest,
 			 a->vf_alias);
 		return -ENOENT;
 	}
-	memcpy(m->vf_mac, vf->mac, 6);
+	if (a->vf_mac) {
+		if (parse_mac(a->vf_mac, m->vf_mac) < 0) {
+			diag_set(d, "bad --vf-mac");
+			return -EINVAL;
+		}
+		if (vf->has_mac && memcmp(vf->mac, m->vf_mac, 6) != 0) {
+			diag_set(d, "--vf-mac differs from the MAC of %s in the domain",
+				 a->vf_alias);
+			return -EINVAL;
+		}
+	} else if (vf->has_mac) {
+		memcpy(m->vf_mac, vf->mac, 6);
+	} else {
+		/* A <hostdev>: its MAC is the one the host gave it on the PF. */
+		diag_set(d, "%s has no MAC in the domain: give the VF's MAC with --vf-mac",
+			 a->vf_alias);
+		return -EINVAL;
+	}
 	if (a->backup_mac) {
 		if (parse_mac(a->backup_mac, m->backup_mac) < 0) {
 			diag_set(d, "bad --backup-mac");

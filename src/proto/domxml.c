@@ -193,12 +193,52 @@ static int parse_nic(xmlNodePtr n, struct domxml_nic *nic, struct diag *d)
 	}
 	if (strcmp(nic->type, "hostdev") == 0) {
 		xmlNodePtr a = child(src, "address");
+		char managed[8];
+
+		r = attr_copy(n, "managed", managed, sizeof(managed), d);
+		if (r < 0)
+			return r;
+		nic->managed = strcmp(managed, "yes") == 0;
 
 		if (a && pci_from_address(a, nic->hostdev_pci, sizeof(nic->hostdev_pci)) < 0) {
 			diag_set(d, "hostdev interface with a bad PCI address");
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+/*
+ * A <hostdev mode='subsystem' type='pci'> (a VF given to the guest as a bare PCI device: the
+ * host set its MAC on the PF, libvirt sets none) as a NIC of type DOMXML_HOSTDEV_PCI: its
+ * alias, PCI address and managed flag; no MAC. Other hostdevs (USB, SCSI, mdev) are not NICs:
+ * *ret_is_nic false.
+ */
+static int parse_hostdev(xmlNodePtr n, struct domxml_nic *nic, bool *ret_is_nic, struct diag *d)
+{
+	char mode[16], type[16], managed[8];
+	xmlNodePtr a;
+	int r;
+
+	memset(nic, 0, sizeof(*nic));
+	*ret_is_nic = false;
+	if ((r = attr_copy(n, "mode", mode, sizeof(mode), d)) < 0 ||
+	    (r = attr_copy(n, "type", type, sizeof(type), d)) < 0 ||
+	    (r = attr_copy(n, "managed", managed, sizeof(managed), d)) < 0)
+		return r;
+	if ((mode[0] && strcmp(mode, "subsystem") != 0) || strcmp(type, "pci") != 0)
+		return 0;
+	a = child(child(n, "source"), "address");
+	if (!a || pci_from_address(a, nic->hostdev_pci, sizeof(nic->hostdev_pci)) < 0) {
+		diag_set(d, "PCI hostdev without a good PCI source address");
+		return -EINVAL;
+	}
+	r = attr_copy(child(n, "alias"), "name", nic->alias, sizeof(nic->alias), d);
+	if (r < 0)
+		return r;
+	snprintf(nic->type, sizeof(nic->type), "%s", DOMXML_HOSTDEV_PCI);
+	nic->managed = strcmp(managed, "yes") == 0;
+	*ret_is_nic = true;
 	return 0;
 }
 
@@ -230,15 +270,22 @@ int domxml_parse_domain(const char *xml, size_t len, struct domxml_domain *ret, 
 	}
 	devs = child(root, "devices");
 	for (xmlNodePtr c = devs ? devs->children : NULL; c; c = c->next) {
-		if (is_el(c, "interface")) {
+		if (is_el(c, "interface") || is_el(c, "hostdev")) {
+			bool is_nic = true;
+
 			if (dom->n_nics == DOMXML_NICS_MAX) {
-				diag_set(d, "domain has more than %d interfaces", DOMXML_NICS_MAX);
+				diag_set(d, "domain has more than %d interfaces and PCI hostdevs",
+					 DOMXML_NICS_MAX);
 				return -E2BIG;
 			}
-			r = parse_nic(c, &dom->nics[dom->n_nics], d);
+			if (is_el(c, "interface"))
+				r = parse_nic(c, &dom->nics[dom->n_nics], d);
+			else
+				r = parse_hostdev(c, &dom->nics[dom->n_nics], &is_nic, d);
 			if (r < 0)
 				return r;
-			dom->n_nics++;
+			if (is_nic)
+				dom->n_nics++;
 		} else if (is_el(c, "channel")) {
 			char type[DOMXML_CHANNEL_TYPE_MAX], name[64], path[DOMXML_PATH_MAX];
 			xmlNodePtr t = child(c, "target");
@@ -318,9 +365,17 @@ int domxml_remove_nic(const char *xml, size_t len, const char *alias, const uint
 		struct domxml_nic nic;
 
 		next = c->next;
-		if (!is_el(c, "interface"))
+		if (is_el(c, "interface")) {
+			r = parse_nic(c, &nic, d);
+		} else if (is_el(c, "hostdev")) {
+			bool is_nic;
+
+			r = parse_hostdev(c, &nic, &is_nic, d);
+			if (r == 0 && !is_nic)
+				continue;
+		} else {
 			continue;
-		r = parse_nic(c, &nic, d);
+		}
 		if (r < 0)
 			return r;
 		if ((alias && alias[0] && strcmp(nic.alias, alias) == 0) ||
@@ -391,6 +446,19 @@ int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *
 			     "<interface type='ethernet'>%s<target dev='%s' managed='no'/>"
 			     "<model type='%s'/><rom enabled='no'/>%s</interface>",
 			     macel, spec->backend, model, alias);
+	} else if (strcmp(spec->driver, DOMXML_HOSTDEV_PCI) == 0 ||
+		   strcmp(spec->driver, DOMXML_HOSTDEV_PCI_MANAGED) == 0) {
+		/* No <mac> and no <vlan>: a bare PCI device's are its PF's business. */
+		if (!domxml_pci_parse(spec->backend, pci)) {
+			diag_set(d, "bad VF PCI address \"%.64s\"", spec->backend);
+			return -EINVAL;
+		}
+		n = asprintf(&s,
+			     "<hostdev mode='subsystem' type='pci' managed='%s'><source><address "
+			     "domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/></source>"
+			     "%s</hostdev>",
+			     strcmp(spec->driver, DOMXML_HOSTDEV_PCI) == 0 ? "no" : "yes", pci[0],
+			     pci[1], pci[2], pci[3], alias);
 	} else if (strcmp(spec->driver, "network") == 0) {
 		n = asprintf(&s,
 			     "<interface type='network'>%s<source network='%s'/>%s%s</interface>",

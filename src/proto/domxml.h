@@ -40,8 +40,17 @@ struct domxml_nic {
 	char model[VFM_ID_MAX];
 	char target_dev[VFM_IFNAME_MAX];
 	char network[VFM_ID_MAX];
-	char hostdev_pci[VFM_PCI_MAX]; /* "0000:3b:02.1" for <interface type='hostdev'> */
+	char hostdev_pci[VFM_PCI_MAX]; /* "0000:3b:02.1": type hostdev and DOMXML_HOSTDEV_PCI */
+	bool managed;		       /* managed='yes' (the two hostdev kinds) */
 };
+
+/*
+ * The type of a "NIC" that is a <hostdev mode='subsystem' type='pci'> element (a VF given as a
+ * bare PCI device; its MAC is set on the PF by the host, not by libvirt), and, as a plug
+ * spec's driver, the element to re-plug it with (managed='no', or managed='yes').
+ */
+#define DOMXML_HOSTDEV_PCI	   "hostdev-pci"
+#define DOMXML_HOSTDEV_PCI_MANAGED "hostdev-pci-managed"
 
 struct domxml_domain {
 	char name[VFM_ID_MAX];
@@ -56,7 +65,9 @@ struct domxml_domain {
 	bool has_qga_channel;
 };
 
-/* Parses a <domain> document. -EBADMSG (not well-formed / not a domain), -EFBIG, -E2BIG. */
+/* Parses a <domain> document: its <interface>s and PCI <hostdev>s as NICs (see
+ * DOMXML_HOSTDEV_PCI), its agent channels. -EBADMSG (not well-formed / not a domain), -EFBIG,
+ * -E2BIG. */
 int domxml_parse_domain(const char *xml, size_t len, struct domxml_domain *ret, struct diag *d);
 
 /* The NIC with this alias (alias != NULL) or else with this MAC; NULL when there is none. */
@@ -64,8 +75,9 @@ const struct domxml_nic *domxml_find_nic(const struct domxml_domain *dom, const 
 					 const uint8_t *mac);
 
 /*
- * Removes from a <domain> document every <interface> whose alias is `alias` (may be NULL) or
- * whose MAC is `mac` (may be NULL). *ret_xml: malloc'd document; *ret_removed: how many.
+ * Removes from a <domain> document every <interface> or PCI <hostdev> whose alias is `alias` (may
+ * be NULL) or whose MAC is `mac` (may be NULL). *ret_xml: malloc'd document; *ret_removed: how
+ * many.
  */
 int domxml_remove_nic(const char *xml, size_t len, const char *alias, const uint8_t *mac,
 		      char **ret_xml, unsigned *ret_removed, struct diag *d);
@@ -76,6 +88,9 @@ int domxml_remove_nic(const char *xml, size_t len, const char *alias, const uint
  *                         <model type=driver/> (default e1000e), <rom enabled='no'/>
  *   HOSTDEV, driver "network": <interface type='network'>, <source network=backend/>
  *                         (a <forward mode='hostdev'> network: libvirt picks a free VF)
+ *   HOSTDEV, driver DOMXML_HOSTDEV_PCI (_MANAGED): <hostdev mode='subsystem' type='pci'
+ *                         managed='no' ('yes')>, source PCI address backend, no MAC, no VLAN
+ *                         (the re-plug of a VF the domain had as a bare PCI device)
  *   HOSTDEV, otherwise:   <interface type='hostdev' managed='yes'>, source PCI address backend
  * with <mac> (when has_mac), <vlan><tag> (vlan >= 0, hostdev kinds) and <alias name=device_id/>
  * (libvirt wants user aliases to start with "ua-"). -EINVAL on a bad field.

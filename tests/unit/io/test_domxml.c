@@ -238,6 +238,92 @@ static void test_build_nic(void **state)
 	assert_int_equal(domxml_build_nic(&s, &xml, &d), -EINVAL);
 }
 
+/* A VF given as a bare PCI device (<hostdev managed='no'>, its MAC set on the PF by the host):
+ * found by alias, removed by alias, counted as taken by the pool, re-plugged as it was. USB
+ * hostdevs are not NICs. */
+static const char hostdev_xml[] =
+    "<domain type='qemu'><name>g1</name><devices>\n"
+    "    <interface type='ethernet'><mac address='52:54:00:77:00:10'/>"
+    "<target dev='v0' managed='no'/><model type='virtio'/><alias name='ua-net0'/></interface>\n"
+    "    <hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1d6b'/>"
+    "<product id='0x0002'/></source><alias name='ua-usb0'/></hostdev>\n"
+    "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' "
+    "bus='0x01' slot='0x10' function='0x0'/></source><alias name='ua-vf0'/></hostdev>\n"
+    "</devices></domain>";
+
+static void test_hostdev_pci(void **state)
+{
+	const struct domxml_nic *n;
+	struct plug_spec s = {.device_id = "ua-vf0",
+			      .backend = "0000:01:10.0",
+			      .driver = DOMXML_HOSTDEV_PCI,
+			      .backend_kind = PLUG_BACKEND_HOSTDEV,
+			      .has_mac = true,
+			      .vlan = 7};
+	const char *doms[1] = {hostdev_xml};
+	struct diag d = {{0}};
+	char *out = NULL;
+	unsigned removed = 0;
+	bool free_ = true;
+
+	(void)state;
+	assert_int_equal(domxml_parse_domain(hostdev_xml, strlen(hostdev_xml), &dom, &d), 0);
+	assert_int_equal(dom.n_nics, 2); /* the virtio NIC and the PCI VF, not the USB device */
+	n = domxml_find_nic(&dom, "ua-vf0", NULL);
+	assert_non_null(n);
+	assert_string_equal(n->type, DOMXML_HOSTDEV_PCI);
+	assert_string_equal(n->hostdev_pci, "0000:01:10.0");
+	assert_false(n->has_mac);
+	assert_false(n->managed);
+	assert_null(domxml_find_nic(&dom, "ua-usb0", NULL));
+
+	/* The migration's destination XML loses it, and only it. */
+	assert_int_equal(domxml_remove_nic(hostdev_xml, strlen(hostdev_xml), "ua-vf0", vf_mac, &out,
+					   &removed, &d),
+			 0);
+	assert_int_equal(removed, 1);
+	assert_null(strstr(out, "ua-vf0"));
+	assert_non_null(strstr(out, "ua-usb0"));
+	assert_non_null(strstr(out, "ua-net0"));
+	free(out);
+
+	/* Another domain's bare PCI VF is taken for the pool. */
+	assert_int_equal(
+	    vfpool_libvirt_source_free("hostdev:0000:01:10.0", doms, 1, NULL, &free_, &d), 0);
+	assert_false(free_);
+	assert_int_equal(
+	    vfpool_libvirt_source_free("hostdev:0000:01:10.2", doms, 1, NULL, &free_, &d), 0);
+	assert_true(free_);
+
+	/* Re-plugged as it was: no MAC, no VLAN (the PF's), managed as before. */
+	assert_int_equal(domxml_build_nic(&s, &out, &d), 0);
+	assert_non_null(strstr(out, "<hostdev mode='subsystem' type='pci' managed='no'>"));
+	assert_null(strstr(out, "<mac"));
+	assert_null(strstr(out, "<vlan"));
+	n = roundtrip(out);
+	assert_string_equal(n->type, DOMXML_HOSTDEV_PCI);
+	assert_string_equal(n->alias, "ua-vf0");
+	assert_string_equal(n->hostdev_pci, "0000:01:10.0");
+	free(out);
+	snprintf(s.driver, sizeof(s.driver), "%s", DOMXML_HOSTDEV_PCI_MANAGED);
+	assert_int_equal(domxml_build_nic(&s, &out, &d), 0);
+	n = roundtrip(out);
+	assert_true(n->managed);
+	free(out);
+	snprintf(s.backend, sizeof(s.backend), "0000:01:10.8");
+	assert_int_equal(domxml_build_nic(&s, &out, &d), -EINVAL);
+
+	/* A PCI hostdev without its address is refused, not guessed. */
+	{
+		static const char bad[] =
+		    "<domain><name>x</name><devices><hostdev mode='subsystem' "
+		    "type='pci'><alias name='ua-vf0'/></hostdev></devices>"
+		    "</domain>";
+
+		assert_int_equal(domxml_parse_domain(bad, strlen(bad), &dom, &d), -EINVAL);
+	}
+}
+
 static void test_meta(void **state)
 {
 	struct domxml_meta m, back;
@@ -482,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_rejects),
 	    cmocka_unit_test(test_remove_nic),
 	    cmocka_unit_test(test_build_nic),
+	    cmocka_unit_test(test_hostdev_pci),
 	    cmocka_unit_test(test_meta),
 	    cmocka_unit_test(test_sources),
 	    cmocka_unit_test(test_hostdev_network),
