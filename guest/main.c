@@ -16,6 +16,7 @@
 #include <sys/un.h>
 
 #include "../src/proto/qga.h"
+#include "../src/util/file.h"
 #include "agent.h"
 #include "backend_nl.h"
 
@@ -59,18 +60,15 @@ static int port_find(char *buf, size_t n)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		char path[512], name[128] = "";
-		FILE *f;
+		char path[512], name[128];
+		size_t len;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
+		if (file_read(path, 0, name, sizeof(name), &len, NULL) < 0)
 			continue;
-		if (fgets(name, sizeof(name), f))
-			name[strcspn(name, "\n")] = '\0';
-		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
 		if (strcmp(name, AGENT_PORT_NAME) == 0) {
 			snprintf(buf, n, "/dev/%s", de->d_name);
 			r = 0;
