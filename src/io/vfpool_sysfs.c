@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "proto/vfnl.h"
+#include "util/fdio.h"
 #include "util/file.h"
 
 #define VFIO_DRIVER	"vfio-pci"
@@ -542,28 +543,21 @@ static int real_recv(void *ud, void *buf, size_t cap, size_t *ret_len, int64_t d
 	struct vfpool_sysfs *p = ud;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = p->nl_fd, .events = POLLIN};
-		int64_t left = deadline_left_ms(deadline_ms);
-		ssize_t k;
+		ssize_t k = recv(p->nl_fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
 		int r;
 
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (r < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			r = -errno;
-			diag_set(d, "netlink poll: %s", strerror(-r));
-			return r;
-		}
-		if (r == 0) {
-			if (deadline_left_ms(deadline_ms) > 0)
-				continue;
-			diag_set(d, "no netlink answer by the deadline");
-			return -ETIMEDOUT;
-		}
-		k = recv(p->nl_fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		if (k < 0 && errno == EAGAIN) {
+			r = fdio_wait(p->nl_fd, POLLIN, deadline_ms);
+			if (r == -ETIMEDOUT)
+				diag_set(d, "no netlink answer by the deadline");
+			else if (r < 0)
+				diag_set(d, "netlink poll: %s", strerror(-r));
+			if (r < 0)
+				return r;
 			continue;
+		}
 		if (k < 0) {
 			r = -errno;
 			diag_set(d, "netlink receive: %s", strerror(-r));

@@ -38,6 +38,13 @@ static int fd_wait(int fd, short events, int64_t deadline_ms, bool *ret_hup)
 	}
 }
 
+int fdio_wait(int fd, short events, int64_t deadline_ms)
+{
+	bool hup;
+
+	return fd_wait(fd, events, deadline_ms, &hup);
+}
+
 /* One send, or one write where fd is no socket (*sock cleared for the next ones). */
 static ssize_t fd_send_once(int fd, const void *buf, size_t len, bool *sock)
 {

@@ -32,4 +32,11 @@ int fdio_send_all(int fd, const void *buf, size_t len, int64_t deadline_ms);
  */
 ssize_t fdio_recv(int fd, void *buf, size_t size, int64_t deadline_ms);
 
+/*
+ * Waits until fd is ready for events (POLLIN, POLLOUT) or reports a hang-up or an error, for
+ * a caller doing its own recv() (a datagram socket: netlink). 0 then (the next call says
+ * which); -ETIMEDOUT at deadline_ms (at once when it has passed); -EBADF; other -errno.
+ */
+int fdio_wait(int fd, short events, int64_t deadline_ms);
+
 #endif

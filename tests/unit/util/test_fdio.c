@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
@@ -178,6 +179,25 @@ static void test_peer_closes(void **state)
 	assert_int_equal(fdio_recv(sv[0], buf, sizeof(buf), in_ms(5000)), -EBADF);
 }
 
+/* fdio_wait, for callers that receive themselves (netlink datagrams). */
+static void test_wait(void **state)
+{
+	int64_t t0;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	t0 = time_now_ms();
+	assert_int_equal(fdio_wait(sv[0], POLLIN, t0 + 30), -ETIMEDOUT);
+	assert_true(time_now_ms() - t0 >= 30);
+	assert_int_equal(fdio_wait(sv[0], POLLIN, t0 - 1), -ETIMEDOUT);
+	assert_int_equal(write(sv[1], "d", 1), 1);
+	assert_int_equal(fdio_wait(sv[0], POLLIN, in_ms(5000)), 0);
+	assert_int_equal(fdio_wait(sv[0], POLLOUT, in_ms(5000)), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* A non-blocking pipe (no socket, as a virtio-serial port): read()/write() are used. */
 static void test_pipe(void **state)
 {
@@ -203,6 +223,7 @@ int main(void)
 	    cmocka_unit_test(test_recv_deadline),
 	    cmocka_unit_test(test_eintr_is_not_the_end),
 	    cmocka_unit_test(test_peer_closes),
+	    cmocka_unit_test(test_wait),
 	    cmocka_unit_test(test_pipe),
 	};
 
