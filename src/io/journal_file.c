@@ -135,11 +135,26 @@ static int take_lock(const char *state_dir, const char *guest, int *ret_fd, stru
 	return 0;
 }
 
+/* Takes both fds, also on failure (closed then). */
+static int journal_file_new(int fd, int lock_fd, struct journal_file **ret)
+{
+	struct journal_file *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		close(fd);
+		close(lock_fd);
+		return -ENOMEM;
+	}
+	j->fd = fd;
+	j->lock_fd = lock_fd;
+	*ret = j;
+	return 0;
+}
+
 int journal_file_create(const char *state_dir, const char *guest, struct journal_file **ret,
 			struct diag *d)
 {
 	char path[4096], prev[4096];
-	struct journal_file *j;
 	int lock_fd = -1, fd, r;
 
 	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
@@ -205,16 +220,7 @@ int journal_file_create(const char *state_dir, const char *guest, struct journal
 		diag_set(d, "fsync %s: %s", state_dir, strerror(-r));
 		return r;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		close(lock_fd);
-		return -ENOMEM;
-	}
-	j->fd = fd;
-	j->lock_fd = lock_fd;
-	*ret = j;
-	return 0;
+	return journal_file_new(fd, lock_fd, ret);
 }
 
 int journal_file_open(const char *state_dir, const char *guest, struct journal_file **ret,
@@ -222,7 +228,6 @@ int journal_file_open(const char *state_dir, const char *guest, struct journal_f
 {
 	char path[4096];
 	struct journal_record *recs = NULL;
-	struct journal_file *j;
 	size_t n = 0, valid = 0;
 	bool torn = false;
 	int lock_fd = -1, fd, r;
@@ -256,16 +261,7 @@ int journal_file_open(const char *state_dir, const char *guest, struct journal_f
 		diag_prefix(d, "%s", path);
 		return r;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		close(lock_fd);
-		return -ENOMEM;
-	}
-	j->fd = fd;
-	j->lock_fd = lock_fd;
-	*ret = j;
-	return 0;
+	return journal_file_new(fd, lock_fd, ret);
 }
 
 struct journal_file *journal_file_close(struct journal_file *j)
