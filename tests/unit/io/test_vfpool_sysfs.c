@@ -127,8 +127,11 @@ static void kernel(void *ud, const char *rel, const char *value)
 	size_t o = strlen(f->writes);
 	FILE *fp;
 
-	snprintf(f->writes + o, sizeof(f->writes) - o, "%s=%s;", rel,
-		 strcmp(value, "\n") ? value : "\\n");
+	int n = snprintf(f->writes + o, sizeof(f->writes) - o, "%s=%s;", rel,
+			 strcmp(value, "\n") ? value : "\\n");
+
+	/* A full record of writes would hide the later ones from the asserts: stop here. */
+	assert_true(n >= 0 && o + (size_t)n < sizeof(f->writes));
 	if (!strncmp(rel, "bus/pci/drivers/", 16) && strstr(rel, "/unbind")) {
 		snprintf(path, sizeof(path), "%s/devices/%s/driver", f->sys, value);
 		unlink(path);
