@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../src/util/fdio.h"
 #include "nl.h"
 
 /* No kernel reply within this is an error (the kernel answers in microseconds). */
@@ -80,8 +81,6 @@ int nl_backend_new(const char *sysfs_root, struct nl_backend **ret)
 /* Receives one datagram into the rx buffer, waiting until deadline. */
 static ssize_t recv_one(struct nl_backend *b, int64_t deadline, struct diag *d)
 {
-	struct pollfd p = {.fd = mnl_socket_get_fd(b->sk), .events = POLLIN};
-
 	for (;;) {
 		ssize_t n = mnl_socket_recvfrom(b->sk, b->rxbuf, sizeof(b->rxbuf));
 
@@ -95,14 +94,12 @@ static ssize_t recv_one(struct nl_backend *b, int64_t deadline, struct diag *d)
 			diag_set(d, "netlink receive: %s", strerror(-r));
 			return r;
 		}
-		int left = (int)deadline_left_ms(deadline);
+		int r = fdio_wait(mnl_socket_get_fd(b->sk), POLLIN, deadline);
 
-		if (left <= 0) {
+		if (r == -ETIMEDOUT)
 			diag_set(d, "no reply from the kernel within %d ms", NL_REPLY_TIMEOUT_MS);
-			return -ETIMEDOUT;
-		}
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			return -errno;
+		if (r < 0)
+			return r;
 	}
 }
 

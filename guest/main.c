@@ -16,6 +16,8 @@
 #include <sys/un.h>
 
 #include "../src/proto/qga.h"
+#include "../src/util/fdio.h"
+#include "../src/util/file.h"
 #include "agent.h"
 #include "backend_nl.h"
 
@@ -59,18 +61,15 @@ static int port_find(char *buf, size_t n)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		char path[512], name[128] = "";
-		FILE *f;
+		char path[512], name[128];
+		size_t len;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
-		f = fopen(path, "re");
-		if (!f)
+		if (file_read(path, 0, name, sizeof(name), &len, NULL) < 0)
 			continue;
-		if (fgets(name, sizeof(name), f))
-			name[strcspn(name, "\n")] = '\0';
-		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
 		if (strcmp(name, AGENT_PORT_NAME) == 0) {
 			snprintf(buf, n, "/dev/%s", de->d_name);
 			r = 0;
@@ -83,35 +82,14 @@ static int port_find(char *buf, size_t n)
 
 static void write_reply(int fd, const char *s, size_t len)
 {
-	int64_t deadline = time_now_ms() + WRITE_TIMEOUT_MS;
-	size_t off = 0;
+	int r = fdio_send_all(fd, s, len, time_now_ms() + WRITE_TIMEOUT_MS);
 
-	while (off < len) {
-		ssize_t n = write(fd, s + off, len - off);
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			logmsg("write: %s; reply dropped", strerror(errno));
-			return;
-		}
-		if (deadline_left_ms(deadline) <= 0 || stop) {
-			logmsg("host did not take the reply within %d ms; dropped",
-			       WRITE_TIMEOUT_MS);
-			return;
-		}
-		if (poll(&p, 1, (int)deadline_left_ms(deadline)) > 0 &&
-		    (p.revents & (POLLHUP | POLLERR)) && !(p.revents & POLLOUT)) {
-			/* A virtio port polls HUP at once while the host is away: do not spin. */
-			logmsg("host went away; reply dropped");
-			return;
-		}
-	}
+	if (r == -ETIMEDOUT)
+		logmsg("host did not take the reply within %d ms; dropped", WRITE_TIMEOUT_MS);
+	else if (r == -EPIPE)
+		logmsg("host went away; reply dropped");
+	else if (r < 0)
+		logmsg("write: %s; reply dropped", strerror(-r));
 }
 
 static void log_text(const char *what, const char *s, size_t len)
@@ -182,22 +160,11 @@ static int serve_fd(struct agent *a, int fd, bool for_socket)
 
 	qga_splitter_init(&sp, QGA_REQUEST_MAX);
 	while (!stop) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
+		/* A second at a time, so that stop is seen. */
+		ssize_t n = fdio_recv(fd, buf, sizeof(buf), time_now_ms() + 1000);
 
-		if (poll(&p, 1, 1000) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (p.revents & POLLNVAL) {
-			r = -EBADF;
-			break;
-		}
-		if (!p.revents)
+		if (n == -ETIMEDOUT)
 			continue;
-		n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
 			if (!connected) {
 				logmsg("host connected");
@@ -206,10 +173,8 @@ static int serve_fd(struct agent *a, int fd, bool for_socket)
 			serve_input(a, &sp, fd, buf, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
 		if (n < 0) {
-			r = -errno;
+			r = (int)n;
 			break;
 		}
 		/* EOF: the host side hung up (or is not there yet). */

@@ -22,6 +22,7 @@
 #include "io/vfpool_emul.h"
 #include "io/vfpool_sysfs.h"
 #include "proto/config.h"
+#include "util/file.h"
 #ifdef VFM_HAVE_LIBVIRT
 #include "io/agent_qga_libvirt.h"
 #include "io/hv_libvirt.h"
@@ -686,45 +687,6 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len, struct diag *d)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
-	size_t len = 0;
-
-	if (fd < 0) {
-		diag_set(d, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t k = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = -errno;
-
-			diag_set(d, "%s: %s", path, strerror(errno));
-			free(buf);
-			return e;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (len > CONFIG_FILE_MAX) {
-			diag_set(d, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-			free(buf);
-			return -EFBIG;
-		}
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 /* Config file, then overrides, then the dedicated options. */
 static int load_config(const struct args *a, struct config *c, struct diag *d)
 {
@@ -738,7 +700,7 @@ static int load_config(const struct args *a, struct config *c, struct diag *d)
 		snprintf(path, sizeof(path), "%s", a->config_path);
 	else
 		snprintf(path, sizeof(path), "%s/%s.conf", CONFIG_DIR_DEFAULT, a->guest);
-	r = read_file(path, &buf, &len, d);
+	r = file_read_alloc(path, 0, CONFIG_FILE_MAX, &buf, &len, d);
 	if (r == -ENOENT && !a->config_path &&
 	    (a->n_overrides > 0 || a->connect_uri ||
 	     (a->backend && strcmp(a->backend, "libvirt") == 0)))

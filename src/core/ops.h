@@ -12,87 +12,21 @@
  *    world, clock_ops in tests). An operation that cannot finish by then returns -ETIMEDOUT.
  *    Every operation takes one, because every one may wait on a peer.
  *  - out-parameters `ret_*` are written only on success.
- *  - strings in the structs are NUL-terminated fixed arrays; an adapter that receives a longer
- *    value from a peer fails with -E2BIG/-EPROTO instead of truncating an identifier.
+ *
+ * The data these take and return (struct plug_spec, migrate_*, bond_status, the VFM_*_MAX
+ * limits) is the data model in model/vfm.h; this header holds only the interfaces.
  */
 #ifndef VFM_CORE_OPS_H
 #define VFM_CORE_OPS_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "../model/vfm.h"
 #include "../util/util.h"
-
-#define VFM_ID_MAX	    64 /* device ids, bus/root port ids, netdev ids, physnet names */
-#define VFM_IFNAME_MAX	    16 /* a Linux interface name with its NUL (IFNAMSIZ) */
-#define VFM_PCI_MAX	    32 /* "0000:3b:02.1" or a guest PCI path */
-#define VFM_URI_MAX	    256
-#define VFM_STATUS_MAX	    32 /* hypervisor status words: "running", "completed", ... */
-#define VFM_BOND_SLAVES_MAX 8
 
 /* ------------------------------------------------------------------------------------------ */
 /* Hypervisor, one instance per host side. Real: hv_qmp (bare QEMU), later hv_libvirt.        */
-
-enum hv_incoming {
-	HV_INCOMING_NONE = 0,  /* not waiting for an incoming migration */
-	HV_INCOMING_LISTENING, /* started with -incoming URI: ready */
-	HV_INCOMING_DEFERRED,  /* started with -incoming defer: needs migrate_incoming() */
-};
-
-struct hv_probe {
-	/* The hypervisor's run state word, verbatim ("running", "paused", "inmigrate", ...). */
-	char status[VFM_STATUS_MAX];
-	bool running; /* vCPUs are running */
-	enum hv_incoming incoming;
-};
-
-enum plug_backend {
-	PLUG_BACKEND_TAP = 0, /* emulated VF: netdev_add tap(ifname=backend) + device_add */
-	PLUG_BACKEND_HOSTDEV, /* real VF: vfio-pci host=backend (a host PCI address) */
-};
-
-/* Everything needed to hot-plug one VF into a guest, and to find it again to unplug it. */
-struct plug_spec {
-	char device_id[VFM_ID_MAX]; /* QEMU device id / libvirt alias; required */
-	char driver[VFM_ID_MAX];    /* "e1000e" (lab), "vfio-pci" */
-	char bus[VFM_ID_MAX];	    /* root port id, e.g. "rp1" */
-	uint8_t mac[6];
-	bool has_mac;
-	enum plug_backend backend_kind;
-	char backend[VFM_ID_MAX]; /* tap ifname (TAP) or host PCI address (HOSTDEV) */
-	/* TAP: the netdev id to create before device_add and remove after the device is gone;
-	 * empty = the adapter derives one from device_id. */
-	char netdev_id[VFM_ID_MAX];
-	int vlan; /* -1 = none; used by vfpool handoff, not by the hypervisor */
-};
-
-struct migrate_params {
-	char uri[VFM_URI_MAX]; /* where the source sends, e.g. "tcp:10.0.0.2:4444", "unix:/p" */
-	/* Destination started with -incoming defer: the URI it listens on; empty = same as uri. */
-	char incoming_uri[VFM_URI_MAX];
-	int64_t max_bandwidth;	   /* bytes/s; 0 = leave the hypervisor's default */
-	int64_t downtime_limit_ms; /* 0 = leave the hypervisor's default */
-};
-
-/* A source's own migration tuning, kept between migrations by the hypervisor (QMP
- * migrate-set-parameters). -1 = unknown / leave alone. */
-struct migrate_tuning {
-	int64_t max_bandwidth;	   /* bytes/s */
-	int64_t downtime_limit_ms; /* ms */
-};
-
-struct migrate_stats {
-	char status[VFM_STATUS_MAX]; /* verbatim: "active", "completed", "failed", ... */
-	int64_t total_ms;	     /* -1 = unknown */
-	int64_t downtime_ms;	     /* -1 = unknown */
-	int64_t setup_ms;	     /* -1 = unknown */
-	uint64_t transferred_bytes;
-	uint64_t remaining_bytes;
-	uint64_t total_bytes; /* guest RAM */
-	uint64_t dirty_sync_count;
-};
 
 /* Called from migrate_wait() whenever new progress is known (at most a few times a second). */
 typedef void (*migrate_progress_fn)(void *cb_userdata, const struct migrate_stats *progress);
@@ -181,62 +115,6 @@ struct hv_ops {
 
 /* ------------------------------------------------------------------------------------------ */
 /* Guest agent (vfmigrate-agent), reached through one host side's channel. NICs by MAC.       */
-
-struct bond_slave {
-	uint8_t mac[6]; /* permanent MAC of the NIC */
-	char name[VFM_IFNAME_MAX];
-	bool link_up;
-	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI */
-};
-
-/*
- * A bond's fail_over_mac (active-backup mode): which MAC each slave carries. It decides
- * whether a VF whose MAC its PF sets (it cannot change it from inside the guest) can be a
- * slave at all, and with which MAC (see vfmigrate(8), MAC MODEL).
- */
-enum bond_fom {
-	BOND_FOM_UNKNOWN = 0, /* not reported (an older agent) or not readable */
-	BOND_FOM_NONE,	      /* every slave is given the bond's MAC */
-	BOND_FOM_ACTIVE,      /* slaves keep their own MACs; the bond's follows the active one */
-	BOND_FOM_FOLLOW,      /* the active slave is given the bond's MAC: MACs swap on failover */
-	_BOND_FOM_MAX,
-};
-
-/* Inline: core, the adapters and the config codec all use these and link separately. */
-static inline const char *bond_fom_to_string(enum bond_fom f)
-{
-	static const char *const names[_BOND_FOM_MAX] = {
-	    [BOND_FOM_UNKNOWN] = "unknown",
-	    [BOND_FOM_NONE] = "none",
-	    [BOND_FOM_ACTIVE] = "active",
-	    [BOND_FOM_FOLLOW] = "follow",
-	};
-
-	return (unsigned)f < _BOND_FOM_MAX ? names[f] : "unknown";
-}
-
-/* The word as the kernel and the agent spell it ("unknown" included); -EINVAL otherwise. */
-static inline int bond_fom_from_string(const char *s, enum bond_fom *ret)
-{
-	for (int i = 0; i < _BOND_FOM_MAX; i++)
-		if (strcmp(s, bond_fom_to_string((enum bond_fom)i)) == 0) {
-			*ret = (enum bond_fom)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-struct bond_status {
-	char name[VFM_IFNAME_MAX];
-	char mode[VFM_STATUS_MAX]; /* verbatim, e.g. "active-backup" */
-	enum bond_fom fail_over_mac;
-	bool has_mac;
-	uint8_t mac[6]; /* the bond's own current MAC, valid when has_mac */
-	bool has_active;
-	uint8_t active_mac[6]; /* valid when has_active */
-	size_t n_slaves;
-	struct bond_slave slaves[VFM_BOND_SLAVES_MAX];
-};
 
 /*
  * link_timeout_ms arguments are relative (the guest has its own clock); the agent waits that

@@ -88,27 +88,40 @@ static int qga(struct agent_qgalv *a, const char *cmd, json_t *args, int64_t dea
 	return 0;
 }
 
-/* Reads a small guest file. -ENOENT when it cannot be opened (d says why). */
-static int file_read(struct agent_qgalv *a, const char *path, int64_t deadline, char **ret,
-		     struct diag *d)
+/* guest-file-open: the handle, or -errno (-EBADMSG when the reply holds none). */
+static int guest_file_open(struct agent_qgalv *a, const char *path, const char *mode,
+			   int64_t deadline, json_int_t *ret_handle, struct diag *d)
 {
-	json_t *h = NULL, *rd = NULL;
-	json_int_t handle;
-	char *out = NULL;
-	size_t len = 0;
+	json_t *h = NULL;
 	int r;
 
-	r = qga(a, "guest-file-open", json_pack("{ssss}", "path", path, "mode", "r"), deadline, &h,
+	r = qga(a, "guest-file-open", json_pack("{ssss}", "path", path, "mode", mode), deadline, &h,
 		d);
 	if (r < 0)
-		return r == -EIO || r == -EINVAL ? -ENOENT : r;
+		return r;
 	if (!json_is_integer(h)) {
 		json_decref(h);
 		diag_set(d, "guest-file-open: bad handle");
 		return -EBADMSG;
 	}
-	handle = json_integer_value(h);
+	*ret_handle = json_integer_value(h);
 	json_decref(h);
+	return 0;
+}
+
+/* Reads a small guest file. -ENOENT when it cannot be opened (d says why). */
+static int file_read(struct agent_qgalv *a, const char *path, int64_t deadline, char **ret,
+		     struct diag *d)
+{
+	json_t *rd = NULL;
+	json_int_t handle;
+	char *out = NULL;
+	size_t len = 0;
+	int r;
+
+	r = guest_file_open(a, path, "r", deadline, &handle, d);
+	if (r < 0)
+		return r == -EIO || r == -EINVAL ? -ENOENT : r;
 	r = qga(a, "guest-file-read", json_pack("{sIsi}", "handle", handle, "count", FILE_READ_MAX),
 		deadline, &rd, d);
 	if (r >= 0) {
@@ -159,23 +172,14 @@ static int file_write(struct agent_qgalv *a, const char *path, const char *text,
 		      struct diag *d)
 {
 	_cleanup_free_ char *b64 = b64_encode(text);
-	json_t *h = NULL;
 	json_int_t handle;
 	int r, rc;
 
 	if (!b64)
 		return -ENOMEM;
-	r = qga(a, "guest-file-open", json_pack("{ssss}", "path", path, "mode", "w"), deadline, &h,
-		d);
+	r = guest_file_open(a, path, "w", deadline, &handle, d);
 	if (r < 0)
 		return r;
-	if (!json_is_integer(h)) {
-		json_decref(h);
-		diag_set(d, "guest-file-open: bad handle");
-		return -EBADMSG;
-	}
-	handle = json_integer_value(h);
-	json_decref(h);
 	r = qga(a, "guest-file-write", json_pack("{sIss}", "handle", handle, "buf-b64", b64),
 		deadline, NULL, d);
 	/* sysfs reports a refused value at close (flush). */

@@ -8,6 +8,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "util/file.h"
+
 struct journal_file {
 	int fd;
 	int lock_fd;
@@ -41,47 +43,6 @@ static int make_path(const char *state_dir, const char *guest, const char *suffi
 	return 0;
 }
 
-static int read_all(int fd, char **ret_buf, size_t *ret_len, struct diag *d)
-{
-	struct stat st;
-	char *buf;
-	size_t len = 0;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		diag_set(d, "journal is not a regular file");
-		return -EINVAL;
-	}
-	if (st.st_size > JOURNAL_FILE_MAX) {
-		diag_set(d, "journal of %lld bytes exceeds the limit of %d", (long long)st.st_size,
-			 JOURNAL_FILE_MAX);
-		return -EFBIG;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = -errno;
-
-			free(buf);
-			return e;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*ret_buf = buf;
-	*ret_len = len;
-	return 0;
-}
-
 static int load_fd(int fd, struct journal_record **ret_recs, size_t *ret_n, bool *ret_torn,
 		   size_t *ret_valid_len, struct diag *d)
 {
@@ -89,7 +50,7 @@ static int load_fd(int fd, struct journal_record **ret_recs, size_t *ret_n, bool
 	size_t len = 0;
 	int r;
 
-	r = read_all(fd, &buf, &len, d);
+	r = file_read_fd_alloc(fd, JOURNAL_FILE_MAX, &buf, &len, d);
 	if (r < 0)
 		return r;
 	r = journal_parse(buf, len, ret_recs, ret_n, ret_torn, d);
@@ -114,7 +75,7 @@ int journal_file_load(const char *state_dir, const char *guest, struct journal_r
 	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = -errno;
 		if (r != -ENOENT)
@@ -174,11 +135,26 @@ static int take_lock(const char *state_dir, const char *guest, int *ret_fd, stru
 	return 0;
 }
 
+/* Takes both fds, also on failure (closed then). */
+static int journal_file_new(int fd, int lock_fd, struct journal_file **ret)
+{
+	struct journal_file *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		close(fd);
+		close(lock_fd);
+		return -ENOMEM;
+	}
+	j->fd = fd;
+	j->lock_fd = lock_fd;
+	*ret = j;
+	return 0;
+}
+
 int journal_file_create(const char *state_dir, const char *guest, struct journal_file **ret,
 			struct diag *d)
 {
 	char path[4096], prev[4096];
-	struct journal_file *j;
 	int lock_fd = -1, fd, r;
 
 	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
@@ -191,7 +167,7 @@ int journal_file_create(const char *state_dir, const char *guest, struct journal
 	if (r < 0)
 		return r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0) {
 		struct journal_record *recs = NULL;
 		bool finished = false;
@@ -244,16 +220,7 @@ int journal_file_create(const char *state_dir, const char *guest, struct journal
 		diag_set(d, "fsync %s: %s", state_dir, strerror(-r));
 		return r;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		close(lock_fd);
-		return -ENOMEM;
-	}
-	j->fd = fd;
-	j->lock_fd = lock_fd;
-	*ret = j;
-	return 0;
+	return journal_file_new(fd, lock_fd, ret);
 }
 
 int journal_file_open(const char *state_dir, const char *guest, struct journal_file **ret,
@@ -261,7 +228,6 @@ int journal_file_open(const char *state_dir, const char *guest, struct journal_f
 {
 	char path[4096];
 	struct journal_record *recs = NULL;
-	struct journal_file *j;
 	size_t n = 0, valid = 0;
 	bool torn = false;
 	int lock_fd = -1, fd, r;
@@ -295,16 +261,7 @@ int journal_file_open(const char *state_dir, const char *guest, struct journal_f
 		diag_prefix(d, "%s", path);
 		return r;
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j) {
-		close(fd);
-		close(lock_fd);
-		return -ENOMEM;
-	}
-	j->fd = fd;
-	j->lock_fd = lock_fd;
-	*ret = j;
-	return 0;
+	return journal_file_new(fd, lock_fd, ret);
 }
 
 struct journal_file *journal_file_close(struct journal_file *j)

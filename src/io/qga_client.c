@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "util/fdio.h"
+
 #define EXEC_POLL_MS 2
 
 struct qga_client {
@@ -56,34 +58,18 @@ static int64_t random_id(void)
 static int send_all(struct qga_client *c, const char *buf, size_t len, int64_t deadline,
 		    struct diag *d)
 {
-	size_t off = 0;
+	int r = fdio_send_all(c->fd, buf, len, deadline);
 
-	while (off < len) {
-		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-		ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		int left;
-
-		if (n > 0) {
-			off += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN) {
-			int r = -errno;
-
-			diag_set(d, "send to guest agent: %s", strerror(-r));
-			c->dead = true;
-			c->dead_err = r == -EPIPE ? -ECONNRESET : r;
-			return c->dead_err;
-		}
-		left = (int)deadline_left_ms(deadline);
-		if (left <= 0) {
-			diag_set(d, "guest agent did not take the request in time");
-			c->synced = false;
-			return -ETIMEDOUT;
-		}
-		poll(&p, 1, left);
+	if (r == -ETIMEDOUT) {
+		diag_set(d, "guest agent did not take the request in time");
+		c->synced = false;
+		return r;
+	}
+	if (r < 0) {
+		diag_set(d, "send to guest agent: %s", strerror(-r));
+		c->dead = true;
+		c->dead_err = r == -EPIPE ? -ECONNRESET : r;
+		return c->dead_err;
 	}
 	return 0;
 }
@@ -131,11 +117,8 @@ static int read_message(struct qga_client *c, int64_t deadline, struct diag *d)
 		}
 		c->roff = c->rlen = 0;
 
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-		int left = (int)deadline_left_ms(deadline);
-		ssize_t n;
+		ssize_t n = fdio_recv(c->fd, c->rbuf, sizeof(c->rbuf), deadline);
 
-		n = recv(c->fd, c->rbuf, sizeof(c->rbuf), MSG_DONTWAIT);
 		if (n > 0) {
 			c->rlen = (size_t)n;
 			continue;
@@ -146,22 +129,14 @@ static int read_message(struct qga_client *c, int64_t deadline, struct diag *d)
 			c->dead_err = -ECONNRESET;
 			return -ECONNRESET;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			int r = -errno;
-
-			diag_set(d, "receive from guest agent: %s", strerror(-r));
-			c->dead = true;
-			c->dead_err = r;
-			return r;
-		}
-		if (left <= 0) {
+		if (n == -ETIMEDOUT) {
 			diag_set(d, "no reply from the guest agent in time");
 			return -ETIMEDOUT;
 		}
-		if (poll(&p, 1, left) < 0 && errno != EINTR)
-			return -errno;
+		diag_set(d, "receive from guest agent: %s", strerror((int)-n));
+		c->dead = true;
+		c->dead_err = (int)n;
+		return (int)n;
 	}
 }
 

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "util/fdio.h"
+
 /* Read buffer: one full line plus its "\r\n". */
 #define QMP_BUF_SIZE (QMP_LINE_MAX + 2)
 
@@ -53,39 +55,22 @@ static int client_check(struct qmp_client *c, struct diag *d)
 static int send_all(struct qmp_client *c, const char *p, size_t len, int64_t deadline_ms,
 		    struct diag *d)
 {
-	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	int r = fdio_send_all(c->fd, p, len, deadline_ms);
 
-		if (n >= 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
-			int r = poll(&pfd, 1, poll_ms(deadline_ms));
-
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			if (r == 0) {
-				diag_set(d, "timed out sending to QMP");
-				return -ETIMEDOUT;
-			}
-			continue;
-		}
-		if (errno == EPIPE || errno == ECONNRESET) {
-			struct diag tmp;
-
-			diag_set(&tmp, "QMP peer closed the connection");
-			diag_set(d, "%s", tmp.msg);
-			return client_break(c, -ECONNRESET, &tmp);
-		}
-		diag_set(d, "sending to QMP: %s", strerror(errno));
-		return -errno;
+	if (r == -ETIMEDOUT) {
+		diag_set(d, "timed out sending to QMP");
+		return r;
 	}
-	return 0;
+	if (r == -EPIPE || r == -ECONNRESET) {
+		struct diag tmp;
+
+		diag_set(&tmp, "QMP peer closed the connection");
+		diag_set(d, "%s", tmp.msg);
+		return client_break(c, -ECONNRESET, &tmp);
+	}
+	if (r < 0)
+		diag_set(d, "sending to QMP: %s", strerror(-r));
+	return r;
 }
 
 /* True when a whole line is buffered (read_msg returns it without reading the socket). */
@@ -153,7 +138,7 @@ static int read_msg(struct qmp_client *c, int64_t deadline_ms, struct qmp_msg *r
 			diag_set(d, "timed out waiting for the end of a QMP line");
 			return -ETIMEDOUT;
 		}
-		ssize_t n = recv(c->fd, c->buf + c->len, QMP_BUF_SIZE - c->len, MSG_DONTWAIT);
+		ssize_t n = fdio_recv(c->fd, c->buf + c->len, QMP_BUF_SIZE - c->len, deadline_ms);
 
 		if (n > 0) {
 			c->len += (size_t)n;
@@ -165,23 +150,14 @@ static int read_msg(struct qmp_client *c, int64_t deadline_ms, struct qmp_msg *r
 			diag_set(d, "%s", tmp.msg);
 			return client_break(c, -ECONNRESET, &tmp);
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN) {
-			r = -errno;
-			diag_set(&tmp, "reading from QMP: %s", strerror(errno));
-			diag_set(d, "%s", tmp.msg);
-			return client_break(c, r, &tmp);
-		}
-		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-
-		r = poll(&pfd, 1, poll_ms(deadline_ms));
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r == 0) {
+		if (n == -ETIMEDOUT) {
 			diag_set(d, "timed out waiting for QMP");
 			return -ETIMEDOUT;
 		}
+		r = (int)n;
+		diag_set(&tmp, "reading from QMP: %s", strerror(-r));
+		diag_set(d, "%s", tmp.msg);
+		return client_break(c, r, &tmp);
 	}
 }
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "proto/vfnl.h"
+#include "util/fdio.h"
+#include "util/file.h"
 
 #define VFIO_DRIVER	"vfio-pci"
 #define SMALL_FILE_MAX	256	     /* sriov_numvfs, driver_override, a marker */
@@ -97,42 +99,35 @@ static int path_of(const struct vfpool_sysfs *p, char *out, size_t n, const char
 	return k < 0 || (size_t)k >= n ? -ENAMETOOLONG : 0;
 }
 
-/* Reads a small file into buf (NUL-terminated, one trailing newline dropped). -EFBIG when it
- * does not fit. */
-static int read_small(const char *path, char *buf, size_t cap)
+/* Reads a small regular file into buf (NUL-terminated, one trailing newline dropped): its
+ * length, or -errno (d names the path). -EBADMSG when it holds a NUL. */
+static int read_small(const char *path, unsigned flags, char *buf, size_t cap, struct diag *d)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	ssize_t k;
-	size_t len = 0;
+	size_t len;
+	int r = file_read(path, flags, buf, cap, &len, d);
 
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		k = read(fd, buf + len, cap - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (len == cap)
-			return -EFBIG;
-	}
-	buf[len] = '\0';
+	if (r < 0)
+		return r;
 	if (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	if (memchr(buf, '\0', len))
+	if (memchr(buf, '\0', len)) {
+		diag_set(d, "%s: holds a NUL byte", path);
 		return -EBADMSG;
+	}
 	return (int)len;
 }
 
-static int sysfs_read(const struct vfpool_sysfs *p, const char *rel, char *buf, size_t cap)
+static int sysfs_read(const struct vfpool_sysfs *p, const char *rel, char *buf, size_t cap,
+		      struct diag *d)
 {
 	char path[2 * VFPOOL_SYSFS_PATH_MAX];
 	int r = path_of(p, path, sizeof(path), rel);
 
-	return r < 0 ? r : read_small(path, buf, cap);
+	if (r < 0) {
+		diag_set(d, "%s: path too long", rel);
+		return r;
+	}
+	return read_small(path, 0, buf, cap, d);
 }
 
 static int sysfs_readlink(const struct vfpool_sysfs *p, const char *rel, char *buf, size_t cap)
@@ -269,15 +264,14 @@ static int pf_numvfs(const struct vfpool_sysfs *p, const struct pf *pf, unsigned
 	int r;
 
 	snprintf(rel, sizeof(rel), "class/net/%s/device/sriov_numvfs", pf->name);
-	r = sysfs_read(p, rel, buf, sizeof(buf));
+	r = sysfs_read(p, rel, buf, sizeof(buf), d);
 	if (r == -ENOENT) {
 		diag_set(d, "PF %s: no %s/%s (no such netdev, or not an SR-IOV PF)", pf->name,
 			 p->o.sysfs_root, rel);
 		return -ENODEV;
 	}
 	if (r < 0) {
-		diag_set(d, "PF %s: reading %s/%s: %s", pf->name, p->o.sysfs_root, rel,
-			 strerror(-r));
+		diag_prefix(d, "PF %s", pf->name);
 		return r;
 	}
 	if (parse_int64(buf, 0, VFNL_VFS_MAX, &x) < 0) {
@@ -369,9 +363,9 @@ static int vf_override(const struct vfpool_sysfs *p, const struct vf *vf, char r
 	int r;
 
 	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", vf->bdf);
-	r = sysfs_read(p, rel, buf, sizeof(buf));
+	r = sysfs_read(p, rel, buf, sizeof(buf), d);
 	if (r < 0) {
-		diag_set(d, "VF %s: reading driver_override: %s", vf->bdf, strerror(-r));
+		diag_prefix(d, "VF %s", vf->bdf);
 		return r;
 	}
 	if (!buf[0] || !strcmp(buf, "(null)")) {
@@ -439,7 +433,8 @@ static int marker_read(const struct vfpool_sysfs *p, const char *bdf, struct mar
 
 	if (r < 0)
 		return r;
-	r = read_small(path, buf, sizeof(buf));
+	/* Markers are ours (created O_NOFOLLOW): a link or a FIFO there is not. */
+	r = read_small(path, FILE_READ_NOFOLLOW, buf, sizeof(buf), NULL);
 	if (r < 0)
 		return r;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -548,28 +543,21 @@ static int real_recv(void *ud, void *buf, size_t cap, size_t *ret_len, int64_t d
 	struct vfpool_sysfs *p = ud;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = p->nl_fd, .events = POLLIN};
-		int64_t left = deadline_left_ms(deadline_ms);
-		ssize_t k;
+		ssize_t k = recv(p->nl_fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
 		int r;
 
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (r < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			r = -errno;
-			diag_set(d, "netlink poll: %s", strerror(-r));
-			return r;
-		}
-		if (r == 0) {
-			if (deadline_left_ms(deadline_ms) > 0)
-				continue;
-			diag_set(d, "no netlink answer by the deadline");
-			return -ETIMEDOUT;
-		}
-		k = recv(p->nl_fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		if (k < 0 && errno == EAGAIN) {
+			r = fdio_wait(p->nl_fd, POLLIN, deadline_ms);
+			if (r == -ETIMEDOUT)
+				diag_set(d, "no netlink answer by the deadline");
+			else if (r < 0)
+				diag_set(d, "netlink poll: %s", strerror(-r));
+			if (r < 0)
+				return r;
 			continue;
+		}
 		if (k < 0) {
 			r = -errno;
 			diag_set(d, "netlink receive: %s", strerror(-r));

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ops.h" /* limits */
+#include "../model/vfm.h"
 #include "../util/util.h"
 
 #define CONFIG_FILE_MAX	  65536

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ops.h"
+#include "../model/vfm.h"
 #include "../util/util.h"
 
 #define DOMXML_MAX		(4 * 1024 * 1024)

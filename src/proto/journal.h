@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ops.h" /* struct plug_spec (data types only) */
+#include "../model/vfm.h"
 #include "../util/util.h"
 
 #define JOURNAL_LINE_MAX    4096 /* one encoded record, with its newline */

@@ -23,6 +23,15 @@ expect 2 "no arguments" "$V"
 expect 2 "unknown command" "$V" frobnicate g1
 expect 2 "bad guest name" "$V" -f "$cfg" check ../g1
 expect 2 "missing config" "$V" -f "$tmp/nope.conf" check g1
+# A FIFO as the config file: a config error that names it, at once (an open() without
+# O_NONBLOCK would wait for a writer forever; timeout turns that into a failure).
+mkfifo "$tmp/fifo.conf"
+expect 2 "a FIFO as the config file" timeout 10 "$V" -f "$tmp/fifo.conf" config g1
+grep -qF "vfmigrate: $tmp/fifo.conf: a FIFO, not a regular file" "$tmp/err" || {
+	echo "FAIL: a FIFO as the config file is not named as such"
+	cat "$tmp/err"
+	fails=$((fails + 1))
+}
 expect 2 "bad override" "$V" -f "$cfg" -o guest.nope=1 check g1
 expect 2 "bad duration" "$V" -f "$cfg" --unplug-timeout 10m check g1
 expect 2 "unknown backend" "$V" -f "$cfg" -b xen check g1

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const uint8_t fake_vf_mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0f};
@@ -13,22 +14,29 @@ const uint8_t fake_bk_mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, 0x0b};
 #define W(ud)	 (((struct fake_ud *)(ud))->w)
 #define SIDE(ud) (((struct fake_ud *)(ud))->side)
 
+/* A record that is full ends the test run: one that quietly stopped would let a test that
+ * asserts an entry's absence pass without having looked. */
+static void record_full(const char *what, size_t cap)
+{
+	fprintf(stderr, "fake_world: the %s (%zu bytes) is full; make it larger\n", what, cap);
+	abort();
+}
+
 static void logf_(struct fake_world *w, const char *fmt, ...) _printf_(2, 3);
 static void logf_(struct fake_world *w, const char *fmt, ...)
 {
 	size_t l = strlen(w->log);
 	va_list ap;
+	int n;
 
-	if (l + 2 >= sizeof(w->log))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(w->log + l, sizeof(w->log) - l, fmt, ap);
+	n = vsnprintf(w->log + l, sizeof(w->log) - l, fmt, ap);
 	va_end(ap);
-	l = strlen(w->log);
-	if (l + 1 < sizeof(w->log)) {
-		w->log[l] = ';';
-		w->log[l + 1] = '\0';
-	}
+	/* The entry and its ';' must fit, with the NUL. */
+	if (n < 0 || l + (size_t)n + 2 > sizeof(w->log))
+		record_full("call log", sizeof(w->log));
+	w->log[l + (size_t)n] = ';';
+	w->log[l + (size_t)n + 1] = '\0';
 }
 
 /* Every op: takes 10 ms, may be injected to fail. name is "src.hv.plug" etc. */
@@ -703,8 +711,10 @@ static void on_event(void *ud, const struct plan_event *ev)
 		break;
 	case PLAN_EV_NOTE: {
 		size_t l = strlen(w->notes);
+		int n = snprintf(w->notes + l, sizeof(w->notes) - l, "%s\n", ev->msg);
 
-		snprintf(w->notes + l, sizeof(w->notes) - l, "%s\n", ev->msg);
+		if (n < 0 || l + (size_t)n >= sizeof(w->notes))
+			record_full("notes", sizeof(w->notes));
 		break;
 	}
 	case PLAN_EV_PONR:

@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1245,10 +1248,45 @@ static void test_names_round_trip(void **state)
 	assert_int_equal(bond_fom_from_string("Active", &(enum bond_fom){0}), -EINVAL);
 }
 
+/* The fake's call log cannot silently stop: when it fills, the test program aborts and says
+ * so (otherwise assert_log_lacks could pass on a log that stopped recording). */
+static void test_fake_log_full_aborts(void **state)
+{
+	int p[2], status;
+	char msg[256] = "";
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static struct fake_world w;
+
+		dup2(p[1], 2);
+		fake_world_init(&w);
+		/* Every failed call logs "FAIL src.hv.stop;". */
+		w.cur_step = w.fail_step = STEP_UNPLUG;
+		w.fail_op = "hv.stop";
+		w.fail_rc = -EIO;
+		w.fail_times = 1 << 30;
+		for (int i = 0; i < 100000; i++)
+			(void)w.hv[FAKE_SRC].stop(w.hv[FAKE_SRC].userdata, 0, NULL);
+		_exit(0); /* the log never filled: the test fails below */
+	}
+	close(p[1]);
+	(void)!read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	assert_non_null(strstr(msg, "fake_world: the call log (8192 bytes) is full"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_happy_path),
+	    cmocka_unit_test(test_fake_log_full_aborts),
 	    cmocka_unit_test(test_begin_records_destination),
 	    cmocka_unit_test(test_every_step_fails),
 	    cmocka_unit_test(test_preflight_refuses_and_changes_nothing),

@@ -55,6 +55,15 @@ static int fq_send(struct fake_qmp *f, const char *s, size_t n)
 	return 0;
 }
 
+/* The fake's own buffer is too small for what the client sent: a test bug, said loudly (as
+ * "got nothing" or a close it would mislead). */
+static void fq_full(const char *what, size_t cap)
+{
+	fprintf(stderr, "fake_qmp: a line longer than the %s (%zu bytes); make it larger\n", what,
+		cap);
+	abort();
+}
+
 /* Reads one line into line (NUL-terminated, without "\n"); -1 on EOF, timeout or error. */
 static int fq_read_line(struct fake_qmp *f, char *line, size_t cap)
 {
@@ -67,7 +76,7 @@ static int fq_read_line(struct fake_qmp *f, char *line, size_t cap)
 			size_t n = (size_t)(nl - f->buf);
 
 			if (n >= cap)
-				return -1;
+				fq_full("caller's line buffer", cap);
 			memcpy(line, f->buf, n);
 			line[n] = '\0';
 			memmove(f->buf, nl + 1, f->len - n - 1);
@@ -75,7 +84,7 @@ static int fq_read_line(struct fake_qmp *f, char *line, size_t cap)
 			return 0;
 		}
 		if (f->len == sizeof(f->buf))
-			return -1;
+			fq_full("receive buffer", sizeof(f->buf));
 		if (poll(&pfd, 1, STEP_TIMEOUT_MS) <= 0)
 			return -1;
 		r = recv(f->fd, f->buf + f->len, sizeof(f->buf) - f->len, 0);

@@ -144,6 +144,7 @@ static int fake_connect(void *ud, int64_t deadline_ms, struct diag *d)
 		fake_agent(sv[1], p->script, p->hangup);
 	}
 	close(sv[1]);
+	assert_true(f->n_pids < ARRAY_SIZE(f->pids)); /* else raise the array */
 	f->pids[f->n_pids++] = pid;
 	return sv[0];
 }
@@ -287,6 +288,7 @@ static int silent_then_ok_connect(void *ud, int64_t deadline_ms, struct diag *d)
 		silent(sv[1]);
 	}
 	close(sv[1]);
+	assert_true(f->n_pids < ARRAY_SIZE(f->pids)); /* else raise the array */
 	f->pids[f->n_pids++] = pid;
 	return sv[0];
 }

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,8 +127,11 @@ static void kernel(void *ud, const char *rel, const char *value)
 	size_t o = strlen(f->writes);
 	FILE *fp;
 
-	snprintf(f->writes + o, sizeof(f->writes) - o, "%s=%s;", rel,
-		 strcmp(value, "\n") ? value : "\\n");
+	int n = snprintf(f->writes + o, sizeof(f->writes) - o, "%s=%s;", rel,
+			 strcmp(value, "\n") ? value : "\\n");
+
+	/* A full record of writes would hide the later ones from the asserts: stop here. */
+	assert_true(n >= 0 && o + (size_t)n < sizeof(f->writes));
 	if (!strncmp(rel, "bus/pci/drivers/", 16) && strstr(rel, "/unbind")) {
 		snprintf(path, sizeof(path), "%s/devices/%s/driver", f->sys, value);
 		unlink(path);
@@ -771,6 +775,58 @@ static void test_malformed_sysfs(void **state)
 	assert_int_equal(probe(f), 4);
 }
 
+static void on_alarm(int sig)
+{
+	static const char msg[] = "test_vfpool_sysfs: a read blocked on a FIFO (alarm)\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* A FIFO where sysfs has an attribute, or where a marker is: check (the probe) ends with an
+ * error naming the path instead of waiting forever for a writer. The alarm fails the test
+ * rather than hanging it. */
+static void test_fifo_not_read(void **state)
+{
+	struct fx *f = *state;
+	struct diag d = {{0}};
+	char path[512], want[600];
+	unsigned n;
+
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	snprintf(path, sizeof(path), "%s/devices/0000:3b:02.1/driver_override", f->sys);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(f->ops.probe(f->ops.userdata, "", in_ms(1000), &n, &d), -EINVAL);
+	snprintf(want, sizeof(want), "driver_override: a FIFO, not a regular file");
+	assert_non_null(strstr(d.msg, want));
+	assert_non_null(strstr(d.msg, "0000:3b:02.1"));
+	assert_non_null(strstr(d.msg, f->sys));
+	unlink(path);
+	mkfile(f, "devices/0000:3b:02.1/driver_override", "(null)\n");
+	assert_int_equal(probe(f), 4);
+
+	snprintf(path, sizeof(path), "%s/devices/0000:3b:00.0/sriov_numvfs", f->sys);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(f->ops.probe(f->ops.userdata, "", in_ms(1000), &n, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "PF " PF));
+	assert_non_null(strstr(d.msg, "sriov_numvfs: a FIFO, not a regular file"));
+	unlink(path);
+	mkfile(f, "devices/0000:3b:00.0/sriov_numvfs", "4\n");
+
+	/* A marker that is a FIFO is not read either; the VF counts as taken. */
+	snprintf(path, sizeof(path), "%s/vfpool", f->state);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/vfpool/0000:3b:02.0", f->state);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(probe(f), 3);
+	alarm(0);
+}
+
 static void test_missing_pf_and_config(void **state)
 {
 	struct fx *f = *state;
@@ -864,6 +920,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bind_deadline, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_netlink_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_sysfs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fifo_not_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_pf_and_config, setup, teardown),
 	    cmocka_unit_test(test_pci_addr),
 	    cmocka_unit_test_setup_teardown(test_real_netlink, setup, teardown),

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -155,12 +156,48 @@ static void test_short_write(void **state)
 	free(recs);
 }
 
+static void on_alarm(int sig)
+{
+	static const char msg[] = "test_journal_file: a journal read blocked (alarm)\n";
+
+	(void)sig;
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* A FIFO where the journal should be is refused, naming it, by load and by create (which
+ * reads the previous journal first); neither waits for a writer. */
+static void test_fifo_journal(void **state)
+{
+	struct journal_record *recs = NULL;
+	struct journal_file *j = NULL;
+	struct diag d = {0};
+	char path[128];
+	size_t n;
+	bool torn;
+
+	(void)state;
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	snprintf(path, sizeof(path), "%s/g4.journal", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(journal_file_load(dir, "g4", &recs, &n, &torn, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, path));
+	assert_non_null(strstr(d.msg, "a FIFO, not a regular file"));
+	assert_true(journal_file_create(dir, "g4", &j, &d) < 0);
+	assert_null(j);
+	assert_non_null(strstr(d.msg, "a FIFO, not a regular file"));
+	alarm(0);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lifecycle),
 	    cmocka_unit_test(test_bad_names),
 	    cmocka_unit_test(test_short_write),
+	    cmocka_unit_test(test_fifo_journal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
