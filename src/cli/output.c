@@ -155,6 +155,75 @@ static json_t *json_error(bool has, enum step_id step, const char *msg)
 	return json_pack("{s:s,s:s}", "step", step_to_string(step), "message", clean);
 }
 
+/* An undo that failed or was skipped: what recover still has to do. */
+static bool left_undone(const struct step_report *sr)
+{
+	return sr->result == STEP_UNDO_FAILED || sr->result == STEP_UNDO_SKIPPED;
+}
+
+static const char *undo_side(int step)
+{
+	return step_undo_in_guest((enum step_id)step) ? "guest" : "host";
+}
+
+static json_t *json_not_undone(const struct plan_report *r)
+{
+	json_t *a = json_array();
+	char clean[600];
+
+	for (int i = 0; i < _STEP_MAX; i++) {
+		const struct step_report *sr = &r->steps[i];
+		json_t *e;
+
+		if (!left_undone(sr))
+			continue;
+		e = json_pack("{s:s,s:s,s:s}", "step", step_to_string(i), "side", undo_side(i),
+			      "result", step_result_to_string(sr->result));
+		if (sr->result == STEP_UNDO_FAILED) {
+			str_sanitize(clean, sizeof(clean), sr->undo_error);
+			json_object_set_new(e, "message", json_string(clean));
+		} else {
+			json_object_set_new(e, "needs",
+					    json_string(step_to_string(sr->undo_blocked_by)));
+		}
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+/* Text: every undo that failed or was skipped, and what of it waits for the guest. */
+static void text_not_undone(struct cli_out *o, const char *guest, const struct plan_report *r)
+{
+	char clean[600], in_guest[256] = "";
+
+	for (int i = _STEP_MAX - 1; i >= 0; i--) {
+		const struct step_report *sr = &r->steps[i];
+
+		if (!left_undone(sr))
+			continue;
+		if (sr->result == STEP_UNDO_FAILED) {
+			str_sanitize(clean, sizeof(clean), sr->undo_error);
+			fprintf(o->f, "  undo failed: %s (%s): %s\n", step_to_string(i),
+				undo_side(i), clean);
+		} else {
+			fprintf(o->f, "  not undone: %s (%s): needs %s undone first\n",
+				step_to_string(i), undo_side(i),
+				step_to_string(sr->undo_blocked_by));
+		}
+		if (step_undo_in_guest((enum step_id)i)) {
+			size_t l = strlen(in_guest);
+
+			snprintf(in_guest + l, sizeof(in_guest) - l, "%s%s", l ? ", " : "",
+				 step_to_string(i));
+		}
+	}
+	if (in_guest[0])
+		fprintf(o->f,
+			"  left to the guest: %s; run 'vfmigrate recover %s' once its agent "
+			"answers\n",
+			in_guest, guest);
+}
+
 void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    const struct plan_report *r, enum vfm_exit code)
 {
@@ -199,6 +268,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		} else {
 			json_object_set_new(root, "migration", json_null());
 		}
+		json_object_set_new(root, "not_undone", json_not_undone(r));
 		json_object_set_new(root, "interrupted",
 				    r->interrupted[0] ? json_string(r->interrupted) : json_null());
 		json_object_set_new(root, "interrupt_ignored", json_boolean(r->interrupt_ignored));
@@ -226,6 +296,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		fprintf(stderr, "vfmigrate: %s: %s\n", step_to_string(r->error2_step), clean);
 	}
 	fprintf(o->f, "%s: %s\n", guest, outcome_sentence(r->outcome));
+	text_not_undone(o, guest, r);
 	if (r->interrupted[0])
 		fprintf(o->f, "  interrupted by %s%s\n", r->interrupted,
 			r->interrupt_ignored ? ": ignored, the guest already ran on the destination"

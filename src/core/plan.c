@@ -56,8 +56,13 @@ int plan_outcome_from_string(const char *s, enum plan_outcome *ret)
 }
 
 static const char *const result_names[] = {
-    [STEP_NOT_RUN] = "not-run", [STEP_OK] = "ok",	  [STEP_FAILED] = "failed",
-    [STEP_SKIPPED] = "skipped", [STEP_UNDONE] = "undone", [STEP_UNDO_FAILED] = "undo-failed",
+    [STEP_NOT_RUN] = "not-run",
+    [STEP_OK] = "ok",
+    [STEP_FAILED] = "failed",
+    [STEP_SKIPPED] = "skipped",
+    [STEP_UNDONE] = "undone",
+    [STEP_UNDO_FAILED] = "undo-failed",
+    [STEP_UNDO_SKIPPED] = "undo-skipped",
 };
 
 const char *step_result_to_string(enum step_result r)
@@ -978,27 +983,62 @@ static int run_release_source(struct ctx *c, struct diag *d)
 	return v->release(v->userdata, &c->p->src_vf, cmd_dl(c), d);
 }
 
+#define STEP_BIT(s) (1u << (s))
+
 struct step_def {
 	int (*run)(struct ctx *c, struct diag *d);
 	int (*undo)(struct ctx *c, struct diag *d);
 	bool vf_only;
 	/* NULL: always; else whether this run has anything for the step to do. */
 	bool (*wanted)(const struct ctx *c);
+	/* The undo acts in the guest, through the source's agent (else on a host). */
+	bool undo_in_guest;
+	/*
+	 * The steps (STEP_BIT) whose undo must not have failed or been skipped before this undo
+	 * runs, because it acts on what they restore. An undo whose needs are met runs whatever
+	 * else failed before it: a silent guest does not keep the hosts from being put back.
+	 */
+	unsigned undo_needs;
 };
 
 static const struct step_def steps[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = {run_preflight, NULL, false, NULL},
-    [STEP_BOND] = {run_bond, NULL, true, NULL},
-    [STEP_RESERVE] = {run_reserve, undo_reserve, true, NULL},
-    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true, NULL},
-    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true, NULL},
-    [STEP_UNPLUG] = {run_unplug, undo_unplug, true, NULL},
-    [STEP_SOURCE_HANDOFF] = {run_source_handoff, undo_source_handoff, true, source_handoff_wanted},
-    [STEP_MIGRATE] = {run_migrate, undo_migrate, false, NULL},
-    [STEP_PLUG] = {run_plug, NULL, true, NULL},
-    [STEP_ENSLAVE] = {run_enslave, NULL, true, NULL},
-    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true, NULL},
+    [STEP_PREFLIGHT] = {.run = run_preflight},
+    [STEP_BOND] = {.run = run_bond, .vf_only = true},
+    /* The reserved VF is not in the guest before the point of no return: always given back. */
+    [STEP_RESERVE] = {.run = run_reserve, .undo = undo_reserve, .vf_only = true},
+    /* Making the VF active again needs it back in the bond. */
+    [STEP_BACKUP_ACTIVE] = {.run = run_backup_active,
+			    .undo = undo_backup_active,
+			    .vf_only = true,
+			    .undo_in_guest = true,
+			    .undo_needs = STEP_BIT(STEP_RELEASE_VF)},
+    /* Enslaving the VF needs it plugged again. */
+    [STEP_RELEASE_VF] = {.run = run_release_vf,
+			 .undo = undo_release_vf,
+			 .vf_only = true,
+			 .undo_in_guest = true,
+			 .undo_needs = STEP_BIT(STEP_UNPLUG)},
+    /* Re-plugging needs the guest running on the source and the PF giving the VF its MAC. */
+    [STEP_UNPLUG] = {.run = run_unplug,
+		     .undo = undo_unplug,
+		     .vf_only = true,
+		     .undo_needs = STEP_BIT(STEP_SOURCE_HANDOFF) | STEP_BIT(STEP_MIGRATE)},
+    /* The guest's MAC goes back on the source PF only once the guest runs there again. */
+    [STEP_SOURCE_HANDOFF] = {.run = run_source_handoff,
+			     .undo = undo_source_handoff,
+			     .vf_only = true,
+			     .wanted = source_handoff_wanted,
+			     .undo_needs = STEP_BIT(STEP_MIGRATE)},
+    [STEP_MIGRATE] = {.run = run_migrate, .undo = undo_migrate},
+    [STEP_PLUG] = {.run = run_plug, .vf_only = true},
+    [STEP_ENSLAVE] = {.run = run_enslave, .vf_only = true},
+    [STEP_RELEASE_SOURCE] = {.run = run_release_source, .vf_only = true},
 };
+
+bool step_undo_in_guest(enum step_id s)
+{
+	return (unsigned)s < _STEP_MAX && steps[s].undo_in_guest;
+}
 
 /* A step this run skips: a VF step without a VF, or one with nothing to do. */
 static bool step_skipped(const struct ctx *c, enum step_id s)
@@ -1066,6 +1106,7 @@ static int do_undo(struct ctx *c, enum step_id s)
 	if (rc < 0) {
 		if (!d.msg[0])
 			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+		snprintf(sr->undo_error, sizeof(sr->undo_error), "%s", d.msg);
 		diag_prefix(&d, "undo");
 		set_error(c, s, rc, &d);
 		sr->result = STEP_UNDO_FAILED;
@@ -1078,25 +1119,55 @@ static int do_undo(struct ctx *c, enum step_id s)
 	return rc;
 }
 
-/* Undoes steps from..BOND in reverse. Returns the outcome. */
+/* The step whose undo s needs and that failed or was skipped; -1: none, s may be undone. */
+static int undo_blocker(const struct ctx *c, enum step_id s)
+{
+	for (int n = _STEP_MAX - 1; n > STEP_PREFLIGHT; n--) {
+		enum step_result r = c->rep->steps[n].result;
+
+		if ((steps[s].undo_needs & STEP_BIT(n)) &&
+		    (r == STEP_UNDO_FAILED || r == STEP_UNDO_SKIPPED))
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * Undoes, in reverse from `from` down to the bond step, every step that may have had an effect
+ * and is not undone yet. An undo whose needs (the step table's undo_needs) failed is skipped;
+ * every other undo runs, whatever failed before it. Returns ROLLED_BACK, or NEEDS_RECOVER when
+ * an undo failed or was skipped (recover takes it up from the journal).
+ */
 static enum plan_outcome rollback(struct ctx *c, enum step_id from)
 {
-	bool failed = false;
+	bool left = false;
 
 	for (int s = (int)from; s > STEP_PREFLIGHT; s--) {
-		if (c->rep->steps[s].result == STEP_NOT_RUN)
+		struct step_report *sr = &c->rep->steps[s];
+		int blocker;
+
+		if (!steps[s].undo || sr->result == STEP_NOT_RUN || sr->result == STEP_SKIPPED ||
+		    sr->result == STEP_UNDONE || (steps[s].vf_only && !c->p->has_vf))
 			continue;
-		if (do_undo(c, (enum step_id)s) < 0) {
-			failed = true;
-			break; /* what came before may depend on this: leave it to recover */
+		blocker = undo_blocker(c, (enum step_id)s);
+		if (blocker >= 0) {
+			sr->result = STEP_UNDO_SKIPPED;
+			sr->undo_blocked_by = (enum step_id)blocker;
+			note(c, (enum step_id)s,
+			     "not undone: it needs %s undone first; left to recover",
+			     step_names[blocker]);
+			left = true;
+			continue;
 		}
+		if (do_undo(c, (enum step_id)s) < 0)
+			left = true;
 	}
-	if (!failed && c->t_vf_left >= 0 && c->p->has_vf) {
+	if (!left && c->t_vf_left >= 0 && c->p->has_vf) {
 		c->rep->without_vf_ms = now(c) - c->t_vf_left;
 		c->rep->vf_restored = true;
 		c->t_vf_left = -1;
 	}
-	return failed ? OUTCOME_NEEDS_RECOVER : OUTCOME_ROLLED_BACK;
+	return left ? OUTCOME_NEEDS_RECOVER : OUTCOME_ROLLED_BACK;
 }
 
 static void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env,
@@ -1352,26 +1423,9 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 			ret->steps[s].result = STEP_FAILED; /* intent, fail or undo: maybe half */
 	}
 	if (!js.passed_ponr) {
-		enum plan_outcome o = OUTCOME_ROLLED_BACK;
-		bool failed = false;
-
 		/* Undo every step that may have had an effect and is not undone yet. Each undo
 		 * checks the live state first, so undoing what never happened is harmless. */
-		for (s = STEP_MIGRATE; s > STEP_PREFLIGHT; s--) {
-			enum step_result r = ret->steps[s].result;
-
-			if (r == STEP_NOT_RUN || r == STEP_UNDONE)
-				continue;
-			if (steps[s].vf_only && !p.has_vf)
-				continue;
-			if (do_undo(&c, (enum step_id)s) < 0) {
-				failed = true;
-				break;
-			}
-		}
-		if (failed)
-			o = OUTCOME_NEEDS_RECOVER;
-		finish(&c, o);
+		finish(&c, rollback(&c, STEP_MIGRATE));
 		return 0;
 	}
 	ret->passed_ponr = true;

@@ -141,15 +141,26 @@ enum step_result {
 	STEP_SKIPPED,
 	STEP_UNDONE,
 	STEP_UNDO_FAILED,
+	/* Not undone: an undo it needs first (the step table's undo_needs) failed or was
+	 * skipped. Left to recover. */
+	STEP_UNDO_SKIPPED,
 };
 
 const char *step_result_to_string(enum step_result r);
+
+/* Whether the undo of step s acts in the guest (through its agent) rather than on a host:
+ * what a silent guest leaves undone. */
+bool step_undo_in_guest(enum step_id s);
 
 struct step_report {
 	enum step_result result;
 	int64_t duration_ms; /* run time (undo time is not included) */
 	int64_t undo_ms;
 	int rc;
+	/* STEP_UNDO_FAILED: why (raw peer text, sanitize before printing). STEP_UNDO_SKIPPED:
+	 * the step whose undo it needed. */
+	char undo_error[sizeof(((struct diag *)0)->msg)];
+	enum step_id undo_blocked_by;
 };
 
 struct plan_report {
@@ -168,7 +179,8 @@ struct plan_report {
 	enum step_id error_step;
 	int error_rc;
 	char error[sizeof(((struct diag *)0)->msg)];
-	/* A later failure worth reporting (an undo or roll-forward failure). */
+	/* A later failure worth reporting (an undo or roll-forward failure). Every failed undo
+	 * is in its step's report (STEP_UNDO_FAILED, undo_error). */
 	bool has_error2;
 	enum step_id error2_step;
 	char error2[sizeof(((struct diag *)0)->msg)];

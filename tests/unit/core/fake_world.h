@@ -71,6 +71,11 @@ struct fake_world {
 	bool has_active;
 	int active;
 	bool backup_link;
+	/* The guest agent stops answering (every call waits until its deadline, then times out,
+	 * doing nothing) from the moment the run begins step stall_step (-1: never), or while
+	 * agent_stalled is set. */
+	int stall_step;
+	bool agent_stalled;
 	/* pools */
 	/* The source VF's PF still claims the guest's MAC for it (its handoff has not cleared
 	 * it, or gave it back). A source VF of a pool that does not take a guest MAC, plugged
