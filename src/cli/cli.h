@@ -39,6 +39,8 @@ struct cli_out {
 void cli_out_event(void *userdata, const struct plan_event *ev);
 void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    const struct plan_report *r, enum vfm_exit code);
+/* Text: pre-flight's problems, one line each, "vfmigrate: PREFIX: text". */
+void cli_out_problems(FILE *f, const char *prefix, const struct plan_report *r);
 /* Text: one line naming how the guest agent was reached on each side (nothing when on
  * neither). */
 void cli_out_agents(struct cli_out *o);

@@ -155,6 +155,36 @@ static json_t *json_error(bool has, enum step_id step, const char *msg)
 	return json_pack("{s:s,s:s}", "step", step_to_string(step), "message", clean);
 }
 
+static json_t *json_problems(const struct plan_report *r)
+{
+	json_t *a = json_array();
+	char clean[600];
+
+	for (size_t i = 0; i < r->n_problems; i++) {
+		const struct plan_problem *pb = &r->problems[i];
+
+		str_sanitize(clean, sizeof(clean), pb->text);
+		json_array_append_new(
+		    a, json_pack("{s:s,s:s,s:s}", "code", plan_problem_code_to_string(pb->code),
+				 "side", problem_side_to_string(pb->side), "text", clean));
+	}
+	return a;
+}
+
+void cli_out_problems(FILE *f, const char *prefix, const struct plan_report *r)
+{
+	char clean[600];
+
+	/* One line each: peer text cannot make two of one, nor one look like ours (sanitized:
+	 * no line breaks). */
+	for (size_t i = 0; i < r->n_problems; i++) {
+		str_sanitize(clean, sizeof(clean), r->problems[i].text);
+		fprintf(f, "vfmigrate: %s: %s\n", prefix, clean);
+	}
+	if (r->n_problems_dropped)
+		fprintf(f, "vfmigrate: %s: and %zu more problems\n", prefix, r->n_problems_dropped);
+}
+
 /* An undo that failed or was skipped: what recover still has to do. */
 static bool left_undone(const struct step_report *sr)
 {
@@ -268,6 +298,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		} else {
 			json_object_set_new(root, "migration", json_null());
 		}
+		json_object_set_new(root, "problems", json_problems(r));
 		json_object_set_new(root, "not_undone", json_not_undone(r));
 		json_object_set_new(root, "interrupted",
 				    r->interrupted[0] ? json_string(r->interrupted) : json_null());
@@ -287,7 +318,9 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		return;
 	}
 
-	if (r->has_error) {
+	if (r->n_problems > 0) {
+		cli_out_problems(stderr, step_to_string(STEP_PREFLIGHT), r);
+	} else if (r->has_error) {
 		str_sanitize(clean, sizeof(clean), r->error);
 		fprintf(stderr, "vfmigrate: %s: %s\n", step_to_string(r->error_step), clean);
 	}

@@ -1146,12 +1146,13 @@ static int cmd_check(const struct args *a, const struct config *c)
 	world_note_agents(&w);
 	code = r.outcome == OUTCOME_MIGRATED ? VFM_EXIT_OK : VFM_EXIT_REFUSED;
 	if (!a->json && r.has_error) {
-		/* One problem per line. */
-		char clean[600], *s, *save = NULL;
+		cli_out_problems(stderr, "check", &r);
+		if (r.n_problems == 0) {
+			char clean[600];
 
-		str_sanitize(clean, sizeof(clean), r.error);
-		for (s = strtok_r(clean, ";", &save); s; s = strtok_r(NULL, ";", &save))
-			fprintf(stderr, "vfmigrate: check: %s\n", s + (*s == ' '));
+			str_sanitize(clean, sizeof(clean), r.error);
+			fprintf(stderr, "vfmigrate: check: %s\n", clean);
+		}
 		printf("%s: pre-flight failed; exit %d (refused)\n", a->guest, code);
 	} else if (a->json) {
 		cli_out_report(&w.out, "check", a->guest, &r, code);

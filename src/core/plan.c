@@ -70,6 +70,38 @@ const char *step_result_to_string(enum step_result r)
 	return (unsigned)r < ARRAY_SIZE(result_names) ? result_names[r] : "unknown";
 }
 
+static const char *const problem_names[_PROBLEM_MAX] = {
+    [PROBLEM_HYPERVISOR] = "hypervisor",
+    [PROBLEM_GUEST_NOT_RUNNING] = "guest-not-running",
+    [PROBLEM_NOT_INCOMING] = "not-incoming",
+    [PROBLEM_AGENT] = "agent",
+    [PROBLEM_BOND] = "bond",
+    [PROBLEM_BOND_MODE] = "bond-mode",
+    [PROBLEM_MAC_MODEL] = "mac-model",
+    [PROBLEM_VF_NOT_SLAVE] = "vf-not-slave",
+    [PROBLEM_VF_NOT_ACTIVE] = "vf-not-active",
+    [PROBLEM_BACKUP_NOT_SLAVE] = "backup-not-slave",
+    [PROBLEM_BACKUP_NO_LINK] = "backup-no-link",
+    [PROBLEM_VF_POOL] = "vf-pool",
+    [PROBLEM_NO_FREE_VF] = "no-free-vf",
+};
+
+const char *plan_problem_code_to_string(enum plan_problem_code c)
+{
+	return (unsigned)c < _PROBLEM_MAX ? problem_names[c] : "unknown";
+}
+
+static const char *const side_names[_PROBLEM_SIDE_MAX] = {
+    [PROBLEM_SIDE_SOURCE] = "source",
+    [PROBLEM_SIDE_DESTINATION] = "destination",
+    [PROBLEM_SIDE_GUEST] = "guest",
+};
+
+const char *problem_side_to_string(enum problem_side s)
+{
+	return (unsigned)s < _PROBLEM_SIDE_MAX ? side_names[s] : "unknown";
+}
+
 void plan_timeouts_default(struct plan_timeouts *t)
 {
 	t->command_ms = 5000;
@@ -282,21 +314,26 @@ static const struct bond_slave *bond_find(const struct bond_status *b, const uin
 	return NULL;
 }
 
-/* Appends "; text" to a list of problems. */
-static void problem(char *buf, size_t n, const char *fmt, ...) _printf_(3, 4);
-static void problem(char *buf, size_t n, const char *fmt, ...)
+/* Records one pre-flight problem in the report. */
+static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+		    const char *fmt, ...) _printf_(5, 6);
+static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+		    const char *fmt, ...)
 {
-	size_t l = strlen(buf);
+	struct plan_report *r = c->rep;
+	struct plan_problem *pb;
 	va_list ap;
 
-	if (l && l + 2 < n) {
-		memcpy(buf + l, "; ", 3);
-		l += 2;
-	}
-	if (l >= n)
+	if (r->n_problems >= PLAN_PROBLEMS_MAX) {
+		r->n_problems_dropped++;
 		return;
+	}
+	pb = &r->problems[r->n_problems++];
+	pb->code = code;
+	pb->side = side;
+	pb->rc = rc;
 	va_start(ap, fmt);
-	vsnprintf(buf + l, n - l, fmt, ap);
+	vsnprintf(pb->text, sizeof(pb->text), fmt, ap);
 	va_end(ap);
 }
 
@@ -357,34 +394,34 @@ static int run_preflight(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
 	const struct plan_env *e = c->env;
-	char problems[sizeof(d->msg)] = "";
 	struct hv_probe pr;
 	struct diag sd = {0};
 	int rc, first = 0;
 
-#define PROBLEM(r, ...)                                           \
-	do {                                                      \
-		if (!first)                                       \
-			first = (r) < 0 ? (r) : -EINVAL;          \
-		problem(problems, sizeof(problems), __VA_ARGS__); \
+#define PROBLEM(r, code, side, ...)                                                \
+	do {                                                                       \
+		if (!first)                                                        \
+			first = (r) < 0 ? (r) : -EINVAL;                           \
+		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
 	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
 	if (rc < 0)
-		PROBLEM(rc, "source hypervisor: %s", sd.msg);
+		PROBLEM(rc, HYPERVISOR, SOURCE, "source hypervisor: %s", sd.msg);
 	else if (!pr.running)
-		PROBLEM(-EINVAL, "source guest is not running (%s)", pr.status);
+		PROBLEM(-EINVAL, GUEST_NOT_RUNNING, SOURCE, "source guest is not running (%s)",
+			pr.status);
 
 	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
 	if (rc < 0)
-		PROBLEM(rc, "destination hypervisor: %s", sd.msg);
+		PROBLEM(rc, HYPERVISOR, DESTINATION, "destination hypervisor: %s", sd.msg);
 	else if (pr.incoming == HV_INCOMING_NONE)
-		PROBLEM(-EINVAL, "destination is not waiting for an incoming migration (%s)",
-			pr.status);
+		PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
+			"destination is not waiting for an incoming migration (%s)", pr.status);
 
 	rc = e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd);
 	if (rc < 0) {
-		PROBLEM(rc, "guest agent: %s", sd.msg);
+		PROBLEM(rc, AGENT, GUEST, "guest agent: %s", sd.msg);
 	} else if (p->has_vf) {
 		struct bond_status b;
 		char m[18];
@@ -403,7 +440,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 				c->has_dst_mac = true;
 			else
 				PROBLEM(
-				    -EINVAL,
+				    -EINVAL, MAC_MODEL, GUEST,
 				    "bond %s would be created at fail_over_mac=%s on the virtio "
 				    "NIC's MAC %s (enslaved first): a destination VF whose MAC its "
 				    "PF sets cannot carry it; create it at fail_over_mac=active "
@@ -411,7 +448,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 				    p->bond, bond_fom_to_string(p->fail_over_mac),
 				    format_mac(p->backup_mac, m));
 		} else if (rc < 0) {
-			PROBLEM(rc, "bond %s: %s", p->bond, sd.msg);
+			PROBLEM(rc, BOND, GUEST, "bond %s: %s", p->bond, sd.msg);
 		} else {
 			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
 			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
@@ -419,23 +456,26 @@ static int run_preflight(struct ctx *c, struct diag *d)
 			/* In active-backup mode, what could only fail after the point of no
 			 * return (the destination VF joining the bond) fails here. */
 			if (strcmp(b.mode, "active-backup") != 0)
-				PROBLEM(-EINVAL, "bond %s is in mode %s, not active-backup",
-					p->bond, b.mode);
+				PROBLEM(-EINVAL, BOND_MODE, GUEST,
+					"bond %s is in mode %s, not active-backup", p->bond,
+					b.mode);
 			else if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
-				PROBLEM(-EINVAL, "%s", sd.msg);
+				PROBLEM(-EINVAL, MAC_MODEL, GUEST, "%s", sd.msg);
 			else
 				c->has_dst_mac = true;
 			if (!vf)
-				PROBLEM(-EINVAL, "VF %s is not a slave of %s",
+				PROBLEM(-EINVAL, VF_NOT_SLAVE, GUEST, "VF %s is not a slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
 			else if (!b.has_active || memcmp(b.active_mac, p->vf_mac, 6) != 0)
-				PROBLEM(-EINVAL, "VF %s is not the active slave of %s",
+				PROBLEM(-EINVAL, VF_NOT_ACTIVE, GUEST,
+					"VF %s is not the active slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
 			if (!bk)
-				PROBLEM(-EINVAL, "backup NIC %s is not a slave of %s",
+				PROBLEM(-EINVAL, BACKUP_NOT_SLAVE, GUEST,
+					"backup NIC %s is not a slave of %s",
 					format_mac(p->backup_mac, m), p->bond);
 			else if (!bk->link_up)
-				PROBLEM(-EINVAL, "backup NIC %s has no link",
+				PROBLEM(-EINVAL, BACKUP_NO_LINK, GUEST, "backup NIC %s has no link",
 					format_mac(p->backup_mac, m));
 		}
 	}
@@ -446,14 +486,16 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs,
 					  &sd);
 		if (rc < 0)
-			PROBLEM(rc, "destination VF pool: %s", sd.msg);
+			PROBLEM(rc, VF_POOL, DESTINATION, "destination VF pool: %s", sd.msg);
 		else if (free_vfs == 0)
-			PROBLEM(-ENOSPC, "destination VF pool has no free VF%s%s",
+			PROBLEM(-ENOSPC, NO_FREE_VF, DESTINATION,
+				"destination VF pool has no free VF%s%s",
 				p->physnet[0] ? " on " : "", p->physnet);
 	}
 #undef PROBLEM
 	if (first) {
-		diag_set(d, "%s", problems);
+		/* The step's error is the first problem; the report has them all. */
+		diag_set(d, "%s", c->rep->problems[0].text);
 		return first;
 	}
 	if (c->has_dst_mac && memcmp(c->dst_mac, p->vf_mac, 6) != 0) {

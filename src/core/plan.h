@@ -163,6 +163,45 @@ struct step_report {
 	enum step_id undo_blocked_by;
 };
 
+/* What pre-flight found wrong, one record per problem; the codes are stable (--json). */
+enum plan_problem_code {
+	PROBLEM_HYPERVISOR = 0,	   /* the hypervisor cannot be reached or probed */
+	PROBLEM_GUEST_NOT_RUNNING, /* the source guest is not running */
+	PROBLEM_NOT_INCOMING,	   /* the destination does not wait for a migration */
+	PROBLEM_AGENT,		   /* the guest agent does not answer */
+	PROBLEM_BOND,		   /* the bond cannot be read (or does not exist) */
+	PROBLEM_BOND_MODE,	   /* the bond is not active-backup */
+	PROBLEM_MAC_MODEL,	   /* no MAC the destination VF could be given works */
+	PROBLEM_VF_NOT_SLAVE,	   /* the VF is not in the bond */
+	PROBLEM_VF_NOT_ACTIVE,	   /* the VF is not the bond's active slave */
+	PROBLEM_BACKUP_NOT_SLAVE,  /* the backup NIC is not in the bond */
+	PROBLEM_BACKUP_NO_LINK,	   /* the backup NIC has no carrier */
+	PROBLEM_VF_POOL,	   /* the destination VF pool cannot be read */
+	PROBLEM_NO_FREE_VF,	   /* the destination VF pool has no free VF */
+	_PROBLEM_MAX,
+};
+
+const char *plan_problem_code_to_string(enum plan_problem_code c);
+
+enum problem_side {
+	PROBLEM_SIDE_SOURCE = 0,
+	PROBLEM_SIDE_DESTINATION,
+	PROBLEM_SIDE_GUEST, /* the guest itself, through its agent */
+	_PROBLEM_SIDE_MAX,
+};
+
+const char *problem_side_to_string(enum problem_side s);
+
+#define PLAN_PROBLEMS_MAX 16
+
+struct plan_problem {
+	enum plan_problem_code code;
+	enum problem_side side;
+	int rc;
+	/* One problem, as the user reads it; raw peer text, sanitize before printing. */
+	char text[sizeof(((struct diag *)0)->msg)];
+};
+
 struct plan_report {
 	enum plan_outcome outcome;
 	struct step_report steps[_STEP_MAX];
@@ -184,6 +223,10 @@ struct plan_report {
 	bool has_error2;
 	enum step_id error2_step;
 	char error2[sizeof(((struct diag *)0)->msg)];
+	/* Pre-flight's findings (the first one is also the error above); more than
+	 * PLAN_PROBLEMS_MAX are counted in n_problems_dropped. */
+	struct plan_problem problems[PLAN_PROBLEMS_MAX];
+	size_t n_problems, n_problems_dropped;
 	/* The operator interrupted the run (reason, e.g. "SIGINT"; empty: not interrupted);
 	 * interrupt_ignored: it came after the switchover and the run finished anyway. */
 	char interrupted[16];

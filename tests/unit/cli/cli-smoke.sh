@@ -48,6 +48,27 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]
 	echo "FAIL: check --json report"
 	fails=$((fails + 1))
 }
+# Pre-flight problems are records from the plan to the printer: a ';' inside one (here in a
+# socket path; a guest's message can hold one too) does not make it two lines.
+forged="source.qmp=$tmp/q;vfmigrate:check:all-fine"
+expect 3 "check with a ';' in a problem" "$V" -f "$cfg" -s "$tmp/state" -o "$forged" check g1
+[ "$(grep -c '^vfmigrate: check: ' "$tmp/err")" = 3 ] && ! grep -q '^vfmigrate: check: vfmigrate:check' "$tmp/err" &&
+	grep -q "^vfmigrate: check: source hypervisor: QMP $tmp/q;vfmigrate:check:all-fine: " "$tmp/err" || {
+	echo "FAIL: check splits a problem on ';'"
+	cat "$tmp/err"
+	fails=$((fails + 1))
+}
+expect 3 "check --json with a ';' in a problem" "$V" -f "$cfg" -s "$tmp/state" -o "$forged" --json check g1
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["problems"]
+assert [(x["code"], x["side"]) for x in p] == [("hypervisor", "source"), ("hypervisor", "destination"), ("agent", "guest")], p
+assert ";vfmigrate:check:all-fine: " in p[0]["text"] and r["error"]["message"] == p[0]["text"], p
+' "$tmp/out" || {
+	echo "FAIL: check --json problems"
+	fails=$((fails + 1))
+}
 expect 3 "migrate is refused by pre-flight, no journal left open" "$V" -f "$cfg" -s "$tmp/state" migrate g1
 expect 0 "status without journal" "$V" -f "$cfg" -s "$tmp/state" status g1
 # An unfinished journal blocks a new run and makes status say so.

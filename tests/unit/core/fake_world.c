@@ -48,7 +48,10 @@ static int enter(void *ud, const char *op, struct diag *d)
 	    w->fail_op && strstr(name, w->fail_op)) {
 		w->fail_times--;
 		logf_(w, "FAIL %s", name);
-		diag_set(d, "injected failure in %s", name);
+		if (w->fail_msg)
+			diag_set(d, "%s", w->fail_msg);
+		else
+			diag_set(d, "injected failure in %s", name);
 		return w->fail_rc;
 	}
 	return 0;

@@ -88,7 +88,8 @@ struct fake_world {
 	int fail_step; /* -1: none */
 	const char *fail_op;
 	int fail_rc;
-	int fail_times; /* how many calls fail (default 1000: all) */
+	int fail_times;	      /* how many calls fail (default 1000: all) */
+	const char *fail_msg; /* the failure's text (NULL: "injected failure in OP") */
 	int cur_step;
 	bool in_undo;
 	/* operator interrupt: raised when an op whose name contains intr_op runs during the run

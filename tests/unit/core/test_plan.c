@@ -186,14 +186,51 @@ static void test_preflight_refuses_and_changes_nothing(void **state)
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
 	assert_int_equal(r.error_step, STEP_PREFLIGHT);
-	/* All problems at once, so one `check` tells the whole story. */
-	assert_non_null(strstr(r.error, "not waiting for an incoming migration"));
-	assert_non_null(strstr(r.error, "backup NIC 52:54:00:00:00:0b has no link"));
-	assert_non_null(strstr(r.error, "no free VF"));
+	/* All problems at once, so one `check` tells the whole story: one record each. */
+	assert_int_equal(r.n_problems, 3);
+	assert_int_equal(r.problems[0].code, PROBLEM_NOT_INCOMING);
+	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_DESTINATION);
+	assert_non_null(strstr(r.problems[0].text, "not waiting for an incoming migration"));
+	assert_int_equal(r.problems[1].code, PROBLEM_BACKUP_NO_LINK);
+	assert_int_equal(r.problems[1].side, PROBLEM_SIDE_GUEST);
+	assert_string_equal(r.problems[1].text, "backup NIC 52:54:00:00:00:0b has no link");
+	assert_int_equal(r.problems[2].code, PROBLEM_NO_FREE_VF);
+	assert_string_equal(plan_problem_code_to_string(r.problems[2].code), "no-free-vf");
+	assert_string_equal(problem_side_to_string(r.problems[2].side), "destination");
+	assert_non_null(strstr(r.problems[2].text, "no free VF"));
+	/* The step's error is the first one, not a joined string. */
+	assert_string_equal(r.error, r.problems[0].text);
 	assert_int_equal(w->n_journal, 0);
 	assert_log_lacks(w, "set_active");
 	assert_log_lacks(w, "reserve");
 	assert_log_lacks(w, "unplug");
+	test_free(w);
+}
+
+/* A guest-supplied text with ';' (or anything) is one problem, verbatim. */
+static void test_preflight_problem_with_semicolon(void **state)
+{
+	static const char forged[] = "no bond; vfmigrate: check: destination is fine; exit 0";
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fail_step = STEP_PREFLIGHT;
+	w->fail_op = "src.agent.bond_status";
+	w->fail_rc = -EIO;
+	w->fail_msg = forged;
+	w->backup_link = false; /* not seen: the bond could not be read */
+	w->dst_free = 0;
+	assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_int_equal(r.n_problems, 2);
+	assert_int_equal(r.problems[0].code, PROBLEM_BOND);
+	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_GUEST);
+	assert_int_equal(r.problems[0].rc, -EIO);
+	assert_string_equal(r.problems[0].text,
+			    "bond bond0: no bond; vfmigrate: check: destination "
+			    "is fine; exit 0");
+	assert_int_equal(r.problems[1].code, PROBLEM_NO_FREE_VF);
 	test_free(w);
 }
 
@@ -1432,6 +1469,7 @@ int main(void)
 	    cmocka_unit_test(test_every_step_fails),
 	    cmocka_unit_test(test_preflight_refuses_and_changes_nothing),
 	    cmocka_unit_test(test_check_only_probes),
+	    cmocka_unit_test(test_preflight_problem_with_semicolon),
 	    cmocka_unit_test(test_unplug_slow_settles_then_replugs),
 	    cmocka_unit_test(test_unplug_stuck_needs_recover),
 	    cmocka_unit_test(test_unplug_refused),
