@@ -21,6 +21,22 @@ enum vfm_exit {
 };
 
 const char *vfm_exit_to_string(enum vfm_exit e);
+
+/* Why a command could not run at all (--json "code" of an error without a report); stable,
+ * documented in vfmigrate(8). A report's error carries the plan's code instead. */
+enum vfm_error {
+	VFM_ERR_FAILED = 0,	    /* anything else: the message says what */
+	VFM_ERR_USAGE,		    /* usage or config error */
+	VFM_ERR_JOURNAL_UNFINISHED, /* an unfinished journal: run recover */
+	VFM_ERR_BUSY,		    /* another vfmigrate works on the guest */
+	VFM_ERR_JOURNAL,	    /* the journal could not be read or written */
+	VFM_ERR_TIMEOUT,	    /* a peer did not answer within its deadline */
+	VFM_ERR_PEER_GONE,	    /* a peer hung up or is not there */
+	_VFM_ERR_MAX,
+};
+
+const char *vfm_error_to_string(enum vfm_error e);
+enum vfm_error vfm_error_from_errno(int rc);
 enum vfm_exit vfm_exit_from_outcome(enum plan_outcome o);
 
 /* Printing of events as they come and of the final report (text or JSON). */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,30 @@ static const char *const exit_names[_VFM_EXIT_MAX] = {
 const char *vfm_exit_to_string(enum vfm_exit e)
 {
 	return (unsigned)e < _VFM_EXIT_MAX ? exit_names[e] : "unknown";
+}
+
+static const char *const error_names[_VFM_ERR_MAX] = {
+    [VFM_ERR_FAILED] = "failed",
+    [VFM_ERR_USAGE] = "usage",
+    [VFM_ERR_JOURNAL_UNFINISHED] = "journal-unfinished",
+    [VFM_ERR_BUSY] = "busy",
+    [VFM_ERR_JOURNAL] = "journal",
+    [VFM_ERR_TIMEOUT] = "timeout",
+    [VFM_ERR_PEER_GONE] = "peer-gone",
+};
+
+const char *vfm_error_to_string(enum vfm_error e)
+{
+	return (unsigned)e < _VFM_ERR_MAX ? error_names[e] : "unknown";
+}
+
+enum vfm_error vfm_error_from_errno(int rc)
+{
+	if (rc == -ETIMEDOUT)
+		return VFM_ERR_TIMEOUT;
+	if (errno_is_peer_gone(rc))
+		return VFM_ERR_PEER_GONE;
+	return VFM_ERR_FAILED;
 }
 
 enum vfm_exit vfm_exit_from_outcome(enum plan_outcome o)
@@ -145,14 +170,15 @@ static const char *outcome_sentence(enum plan_outcome o)
 	return "unknown";
 }
 
-static json_t *json_error(bool has, enum step_id step, const char *msg)
+static json_t *json_error(bool has, enum step_id step, enum plan_error_code code, const char *msg)
 {
 	char clean[600];
 
 	if (!has)
 		return json_null();
 	str_sanitize(clean, sizeof(clean), msg);
-	return json_pack("{s:s,s:s}", "step", step_to_string(step), "message", clean);
+	return json_pack("{s:s,s:s,s:s}", "step", step_to_string(step), "code",
+			 plan_error_code_to_string(code), "message", clean);
 }
 
 static json_t *json_problems(const struct plan_report *r)
@@ -280,8 +306,9 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    (int)code, "exit", vfm_exit_to_string(code), "steps", steps, "total_ms",
 		    (json_int_t)r->total_ms, "passed_point_of_no_return", r->passed_ponr,
 		    "without_vf_ms", (json_int_t)r->without_vf_ms, "vf_restored", r->vf_restored,
-		    "error", json_error(r->has_error, r->error_step, r->error), "error2",
-		    json_error(r->has_error2, r->error2_step, r->error2), "notes", notes);
+		    "error", json_error(r->has_error, r->error_step, r->error_code, r->error),
+		    "error2", json_error(r->has_error2, r->error2_step, r->error2_code, r->error2),
+		    "notes", notes);
 		if (r->has_migration) {
 			const struct migrate_stats *m = &r->migration;
 
@@ -342,6 +369,9 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		fprintf(o->f, "  without VF: %lld ms%s\n", (long long)r->without_vf_ms,
 			r->vf_restored ? "" : " (and still without)");
 	cli_out_agents(o);
+	if (r->has_error)
+		fprintf(o->f, "  error: %s (in %s)\n", plan_error_code_to_string(r->error_code),
+			step_to_string(r->error_step));
 	fprintf(o->f, "  total: %lld ms; exit %d (%s)\n", (long long)r->total_ms, (int)code,
 		vfm_exit_to_string(code));
 	fflush(o->f);

@@ -1080,39 +1080,58 @@ static int prepare(const struct args *a, const struct config *c, struct plan *p,
 	return world_open(c, state_dir(a), w, d);
 }
 
+static void print_json_error(const struct args *a, enum vfm_exit exit, const char *code,
+			     const char *msg)
+{
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "command", a->command, "guest",
+			      a->guest ? a->guest : "", "exit_code", (int)exit, "exit",
+			      vfm_exit_to_string(exit), "code", code, "message", msg);
+	char *s;
+
+	/* A usage error has always said so as its outcome too. */
+	if (o && exit == VFM_EXIT_USAGE)
+		json_object_set_new(o, "outcome", json_string("usage"));
+	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
 static int fail_usage(const struct args *a, const struct diag *d)
 {
 	char clean[600];
 
 	str_sanitize(clean, sizeof(clean), d->msg);
 	if (a->json)
-		printf("{\"command\": \"%s\", \"outcome\": \"usage\", \"exit_code\": %d}\n",
-		       a->command, VFM_EXIT_USAGE);
+		print_json_error(a, VFM_EXIT_USAGE, vfm_error_to_string(VFM_ERR_USAGE), clean);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
 	return VFM_EXIT_USAGE;
 }
 
-static int fail_error(const struct args *a, enum vfm_exit code, const struct diag *d)
+static int fail_error(const struct args *a, enum vfm_exit exit, enum vfm_error code,
+		      const struct diag *d)
 {
 	char clean[600];
-	json_t *o;
 
 	str_sanitize(clean, sizeof(clean), d->msg);
-	if (a->json) {
-		o = json_pack("{s:s,s:s,s:i,s:s,s:s}", "command", a->command, "guest", a->guest,
-			      "exit_code", (int)code, "exit", vfm_exit_to_string(code), "message",
-			      clean);
-		if (o) {
-			char *s = json_dumps(o, JSON_INDENT(2));
-
-			if (s)
-				printf("%s\n", s);
-			free(s);
-			json_decref(o);
-		}
-	}
+	if (a->json)
+		print_json_error(a, exit, vfm_error_to_string(code), clean);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
-	return code;
+	return exit;
+}
+
+/* A journal that could not be created or opened, by its errno. */
+static int fail_journal(const struct args *a, int rc, const struct diag *d)
+{
+	switch (rc) {
+	case -EEXIST:
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL_UNFINISHED, d);
+	case -EBUSY:
+		return fail_error(a, VFM_EXIT_ERROR, VFM_ERR_BUSY, d);
+	default:
+		return fail_error(a, VFM_EXIT_ERROR, VFM_ERR_JOURNAL, d);
+	}
 }
 
 static int cmd_config(const struct args *a, const struct config *c)
@@ -1134,13 +1153,15 @@ static int cmd_check(const struct args *a, const struct config *c)
 	struct plan p;
 	struct diag d = {0};
 	enum vfm_exit code;
-
 	bool usage;
+	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
+	rc = prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d);
+	if (rc < 0) {
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	plan_check(&p, &w.env, &r);
 	world_note_agents(&w);
@@ -1271,17 +1292,16 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (prepare(a, c, &p, &w, true, &usage, &d) < 0) {
+	rc = prepare(a, c, &p, &w, true, &usage, &d);
+	if (rc < 0) {
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	rc = journal_file_create(state_dir(a), a->guest, &jf, &d);
 	if (rc < 0) {
 		world_close(&w);
-		return fail_error(a,
-				  rc == -EBUSY && strstr(d.msg, "recover") ? VFM_EXIT_NEEDS_RECOVER
-									   : VFM_EXIT_ERROR,
-				  &d);
+		return fail_journal(a, rc, &d);
 	}
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
@@ -1384,18 +1404,20 @@ static int cmd_recover(const struct args *a, const struct config *c)
 	}
 	if (rc < 0) {
 		journal_file_close(jf);
-		return fail_error(a, VFM_EXIT_ERROR, &d);
+		return fail_journal(a, rc, &d);
 	}
 	if (recover_dest(a, c, &recs[0], &ra.dest, &d) < 0) {
 		free(recs);
 		journal_file_close(jf);
 		return fail_usage(a, &d);
 	}
-	if (prepare(&ra, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
+	rc = prepare(&ra, c, &p, &w, is_libvirt(a, c), &usage, &d);
+	if (rc < 0) {
 		free(recs);
 		journal_file_close(jf);
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
@@ -1427,10 +1449,10 @@ static int cmd_status(const struct args *a, const struct config *c)
 
 	rc = journal_file_load(state_dir(a), a->guest, &recs, &n, &torn, &d);
 	if (rc < 0 && rc != -ENOENT)
-		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, &d);
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
 	if (rc >= 0 && journal_summarize(recs, n, &js, &d) < 0) {
 		free(recs);
-		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, &d);
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
 	}
 	free(recs);
 	if (rc == -ENOENT)
@@ -1643,7 +1665,8 @@ static int cmd_setup(const struct args *a, const struct config *c)
 		rc = domxml_meta_format(&m, &xml, &d);
 	hv_libvirt_free(h);
 	if (rc < 0)
-		return rc == -EINVAL ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return rc == -EINVAL ? fail_usage(a, &d)
+				     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	printf("%s: vfmigrate metadata written: %s\n", a->guest, xml);
 	return VFM_EXIT_OK;
 #else

@@ -70,6 +70,22 @@ const char *step_result_to_string(enum step_result r)
 	return (unsigned)r < ARRAY_SIZE(result_names) ? result_names[r] : "unknown";
 }
 
+static const char *const error_code_names[_PLAN_ERR_MAX] = {
+    [PLAN_ERR_FAILED] = "failed",
+    [PLAN_ERR_REFUSED] = "refused",
+    [PLAN_ERR_DEAD_ARRIVAL] = "dead-arrival",
+    [PLAN_ERR_INTERRUPTED] = "interrupted",
+    [PLAN_ERR_TIMEOUT] = "timeout",
+    [PLAN_ERR_PEER_GONE] = "peer-gone",
+    [PLAN_ERR_CANCELLED] = "cancelled",
+    [PLAN_ERR_JOURNAL] = "journal",
+};
+
+const char *plan_error_code_to_string(enum plan_error_code c)
+{
+	return (unsigned)c < _PLAN_ERR_MAX ? error_code_names[c] : "unknown";
+}
+
 static const char *const problem_names[_PROBLEM_MAX] = {
     [PROBLEM_HYPERVISOR] = "hypervisor",
     [PROBLEM_GUEST_NOT_RUNNING] = "guest-not-running",
@@ -139,6 +155,8 @@ struct ctx {
 	 * pre-flight, confirmed by the bond step, recorded in BEGIN for recover. */
 	bool has_dst_mac;
 	uint8_t dst_mac[6];
+	/* run_migrate: the migration completed and the guest did not answer on the destination. */
+	bool dead_arrival;
 	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
 	bool unplug_unsettled;
 	int64_t t_start;
@@ -199,7 +217,22 @@ static void note(struct ctx *c, enum step_id step, const char *fmt, ...)
 	emit(c, PLAN_EV_NOTE, step, 0, 0, buf, NULL);
 }
 
-static void set_error(struct ctx *c, enum step_id step, int rc, const struct diag *d)
+/* The kind of a failure, from its errno (the kinds no errno tells are given by the caller). */
+static enum plan_error_code error_code_of(int rc)
+{
+	if (rc == -EINTR)
+		return PLAN_ERR_INTERRUPTED;
+	if (rc == -ETIMEDOUT)
+		return PLAN_ERR_TIMEOUT;
+	if (rc == -ECANCELED)
+		return PLAN_ERR_CANCELLED;
+	if (errno_is_peer_gone(rc))
+		return PLAN_ERR_PEER_GONE;
+	return PLAN_ERR_FAILED;
+}
+
+static void set_error_code(struct ctx *c, enum step_id step, int rc, enum plan_error_code code,
+			   const struct diag *d)
 {
 	struct plan_report *r = c->rep;
 
@@ -207,12 +240,19 @@ static void set_error(struct ctx *c, enum step_id step, int rc, const struct dia
 		r->has_error = true;
 		r->error_step = step;
 		r->error_rc = rc;
+		r->error_code = code;
 		snprintf(r->error, sizeof(r->error), "%s", d->msg[0] ? d->msg : strerror(-rc));
 	} else if (!r->has_error2) {
 		r->has_error2 = true;
 		r->error2_step = step;
+		r->error2_code = code;
 		snprintf(r->error2, sizeof(r->error2), "%s", d->msg[0] ? d->msg : strerror(-rc));
 	}
+}
+
+static void set_error(struct ctx *c, enum step_id step, int rc, const struct diag *d)
+{
+	set_error_code(c, step, rc, error_code_of(rc), d);
 }
 
 /* Polls the operator's interrupt; the first reason seen sticks (it goes into the report). */
@@ -788,8 +828,7 @@ static int ensure_source_running(struct ctx *c, struct diag *d)
 	/* The guest may be running on the destination: only one copy may run. A destination
 	 * whose socket is gone is gone. */
 	rc = t->quit(t->userdata, cmd_dl(c), &qd);
-	if (rc < 0 && rc != -ENOTCONN && rc != -ECONNREFUSED && rc != -ENOENT && rc != -EPIPE &&
-	    rc != -ECONNRESET) {
+	if (rc < 0 && !errno_is_peer_gone(rc) && rc != -ENOENT) {
 		*d = qd;
 		diag_prefix(d, "stopping the destination");
 		return rc;
@@ -949,6 +988,7 @@ static int run_migrate(struct ctx *c, struct diag *d)
 			 sd.msg);
 		if (ensure_source_running(c, &ud) < 0)
 			note(c, STEP_MIGRATE, "%s", ud.msg);
+		c->dead_arrival = true;
 		return -EHOSTDOWN;
 	}
 	return 0;
@@ -1094,6 +1134,7 @@ static bool step_skipped(const struct ctx *c, enum step_id s)
 static int do_step(struct ctx *c, enum step_id s)
 {
 	struct step_report *sr = &c->rep->steps[s];
+	enum plan_error_code code = PLAN_ERR_FAILED;
 	struct diag d = {0};
 	int64_t t0;
 	int rc;
@@ -1105,8 +1146,14 @@ static int do_step(struct ctx *c, enum step_id s)
 	emit(c, PLAN_EV_STEP_BEGIN, s, 0, 0, NULL, NULL);
 	t0 = now(c);
 	rc = s == STEP_PREFLIGHT ? 0 : jrec(c, JOURNAL_INTENT, s, NULL, 0, NULL, &d);
-	if (rc >= 0)
+	if (rc < 0)
+		code = PLAN_ERR_JOURNAL;
+	else
 		rc = steps[s].run(c, &d);
+	if (rc < 0 && code != PLAN_ERR_JOURNAL)
+		code = s == STEP_PREFLIGHT		      ? PLAN_ERR_REFUSED
+		       : s == STEP_MIGRATE && c->dead_arrival ? PLAN_ERR_DEAD_ARRIVAL
+							      : error_code_of(rc);
 	if (rc >= 0 && s != STEP_PREFLIGHT) {
 		const struct plug_spec *spec = s == STEP_RESERVE ? &c->dst_spec : NULL;
 		struct diag jd = {0};
@@ -1123,7 +1170,7 @@ static int do_step(struct ctx *c, enum step_id s)
 
 		if (!d.msg[0])
 			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
-		set_error(c, s, rc, &d);
+		set_error_code(c, s, rc, code, &d);
 		if (s != STEP_PREFLIGHT && !c->journal_broken)
 			jrec(c, JOURNAL_FAIL, s, NULL, rc, d.msg, &jd);
 	}
@@ -1314,7 +1361,7 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 	}
 	if (jrec(&c, JOURNAL_BEGIN, STEP_PREFLIGHT, p->has_vf ? &p->src_vf : NULL, 0, NULL, &d) <
 	    0) {
-		set_error(&c, STEP_PREFLIGHT, -EIO, &d);
+		set_error_code(&c, STEP_PREFLIGHT, -EIO, PLAN_ERR_JOURNAL, &d);
 		finish(&c, OUTCOME_REFUSED);
 		return 0;
 	}
@@ -1425,7 +1472,7 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 
 	report_init(&c, &p, env, ret);
 	if (journal_summarize(recs, n, &js, &d) < 0) {
-		set_error(&c, STEP_PREFLIGHT, -EBADMSG, &d);
+		set_error_code(&c, STEP_PREFLIGHT, -EBADMSG, PLAN_ERR_JOURNAL, &d);
 		ret->outcome = OUTCOME_NEEDS_RECOVER;
 		return 0;
 	}

@@ -163,6 +163,21 @@ struct step_report {
 	enum step_id undo_blocked_by;
 };
 
+/* The kind of a report's error, for scripts (--json "code"); stable, in vfmigrate(8). */
+enum plan_error_code {
+	PLAN_ERR_FAILED = 0,   /* any other failure: the message says what */
+	PLAN_ERR_REFUSED,      /* pre-flight found problems (see problems) */
+	PLAN_ERR_DEAD_ARRIVAL, /* the migration completed, the guest did not answer there */
+	PLAN_ERR_INTERRUPTED,  /* SIGINT or SIGTERM */
+	PLAN_ERR_TIMEOUT,      /* a peer did not answer within its deadline */
+	PLAN_ERR_PEER_GONE,    /* a peer hung up or is not there */
+	PLAN_ERR_CANCELLED,    /* the hypervisor cancelled the migration */
+	PLAN_ERR_JOURNAL,      /* the journal could not be written or read */
+	_PLAN_ERR_MAX,
+};
+
+const char *plan_error_code_to_string(enum plan_error_code c);
+
 /* What pre-flight found wrong, one record per problem; the codes are stable (--json). */
 enum plan_problem_code {
 	PROBLEM_HYPERVISOR = 0,	   /* the hypervisor cannot be reached or probed */
@@ -217,11 +232,13 @@ struct plan_report {
 	bool has_error;
 	enum step_id error_step;
 	int error_rc;
+	enum plan_error_code error_code;
 	char error[sizeof(((struct diag *)0)->msg)];
 	/* A later failure worth reporting (an undo or roll-forward failure). Every failed undo
 	 * is in its step's report (STEP_UNDO_FAILED, undo_error). */
 	bool has_error2;
 	enum step_id error2_step;
+	enum plan_error_code error2_code;
 	char error2[sizeof(((struct diag *)0)->msg)];
 	/* Pre-flight's findings (the first one is also the error above); more than
 	 * PLAN_PROBLEMS_MAX are counted in n_problems_dropped. */

@@ -99,7 +99,7 @@ static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t dead
 			return -EINVAL;
 		return r;
 	}
-	if (r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN) {
+	if (errno_is_peer_gone(r)) {
 		/* The channel is dead (guest rebooted, QEMU gone): reconnect next time. */
 		a->c = qga_client_free(a->c);
 	}

@@ -75,7 +75,7 @@ static int send_all(struct qmp_client *c, const char *p, size_t len, int64_t dea
 			}
 			continue;
 		}
-		if (errno == EPIPE || errno == ECONNRESET) {
+		if (errno_is_peer_gone(errno)) {
 			struct diag tmp;
 
 			diag_set(&tmp, "QMP peer closed the connection");

@@ -89,6 +89,21 @@ void str_sanitize(char *dst, size_t n, const char *src)
 	dst[o] = '\0';
 }
 
+bool errno_is_peer_gone(int r)
+{
+	switch (r < 0 ? -r : r) {
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ECONNREFUSED:
+	case ENOTCONN:
+	case EPIPE:
+	case ESHUTDOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int64_t time_now_ns(void)
 {
 	struct timespec ts;

@@ -45,6 +45,13 @@ void diag_prefix(struct diag *d, const char *fmt, ...) _printf_(2, 3);
  */
 void str_sanitize(char *dst, size_t n, const char *src);
 
+/*
+ * Whether the errno r (either sign) says the peer is gone: it hung up or reset the connection,
+ * or nobody listens any more. Such a failure says nothing about the request, only that the
+ * peer must be reached anew (or is down).
+ */
+bool errno_is_peer_gone(int r);
+
 /* Monotonic clock in nanoseconds and milliseconds. */
 int64_t time_now_ns(void);
 static inline int64_t time_now_ms(void)

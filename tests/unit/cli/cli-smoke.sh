@@ -84,8 +84,19 @@ grep -q "vfmigrate recover g1" "$tmp/err" || {
 	echo "FAIL: migrate does not name recover"
 	fails=$((fails + 1))
 }
+# The exit code and --json's "code" come from the journal's errno, not from its message.
+expect 6 "migrate --json refuses while a journal is unfinished" "$V" -f "$cfg" -s "$tmp/state" --json migrate g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["code"]=="journal-unfinished" and r["exit_code"]==6 and "recover" in r["message"], r' "$tmp/out" || {
+	echo "FAIL: migrate --json: code of an unfinished journal"
+	fails=$((fails + 1))
+}
+expect 2 "usage error --json" "$V" -f "$cfg" -s "$tmp/state" --json --unplug-timeout 10m check g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["code"]=="usage" and r["outcome"]=="usage" and r["exit_code"]==2, r' "$tmp/out" || {
+	echo "FAIL: usage --json: code"
+	fails=$((fails + 1))
+}
 expect 6 "recover without hypervisors cannot finish" "$V" -f "$cfg" -s "$tmp/state" --json recover g1
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]=="needs-recover" and r["error"]' "$tmp/out" || {
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["outcome"]=="needs-recover" and r["error"]["code"] in ("peer-gone", "failed"), r' "$tmp/out" || {
 	echo "FAIL: recover --json report"
 	fails=$((fails + 1))
 }

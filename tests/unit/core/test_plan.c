@@ -200,6 +200,7 @@ static void test_preflight_refuses_and_changes_nothing(void **state)
 	assert_non_null(strstr(r.problems[2].text, "no free VF"));
 	/* The step's error is the first one, not a joined string. */
 	assert_string_equal(r.error, r.problems[0].text);
+	assert_int_equal(r.error_code, PLAN_ERR_REFUSED);
 	assert_int_equal(w->n_journal, 0);
 	assert_log_lacks(w, "set_active");
 	assert_log_lacks(w, "reserve");
@@ -328,6 +329,7 @@ static void test_dead_on_destination(void **state)
 	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
 	assert_int_equal(r.error_step, STEP_MIGRATE);
 	assert_non_null(strstr(r.error, "did not answer on the destination"));
+	assert_int_equal(r.error_code, PLAN_ERR_DEAD_ARRIVAL);
 	assert_false(r.passed_ponr);
 	/* Destination stopped before the source resumes; then the VF comes back. */
 	assert_log(w, "src.migrated;dst.quit;src.cont;failed:migrate;undo:migrate;"
@@ -477,6 +479,7 @@ static void test_journal_failure_stops_before_side_effect(void **state)
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
 	assert_non_null(strstr(r.error, "No space left on device"));
+	assert_int_equal(r.error_code, PLAN_ERR_JOURNAL);
 	assert_true(fake_on_source_with_vf(w));
 	assert_log_lacks(w, "reserve");
 	test_free(w);
@@ -801,6 +804,7 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		assert_false(r.interrupt_ignored);
 		assert_true(r.has_error);
 		assert_int_equal(r.error_step, ic->stopped);
+		assert_int_equal(r.error_code, PLAN_ERR_INTERRUPTED);
 		snprintf(tag, sizeof(tag), "interrupted by %s", w->intr_sig);
 		if (!strstr(r.error, tag)) {
 			print_error("case %zu: error \"%s\" lacks \"%s\"\n", i, r.error, tag);
@@ -1255,6 +1259,50 @@ static void test_recover_every_cut_point_real_vfs(void **state)
 	recover_every_cut_point(model_real_vfs);
 }
 
+/* Failure kinds travel as codes, from the errno or from the step that knows (never from text). */
+static void test_error_codes(void **state)
+{
+	static const struct {
+		int step;
+		const char *op;
+		int rc;
+		const char *msg;
+		enum plan_error_code code;
+	} cases[] = {
+	    /* EHOSTDOWN from the hypervisor is not a dead arrival; text saying so is not either. */
+	    {STEP_MIGRATE, "src.hv.migrate_wait", -EHOSTDOWN,
+	     "migration completed but the guest did not answer on the destination",
+	     PLAN_ERR_FAILED},
+	    {STEP_MIGRATE, "src.hv.migrate_wait", -ECANCELED, "job aborted", PLAN_ERR_CANCELLED},
+	    {STEP_UNPLUG, "src.hv.unplug_start", -ECONNRESET, "closed", PLAN_ERR_PEER_GONE},
+	    {STEP_UNPLUG, "src.hv.unplug_start", -EPIPE, "closed", PLAN_ERR_PEER_GONE},
+	    {STEP_RELEASE_VF, "src.agent.release", -ETIMEDOUT, "cancelled", PLAN_ERR_TIMEOUT},
+	    {STEP_RESERVE, "dst.pool.reserve", -ENOSPC, "timeout", PLAN_ERR_FAILED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->fail_step = cases[i].step;
+		w->fail_op = cases[i].op;
+		w->fail_rc = cases[i].rc;
+		w->fail_msg = cases[i].msg;
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+		assert_int_equal(r.error_step, cases[i].step);
+		if (r.error_code != cases[i].code) {
+			print_error("case %zu: code %s, want %s\n", i,
+				    plan_error_code_to_string(r.error_code),
+				    plan_error_code_to_string(cases[i].code));
+			fail();
+		}
+		test_free(w);
+	}
+	assert_string_equal(plan_error_code_to_string(PLAN_ERR_DEAD_ARRIVAL), "dead-arrival");
+}
+
 /*
  * The guest agent stops answering (a stall, not a close) at each guest step, or after the last
  * one while a host step then fails. The rollback goes past the failed guest undo: the host-side
@@ -1333,6 +1381,8 @@ static void test_guest_stall_frees_destination_vf(void **state)
 			snprintf(undo, sizeof(undo), "undo:%s;", step_to_string(sc->undo_skipped));
 			assert_log_lacks(w, undo);
 		}
+		if (sc->fail_step < 0)
+			assert_int_equal(r.error_code, PLAN_ERR_TIMEOUT);
 		if (sc->outcome == OUTCOME_NEEDS_RECOVER) {
 			assert_int_equal(r.steps[STEP_RESERVE].result, STEP_UNDONE);
 			assert_true(r.has_error2);
@@ -1500,6 +1550,7 @@ int main(void)
 	    cmocka_unit_test(test_source_handoff_undone_on_rollback),
 	    cmocka_unit_test(test_recover_source_handoff),
 	    cmocka_unit_test(test_recover_every_cut_point_real_vfs),
+	    cmocka_unit_test(test_error_codes),
 	    cmocka_unit_test(test_guest_stall_frees_destination_vf),
 	    cmocka_unit_test(test_recover_guest_stall_frees_destination_vf),
 	};

@@ -92,12 +92,27 @@ static void test_diag(void **state)
 	diag_set(NULL, "ignored");
 }
 
+static void test_peer_gone(void **state)
+{
+	static const int gone[] = {ECONNRESET, ECONNABORTED, ECONNREFUSED,
+				   ENOTCONN,   EPIPE,	     ESHUTDOWN};
+	static const int not_gone[] = {0, EIO, ETIMEDOUT, ENOENT, EINVAL, EAGAIN, EINTR};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++) {
+		assert_true(errno_is_peer_gone(gone[i]));
+		assert_true(errno_is_peer_gone(-gone[i]));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(not_gone); i++)
+		assert_false(errno_is_peer_gone(-not_gone[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sanitize), cmocka_unit_test(test_mac),
 	    cmocka_unit_test(test_int),	     cmocka_unit_test(test_json_limits),
-	    cmocka_unit_test(test_diag),
+	    cmocka_unit_test(test_diag),     cmocka_unit_test(test_peer_gone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
