@@ -3,6 +3,7 @@
 #ifndef VFM_CLI_H
 #define VFM_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -34,6 +35,10 @@ enum vfm_error {
 	VFM_ERR_PEER_GONE,	    /* a peer hung up or is not there */
 	_VFM_ERR_MAX,
 };
+
+/* Prints o (json_dumps flags) and a newline, invisible format and bidi characters escaped
+ * (\\uXXXX): peer text in it went through str_sanitize_keep_format. */
+void cli_json_print(FILE *f, const json_t *o, size_t flags);
 
 const char *vfm_error_to_string(enum vfm_error e);
 enum vfm_error vfm_error_from_errno(int rc);

@@ -64,6 +64,15 @@ enum vfm_exit vfm_exit_from_outcome(enum plan_outcome o)
 	return VFM_EXIT_NEEDS_RECOVER;
 }
 
+void cli_json_print(FILE *f, const json_t *o, size_t flags)
+{
+	_cleanup_free_ char *s = o ? json_dumps(o, flags) : NULL;
+	_cleanup_free_ char *e = s ? str_escape_format(s) : NULL;
+
+	if (e)
+		fprintf(f, "%s\n", e);
+}
+
 static double secs(struct cli_out *o)
 {
 	return (double)(time_now_ms() - o->t0) / 1000.0;
@@ -72,7 +81,7 @@ static double secs(struct cli_out *o)
 static void add_note(struct cli_out *o, const char *msg)
 {
 	if (o->n_notes < ARRAY_SIZE(o->notes))
-		str_sanitize(o->notes[o->n_notes++], sizeof(o->notes[0]), msg);
+		str_sanitize_keep_format(o->notes[o->n_notes++], sizeof(o->notes[0]), msg);
 }
 
 void cli_out_event(void *userdata, const struct plan_event *ev)
@@ -176,7 +185,7 @@ static json_t *json_error(bool has, enum step_id step, enum plan_error_code code
 
 	if (!has)
 		return json_null();
-	str_sanitize(clean, sizeof(clean), msg);
+	str_sanitize_keep_format(clean, sizeof(clean), msg);
 	return json_pack("{s:s,s:s,s:s}", "step", step_to_string(step), "code",
 			 plan_error_code_to_string(code), "message", clean);
 }
@@ -189,7 +198,7 @@ static json_t *json_problems(const struct plan_report *r)
 	for (size_t i = 0; i < r->n_problems; i++) {
 		const struct plan_problem *pb = &r->problems[i];
 
-		str_sanitize(clean, sizeof(clean), pb->text);
+		str_sanitize_keep_format(clean, sizeof(clean), pb->text);
 		json_array_append_new(
 		    a, json_pack("{s:s,s:s,s:s}", "code", plan_problem_code_to_string(pb->code),
 				 "side", problem_side_to_string(pb->side), "text", clean));
@@ -236,7 +245,7 @@ static json_t *json_not_undone(const struct plan_report *r)
 		e = json_pack("{s:s,s:s,s:s}", "step", step_to_string(i), "side", undo_side(i),
 			      "result", step_result_to_string(sr->result));
 		if (sr->result == STEP_UNDO_FAILED) {
-			str_sanitize(clean, sizeof(clean), sr->undo_error);
+			str_sanitize_keep_format(clean, sizeof(clean), sr->undo_error);
 			json_object_set_new(e, "message", json_string(clean));
 		} else {
 			json_object_set_new(e, "needs",
@@ -287,7 +296,6 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 
 	if (o->json) {
 		json_t *steps = json_array(), *root, *notes = json_array();
-		char *s;
 
 		for (int i = 0; i < _STEP_MAX; i++) {
 			const struct step_report *sr = &r->steps[i];
@@ -312,7 +320,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		if (r->has_migration) {
 			const struct migrate_stats *m = &r->migration;
 
-			str_sanitize(clean, sizeof(clean), m->status);
+			str_sanitize_keep_format(clean, sizeof(clean), m->status);
 			json_object_set_new(
 			    root, "migration",
 			    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "status", clean, "total_ms",
@@ -335,12 +343,8 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    json_pack("{s:o,s:o}", "source",
 			      o->agent_src ? json_string(o->agent_src) : json_null(), "destination",
 			      o->agent_dst ? json_string(o->agent_dst) : json_null()));
-		s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		cli_json_print(o->f, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(root);
-		if (s) {
-			fprintf(o->f, "%s\n", s);
-			free(s);
-		}
 		fflush(o->f);
 		return;
 	}

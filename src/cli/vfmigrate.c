@@ -1086,15 +1086,11 @@ static void print_json_error(const struct args *a, enum vfm_exit exit, const cha
 	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "command", a->command, "guest",
 			      a->guest ? a->guest : "", "exit_code", (int)exit, "exit",
 			      vfm_exit_to_string(exit), "code", code, "message", msg);
-	char *s;
 
 	/* A usage error has always said so as its outcome too. */
 	if (o && exit == VFM_EXIT_USAGE)
 		json_object_set_new(o, "outcome", json_string("usage"));
-	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	if (s)
-		printf("%s\n", s);
-	free(s);
+	cli_json_print(stdout, o, JSON_INDENT(2));
 	json_decref(o);
 }
 
@@ -1102,9 +1098,11 @@ static int fail_usage(const struct args *a, const struct diag *d)
 {
 	char clean[600];
 
-	str_sanitize(clean, sizeof(clean), d->msg);
-	if (a->json)
+	if (a->json) {
+		str_sanitize_keep_format(clean, sizeof(clean), d->msg);
 		print_json_error(a, VFM_EXIT_USAGE, vfm_error_to_string(VFM_ERR_USAGE), clean);
+	}
+	str_sanitize(clean, sizeof(clean), d->msg);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
 	return VFM_EXIT_USAGE;
 }
@@ -1114,9 +1112,11 @@ static int fail_error(const struct args *a, enum vfm_exit exit, enum vfm_error c
 {
 	char clean[600];
 
-	str_sanitize(clean, sizeof(clean), d->msg);
-	if (a->json)
+	if (a->json) {
+		str_sanitize_keep_format(clean, sizeof(clean), d->msg);
 		print_json_error(a, exit, vfm_error_to_string(code), clean);
+	}
+	str_sanitize(clean, sizeof(clean), d->msg);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
 	return exit;
 }
@@ -1492,7 +1492,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		char m[18], clean[600];
 
 		for (size_t i = 0; have_bond && i < b.n_slaves; i++) {
-			str_sanitize(clean, sizeof(clean), b.slaves[i].name);
+			str_sanitize_keep_format(clean, sizeof(clean), b.slaves[i].name);
 			json_array_append_new(slaves,
 					      json_pack("{s:s,s:s,s:b}", "mac",
 							format_mac(b.slaves[i].mac, m), "name",
@@ -1506,7 +1506,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		    rc >= 0 && js.last_kind != JOURNAL_BEGIN ? step_to_string(js.last_step) : "",
 		    "exit_code", (int)code, "side", on_dst ? "destination" : "source");
 		if (have_bond) {
-			str_sanitize(clean, sizeof(clean), b.mode);
+			str_sanitize_keep_format(clean, sizeof(clean), b.mode);
 			json_object_set_new(
 			    o, "bond",
 			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "name", bond, "mode", clean,
@@ -1517,16 +1517,12 @@ static int cmd_status(const struct args *a, const struct config *c)
 						   : json_null(),
 				      "slaves", slaves));
 		} else {
-			str_sanitize(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
+			str_sanitize_keep_format(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
 			json_decref(slaves);
 			json_object_set_new(o, "bond", json_null());
 			json_object_set_new(o, "bond_error", json_string(clean));
 		}
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
+		cli_json_print(stdout, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(o);
 	} else {
 		char m[18], clean[600];
