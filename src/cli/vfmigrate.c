@@ -285,7 +285,6 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 	if (r < 0) {
 		if (r == -ENODEV)
 			diag_prefix(d, "libvirt.agent=%s", config_agent_to_string(l->mode));
-		diag_prefix(d, "guest agent");
 		return r;
 	}
 	str_sanitize(type, sizeof(type), ch.type);
@@ -294,14 +293,14 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 	case CONFIG_AGENT_SOCKET:
 		if (!ch.path[0]) {
 			diag_set(d,
-				 "guest agent: channel %s is of type %s, not unix "
+				 "channel %s is of type %s, not unix "
 				 "(libvirt.agent=socket)",
 				 DOMXML_AGENT_CHANNEL, type);
 			return -ENODEV;
 		}
 		if (!local) {
 			diag_set(d,
-				 "guest agent: socket %s is not on this machine (a remote libvirt "
+				 "socket %s is not on this machine (a remote libvirt "
 				 "daemon? libvirt.agent=channel reaches it through libvirt)",
 				 ch.path);
 			return -ENOENT;
@@ -933,7 +932,7 @@ static const char *side_agent_transport(const struct side_res *r)
 		return r->lazy->used == CONFIG_AGENT_AUTO ? NULL
 							  : config_agent_to_string(r->lazy->used);
 #endif
-	return r->agent ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
+	return agent_vfm_used(r->agent) ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
 }
 
 static void world_note_agents(struct world *w)

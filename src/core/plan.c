@@ -346,6 +346,15 @@ static int jappend(struct ctx *c, struct journal_record *r, struct diag *d)
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers over the ops.                                                                       */
 
+/* An agent call's result: a failure names the side whose guest agent it was, once (the
+ * adapters name only their transport). */
+static int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
+{
+	if (rc < 0)
+		diag_prefix(d, "%s guest agent", a == c->env->dst.agent ? "destination" : "source");
+	return rc;
+}
+
 static const struct bond_slave *bond_find(const struct bond_status *b, const uint8_t mac[6])
 {
 	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++)
@@ -459,14 +468,18 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
 			"destination is not waiting for an incoming migration (%s)", pr.status);
 
-	rc = e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd);
+	rc = agent_rc(c, e->src.agent, e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd),
+		      &sd);
 	if (rc < 0) {
-		PROBLEM(rc, AGENT, GUEST, "guest agent: %s", sd.msg);
+		PROBLEM(rc, AGENT, GUEST, "%s", sd.msg);
 	} else if (p->has_vf) {
 		struct bond_status b;
 		char m[18];
 
-		rc = e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd);
+		rc = agent_rc(
+		    c, e->src.agent,
+		    e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd),
+		    &sd);
 		if (rc == -ENOENT && p->create_bond) {
 			/* The agent enslaves the backup first: the new bond takes its MAC. */
 			struct bond_status nb = {.fail_over_mac = p->fail_over_mac,
@@ -556,19 +569,24 @@ static int run_bond(struct ctx *c, struct diag *d)
 	uint8_t mac[6];
 	int rc;
 
-	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+	rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
 	if (rc == -ENOENT && c->p->create_bond) {
-		rc = a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
-				    c->p->fail_over_mac,
-				    dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d);
+		rc = agent_rc(
+		    c, a,
+		    a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+				   c->p->fail_over_mac,
+				   dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d),
+		    d);
 		if (rc < 0)
 			return rc;
 		note(c, STEP_BOND, "created bond %s", c->p->bond);
 		/* The new bond must end up as pre-flight would want it. */
-		rc = a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+		rc = agent_rc(
+		    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d),
+		    d);
 		if (rc < 0)
 			return rc;
-		rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+		rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
 	}
 	if (rc < 0)
 		return rc;
@@ -652,7 +670,8 @@ static int run_backup_active(struct ctx *c, struct diag *d)
 	const struct agent_ops *a = c->env->src.agent;
 	int rc;
 
-	rc = a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d);
+	rc = agent_rc(
+	    c, a, a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d), d);
 	if (rc >= 0 && c->t_vf_left < 0)
 		c->t_vf_left = now(c);
 	return rc;
@@ -662,14 +681,15 @@ static int undo_backup_active(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
 
-	return a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+	return agent_rc(
+	    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d), d);
 }
 
 static int run_release_vf(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
 
-	return a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d);
+	return agent_rc(c, a, a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d), d);
 }
 
 /* Puts the VF back in the bond as its active slave, whatever part of that is missing. */
@@ -681,8 +701,10 @@ static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8
 	/* One call does all of it: the agent waits for the NIC, enslaves it unless it already
 	 * is a slave, waits for carrier, then makes it active. A separate status read first
 	 * would only add a round trip that can stall while the guest probes a new NIC. */
-	return a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
-			  dl(c, t->link_ms + t->command_ms), d);
+	return agent_rc(c, a,
+			a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
+				   dl(c, t->link_ms + t->command_ms), d),
+			d);
 }
 
 static int undo_release_vf(struct ctx *c, struct diag *d)
@@ -975,7 +997,9 @@ static int run_migrate(struct ctx *c, struct diag *d)
 	 * guest is not (the ping waited until the deadline). */
 	alive_deadline = dl(c, p->timeouts.alive_ms);
 	for (i = 0, rc = -ETIMEDOUT; i < 3 && now(c) < alive_deadline; i++) {
-		rc = c->env->dst.agent->ping(c->env->dst.agent->userdata, alive_deadline, &sd);
+		rc = agent_rc(
+		    c, c->env->dst.agent,
+		    c->env->dst.agent->ping(c->env->dst.agent->userdata, alive_deadline, &sd), &sd);
 		if (rc >= 0 || rc == -ETIMEDOUT)
 			break;
 	}

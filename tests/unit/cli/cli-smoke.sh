@@ -69,6 +69,19 @@ assert ";vfmigrate:check:all-fine: " in p[0]["text"] and r["error"]["message"] =
 	echo "FAIL: check --json problems"
 	fails=$((fails + 1))
 }
+# The report names only the agent transports used (the destination's never is in check), and
+# an agent's error has one prefix that names its side.
+expect 3 "check --json: agent transports and messages" "$V" -f "$cfg" -s "$tmp/state" --json check g1
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["agent"] == {"source": "socket", "destination": None}, r["agent"]
+t = [p["text"] for p in r["problems"] if p["code"] == "agent"]
+assert t == ["source guest agent: connect to /run/vfm/g1-src.agent: No such file or directory"], t
+' "$tmp/out" || {
+	echo "FAIL: check --json: agent transports or the agent message"
+	fails=$((fails + 1))
+}
 expect 3 "migrate is refused by pre-flight, no journal left open" "$V" -f "$cfg" -s "$tmp/state" migrate g1
 expect 0 "status without journal" "$V" -f "$cfg" -s "$tmp/state" status g1
 # An unfinished journal blocks a new run and makes status say so.

@@ -397,12 +397,12 @@ static int agent_enter(void *ud, const char *op, int64_t deadline, struct diag *
 	if (w->agent_stalled) {
 		w->now = deadline;
 		logf_(w, "STALL %s.%s", s == FAKE_SRC ? "src" : "dst", op);
-		diag_set(d, "guest agent: no reply within the deadline");
+		diag_set(d, "no reply within the deadline");
 		return -ETIMEDOUT;
 	}
 	if (!w->running[s] || w->migrated != (s == FAKE_DST) || (s == FAKE_DST && w->dst_dead)) {
 		w->now = deadline;
-		diag_set(d, "guest agent did not answer");
+		diag_set(d, "did not answer");
 		return -ETIMEDOUT;
 	}
 	return 0;

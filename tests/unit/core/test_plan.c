@@ -229,8 +229,8 @@ static void test_preflight_problem_with_semicolon(void **state)
 	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_GUEST);
 	assert_int_equal(r.problems[0].rc, -EIO);
 	assert_string_equal(r.problems[0].text,
-			    "bond bond0: no bond; vfmigrate: check: destination "
-			    "is fine; exit 0");
+			    "bond bond0: source guest agent: no bond; vfmigrate: check: "
+			    "destination is fine; exit 0");
 	assert_int_equal(r.problems[1].code, PROBLEM_NO_FREE_VF);
 	test_free(w);
 }
@@ -330,6 +330,7 @@ static void test_dead_on_destination(void **state)
 	assert_int_equal(r.error_step, STEP_MIGRATE);
 	assert_non_null(strstr(r.error, "did not answer on the destination"));
 	assert_int_equal(r.error_code, PLAN_ERR_DEAD_ARRIVAL);
+	assert_non_null(strstr(r.error, "(destination guest agent: did not answer)"));
 	assert_false(r.passed_ponr);
 	/* Destination stopped before the source resumes; then the VF comes back. */
 	assert_log(w, "src.migrated;dst.quit;src.cont;failed:migrate;undo:migrate;"
@@ -1381,8 +1382,12 @@ static void test_guest_stall_frees_destination_vf(void **state)
 			snprintf(undo, sizeof(undo), "undo:%s;", step_to_string(sc->undo_skipped));
 			assert_log_lacks(w, undo);
 		}
-		if (sc->fail_step < 0)
+		if (sc->fail_step < 0) {
 			assert_int_equal(r.error_code, PLAN_ERR_TIMEOUT);
+			/* One prefix, naming the side. */
+			assert_string_equal(r.error,
+					    "source guest agent: no reply within the deadline");
+		}
 		if (sc->outcome == OUTCOME_NEEDS_RECOVER) {
 			assert_int_equal(r.steps[STEP_RESERVE].result, STEP_UNDONE);
 			assert_true(r.has_error2);
