@@ -286,7 +286,6 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 	if (r < 0) {
 		if (r == -ENODEV)
 			diag_prefix(d, "libvirt.agent=%s", config_agent_to_string(l->mode));
-		diag_prefix(d, "guest agent");
 		return r;
 	}
 	str_sanitize(type, sizeof(type), ch.type);
@@ -295,14 +294,14 @@ static int lazy_get(struct lazy_agent *l, struct diag *d)
 	case CONFIG_AGENT_SOCKET:
 		if (!ch.path[0]) {
 			diag_set(d,
-				 "guest agent: channel %s is of type %s, not unix "
+				 "channel %s is of type %s, not unix "
 				 "(libvirt.agent=socket)",
 				 DOMXML_AGENT_CHANNEL, type);
 			return -ENODEV;
 		}
 		if (!local) {
 			diag_set(d,
-				 "guest agent: socket %s is not on this machine (a remote libvirt "
+				 "socket %s is not on this machine (a remote libvirt "
 				 "daemon? libvirt.agent=channel reaches it through libvirt)",
 				 ch.path);
 			return -ENOENT;
@@ -906,7 +905,7 @@ static const char *side_agent_transport(const struct side_res *r)
 		return r->lazy->used == CONFIG_AGENT_AUTO ? NULL
 							  : config_agent_to_string(r->lazy->used);
 #endif
-	return r->agent ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
+	return agent_vfm_used(r->agent) ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
 }
 
 static void world_note_agents(struct world *w)
@@ -1053,39 +1052,58 @@ static int prepare(const struct args *a, const struct config *c, struct plan *p,
 	return world_open(c, state_dir(a), w, d);
 }
 
+static void print_json_error(const struct args *a, enum vfm_exit exit, const char *code,
+			     const char *msg)
+{
+	json_t *o = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s}", "command", a->command, "guest",
+			      a->guest ? a->guest : "", "exit_code", (int)exit, "exit",
+			      vfm_exit_to_string(exit), "code", code, "message", msg);
+
+	/* A usage error has always said so as its outcome too. */
+	if (o && exit == VFM_EXIT_USAGE)
+		json_object_set_new(o, "outcome", json_string("usage"));
+	cli_json_print(stdout, o, JSON_INDENT(2));
+	json_decref(o);
+}
+
 static int fail_usage(const struct args *a, const struct diag *d)
 {
 	char clean[600];
 
+	if (a->json) {
+		str_sanitize_keep_format(clean, sizeof(clean), d->msg);
+		print_json_error(a, VFM_EXIT_USAGE, vfm_error_to_string(VFM_ERR_USAGE), clean);
+	}
 	str_sanitize(clean, sizeof(clean), d->msg);
-	if (a->json)
-		printf("{\"command\": \"%s\", \"outcome\": \"usage\", \"exit_code\": %d}\n",
-		       a->command, VFM_EXIT_USAGE);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
 	return VFM_EXIT_USAGE;
 }
 
-static int fail_error(const struct args *a, enum vfm_exit code, const struct diag *d)
+static int fail_error(const struct args *a, enum vfm_exit exit, enum vfm_error code,
+		      const struct diag *d)
 {
 	char clean[600];
-	json_t *o;
 
-	str_sanitize(clean, sizeof(clean), d->msg);
 	if (a->json) {
-		o = json_pack("{s:s,s:s,s:i,s:s,s:s}", "command", a->command, "guest", a->guest,
-			      "exit_code", (int)code, "exit", vfm_exit_to_string(code), "message",
-			      clean);
-		if (o) {
-			char *s = json_dumps(o, JSON_INDENT(2));
-
-			if (s)
-				printf("%s\n", s);
-			free(s);
-			json_decref(o);
-		}
+		str_sanitize_keep_format(clean, sizeof(clean), d->msg);
+		print_json_error(a, exit, vfm_error_to_string(code), clean);
 	}
+	str_sanitize(clean, sizeof(clean), d->msg);
 	fprintf(stderr, "vfmigrate: %s\n", clean);
-	return code;
+	return exit;
+}
+
+/* A journal that could not be created or opened, by its errno. */
+static int fail_journal(const struct args *a, int rc, const struct diag *d)
+{
+	switch (rc) {
+	case -EEXIST:
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL_UNFINISHED, d);
+	case -EBUSY:
+		return fail_error(a, VFM_EXIT_ERROR, VFM_ERR_BUSY, d);
+	default:
+		return fail_error(a, VFM_EXIT_ERROR, VFM_ERR_JOURNAL, d);
+	}
 }
 
 static int cmd_config(const struct args *a, const struct config *c)
@@ -1107,24 +1125,27 @@ static int cmd_check(const struct args *a, const struct config *c)
 	struct plan p;
 	struct diag d = {0};
 	enum vfm_exit code;
-
 	bool usage;
+	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
+	rc = prepare(a, c, &p, &w, is_libvirt(a, c), &usage, &d);
+	if (rc < 0) {
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	plan_check(&p, &w.env, &r);
 	world_note_agents(&w);
 	code = r.outcome == OUTCOME_MIGRATED ? VFM_EXIT_OK : VFM_EXIT_REFUSED;
 	if (!a->json && r.has_error) {
-		/* One problem per line. */
-		char clean[600], *s, *save = NULL;
+		cli_out_problems(stderr, "check", &r);
+		if (r.n_problems == 0) {
+			char clean[600];
 
-		str_sanitize(clean, sizeof(clean), r.error);
-		for (s = strtok_r(clean, ";", &save); s; s = strtok_r(NULL, ";", &save))
-			fprintf(stderr, "vfmigrate: check: %s\n", s + (*s == ' '));
+			str_sanitize(clean, sizeof(clean), r.error);
+			fprintf(stderr, "vfmigrate: check: %s\n", clean);
+		}
 		printf("%s: pre-flight failed; exit %d (refused)\n", a->guest, code);
 	} else if (a->json) {
 		cli_out_report(&w.out, "check", a->guest, &r, code);
@@ -1243,17 +1264,16 @@ static int cmd_migrate(const struct args *a, const struct config *c)
 	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
-	if (prepare(a, c, &p, &w, true, &usage, &d) < 0) {
+	rc = prepare(a, c, &p, &w, true, &usage, &d);
+	if (rc < 0) {
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	rc = journal_file_create(state_dir(a), a->guest, &jf, &d);
 	if (rc < 0) {
 		world_close(&w);
-		return fail_error(a,
-				  rc == -EBUSY && strstr(d.msg, "recover") ? VFM_EXIT_NEEDS_RECOVER
-									   : VFM_EXIT_ERROR,
-				  &d);
+		return fail_journal(a, rc, &d);
 	}
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
@@ -1356,18 +1376,20 @@ static int cmd_recover(const struct args *a, const struct config *c)
 	}
 	if (rc < 0) {
 		journal_file_close(jf);
-		return fail_error(a, VFM_EXIT_ERROR, &d);
+		return fail_journal(a, rc, &d);
 	}
 	if (recover_dest(a, c, &recs[0], &ra.dest, &d) < 0) {
 		free(recs);
 		journal_file_close(jf);
 		return fail_usage(a, &d);
 	}
-	if (prepare(&ra, c, &p, &w, is_libvirt(a, c), &usage, &d) < 0) {
+	rc = prepare(&ra, c, &p, &w, is_libvirt(a, c), &usage, &d);
+	if (rc < 0) {
 		free(recs);
 		journal_file_close(jf);
 		world_close(&w);
-		return usage ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return usage ? fail_usage(a, &d)
+			     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	}
 	journal_file_ops(jf, &jops);
 	w.env.journal = &jops;
@@ -1399,10 +1421,10 @@ static int cmd_status(const struct args *a, const struct config *c)
 
 	rc = journal_file_load(state_dir(a), a->guest, &recs, &n, &torn, &d);
 	if (rc < 0 && rc != -ENOENT)
-		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, &d);
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
 	if (rc >= 0 && journal_summarize(recs, n, &js, &d) < 0) {
 		free(recs);
-		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, &d);
+		return fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
 	}
 	free(recs);
 	if (rc == -ENOENT)
@@ -1442,7 +1464,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		char m[18], clean[600];
 
 		for (size_t i = 0; have_bond && i < b.n_slaves; i++) {
-			str_sanitize(clean, sizeof(clean), b.slaves[i].name);
+			str_sanitize_keep_format(clean, sizeof(clean), b.slaves[i].name);
 			json_array_append_new(slaves,
 					      json_pack("{s:s,s:s,s:b}", "mac",
 							format_mac(b.slaves[i].mac, m), "name",
@@ -1456,7 +1478,7 @@ static int cmd_status(const struct args *a, const struct config *c)
 		    rc >= 0 && js.last_kind != JOURNAL_BEGIN ? step_to_string(js.last_step) : "",
 		    "exit_code", (int)code, "side", on_dst ? "destination" : "source");
 		if (have_bond) {
-			str_sanitize(clean, sizeof(clean), b.mode);
+			str_sanitize_keep_format(clean, sizeof(clean), b.mode);
 			json_object_set_new(
 			    o, "bond",
 			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "name", bond, "mode", clean,
@@ -1467,16 +1489,12 @@ static int cmd_status(const struct args *a, const struct config *c)
 						   : json_null(),
 				      "slaves", slaves));
 		} else {
-			str_sanitize(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
+			str_sanitize_keep_format(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
 			json_decref(slaves);
 			json_object_set_new(o, "bond", json_null());
 			json_object_set_new(o, "bond_error", json_string(clean));
 		}
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		if (s)
-			printf("%s\n", s);
-		free(s);
+		cli_json_print(stdout, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(o);
 	} else {
 		char m[18], clean[600];
@@ -1632,7 +1650,8 @@ static int cmd_setup(const struct args *a, const struct config *c)
 		rc = domxml_meta_format(&m, &xml, &d);
 	hv_libvirt_free(h);
 	if (rc < 0)
-		return rc == -EINVAL ? fail_usage(a, &d) : fail_error(a, VFM_EXIT_ERROR, &d);
+		return rc == -EINVAL ? fail_usage(a, &d)
+				     : fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(rc), &d);
 	printf("%s: vfmigrate metadata written: %s\n", a->guest, xml);
 	return VFM_EXIT_OK;
 #else

@@ -56,13 +56,66 @@ int plan_outcome_from_string(const char *s, enum plan_outcome *ret)
 }
 
 static const char *const result_names[] = {
-    [STEP_NOT_RUN] = "not-run", [STEP_OK] = "ok",	  [STEP_FAILED] = "failed",
-    [STEP_SKIPPED] = "skipped", [STEP_UNDONE] = "undone", [STEP_UNDO_FAILED] = "undo-failed",
+    [STEP_NOT_RUN] = "not-run",
+    [STEP_OK] = "ok",
+    [STEP_FAILED] = "failed",
+    [STEP_SKIPPED] = "skipped",
+    [STEP_UNDONE] = "undone",
+    [STEP_UNDO_FAILED] = "undo-failed",
+    [STEP_UNDO_SKIPPED] = "undo-skipped",
 };
 
 const char *step_result_to_string(enum step_result r)
 {
 	return (unsigned)r < ARRAY_SIZE(result_names) ? result_names[r] : "unknown";
+}
+
+static const char *const error_code_names[_PLAN_ERR_MAX] = {
+    [PLAN_ERR_FAILED] = "failed",
+    [PLAN_ERR_REFUSED] = "refused",
+    [PLAN_ERR_DEAD_ARRIVAL] = "dead-arrival",
+    [PLAN_ERR_INTERRUPTED] = "interrupted",
+    [PLAN_ERR_TIMEOUT] = "timeout",
+    [PLAN_ERR_PEER_GONE] = "peer-gone",
+    [PLAN_ERR_CANCELLED] = "cancelled",
+    [PLAN_ERR_JOURNAL] = "journal",
+};
+
+const char *plan_error_code_to_string(enum plan_error_code c)
+{
+	return (unsigned)c < _PLAN_ERR_MAX ? error_code_names[c] : "unknown";
+}
+
+static const char *const problem_names[_PROBLEM_MAX] = {
+    [PROBLEM_HYPERVISOR] = "hypervisor",
+    [PROBLEM_GUEST_NOT_RUNNING] = "guest-not-running",
+    [PROBLEM_NOT_INCOMING] = "not-incoming",
+    [PROBLEM_AGENT] = "agent",
+    [PROBLEM_BOND] = "bond",
+    [PROBLEM_BOND_MODE] = "bond-mode",
+    [PROBLEM_MAC_MODEL] = "mac-model",
+    [PROBLEM_VF_NOT_SLAVE] = "vf-not-slave",
+    [PROBLEM_VF_NOT_ACTIVE] = "vf-not-active",
+    [PROBLEM_BACKUP_NOT_SLAVE] = "backup-not-slave",
+    [PROBLEM_BACKUP_NO_LINK] = "backup-no-link",
+    [PROBLEM_VF_POOL] = "vf-pool",
+    [PROBLEM_NO_FREE_VF] = "no-free-vf",
+};
+
+const char *plan_problem_code_to_string(enum plan_problem_code c)
+{
+	return (unsigned)c < _PROBLEM_MAX ? problem_names[c] : "unknown";
+}
+
+static const char *const side_names[_PROBLEM_SIDE_MAX] = {
+    [PROBLEM_SIDE_SOURCE] = "source",
+    [PROBLEM_SIDE_DESTINATION] = "destination",
+    [PROBLEM_SIDE_GUEST] = "guest",
+};
+
+const char *problem_side_to_string(enum problem_side s)
+{
+	return (unsigned)s < _PROBLEM_SIDE_MAX ? side_names[s] : "unknown";
 }
 
 void plan_timeouts_default(struct plan_timeouts *t)
@@ -102,6 +155,8 @@ struct ctx {
 	 * pre-flight, confirmed by the bond step, recorded in BEGIN for recover. */
 	bool has_dst_mac;
 	uint8_t dst_mac[6];
+	/* run_migrate: the migration completed and the guest did not answer on the destination. */
+	bool dead_arrival;
 	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
 	bool unplug_unsettled;
 	int64_t t_start;
@@ -162,7 +217,22 @@ static void note(struct ctx *c, enum step_id step, const char *fmt, ...)
 	emit(c, PLAN_EV_NOTE, step, 0, 0, buf, NULL);
 }
 
-static void set_error(struct ctx *c, enum step_id step, int rc, const struct diag *d)
+/* The kind of a failure, from its errno (the kinds no errno tells are given by the caller). */
+static enum plan_error_code error_code_of(int rc)
+{
+	if (rc == -EINTR)
+		return PLAN_ERR_INTERRUPTED;
+	if (rc == -ETIMEDOUT)
+		return PLAN_ERR_TIMEOUT;
+	if (rc == -ECANCELED)
+		return PLAN_ERR_CANCELLED;
+	if (errno_is_peer_gone(rc))
+		return PLAN_ERR_PEER_GONE;
+	return PLAN_ERR_FAILED;
+}
+
+static void set_error_code(struct ctx *c, enum step_id step, int rc, enum plan_error_code code,
+			   const struct diag *d)
 {
 	struct plan_report *r = c->rep;
 
@@ -170,12 +240,19 @@ static void set_error(struct ctx *c, enum step_id step, int rc, const struct dia
 		r->has_error = true;
 		r->error_step = step;
 		r->error_rc = rc;
+		r->error_code = code;
 		snprintf(r->error, sizeof(r->error), "%s", d->msg[0] ? d->msg : strerror(-rc));
 	} else if (!r->has_error2) {
 		r->has_error2 = true;
 		r->error2_step = step;
+		r->error2_code = code;
 		snprintf(r->error2, sizeof(r->error2), "%s", d->msg[0] ? d->msg : strerror(-rc));
 	}
+}
+
+static void set_error(struct ctx *c, enum step_id step, int rc, const struct diag *d)
+{
+	set_error_code(c, step, rc, error_code_of(rc), d);
 }
 
 /* Polls the operator's interrupt; the first reason seen sticks (it goes into the report). */
@@ -269,6 +346,15 @@ static int jappend(struct ctx *c, struct journal_record *r, struct diag *d)
 /* ------------------------------------------------------------------------------------------ */
 /* Helpers over the ops.                                                                       */
 
+/* An agent call's result: a failure names the side whose guest agent it was, once (the
+ * adapters name only their transport). */
+static int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
+{
+	if (rc < 0)
+		diag_prefix(d, "%s guest agent", a == c->env->dst.agent ? "destination" : "source");
+	return rc;
+}
+
 static const struct bond_slave *bond_find(const struct bond_status *b, const uint8_t mac[6])
 {
 	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++)
@@ -277,21 +363,26 @@ static const struct bond_slave *bond_find(const struct bond_status *b, const uin
 	return NULL;
 }
 
-/* Appends "; text" to a list of problems. */
-static void problem(char *buf, size_t n, const char *fmt, ...) _printf_(3, 4);
-static void problem(char *buf, size_t n, const char *fmt, ...)
+/* Records one pre-flight problem in the report. */
+static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+		    const char *fmt, ...) _printf_(5, 6);
+static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+		    const char *fmt, ...)
 {
-	size_t l = strlen(buf);
+	struct plan_report *r = c->rep;
+	struct plan_problem *pb;
 	va_list ap;
 
-	if (l && l + 2 < n) {
-		memcpy(buf + l, "; ", 3);
-		l += 2;
-	}
-	if (l >= n)
+	if (r->n_problems >= PLAN_PROBLEMS_MAX) {
+		r->n_problems_dropped++;
 		return;
+	}
+	pb = &r->problems[r->n_problems++];
+	pb->code = code;
+	pb->side = side;
+	pb->rc = rc;
 	va_start(ap, fmt);
-	vsnprintf(buf + l, n - l, fmt, ap);
+	vsnprintf(pb->text, sizeof(pb->text), fmt, ap);
 	va_end(ap);
 }
 
@@ -352,39 +443,43 @@ static int run_preflight(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
 	const struct plan_env *e = c->env;
-	char problems[sizeof(d->msg)] = "";
 	struct hv_probe pr;
 	struct diag sd = {0};
 	int rc, first = 0;
 
-#define PROBLEM(r, ...)                                           \
-	do {                                                      \
-		if (!first)                                       \
-			first = (r) < 0 ? (r) : -EINVAL;          \
-		problem(problems, sizeof(problems), __VA_ARGS__); \
+#define PROBLEM(r, code, side, ...)                                                \
+	do {                                                                       \
+		if (!first)                                                        \
+			first = (r) < 0 ? (r) : -EINVAL;                           \
+		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
 	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
 	if (rc < 0)
-		PROBLEM(rc, "source hypervisor: %s", sd.msg);
+		PROBLEM(rc, HYPERVISOR, SOURCE, "source hypervisor: %s", sd.msg);
 	else if (!pr.running)
-		PROBLEM(-EINVAL, "source guest is not running (%s)", pr.status);
+		PROBLEM(-EINVAL, GUEST_NOT_RUNNING, SOURCE, "source guest is not running (%s)",
+			pr.status);
 
 	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
 	if (rc < 0)
-		PROBLEM(rc, "destination hypervisor: %s", sd.msg);
+		PROBLEM(rc, HYPERVISOR, DESTINATION, "destination hypervisor: %s", sd.msg);
 	else if (pr.incoming == HV_INCOMING_NONE)
-		PROBLEM(-EINVAL, "destination is not waiting for an incoming migration (%s)",
-			pr.status);
+		PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
+			"destination is not waiting for an incoming migration (%s)", pr.status);
 
-	rc = e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd);
+	rc = agent_rc(c, e->src.agent, e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd),
+		      &sd);
 	if (rc < 0) {
-		PROBLEM(rc, "guest agent: %s", sd.msg);
+		PROBLEM(rc, AGENT, GUEST, "%s", sd.msg);
 	} else if (p->has_vf) {
 		struct bond_status b;
 		char m[18];
 
-		rc = e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd);
+		rc = agent_rc(
+		    c, e->src.agent,
+		    e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd),
+		    &sd);
 		if (rc == -ENOENT && p->create_bond) {
 			/* The agent enslaves the backup first: the new bond takes its MAC. */
 			struct bond_status nb = {.fail_over_mac = p->fail_over_mac,
@@ -398,7 +493,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 				c->has_dst_mac = true;
 			else
 				PROBLEM(
-				    -EINVAL,
+				    -EINVAL, MAC_MODEL, GUEST,
 				    "bond %s would be created at fail_over_mac=%s on the virtio "
 				    "NIC's MAC %s (enslaved first): a destination VF whose MAC its "
 				    "PF sets cannot carry it; create it at fail_over_mac=active "
@@ -406,7 +501,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 				    p->bond, bond_fom_to_string(p->fail_over_mac),
 				    format_mac(p->backup_mac, m));
 		} else if (rc < 0) {
-			PROBLEM(rc, "bond %s: %s", p->bond, sd.msg);
+			PROBLEM(rc, BOND, GUEST, "bond %s: %s", p->bond, sd.msg);
 		} else {
 			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
 			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
@@ -414,23 +509,26 @@ static int run_preflight(struct ctx *c, struct diag *d)
 			/* In active-backup mode, what could only fail after the point of no
 			 * return (the destination VF joining the bond) fails here. */
 			if (strcmp(b.mode, "active-backup") != 0)
-				PROBLEM(-EINVAL, "bond %s is in mode %s, not active-backup",
-					p->bond, b.mode);
+				PROBLEM(-EINVAL, BOND_MODE, GUEST,
+					"bond %s is in mode %s, not active-backup", p->bond,
+					b.mode);
 			else if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
-				PROBLEM(-EINVAL, "%s", sd.msg);
+				PROBLEM(-EINVAL, MAC_MODEL, GUEST, "%s", sd.msg);
 			else
 				c->has_dst_mac = true;
 			if (!vf)
-				PROBLEM(-EINVAL, "VF %s is not a slave of %s",
+				PROBLEM(-EINVAL, VF_NOT_SLAVE, GUEST, "VF %s is not a slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
 			else if (!b.has_active || memcmp(b.active_mac, p->vf_mac, 6) != 0)
-				PROBLEM(-EINVAL, "VF %s is not the active slave of %s",
+				PROBLEM(-EINVAL, VF_NOT_ACTIVE, GUEST,
+					"VF %s is not the active slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
 			if (!bk)
-				PROBLEM(-EINVAL, "backup NIC %s is not a slave of %s",
+				PROBLEM(-EINVAL, BACKUP_NOT_SLAVE, GUEST,
+					"backup NIC %s is not a slave of %s",
 					format_mac(p->backup_mac, m), p->bond);
 			else if (!bk->link_up)
-				PROBLEM(-EINVAL, "backup NIC %s has no link",
+				PROBLEM(-EINVAL, BACKUP_NO_LINK, GUEST, "backup NIC %s has no link",
 					format_mac(p->backup_mac, m));
 		}
 	}
@@ -441,14 +539,16 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs,
 					  &sd);
 		if (rc < 0)
-			PROBLEM(rc, "destination VF pool: %s", sd.msg);
+			PROBLEM(rc, VF_POOL, DESTINATION, "destination VF pool: %s", sd.msg);
 		else if (free_vfs == 0)
-			PROBLEM(-ENOSPC, "destination VF pool has no free VF%s%s",
+			PROBLEM(-ENOSPC, NO_FREE_VF, DESTINATION,
+				"destination VF pool has no free VF%s%s",
 				p->physnet[0] ? " on " : "", p->physnet);
 	}
 #undef PROBLEM
 	if (first) {
-		diag_set(d, "%s", problems);
+		/* The step's error is the first problem; the report has them all. */
+		diag_set(d, "%s", c->rep->problems[0].text);
 		return first;
 	}
 	if (c->has_dst_mac && memcmp(c->dst_mac, p->vf_mac, 6) != 0) {
@@ -469,19 +569,24 @@ static int run_bond(struct ctx *c, struct diag *d)
 	uint8_t mac[6];
 	int rc;
 
-	rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+	rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
 	if (rc == -ENOENT && c->p->create_bond) {
-		rc = a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
-				    c->p->fail_over_mac,
-				    dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d);
+		rc = agent_rc(
+		    c, a,
+		    a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+				   c->p->fail_over_mac,
+				   dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d),
+		    d);
 		if (rc < 0)
 			return rc;
 		note(c, STEP_BOND, "created bond %s", c->p->bond);
 		/* The new bond must end up as pre-flight would want it. */
-		rc = a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+		rc = agent_rc(
+		    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d),
+		    d);
 		if (rc < 0)
 			return rc;
-		rc = a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d);
+		rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
 	}
 	if (rc < 0)
 		return rc;
@@ -565,7 +670,8 @@ static int run_backup_active(struct ctx *c, struct diag *d)
 	const struct agent_ops *a = c->env->src.agent;
 	int rc;
 
-	rc = a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d);
+	rc = agent_rc(
+	    c, a, a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d), d);
 	if (rc >= 0 && c->t_vf_left < 0)
 		c->t_vf_left = now(c);
 	return rc;
@@ -575,14 +681,15 @@ static int undo_backup_active(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
 
-	return a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d);
+	return agent_rc(
+	    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d), d);
 }
 
 static int run_release_vf(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
 
-	return a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d);
+	return agent_rc(c, a, a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d), d);
 }
 
 /* Puts the VF back in the bond as its active slave, whatever part of that is missing. */
@@ -594,8 +701,10 @@ static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8
 	/* One call does all of it: the agent waits for the NIC, enslaves it unless it already
 	 * is a slave, waits for carrier, then makes it active. A separate status read first
 	 * would only add a round trip that can stall while the guest probes a new NIC. */
-	return a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
-			  dl(c, t->link_ms + t->command_ms), d);
+	return agent_rc(c, a,
+			a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
+				   dl(c, t->link_ms + t->command_ms), d),
+			d);
 }
 
 static int undo_release_vf(struct ctx *c, struct diag *d)
@@ -741,8 +850,7 @@ static int ensure_source_running(struct ctx *c, struct diag *d)
 	/* The guest may be running on the destination: only one copy may run. A destination
 	 * whose socket is gone is gone. */
 	rc = t->quit(t->userdata, cmd_dl(c), &qd);
-	if (rc < 0 && rc != -ENOTCONN && rc != -ECONNREFUSED && rc != -ENOENT && rc != -EPIPE &&
-	    rc != -ECONNRESET) {
+	if (rc < 0 && !errno_is_peer_gone(rc) && rc != -ENOENT) {
 		*d = qd;
 		diag_prefix(d, "stopping the destination");
 		return rc;
@@ -889,7 +997,9 @@ static int run_migrate(struct ctx *c, struct diag *d)
 	 * guest is not (the ping waited until the deadline). */
 	alive_deadline = dl(c, p->timeouts.alive_ms);
 	for (i = 0, rc = -ETIMEDOUT; i < 3 && now(c) < alive_deadline; i++) {
-		rc = c->env->dst.agent->ping(c->env->dst.agent->userdata, alive_deadline, &sd);
+		rc = agent_rc(
+		    c, c->env->dst.agent,
+		    c->env->dst.agent->ping(c->env->dst.agent->userdata, alive_deadline, &sd), &sd);
 		if (rc >= 0 || rc == -ETIMEDOUT)
 			break;
 	}
@@ -902,6 +1012,7 @@ static int run_migrate(struct ctx *c, struct diag *d)
 			 sd.msg);
 		if (ensure_source_running(c, &ud) < 0)
 			note(c, STEP_MIGRATE, "%s", ud.msg);
+		c->dead_arrival = true;
 		return -EHOSTDOWN;
 	}
 	return 0;
@@ -978,27 +1089,62 @@ static int run_release_source(struct ctx *c, struct diag *d)
 	return v->release(v->userdata, &c->p->src_vf, cmd_dl(c), d);
 }
 
+#define STEP_BIT(s) (1u << (s))
+
 struct step_def {
 	int (*run)(struct ctx *c, struct diag *d);
 	int (*undo)(struct ctx *c, struct diag *d);
 	bool vf_only;
 	/* NULL: always; else whether this run has anything for the step to do. */
 	bool (*wanted)(const struct ctx *c);
+	/* The undo acts in the guest, through the source's agent (else on a host). */
+	bool undo_in_guest;
+	/*
+	 * The steps (STEP_BIT) whose undo must not have failed or been skipped before this undo
+	 * runs, because it acts on what they restore. An undo whose needs are met runs whatever
+	 * else failed before it: a silent guest does not keep the hosts from being put back.
+	 */
+	unsigned undo_needs;
 };
 
 static const struct step_def steps[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = {run_preflight, NULL, false, NULL},
-    [STEP_BOND] = {run_bond, NULL, true, NULL},
-    [STEP_RESERVE] = {run_reserve, undo_reserve, true, NULL},
-    [STEP_BACKUP_ACTIVE] = {run_backup_active, undo_backup_active, true, NULL},
-    [STEP_RELEASE_VF] = {run_release_vf, undo_release_vf, true, NULL},
-    [STEP_UNPLUG] = {run_unplug, undo_unplug, true, NULL},
-    [STEP_SOURCE_HANDOFF] = {run_source_handoff, undo_source_handoff, true, source_handoff_wanted},
-    [STEP_MIGRATE] = {run_migrate, undo_migrate, false, NULL},
-    [STEP_PLUG] = {run_plug, NULL, true, NULL},
-    [STEP_ENSLAVE] = {run_enslave, NULL, true, NULL},
-    [STEP_RELEASE_SOURCE] = {run_release_source, NULL, true, NULL},
+    [STEP_PREFLIGHT] = {.run = run_preflight},
+    [STEP_BOND] = {.run = run_bond, .vf_only = true},
+    /* The reserved VF is not in the guest before the point of no return: always given back. */
+    [STEP_RESERVE] = {.run = run_reserve, .undo = undo_reserve, .vf_only = true},
+    /* Making the VF active again needs it back in the bond. */
+    [STEP_BACKUP_ACTIVE] = {.run = run_backup_active,
+			    .undo = undo_backup_active,
+			    .vf_only = true,
+			    .undo_in_guest = true,
+			    .undo_needs = STEP_BIT(STEP_RELEASE_VF)},
+    /* Enslaving the VF needs it plugged again. */
+    [STEP_RELEASE_VF] = {.run = run_release_vf,
+			 .undo = undo_release_vf,
+			 .vf_only = true,
+			 .undo_in_guest = true,
+			 .undo_needs = STEP_BIT(STEP_UNPLUG)},
+    /* Re-plugging needs the guest running on the source and the PF giving the VF its MAC. */
+    [STEP_UNPLUG] = {.run = run_unplug,
+		     .undo = undo_unplug,
+		     .vf_only = true,
+		     .undo_needs = STEP_BIT(STEP_SOURCE_HANDOFF) | STEP_BIT(STEP_MIGRATE)},
+    /* The guest's MAC goes back on the source PF only once the guest runs there again. */
+    [STEP_SOURCE_HANDOFF] = {.run = run_source_handoff,
+			     .undo = undo_source_handoff,
+			     .vf_only = true,
+			     .wanted = source_handoff_wanted,
+			     .undo_needs = STEP_BIT(STEP_MIGRATE)},
+    [STEP_MIGRATE] = {.run = run_migrate, .undo = undo_migrate},
+    [STEP_PLUG] = {.run = run_plug, .vf_only = true},
+    [STEP_ENSLAVE] = {.run = run_enslave, .vf_only = true},
+    [STEP_RELEASE_SOURCE] = {.run = run_release_source, .vf_only = true},
 };
+
+bool step_undo_in_guest(enum step_id s)
+{
+	return (unsigned)s < _STEP_MAX && steps[s].undo_in_guest;
+}
 
 /* A step this run skips: a VF step without a VF, or one with nothing to do. */
 static bool step_skipped(const struct ctx *c, enum step_id s)
@@ -1012,6 +1158,7 @@ static bool step_skipped(const struct ctx *c, enum step_id s)
 static int do_step(struct ctx *c, enum step_id s)
 {
 	struct step_report *sr = &c->rep->steps[s];
+	enum plan_error_code code = PLAN_ERR_FAILED;
 	struct diag d = {0};
 	int64_t t0;
 	int rc;
@@ -1023,8 +1170,14 @@ static int do_step(struct ctx *c, enum step_id s)
 	emit(c, PLAN_EV_STEP_BEGIN, s, 0, 0, NULL, NULL);
 	t0 = now(c);
 	rc = s == STEP_PREFLIGHT ? 0 : jrec(c, JOURNAL_INTENT, s, NULL, 0, NULL, &d);
-	if (rc >= 0)
+	if (rc < 0)
+		code = PLAN_ERR_JOURNAL;
+	else
 		rc = steps[s].run(c, &d);
+	if (rc < 0 && code != PLAN_ERR_JOURNAL)
+		code = s == STEP_PREFLIGHT		      ? PLAN_ERR_REFUSED
+		       : s == STEP_MIGRATE && c->dead_arrival ? PLAN_ERR_DEAD_ARRIVAL
+							      : error_code_of(rc);
 	if (rc >= 0 && s != STEP_PREFLIGHT) {
 		const struct plug_spec *spec = s == STEP_RESERVE ? &c->dst_spec : NULL;
 		struct diag jd = {0};
@@ -1041,7 +1194,7 @@ static int do_step(struct ctx *c, enum step_id s)
 
 		if (!d.msg[0])
 			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
-		set_error(c, s, rc, &d);
+		set_error_code(c, s, rc, code, &d);
 		if (s != STEP_PREFLIGHT && !c->journal_broken)
 			jrec(c, JOURNAL_FAIL, s, NULL, rc, d.msg, &jd);
 	}
@@ -1066,6 +1219,7 @@ static int do_undo(struct ctx *c, enum step_id s)
 	if (rc < 0) {
 		if (!d.msg[0])
 			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+		snprintf(sr->undo_error, sizeof(sr->undo_error), "%s", d.msg);
 		diag_prefix(&d, "undo");
 		set_error(c, s, rc, &d);
 		sr->result = STEP_UNDO_FAILED;
@@ -1078,25 +1232,55 @@ static int do_undo(struct ctx *c, enum step_id s)
 	return rc;
 }
 
-/* Undoes steps from..BOND in reverse. Returns the outcome. */
+/* The step whose undo s needs and that failed or was skipped; -1: none, s may be undone. */
+static int undo_blocker(const struct ctx *c, enum step_id s)
+{
+	for (int n = _STEP_MAX - 1; n > STEP_PREFLIGHT; n--) {
+		enum step_result r = c->rep->steps[n].result;
+
+		if ((steps[s].undo_needs & STEP_BIT(n)) &&
+		    (r == STEP_UNDO_FAILED || r == STEP_UNDO_SKIPPED))
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * Undoes, in reverse from `from` down to the bond step, every step that may have had an effect
+ * and is not undone yet. An undo whose needs (the step table's undo_needs) failed is skipped;
+ * every other undo runs, whatever failed before it. Returns ROLLED_BACK, or NEEDS_RECOVER when
+ * an undo failed or was skipped (recover takes it up from the journal).
+ */
 static enum plan_outcome rollback(struct ctx *c, enum step_id from)
 {
-	bool failed = false;
+	bool left = false;
 
 	for (int s = (int)from; s > STEP_PREFLIGHT; s--) {
-		if (c->rep->steps[s].result == STEP_NOT_RUN)
+		struct step_report *sr = &c->rep->steps[s];
+		int blocker;
+
+		if (!steps[s].undo || sr->result == STEP_NOT_RUN || sr->result == STEP_SKIPPED ||
+		    sr->result == STEP_UNDONE || (steps[s].vf_only && !c->p->has_vf))
 			continue;
-		if (do_undo(c, (enum step_id)s) < 0) {
-			failed = true;
-			break; /* what came before may depend on this: leave it to recover */
+		blocker = undo_blocker(c, (enum step_id)s);
+		if (blocker >= 0) {
+			sr->result = STEP_UNDO_SKIPPED;
+			sr->undo_blocked_by = (enum step_id)blocker;
+			note(c, (enum step_id)s,
+			     "not undone: it needs %s undone first; left to recover",
+			     step_names[blocker]);
+			left = true;
+			continue;
 		}
+		if (do_undo(c, (enum step_id)s) < 0)
+			left = true;
 	}
-	if (!failed && c->t_vf_left >= 0 && c->p->has_vf) {
+	if (!left && c->t_vf_left >= 0 && c->p->has_vf) {
 		c->rep->without_vf_ms = now(c) - c->t_vf_left;
 		c->rep->vf_restored = true;
 		c->t_vf_left = -1;
 	}
-	return failed ? OUTCOME_NEEDS_RECOVER : OUTCOME_ROLLED_BACK;
+	return left ? OUTCOME_NEEDS_RECOVER : OUTCOME_ROLLED_BACK;
 }
 
 static void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env,
@@ -1201,7 +1385,7 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 	}
 	if (jrec(&c, JOURNAL_BEGIN, STEP_PREFLIGHT, p->has_vf ? &p->src_vf : NULL, 0, NULL, &d) <
 	    0) {
-		set_error(&c, STEP_PREFLIGHT, -EIO, &d);
+		set_error_code(&c, STEP_PREFLIGHT, -EIO, PLAN_ERR_JOURNAL, &d);
 		finish(&c, OUTCOME_REFUSED);
 		return 0;
 	}
@@ -1312,7 +1496,7 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 
 	report_init(&c, &p, env, ret);
 	if (journal_summarize(recs, n, &js, &d) < 0) {
-		set_error(&c, STEP_PREFLIGHT, -EBADMSG, &d);
+		set_error_code(&c, STEP_PREFLIGHT, -EBADMSG, PLAN_ERR_JOURNAL, &d);
 		ret->outcome = OUTCOME_NEEDS_RECOVER;
 		return 0;
 	}
@@ -1352,26 +1536,9 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 			ret->steps[s].result = STEP_FAILED; /* intent, fail or undo: maybe half */
 	}
 	if (!js.passed_ponr) {
-		enum plan_outcome o = OUTCOME_ROLLED_BACK;
-		bool failed = false;
-
 		/* Undo every step that may have had an effect and is not undone yet. Each undo
 		 * checks the live state first, so undoing what never happened is harmless. */
-		for (s = STEP_MIGRATE; s > STEP_PREFLIGHT; s--) {
-			enum step_result r = ret->steps[s].result;
-
-			if (r == STEP_NOT_RUN || r == STEP_UNDONE)
-				continue;
-			if (steps[s].vf_only && !p.has_vf)
-				continue;
-			if (do_undo(&c, (enum step_id)s) < 0) {
-				failed = true;
-				break;
-			}
-		}
-		if (failed)
-			o = OUTCOME_NEEDS_RECOVER;
-		finish(&c, o);
+		finish(&c, rollback(&c, STEP_MIGRATE));
 		return 0;
 	}
 	ret->passed_ponr = true;

@@ -141,15 +141,80 @@ enum step_result {
 	STEP_SKIPPED,
 	STEP_UNDONE,
 	STEP_UNDO_FAILED,
+	/* Not undone: an undo it needs first (the step table's undo_needs) failed or was
+	 * skipped. Left to recover. */
+	STEP_UNDO_SKIPPED,
 };
 
 const char *step_result_to_string(enum step_result r);
+
+/* Whether the undo of step s acts in the guest (through its agent) rather than on a host:
+ * what a silent guest leaves undone. */
+bool step_undo_in_guest(enum step_id s);
 
 struct step_report {
 	enum step_result result;
 	int64_t duration_ms; /* run time (undo time is not included) */
 	int64_t undo_ms;
 	int rc;
+	/* STEP_UNDO_FAILED: why (raw peer text, sanitize before printing). STEP_UNDO_SKIPPED:
+	 * the step whose undo it needed. */
+	char undo_error[sizeof(((struct diag *)0)->msg)];
+	enum step_id undo_blocked_by;
+};
+
+/* The kind of a report's error, for scripts (--json "code"); stable, in vfmigrate(8). */
+enum plan_error_code {
+	PLAN_ERR_FAILED = 0,   /* any other failure: the message says what */
+	PLAN_ERR_REFUSED,      /* pre-flight found problems (see problems) */
+	PLAN_ERR_DEAD_ARRIVAL, /* the migration completed, the guest did not answer there */
+	PLAN_ERR_INTERRUPTED,  /* SIGINT or SIGTERM */
+	PLAN_ERR_TIMEOUT,      /* a peer did not answer within its deadline */
+	PLAN_ERR_PEER_GONE,    /* a peer hung up or is not there */
+	PLAN_ERR_CANCELLED,    /* the hypervisor cancelled the migration */
+	PLAN_ERR_JOURNAL,      /* the journal could not be written or read */
+	_PLAN_ERR_MAX,
+};
+
+const char *plan_error_code_to_string(enum plan_error_code c);
+
+/* What pre-flight found wrong, one record per problem; the codes are stable (--json). */
+enum plan_problem_code {
+	PROBLEM_HYPERVISOR = 0,	   /* the hypervisor cannot be reached or probed */
+	PROBLEM_GUEST_NOT_RUNNING, /* the source guest is not running */
+	PROBLEM_NOT_INCOMING,	   /* the destination does not wait for a migration */
+	PROBLEM_AGENT,		   /* the guest agent does not answer */
+	PROBLEM_BOND,		   /* the bond cannot be read (or does not exist) */
+	PROBLEM_BOND_MODE,	   /* the bond is not active-backup */
+	PROBLEM_MAC_MODEL,	   /* no MAC the destination VF could be given works */
+	PROBLEM_VF_NOT_SLAVE,	   /* the VF is not in the bond */
+	PROBLEM_VF_NOT_ACTIVE,	   /* the VF is not the bond's active slave */
+	PROBLEM_BACKUP_NOT_SLAVE,  /* the backup NIC is not in the bond */
+	PROBLEM_BACKUP_NO_LINK,	   /* the backup NIC has no carrier */
+	PROBLEM_VF_POOL,	   /* the destination VF pool cannot be read */
+	PROBLEM_NO_FREE_VF,	   /* the destination VF pool has no free VF */
+	_PROBLEM_MAX,
+};
+
+const char *plan_problem_code_to_string(enum plan_problem_code c);
+
+enum problem_side {
+	PROBLEM_SIDE_SOURCE = 0,
+	PROBLEM_SIDE_DESTINATION,
+	PROBLEM_SIDE_GUEST, /* the guest itself, through its agent */
+	_PROBLEM_SIDE_MAX,
+};
+
+const char *problem_side_to_string(enum problem_side s);
+
+#define PLAN_PROBLEMS_MAX 16
+
+struct plan_problem {
+	enum plan_problem_code code;
+	enum problem_side side;
+	int rc;
+	/* One problem, as the user reads it; raw peer text, sanitize before printing. */
+	char text[sizeof(((struct diag *)0)->msg)];
 };
 
 struct plan_report {
@@ -167,11 +232,18 @@ struct plan_report {
 	bool has_error;
 	enum step_id error_step;
 	int error_rc;
+	enum plan_error_code error_code;
 	char error[sizeof(((struct diag *)0)->msg)];
-	/* A later failure worth reporting (an undo or roll-forward failure). */
+	/* A later failure worth reporting (an undo or roll-forward failure). Every failed undo
+	 * is in its step's report (STEP_UNDO_FAILED, undo_error). */
 	bool has_error2;
 	enum step_id error2_step;
+	enum plan_error_code error2_code;
 	char error2[sizeof(((struct diag *)0)->msg)];
+	/* Pre-flight's findings (the first one is also the error above); more than
+	 * PLAN_PROBLEMS_MAX are counted in n_problems_dropped. */
+	struct plan_problem problems[PLAN_PROBLEMS_MAX];
+	size_t n_problems, n_problems_dropped;
 	/* The operator interrupted the run (reason, e.g. "SIGINT"; empty: not interrupted);
 	 * interrupt_ignored: it came after the switchover and the run finished anyway. */
 	char interrupted[16];

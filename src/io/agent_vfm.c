@@ -14,6 +14,7 @@ struct agent_vfm {
 	void *connect_userdata;
 	char what[64];
 	struct qga_client *c;
+	bool used; /* a call tried to reach the agent */
 };
 
 int agent_vfm_new(const char *socket_path, struct agent_vfm **ret, struct diag *d)
@@ -39,7 +40,7 @@ int agent_vfm_new_connect(const char *what, agent_vfm_connect_fn connect, void *
 	struct agent_vfm *a;
 
 	if (!connect) {
-		diag_set(d, "guest agent: no way to connect");
+		diag_set(d, "no way to connect");
 		return -EINVAL;
 	}
 	a = calloc(1, sizeof(*a));
@@ -65,6 +66,11 @@ static int open_client(struct agent_vfm *a, int64_t deadline, struct diag *d)
 	return qga_client_start(fd, deadline, &a->c, d);
 }
 
+bool agent_vfm_used(const struct agent_vfm *a)
+{
+	return a && a->used;
+}
+
 struct agent_vfm *agent_vfm_free(struct agent_vfm *a)
 {
 	if (!a)
@@ -80,10 +86,14 @@ static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t dead
 {
 	int r;
 
+	a->used = true;
 	if (!a->c) {
 		r = open_client(a, deadline, d);
 		if (r < 0) {
-			diag_prefix(d, "guest agent %s", a->what);
+			/* The caller names the guest agent and its side; qga_client_connect names
+			 * the socket; a connect callback's transport is named here. */
+			if (a->connect)
+				diag_prefix(d, "%s", a->what);
 			return r;
 		}
 	}
@@ -99,7 +109,7 @@ static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t dead
 			return -EINVAL;
 		return r;
 	}
-	if (r == -ECONNRESET || r == -EPIPE || r == -ENOTCONN) {
+	if (errno_is_peer_gone(r)) {
 		/* The channel is dead (guest rebooted, QEMU gone): reconnect next time. */
 		a->c = qga_client_free(a->c);
 	}

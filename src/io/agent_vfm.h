@@ -31,12 +31,15 @@ typedef int (*agent_vfm_connect_fn)(void *userdata, int64_t deadline_ms, struct 
 /*
  * The same over connections that connect() makes (e.g. a channel through libvirt): opened at
  * the first call and again after one broke, like a socket path. what names the transport in
- * messages ("guest agent WHAT: ..."); userdata is borrowed.
+ * messages ("WHAT: ..."; the caller names the guest agent and its side); userdata is
+ * borrowed.
  */
 int agent_vfm_new_connect(const char *what, agent_vfm_connect_fn connect, void *userdata,
 			  struct agent_vfm **ret, struct diag *d);
 /* Accepts NULL; returns NULL. */
 struct agent_vfm *agent_vfm_free(struct agent_vfm *a);
+/* Whether any call tried to reach the agent (for a report of what was used). */
+bool agent_vfm_used(const struct agent_vfm *a);
 void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops);
 
 #endif

@@ -30,6 +30,7 @@ struct mig_thread {
 	bool done;
 	bool ok;
 	char err[sizeof(((struct diag *)0)->msg)];
+	int err_code, err_domain; /* libvirt's error (virErrorNumber, virErrorDomain) */
 	virDomainPtr dom;
 	virConnectPtr dconn;
 	virTypedParameterPtr params;
@@ -107,6 +108,32 @@ static void lv_cond_wait_until(int64_t deadline_ms)
 	pthread_cond_timedwait(&lv_cond, &lv_lock, &ts);
 }
 
+int hv_libvirt_errno(int code, int domain)
+{
+	switch (code) {
+	case VIR_ERR_NO_DOMAIN:
+	case VIR_ERR_DEVICE_MISSING:
+	case VIR_ERR_NO_NETWORK:
+		return -ENOENT;
+	case VIR_ERR_NO_DOMAIN_METADATA:
+		return -ENODATA;
+	case VIR_ERR_OPERATION_TIMEOUT:
+	case VIR_ERR_AGENT_UNRESPONSIVE:
+		return -ETIMEDOUT;
+	case VIR_ERR_NO_CONNECT:
+	case VIR_ERR_RPC:
+		return -ENOTCONN;
+	case VIR_ERR_SYSTEM_ERROR:
+		return domain == VIR_FROM_RPC ? -ENOTCONN : -EIO;
+	case VIR_ERR_OPERATION_INVALID:
+		return -EINVAL;
+	case VIR_ERR_OPERATION_ABORTED:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
 /* libvirt's last error in this thread, as -errno, with its text verbatim in d. */
 static int lv_error(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 static int lv_error(struct diag *d, const char *fmt, ...)
@@ -114,42 +141,13 @@ static int lv_error(struct diag *d, const char *fmt, ...)
 	virErrorPtr e = virGetLastError();
 	char what[256];
 	va_list ap;
-	int r = -EIO;
+	int r;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	diag_set(d, "%s: %s", what, e && e->message ? e->message : "unknown libvirt error");
-	if (e) {
-		switch (e->code) {
-		case VIR_ERR_NO_DOMAIN:
-		case VIR_ERR_DEVICE_MISSING:
-		case VIR_ERR_NO_NETWORK:
-			r = -ENOENT;
-			break;
-		case VIR_ERR_NO_DOMAIN_METADATA:
-			r = -ENODATA;
-			break;
-		case VIR_ERR_OPERATION_TIMEOUT:
-		case VIR_ERR_AGENT_UNRESPONSIVE:
-			r = -ETIMEDOUT;
-			break;
-		case VIR_ERR_NO_CONNECT:
-		case VIR_ERR_RPC:
-		case VIR_ERR_SYSTEM_ERROR:
-			r = e->domain == VIR_FROM_RPC || e->code != VIR_ERR_SYSTEM_ERROR ? -ENOTCONN
-											 : -EIO;
-			break;
-		case VIR_ERR_OPERATION_INVALID:
-			r = -EINVAL;
-			break;
-		case VIR_ERR_OPERATION_ABORTED:
-			r = -ECANCELED;
-			break;
-		default:
-			break;
-		}
-	}
+	r = e ? hv_libvirt_errno(e->code, e->domain) : -EIO;
 	virResetLastError();
 	return r;
 }
@@ -970,11 +968,19 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 	return 0; /* libvirt prepares the destination itself */
 }
 
+int hv_libvirt_migrate_errno(int code, int domain)
+{
+	/* The plan treats a timeout or an interrupt of the migration as its own (deadline, signal):
+	 * a failure libvirt reports is cancelled or it is not. */
+	return hv_libvirt_errno(code, domain) == -ECANCELED ? -ECANCELED : -EIO;
+}
+
 static void *mig_run(void *ud)
 {
 	struct mig_thread *m = ud;
 	virDomainPtr nd;
 	char err[sizeof(m->err)] = "";
+	int code = VIR_ERR_OK, domain = VIR_FROM_NONE;
 
 	nd = virDomainMigrate3(m->dom, m->dconn, m->params, (unsigned)m->nparams, m->flags);
 	if (nd)
@@ -984,11 +990,17 @@ static void *mig_run(void *ud)
 
 		snprintf(err, sizeof(err), "%s",
 			 e && e->message ? e->message : "unknown libvirt error");
+		if (e) {
+			code = e->code;
+			domain = e->domain;
+		}
 	}
 	pthread_mutex_lock(&lv_lock);
 	m->done = true;
 	m->ok = nd != NULL;
 	memcpy(m->err, err, sizeof(err));
+	m->err_code = code;
+	m->err_domain = domain;
 	pthread_cond_broadcast(&lv_cond);
 	mig_unref_locked(m);
 	pthread_mutex_unlock(&lv_lock);
@@ -1174,6 +1186,7 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 	struct mig_thread *m;
 	bool ok;
 	char err[sizeof(m->err)];
+	int code, domain;
 
 	pthread_mutex_lock(&lv_lock);
 	m = h->mig;
@@ -1222,10 +1235,12 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 	}
 	ok = m->ok;
 	memcpy(err, m->err, sizeof(err));
+	code = m->err_code;
+	domain = m->err_domain;
 	pthread_mutex_unlock(&lv_lock);
 	if (!ok) {
 		diag_set(d, "migration failed: %s", err);
-		return strstr(err, "cancel") ? -ECANCELED : -EIO;
+		return hv_libvirt_migrate_errno(code, domain);
 	}
 	final_stats(h, ret_stats);
 	return 0;

@@ -111,6 +111,12 @@ int hv_libvirt_open_channel(struct hv_libvirt *h, const char *name, struct diag 
 int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t deadline_ms,
 			   char **ret, struct diag *d);
 
+/* libvirt's error (virErrorNumber code, virErrorDomain domain) as -errno; -EIO for the rest. */
+int hv_libvirt_errno(int code, int domain);
+/* A failed virDomainMigrate3's error as migrate_wait returns it: -ECANCELED when libvirt says
+ * the job was aborted (VIR_ERR_OPERATION_ABORTED), else -EIO. */
+int hv_libvirt_migrate_errno(int code, int domain);
+
 /* Maps a daemon path with from/to (either empty: unchanged). -E2BIG when it does not fit. */
 int hv_libvirt_map_path(const char *path, const char *from, const char *to,
 			char ret[DOMXML_PATH_MAX]);

@@ -181,16 +181,17 @@ int journal_file_create(const char *state_dir, const char *guest, struct journal
 		free(recs);
 		if (!finished) {
 			close(lock_fd);
-			if (r < 0)
+			if (r < 0) {
 				diag_set(
 				    d, "journal %s is unreadable (%s); inspect it, then remove it",
 				    path, pd.msg);
-			else
-				diag_set(d,
-					 "an unfinished journal exists for guest %s (%s); run "
-					 "'vfmigrate recover %s' first",
-					 guest, path, guest);
-			return -EBUSY;
+				return -EBADMSG;
+			}
+			diag_set(d,
+				 "an unfinished journal exists for guest %s (%s); run "
+				 "'vfmigrate recover %s' first",
+				 guest, path, guest);
+			return -EEXIST;
 		}
 		if (rename(path, prev) < 0) {
 			r = -errno;

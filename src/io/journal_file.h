@@ -29,9 +29,9 @@ int journal_file_load(const char *state_dir, const char *guest, struct journal_r
 		      size_t *ret_n, bool *ret_torn, struct diag *d);
 
 /*
- * Starts a new journal for a run. Refuses with -EBUSY while an unfinished (or unreadable)
- * journal exists, or while another process holds the guest's lock. Creates state_dir (0700)
- * when missing.
+ * Starts a new journal for a run. Refuses with -EEXIST while an unfinished journal exists (it
+ * needs recover), -EBADMSG while an unreadable one does, -EBUSY while another process holds the
+ * guest's lock. Creates state_dir (0700) when missing.
  */
 int journal_file_create(const char *state_dir, const char *guest, struct journal_file **ret,
 			struct diag *d);

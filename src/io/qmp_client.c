@@ -61,7 +61,7 @@ static int send_all(struct qmp_client *c, const char *p, size_t len, int64_t dea
 		diag_set(d, "timed out sending to QMP");
 		return r;
 	}
-	if (r == -EPIPE || r == -ECONNRESET) {
+	if (r < 0 && errno_is_peer_gone(-r)) {
 		struct diag tmp;
 
 		diag_set(&tmp, "QMP peer closed the connection");

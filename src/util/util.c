@@ -60,7 +60,29 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-void str_sanitize(char *dst, size_t n, const char *src)
+/*
+ * The code point at s (a valid UTF-8 sequence of length l) when it is an invisible format or
+ * bidi control character: zero-width and directional marks (U+061C, U+200B..U+200F), line and
+ * paragraph separators (U+2028, U+2029), embeddings and overrides (U+202A..U+202E), isolates
+ * (U+2066..U+2069), the BOM (U+FEFF). They make text read otherwise than it is; else 0.
+ */
+static uint32_t format_char(const unsigned char *s, size_t l)
+{
+	uint32_t cp;
+
+	if (l == 2)
+		cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+	else if (l == 3)
+		cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+	else
+		return 0;
+	if (cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff)
+		return cp;
+	return 0;
+}
+
+static void sanitize(char *dst, size_t n, const char *src, bool keep_format)
 {
 	const unsigned char *s = (const unsigned char *)(src ? src : "");
 	size_t o = 0;
@@ -80,6 +102,11 @@ void str_sanitize(char *dst, size_t n, const char *src)
 			s++;
 			continue;
 		}
+		if (!keep_format && format_char(s, l)) {
+			dst[o++] = '?';
+			s += l;
+			continue;
+		}
 		if (o + l >= n)
 			break;
 		memcpy(dst + o, s, l);
@@ -87,6 +114,62 @@ void str_sanitize(char *dst, size_t n, const char *src)
 		s += l;
 	}
 	dst[o] = '\0';
+}
+
+void str_sanitize(char *dst, size_t n, const char *src)
+{
+	sanitize(dst, n, src, false);
+}
+
+void str_sanitize_keep_format(char *dst, size_t n, const char *src)
+{
+	sanitize(dst, n, src, true);
+}
+
+char *str_escape_format(const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t n = 0, o = 0, l;
+	char *out;
+
+	/* Each one becomes six bytes ("\\uXXXX"), from two or three. */
+	for (size_t i = 0; s[i]; i += l ? l : 1) {
+		l = utf8_len(s + i);
+		n += l && format_char(s + i, l) ? 6 : (l ? l : 1);
+	}
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; s[i]; i += l ? l : 1) {
+		uint32_t cp;
+
+		l = utf8_len(s + i);
+		cp = l ? format_char(s + i, l) : 0;
+		if (cp) {
+			snprintf(out + o, 7, "\\u%04x", (unsigned)cp);
+			o += 6;
+		} else {
+			memcpy(out + o, s + i, l ? l : 1);
+			o += l ? l : 1;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+bool errno_is_peer_gone(int r)
+{
+	switch (r < 0 ? -r : r) {
+	case ECONNRESET:
+	case ECONNABORTED:
+	case ECONNREFUSED:
+	case ENOTCONN:
+	case EPIPE:
+	case ESHUTDOWN:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int64_t time_now_ns(void)

@@ -39,11 +39,30 @@ void diag_set(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 void diag_prefix(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 
 /*
- * Copies src into dst (size n, always NUL-terminated), replacing control characters and
- * bytes that are not printable ASCII or valid UTF-8 with '?'. Use it on every piece of
- * peer-supplied text before it is printed.
+ * Copies src into dst (size n, always NUL-terminated), replacing control characters, bytes
+ * that are not printable ASCII or valid UTF-8, and invisible format and bidi characters with
+ * '?'. Use it on every piece of peer-supplied text before it is printed.
  */
 void str_sanitize(char *dst, size_t n, const char *src);
+/*
+ * Also replaces the invisible format and bidi control characters (U+202E and its kin, U+2028,
+ * U+200B, U+FEFF...) with '?': str_sanitize does. This one keeps them, for text that goes into
+ * JSON, where str_escape_format() escapes them.
+ */
+void str_sanitize_keep_format(char *dst, size_t n, const char *src);
+/*
+ * A copy of src (malloc'd; NULL when out of memory) with each invisible format or bidi control
+ * character written as a JSON escape "\uXXXX". For JSON text: such a character only occurs
+ * inside a string there, where the escape means the same.
+ */
+char *str_escape_format(const char *src);
+
+/*
+ * Whether the errno r (either sign) says the peer is gone: it hung up or reset the connection,
+ * or nobody listens any more. Such a failure says nothing about the request, only that the
+ * peer must be reached anew (or is down).
+ */
+bool errno_is_peer_gone(int r);
 
 /* Monotonic clock in nanoseconds and milliseconds. */
 int64_t time_now_ns(void);

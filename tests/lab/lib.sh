@@ -199,8 +199,10 @@ lab_cleanup() {
 # panic=-1 the guest reboots and answers again, a new boot) was seen by bench/dead-arrival.
 LAB_CORRUPTION_RE='is not a head!|BUG: scheduling while atomic|general protection fault|Kernel panic'
 
-# What vfmigrate reports when QEMU said "completed" and the guest is silent on the destination.
-LAB_DEAD_ARRIVAL='migration completed but the guest did not answer on the destination'
+# How vfmigrate reports that QEMU said "completed" and the guest is silent on the destination:
+# the error code dead-arrival, in --json ("code": "dead-arrival") and in the text report
+# ("  error: dead-arrival (in migrate)"). Its prose may change; the code does not.
+LAB_DEAD_ARRIVAL_RE='"code": "dead-arrival"|  error: dead-arrival \(in migrate\)'
 
 # Succeeds if this run shows the memory corruption that QEMU 7.2 under TCG leaves in a
 # migrated guest now and then (a virtio ring or the kernel's own data wrong on the destination
@@ -210,7 +212,8 @@ LAB_DEAD_ARRIVAL='migration completed but the guest did not answer on the destin
 # line it found.
 lab_guest_corrupt() {
 	grep -hE -m 1 "$LAB_CORRUPTION_RE" "$LAB_DIR"/*.console 2>/dev/null ||
-		grep -rhoIs -D skip -m 1 "$LAB_DEAD_ARRIVAL[^\"]*" "$LAB_DIR" 2>/dev/null | head -n 1 | grep .
+		{ grep -rqIsE -D skip "$LAB_DEAD_ARRIVAL_RE" "$LAB_DIR" 2>/dev/null &&
+			echo "vfmigrate: dead-arrival (the guest did not answer on the destination)"; }
 }
 
 # A failed run whose guest came back from a migration with corrupt memory exits with
@@ -765,7 +768,11 @@ lab_vfm_migrate() {
 			lab_vfm migrate --json "$@" >"$out" || rc=$?
 		fi
 		[ $rc = 4 ] && [ $try = 1 ] && [ "$LAB_QEMU" = system ] &&
-			grep -q "$LAB_DEAD_ARRIVAL" "$([ "$out" = - ] && echo "$LAB_DIR/migrate.out" || echo "$out")" ||
+			if [ "$out" = - ]; then
+				grep -qE "$LAB_DEAD_ARRIVAL_RE" "$LAB_DIR/migrate.out"
+			else
+				[ "$(jq -r '.error.code // empty' "$out")" = dead-arrival ]
+			fi ||
 			return $rc
 		lab_log "the guest arrived dead on $to ($(lab_guest_corrupt || echo "no kernel message")); vfmigrate rolled back"
 		lab_wait_vf_active "$from" 30 || lab_die "after the dead arrival the VF is not active on $from"

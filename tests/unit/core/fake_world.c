@@ -56,7 +56,10 @@ static int enter(void *ud, const char *op, struct diag *d)
 	    w->fail_op && strstr(name, w->fail_op)) {
 		w->fail_times--;
 		logf_(w, "FAIL %s", name);
-		diag_set(d, "injected failure in %s", name);
+		if (w->fail_msg)
+			diag_set(d, "%s", w->fail_msg);
+		else
+			diag_set(d, "injected failure in %s", name);
 		return w->fail_rc;
 	}
 	return 0;
@@ -399,9 +402,15 @@ static int agent_enter(void *ud, const char *op, int64_t deadline, struct diag *
 
 	if (rc < 0)
 		return rc;
+	if (w->agent_stalled) {
+		w->now = deadline;
+		logf_(w, "STALL %s.%s", s == FAKE_SRC ? "src" : "dst", op);
+		diag_set(d, "no reply within the deadline");
+		return -ETIMEDOUT;
+	}
 	if (!w->running[s] || w->migrated != (s == FAKE_DST) || (s == FAKE_DST && w->dst_dead)) {
 		w->now = deadline;
-		diag_set(d, "guest agent did not answer");
+		diag_set(d, "did not answer");
 		return -ETIMEDOUT;
 	}
 	return 0;
@@ -689,6 +698,8 @@ static void on_event(void *ud, const struct plan_event *ev)
 		w->cur_step = (int)ev->step;
 		w->in_undo = false;
 		logf_(w, "run:%s", name);
+		if (w->stall_step == (int)ev->step)
+			w->agent_stalled = true;
 		if (ev->step == STEP_BOND && w->bond_mac_moves)
 			memcpy(w->bond_mac, w->bond_mac_later, 6);
 		if (!w->intr_raised && !w->intr_op && w->intr_step == (int)ev->step) {
@@ -752,6 +763,7 @@ void fake_world_init(struct fake_world *w)
 	w->fail_times = 1000;
 	w->cur_step = -1;
 	w->intr_step = -1;
+	w->stall_step = -1;
 	w->intr_sig = "SIGINT";
 	w->tuning[FAKE_SRC] = w->tuning[FAKE_DST] = (struct migrate_tuning){134217728, 300};
 	w->fom = BOND_FOM_NONE;

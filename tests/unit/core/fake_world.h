@@ -71,6 +71,11 @@ struct fake_world {
 	bool has_active;
 	int active;
 	bool backup_link;
+	/* The guest agent stops answering (every call waits until its deadline, then times out,
+	 * doing nothing) from the moment the run begins step stall_step (-1: never), or while
+	 * agent_stalled is set. */
+	int stall_step;
+	bool agent_stalled;
 	/* pools */
 	/* The source VF's PF still claims the guest's MAC for it (its handoff has not cleared
 	 * it, or gave it back). A source VF of a pool that does not take a guest MAC, plugged
@@ -83,7 +88,8 @@ struct fake_world {
 	int fail_step; /* -1: none */
 	const char *fail_op;
 	int fail_rc;
-	int fail_times; /* how many calls fail (default 1000: all) */
+	int fail_times;	      /* how many calls fail (default 1000: all) */
+	const char *fail_msg; /* the failure's text (NULL: "injected failure in OP") */
 	int cur_step;
 	bool in_undo;
 	/* operator interrupt: raised when an op whose name contains intr_op runs during the run

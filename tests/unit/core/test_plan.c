@@ -189,14 +189,52 @@ static void test_preflight_refuses_and_changes_nothing(void **state)
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
 	assert_int_equal(r.error_step, STEP_PREFLIGHT);
-	/* All problems at once, so one `check` tells the whole story. */
-	assert_non_null(strstr(r.error, "not waiting for an incoming migration"));
-	assert_non_null(strstr(r.error, "backup NIC 52:54:00:00:00:0b has no link"));
-	assert_non_null(strstr(r.error, "no free VF"));
+	/* All problems at once, so one `check` tells the whole story: one record each. */
+	assert_int_equal(r.n_problems, 3);
+	assert_int_equal(r.problems[0].code, PROBLEM_NOT_INCOMING);
+	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_DESTINATION);
+	assert_non_null(strstr(r.problems[0].text, "not waiting for an incoming migration"));
+	assert_int_equal(r.problems[1].code, PROBLEM_BACKUP_NO_LINK);
+	assert_int_equal(r.problems[1].side, PROBLEM_SIDE_GUEST);
+	assert_string_equal(r.problems[1].text, "backup NIC 52:54:00:00:00:0b has no link");
+	assert_int_equal(r.problems[2].code, PROBLEM_NO_FREE_VF);
+	assert_string_equal(plan_problem_code_to_string(r.problems[2].code), "no-free-vf");
+	assert_string_equal(problem_side_to_string(r.problems[2].side), "destination");
+	assert_non_null(strstr(r.problems[2].text, "no free VF"));
+	/* The step's error is the first one, not a joined string. */
+	assert_string_equal(r.error, r.problems[0].text);
+	assert_int_equal(r.error_code, PLAN_ERR_REFUSED);
 	assert_int_equal(w->n_journal, 0);
 	assert_log_lacks(w, "set_active");
 	assert_log_lacks(w, "reserve");
 	assert_log_lacks(w, "unplug");
+	test_free(w);
+}
+
+/* A guest-supplied text with ';' (or anything) is one problem, verbatim. */
+static void test_preflight_problem_with_semicolon(void **state)
+{
+	static const char forged[] = "no bond; vfmigrate: check: destination is fine; exit 0";
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fail_step = STEP_PREFLIGHT;
+	w->fail_op = "src.agent.bond_status";
+	w->fail_rc = -EIO;
+	w->fail_msg = forged;
+	w->backup_link = false; /* not seen: the bond could not be read */
+	w->dst_free = 0;
+	assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_int_equal(r.n_problems, 2);
+	assert_int_equal(r.problems[0].code, PROBLEM_BOND);
+	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_GUEST);
+	assert_int_equal(r.problems[0].rc, -EIO);
+	assert_string_equal(r.problems[0].text,
+			    "bond bond0: source guest agent: no bond; vfmigrate: check: "
+			    "destination is fine; exit 0");
+	assert_int_equal(r.problems[1].code, PROBLEM_NO_FREE_VF);
 	test_free(w);
 }
 
@@ -294,6 +332,8 @@ static void test_dead_on_destination(void **state)
 	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
 	assert_int_equal(r.error_step, STEP_MIGRATE);
 	assert_non_null(strstr(r.error, "did not answer on the destination"));
+	assert_int_equal(r.error_code, PLAN_ERR_DEAD_ARRIVAL);
+	assert_non_null(strstr(r.error, "(destination guest agent: did not answer)"));
 	assert_false(r.passed_ponr);
 	/* Destination stopped before the source resumes; then the VF comes back. */
 	assert_log(w, "src.migrated;dst.quit;src.cont;failed:migrate;undo:migrate;"
@@ -443,6 +483,7 @@ static void test_journal_failure_stops_before_side_effect(void **state)
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
 	assert_non_null(strstr(r.error, "No space left on device"));
+	assert_int_equal(r.error_code, PLAN_ERR_JOURNAL);
 	assert_true(fake_on_source_with_vf(w));
 	assert_log_lacks(w, "reserve");
 	test_free(w);
@@ -767,6 +808,7 @@ static void test_interrupt_before_ponr_rolls_back(void **state)
 		assert_false(r.interrupt_ignored);
 		assert_true(r.has_error);
 		assert_int_equal(r.error_step, ic->stopped);
+		assert_int_equal(r.error_code, PLAN_ERR_INTERRUPTED);
 		snprintf(tag, sizeof(tag), "interrupted by %s", w->intr_sig);
 		if (!strstr(r.error, tag)) {
 			print_error("case %zu: error \"%s\" lacks \"%s\"\n", i, r.error, tag);
@@ -1221,6 +1263,235 @@ static void test_recover_every_cut_point_real_vfs(void **state)
 	recover_every_cut_point(model_real_vfs);
 }
 
+/* Failure kinds travel as codes, from the errno or from the step that knows (never from text). */
+static void test_error_codes(void **state)
+{
+	static const struct {
+		int step;
+		const char *op;
+		int rc;
+		const char *msg;
+		enum plan_error_code code;
+	} cases[] = {
+	    /* EHOSTDOWN from the hypervisor is not a dead arrival; text saying so is not either. */
+	    {STEP_MIGRATE, "src.hv.migrate_wait", -EHOSTDOWN,
+	     "migration completed but the guest did not answer on the destination",
+	     PLAN_ERR_FAILED},
+	    {STEP_MIGRATE, "src.hv.migrate_wait", -ECANCELED, "job aborted", PLAN_ERR_CANCELLED},
+	    {STEP_UNPLUG, "src.hv.unplug_start", -ECONNRESET, "closed", PLAN_ERR_PEER_GONE},
+	    {STEP_UNPLUG, "src.hv.unplug_start", -EPIPE, "closed", PLAN_ERR_PEER_GONE},
+	    {STEP_RELEASE_VF, "src.agent.release", -ETIMEDOUT, "cancelled", PLAN_ERR_TIMEOUT},
+	    {STEP_RESERVE, "dst.pool.reserve", -ENOSPC, "timeout", PLAN_ERR_FAILED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->fail_step = cases[i].step;
+		w->fail_op = cases[i].op;
+		w->fail_rc = cases[i].rc;
+		w->fail_msg = cases[i].msg;
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+		assert_int_equal(r.error_step, cases[i].step);
+		if (r.error_code != cases[i].code) {
+			print_error("case %zu: code %s, want %s\n", i,
+				    plan_error_code_to_string(r.error_code),
+				    plan_error_code_to_string(cases[i].code));
+			fail();
+		}
+		test_free(w);
+	}
+	assert_string_equal(plan_error_code_to_string(PLAN_ERR_DEAD_ARRIVAL), "dead-arrival");
+}
+
+/*
+ * The guest agent stops answering (a stall, not a close) at each guest step, or after the last
+ * one while a host step then fails. The rollback goes past the failed guest undo: the host-side
+ * undos (the destination reservation, the re-plug on the source) run; a guest undo that needs
+ * the failed one is skipped, not tried against a silent guest; the report lists the failed
+ * undo; the journal stays unfinished for recover.
+ */
+struct stall_case {
+	int stall_step; /* the agent goes silent as this step begins */
+	int fail_step;	/* and this step fails by itself (-1: none) */
+	const char *fail_op;
+	enum plan_outcome outcome;
+	int undo_failed;  /* the guest undo that fails (-1: none) */
+	int undo_skipped; /* the guest undo skipped for it (-1: none) */
+	bool vf_plugged;  /* the source VF is plugged at the end */
+};
+
+static const struct stall_case stall_cases[] = {
+    /* Nothing changed yet: nothing to undo. */
+    {STEP_BOND, -1, NULL, OUTCOME_ROLLED_BACK, -1, -1, true},
+    {STEP_BACKUP_ACTIVE, -1, NULL, OUTCOME_NEEDS_RECOVER, STEP_BACKUP_ACTIVE, -1, true},
+    {STEP_RELEASE_VF, -1, NULL, OUTCOME_NEEDS_RECOVER, STEP_RELEASE_VF, STEP_BACKUP_ACTIVE, true},
+    /* Silent from the unplug on, the migration fails: the VF is re-plugged on the source. */
+    {STEP_UNPLUG, STEP_MIGRATE, "src.hv.migrate_start", OUTCOME_NEEDS_RECOVER, STEP_RELEASE_VF,
+     STEP_BACKUP_ACTIVE, true},
+};
+
+static void test_guest_stall_frees_destination_vf(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(stall_cases); i++) {
+		const struct stall_case *sc = &stall_cases[i];
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		w->stall_step = sc->stall_step;
+		w->fail_step = sc->fail_step;
+		w->fail_op = sc->fail_op;
+		w->fail_rc = -ECONNREFUSED;
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (r.outcome != sc->outcome || w->dst_reserved || w->dst_free != 2) {
+			print_error(
+			    "case %zu (stall at %s): outcome %s, destination VF %s\nlog: %s\n", i,
+			    step_to_string(sc->stall_step), plan_outcome_to_string(r.outcome),
+			    w->dst_reserved ? "still reserved" : "free", w->log);
+			fail();
+		}
+		assert_false(r.passed_ponr);
+		/* The guest stays where it was, on its source, reachable through the bond. */
+		assert_true(w->running[FAKE_SRC]);
+		assert_false(w->migrated);
+		assert_int_equal(w->vf_present[FAKE_SRC], sc->vf_plugged);
+		assert_false(w->vf_present[FAKE_DST]);
+		assert_true(w->slave[FAKE_NIC_BACKUP] && w->has_active);
+		for (int s = STEP_BOND; s < _STEP_MAX; s++) {
+			const struct step_report *sr = &r.steps[s];
+
+			if (s == sc->undo_failed) {
+				assert_int_equal(sr->result, STEP_UNDO_FAILED);
+				assert_non_null(
+				    strstr(sr->undo_error, "no reply within the deadline"));
+				assert_true(step_undo_in_guest((enum step_id)s));
+			} else if (s == sc->undo_skipped) {
+				assert_int_equal(sr->result, STEP_UNDO_SKIPPED);
+				assert_int_equal(sr->undo_blocked_by, sc->undo_failed);
+				assert_true(step_undo_in_guest((enum step_id)s));
+			} else {
+				assert_int_not_equal(sr->result, STEP_UNDO_FAILED);
+				assert_int_not_equal(sr->result, STEP_UNDO_SKIPPED);
+			}
+		}
+		if (sc->undo_skipped >= 0) {
+			char undo[64];
+
+			/* Not tried: another deadline spent on a silent guest for nothing. */
+			snprintf(undo, sizeof(undo), "undo:%s;", step_to_string(sc->undo_skipped));
+			assert_log_lacks(w, undo);
+		}
+		if (sc->fail_step < 0) {
+			assert_int_equal(r.error_code, PLAN_ERR_TIMEOUT);
+			/* One prefix, naming the side. */
+			assert_string_equal(r.error,
+					    "source guest agent: no reply within the deadline");
+		}
+		if (sc->outcome == OUTCOME_NEEDS_RECOVER) {
+			assert_int_equal(r.steps[STEP_RESERVE].result, STEP_UNDONE);
+			assert_true(r.has_error2);
+			assert_null(last_outcome(w)); /* the journal is left to recover */
+		} else {
+			assert_string_equal(last_outcome(w), "rolled-back");
+			assert_true(fake_on_source_with_vf(w));
+		}
+		if (sc->fail_step == STEP_MIGRATE)
+			assert_log(w, "failed:migrate;undo:migrate;undone:migrate;undo:unplug;"
+				      "src.plug(vf0,taps0);undone:unplug;undo:release-vf;"
+				      "undo-failed:release-vf;undo:reserve;dst.pool_release;"
+				      "undone:reserve");
+		/* Bounded: each call to the silent guest waits its own deadline, no more. */
+		assert_true(r.total_ms <
+			    3 * (w->plan.timeouts.link_ms + w->plan.timeouts.command_ms));
+
+		/* The agent answers again: recover finishes what was left to the guest. */
+		if (sc->outcome == OUTCOME_NEEDS_RECOVER) {
+			size_t n = w->n_journal;
+			struct journal_record *recs = test_malloc(n * sizeof(*recs));
+
+			memcpy(recs, w->journal, n * sizeof(*recs));
+			w->stall_step = -1;
+			w->agent_stalled = false;
+			w->fail_step = -1;
+			assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+			assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+			assert_true(fake_on_source_with_vf(w));
+			assert_string_equal(last_outcome(w), "rolled-back");
+			test_free(recs);
+		}
+		test_free(w);
+	}
+}
+
+/*
+ * vfmigrate died while the guest agent was silent in release-vf (nothing undone). recover,
+ * with the agent still silent, frees the destination VF, says what is left to the guest and
+ * leaves the journal unfinished; once the agent answers, recover finishes.
+ */
+static void test_recover_guest_stall_frees_destination_vf(void **state)
+{
+	struct fake_world *w = new_world();
+	struct journal_record *recs;
+	struct plan_report r;
+	volatile uint32_t cut;
+	size_t n;
+
+	(void)state;
+	for (cut = 1;; cut++) {
+		fake_world_init(w);
+		w->stall_step = STEP_RELEASE_VF;
+		w->crash_at = cut;
+		if (setjmp(w->crash_jmp) == 0)
+			plan_run(&w->plan, &w->env, &r);
+		if (w->n_journal > 0 && w->journal[w->n_journal - 1].kind == JOURNAL_FAIL &&
+		    !strcmp(w->journal[w->n_journal - 1].step, "release-vf"))
+			break;
+		assert_true(cut < 64);
+	}
+	w->crash_at = 0;
+	assert_true(w->dst_reserved);
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_NEEDS_RECOVER);
+	assert_false(w->dst_reserved);
+	assert_int_equal(w->dst_free, 2);
+	assert_int_equal(r.steps[STEP_RESERVE].result, STEP_UNDONE);
+	assert_int_equal(r.steps[STEP_RELEASE_VF].result, STEP_UNDO_FAILED);
+	assert_int_equal(r.steps[STEP_BACKUP_ACTIVE].result, STEP_UNDO_SKIPPED);
+	assert_non_null(strstr(w->notes, "not undone: it needs release-vf undone first"));
+	assert_null(last_outcome(w));
+	test_free(recs);
+
+	/* Still silent: recover again changes nothing and does not release twice. */
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	w->log[0] = '\0';
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_NEEDS_RECOVER);
+	assert_log_lacks(w, "pool_release");
+	assert_int_equal(w->dst_free, 2);
+	test_free(recs);
+
+	/* The agent answers: done. */
+	w->agent_stalled = false;
+	n = w->n_journal;
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_true(fake_on_source_with_vf(w));
+	assert_string_equal(last_outcome(w), "rolled-back");
+	test_free(recs);
+	test_free(w);
+}
+
 static void test_names_round_trip(void **state)
 {
 	enum step_id s;
@@ -1291,6 +1562,7 @@ int main(void)
 	    cmocka_unit_test(test_every_step_fails),
 	    cmocka_unit_test(test_preflight_refuses_and_changes_nothing),
 	    cmocka_unit_test(test_check_only_probes),
+	    cmocka_unit_test(test_preflight_problem_with_semicolon),
 	    cmocka_unit_test(test_unplug_slow_settles_then_replugs),
 	    cmocka_unit_test(test_unplug_stuck_needs_recover),
 	    cmocka_unit_test(test_unplug_refused),
@@ -1321,6 +1593,9 @@ int main(void)
 	    cmocka_unit_test(test_source_handoff_undone_on_rollback),
 	    cmocka_unit_test(test_recover_source_handoff),
 	    cmocka_unit_test(test_recover_every_cut_point_real_vfs),
+	    cmocka_unit_test(test_error_codes),
+	    cmocka_unit_test(test_guest_stall_frees_destination_vf),
+	    cmocka_unit_test(test_recover_guest_stall_frees_destination_vf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <libvirt/virterror.h>
+
 #include "io/hv_libvirt.h"
 
 static const char dom_xml[] =
@@ -222,13 +224,28 @@ static void test_stop_cont_quit(void **state)
 	hv_libvirt_free(as_dst);
 }
 
+/* Failure kinds come from libvirt's error code, never from its text. */
+static void test_error_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(hv_libvirt_migrate_errno(VIR_ERR_OPERATION_ABORTED, VIR_FROM_QEMU),
+			 -ECANCELED);
+	/* "operation failed: migration job: is not active, cancel it" is no cancellation. */
+	assert_int_equal(hv_libvirt_migrate_errno(VIR_ERR_OPERATION_FAILED, VIR_FROM_QEMU), -EIO);
+	assert_int_equal(hv_libvirt_migrate_errno(VIR_ERR_OPERATION_TIMEOUT, VIR_FROM_QEMU), -EIO);
+	assert_int_equal(hv_libvirt_errno(VIR_ERR_OPERATION_TIMEOUT, VIR_FROM_QEMU), -ETIMEDOUT);
+	assert_int_equal(hv_libvirt_errno(VIR_ERR_SYSTEM_ERROR, VIR_FROM_RPC), -ENOTCONN);
+	assert_int_equal(hv_libvirt_errno(VIR_ERR_SYSTEM_ERROR, VIR_FROM_QEMU), -EIO);
+	assert_int_equal(hv_libvirt_errno(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_probe),	    cmocka_unit_test(test_probe_unreachable),
-	    cmocka_unit_test(test_metadata),	    cmocka_unit_test(test_devices_and_agent),
-	    cmocka_unit_test(test_errors_verbatim), cmocka_unit_test(test_stop_cont_quit),
-	    cmocka_unit_test(test_channel),
+	    cmocka_unit_test(test_error_codes),	      cmocka_unit_test(test_probe),
+	    cmocka_unit_test(test_probe_unreachable), cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_devices_and_agent), cmocka_unit_test(test_errors_verbatim),
+	    cmocka_unit_test(test_stop_cont_quit),    cmocka_unit_test(test_channel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,6 +32,53 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "");
 }
 
+/* Invisible format and bidi characters: '?' in text, kept for JSON and escaped there. */
+static void test_sanitize_format(void **state)
+{
+	static const char *const chars[] = {
+	    "\xe2\x80\xae", /* U+202E right-to-left override */
+	    "\xe2\x80\xaa", /* U+202A left-to-right embedding */
+	    "\xe2\x80\xa8", /* U+2028 line separator */
+	    "\xe2\x80\xa9", /* U+2029 paragraph separator */
+	    "\xe2\x80\x8b", /* U+200B zero width space */
+	    "\xe2\x80\x8f", /* U+200F right-to-left mark */
+	    "\xe2\x81\xa6", /* U+2066 left-to-right isolate */
+	    "\xe2\x81\xa9", /* U+2069 pop directional isolate */
+	    "\xef\xbb\xbf", /* U+FEFF BOM */
+	    "\xd8\x9c",	    /* U+061C arabic letter mark */
+	};
+	static const char *const escaped[] = {"\\u202e", "\\u202a", "\\u2028", "\\u2029",
+					      "\\u200b", "\\u200f", "\\u2066", "\\u2069",
+					      "\\ufeff", "\\u061c"};
+	char in[32], out[32], want[32];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(chars); i++) {
+		char *e;
+
+		snprintf(in, sizeof(in), "a%sb", chars[i]);
+		str_sanitize(out, sizeof(out), in);
+		assert_string_equal(out, "a?b");
+		str_sanitize_keep_format(out, sizeof(out), in);
+		assert_string_equal(out, in);
+		e = str_escape_format(in);
+		assert_non_null(e);
+		snprintf(want, sizeof(want), "a%sb", escaped[i]);
+		assert_string_equal(e, want);
+		free(e);
+	}
+	/* Their neighbours pass: U+200A hair space, U+2030 per mille, U+2065, U+FEFE, e-acute. */
+	str_sanitize(out, sizeof(out), "\xe2\x80\x8a\xe2\x80\xb0\xe2\x81\xa5\xef\xbb\xbe\xc3\xa9");
+	assert_string_equal(out, "\xe2\x80\x8a\xe2\x80\xb0\xe2\x81\xa5\xef\xbb\xbe\xc3\xa9");
+	/* Escaping leaves everything else alone, invalid bytes too (str_sanitize_keep_format's). */
+	char *e = str_escape_format("{\"m\": \"x\xc3\xa9\xe2\x80\xaey\"}\xff");
+	assert_string_equal(e, "{\"m\": \"x\xc3\xa9\\u202ey\"}\xff");
+	free(e);
+	/* The keep_format variant still replaces controls. */
+	str_sanitize_keep_format(out, sizeof(out), "a\x1b\xc2\x9b");
+	assert_string_equal(out, "a???");
+}
+
 static void test_mac(void **state)
 {
 	uint8_t mac[6];
@@ -92,12 +139,31 @@ static void test_diag(void **state)
 	diag_set(NULL, "ignored");
 }
 
+static void test_peer_gone(void **state)
+{
+	static const int gone[] = {ECONNRESET, ECONNABORTED, ECONNREFUSED,
+				   ENOTCONN,   EPIPE,	     ESHUTDOWN};
+	static const int not_gone[] = {0, EIO, ETIMEDOUT, ENOENT, EINVAL, EAGAIN, EINTR};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++) {
+		assert_true(errno_is_peer_gone(gone[i]));
+		assert_true(errno_is_peer_gone(-gone[i]));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(not_gone); i++)
+		assert_false(errno_is_peer_gone(-not_gone[i]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sanitize), cmocka_unit_test(test_mac),
-	    cmocka_unit_test(test_int),	     cmocka_unit_test(test_json_limits),
+	    cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_mac),
+	    cmocka_unit_test(test_int),
+	    cmocka_unit_test(test_json_limits),
 	    cmocka_unit_test(test_diag),
+	    cmocka_unit_test(test_peer_gone),
+	    cmocka_unit_test(test_sanitize_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
