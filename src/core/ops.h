@@ -182,11 +182,57 @@ struct hv_ops {
 /* ------------------------------------------------------------------------------------------ */
 /* Guest agent (vfmigrate-agent), reached through one host side's channel. NICs by MAC.       */
 
+/*
+ * What a guest NIC is, as the guest sees it: how NICs that carry one MAC are told apart
+ * (net_failover's layout: the virtio NIC configured with the VF's MAC). The words are the
+ * agent protocol's "kind".
+ */
+enum nic_kind {
+	NIC_KIND_ANY = 0, /* a selector: any; a status: not reported (an older agent) */
+	NIC_KIND_VIRTIO,  /* the virtio-net driver */
+	NIC_KIND_VF,	  /* any other driver of a PCI function: a VF, the lab's e1000e */
+	NIC_KIND_OTHER,	  /* neither */
+	_NIC_KIND_MAX,
+};
+
+static inline const char *nic_kind_to_string(enum nic_kind k)
+{
+	static const char *const names[_NIC_KIND_MAX] = {
+	    [NIC_KIND_ANY] = "any",
+	    [NIC_KIND_VIRTIO] = "virtio",
+	    [NIC_KIND_VF] = "vf",
+	    [NIC_KIND_OTHER] = "other",
+	};
+
+	return (unsigned)k < _NIC_KIND_MAX ? names[k] : "any";
+}
+
+/* The words the agent reports ("any" is not one of them); -EINVAL otherwise. */
+static inline int nic_kind_from_string(const char *s, enum nic_kind *ret)
+{
+	for (int i = NIC_KIND_VIRTIO; i < _NIC_KIND_MAX; i++)
+		if (strcmp(s, nic_kind_to_string((enum nic_kind)i)) == 0) {
+			*ret = (enum nic_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Names one guest NIC: its permanent MAC and, where NICs share it, its kind and/or its PCI
+ * address as the guest sees it. */
+struct nic_sel {
+	uint8_t mac[6];
+	enum nic_kind kind;    /* NIC_KIND_ANY: any */
+	char pci[VFM_PCI_MAX]; /* "": any; else pci_addr_valid() */
+};
+
 struct bond_slave {
 	uint8_t mac[6]; /* permanent MAC of the NIC */
 	char name[VFM_IFNAME_MAX];
 	bool link_up;
-	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI */
+	bool active;	       /* the bond's active slave */
+	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI or not reported */
+	enum nic_kind kind;    /* NIC_KIND_ANY: not reported */
 };
 
 /*
@@ -255,21 +301,27 @@ struct agent_ops {
 	int (*bond_create)(void *ud, const char *bond, const uint8_t backup_mac[6],
 			   const uint8_t *vf_mac, enum bond_fom fail_over_mac, int64_t deadline_ms,
 			   struct diag *d);
-	/* Makes the slave with this MAC the active one; make_primary also sets it primary (and
+	/*
+	 * The NIC arguments below name one NIC (struct nic_sel). A selector with a kind or PCI
+	 * address to a guest agent that cannot select by them fails with -EOPNOTSUPP (d says
+	 * so); a selector with the MAC alone works with every agent.
+	 */
+	/* Makes the slave nic the active one; make_primary also sets it primary (and
 	 * !make_primary clears a primary that would pull the bond back elsewhere). */
-	int (*set_active)(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+	int (*set_active)(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			  int64_t deadline_ms, struct diag *d);
-	/* Removes the NIC with this MAC from the bond (the NIC itself stays). */
-	int (*release)(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline_ms,
+	/* Removes nic from the bond (the NIC itself stays). */
+	int (*release)(void *ud, const char *bond, const struct nic_sel *nic, int64_t deadline_ms,
 		       struct diag *d);
-	/* Waits up to link_timeout_ms for a NIC with this MAC to appear (a VF just hot-plugged),
-	 * enslaves it, waits (same budget) for its carrier, then (if make_active) makes it active
-	 * and primary. -ENODEV: no NIC with that MAC; -ETIMEDOUT: no NIC or no carrier in time
-	 * (an enslaved NIC stays enslaved). */
-	int (*enslave)(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
-		       bool make_active, int64_t deadline_ms, struct diag *d);
-	/* Waits up to link_timeout_ms for carrier on the NIC with this MAC. */
-	int (*link_wait)(void *ud, const uint8_t mac[6], int64_t link_timeout_ms,
+	/* Waits up to link_timeout_ms for nic to appear (a VF just hot-plugged), enslaves it,
+	 * waits (same budget) for its carrier, then (if make_active) makes it active and
+	 * primary. -ENODEV: no such NIC; -ETIMEDOUT: no NIC or no carrier in time (an enslaved
+	 * NIC stays enslaved). */
+	int (*enslave)(void *ud, const char *bond, const struct nic_sel *nic,
+		       int64_t link_timeout_ms, bool make_active, int64_t deadline_ms,
+		       struct diag *d);
+	/* Waits up to link_timeout_ms for carrier on nic. */
+	int (*link_wait)(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
 			 int64_t deadline_ms, struct diag *d);
 };
 
