@@ -79,6 +79,8 @@ enum arg_type {
 	ARG_MAC_LIST,
 	ARG_IFNAME,
 	ARG_STRING,
+	ARG_PCI,
+	ARG_KIND,
 };
 
 struct arg_spec {
@@ -95,7 +97,12 @@ static const char *const arg_type_names[] = {
     [ARG_MAC_LIST] = "array of MAC addresses",
     [ARG_IFNAME] = "string (interface name)",
     [ARG_STRING] = "string",
+    [ARG_PCI] = "string (PCI address)",
+    [ARG_KIND] = "string (NIC kind)",
 };
+
+/* What a NIC is, beside its MAC: the words of "kind" in replies and selectors. */
+static const char *const kind_names[] = {"virtio", "vf", "other"};
 
 static bool ifname_valid(const char *s)
 {
@@ -148,6 +155,24 @@ static int arg_check_one(const struct arg_spec *sp, json_t *v, struct cmd_err *e
 					"parameter '%s' is not a MAC address (aa:bb:cc:dd:ee:ff)",
 					sp->name);
 		return 0;
+	case ARG_PCI:
+		if (!json_is_string(v))
+			break;
+		if (strlen(json_string_value(v)) != json_string_length(v) ||
+		    !pci_addr_valid(json_string_value(v)))
+			return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
+					"parameter '%s' is not a PCI address (dddd:bb:ss.f)",
+					sp->name);
+		return 0;
+	case ARG_KIND:
+		if (!json_is_string(v))
+			break;
+		for (i = 0; i < ARRAY_SIZE(kind_names); i++)
+			if (strcmp(json_string_value(v), kind_names[i]) == 0 &&
+			    strlen(kind_names[i]) == json_string_length(v))
+				return 0;
+		return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
+				"parameter '%s' must be virtio, vf or other", sp->name);
 	case ARG_MAC_LIST:
 		if (!json_is_array(v))
 			break;
@@ -269,13 +294,80 @@ static bool link_is_nic(const struct agent_link *l)
 	return l->kind[0] == '\0' && !(l->flags & IFF_LOOPBACK) && l->has_addr;
 }
 
+/* What tells NICs that carry one MAC apart, read from sysfs by the backend. */
+struct nic_ident {
+	char pci[16];	  /* "" when not on PCI */
+	char driver[32];  /* "" when not known */
+	const char *kind; /* one of kind_names */
+};
+
 /*
- * Finds the NIC with this MAC. The permanent address wins: a bond with fail_over_mac=none
- * rewrites its slaves' current addresses, so those are only used for NICs outside a bond.
- * Returns NULL (none) or sets *ambiguous when two NICs claim it at the same level.
+ * virtio: the virtio-net driver; vf: any other driver of a PCI function (a VF passed through,
+ * or the lab's emulated stand-in: the guest cannot tell those apart); other: neither.
  */
-static const struct agent_link *links_by_mac(const struct links *ls, const uint8_t mac[6],
-					     bool *ambiguous)
+static void nic_ident(struct agent *a, const struct agent_link *l, struct nic_ident *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (a->be->pci_address(a->be->ctx, l->name, ret->pci, sizeof(ret->pci)) < 0 ||
+	    !pci_addr_valid(ret->pci))
+		ret->pci[0] = '\0';
+	if (!a->be->driver ||
+	    a->be->driver(a->be->ctx, l->name, ret->driver, sizeof(ret->driver)) < 0)
+		ret->driver[0] = '\0';
+	if (strcmp(ret->driver, "virtio_net") == 0)
+		ret->kind = kind_names[0];
+	else if (ret->pci[0])
+		ret->kind = kind_names[1];
+	else
+		ret->kind = kind_names[2];
+}
+
+/* Names one NIC: its MAC and, where NICs share it, its PCI address and/or kind. */
+struct nic_sel {
+	uint8_t mac[6];
+	const char *pci;  /* NULL: any */
+	const char *kind; /* NULL: any */
+};
+
+/* From checked arguments "mac", "pci", "kind". */
+static void arg_sel(json_t *args, struct nic_sel *ret)
+{
+	parse_mac(json_string_value(json_object_get(args, "mac")), ret->mac);
+	ret->pci = arg_str(args, "pci", NULL);
+	ret->kind = arg_str(args, "kind", NULL);
+}
+
+/* "MAC aa:..:ff", with the kind and PCI address when the selector names them. */
+static const char *sel_text(const struct nic_sel *s, char buf[static 64])
+{
+	char m[18];
+
+	snprintf(buf, 64, "MAC %s%s%s%s%s%s", format_mac(s->mac, m), s->kind || s->pci ? " (" : "",
+		 s->kind ? "kind " : "", s->kind ? s->kind : "",
+		 s->pci ? (s->kind ? ", pci " : "pci ") : "", s->pci ? s->pci : "");
+	if (s->kind || s->pci)
+		snprintf(buf + strlen(buf), 64 - strlen(buf), ")");
+	return buf;
+}
+
+static bool sel_ident_matches(struct agent *a, const struct nic_sel *s, const struct agent_link *l)
+{
+	struct nic_ident id;
+
+	if (!s->pci && !s->kind)
+		return true;
+	nic_ident(a, l, &id);
+	return (!s->pci || strcmp(s->pci, id.pci) == 0) &&
+	       (!s->kind || strcmp(s->kind, id.kind) == 0);
+}
+
+/*
+ * Finds the NIC the selector names. The permanent address wins: a bond with fail_over_mac=none
+ * rewrites its slaves' current addresses, so those are only used for NICs outside a bond.
+ * Returns NULL (none) or sets *ambiguous when two NICs match at the same level.
+ */
+static const struct agent_link *links_find(struct agent *a, const struct links *ls,
+					   const struct nic_sel *s, bool *ambiguous)
 {
 	const struct agent_link *hit;
 
@@ -294,7 +386,7 @@ static const struct agent_link *links_by_mac(const struct links *ls, const uint8
 				m = l->has_slave_perm_addr ? l->slave_perm_addr : NULL;
 			else
 				m = (l->master == 0 && l->slave_kind[0] == '\0') ? l->addr : NULL;
-			if (!m || memcmp(m, mac, 6) != 0)
+			if (!m || memcmp(m, s->mac, 6) != 0 || !sel_ident_matches(a, s, l))
 				continue;
 			if (hit && hit->ifindex != l->ifindex) {
 				*ambiguous = true;
@@ -308,20 +400,20 @@ static const struct agent_link *links_by_mac(const struct links *ls, const uint8
 	return NULL;
 }
 
-static int find_nic(const struct links *ls, const uint8_t mac[6], const struct agent_link **ret,
-		    struct cmd_err *e)
+static int find_nic(struct agent *a, const struct links *ls, const struct nic_sel *s,
+		    const struct agent_link **ret, struct cmd_err *e)
 {
 	const struct agent_link *l;
 	bool ambiguous;
-	char m[18];
+	char t[64];
 
-	l = links_by_mac(ls, mac, &ambiguous);
+	l = links_find(a, ls, s, &ambiguous);
 	if (ambiguous)
-		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "several NICs have MAC %s",
-				format_mac(mac, m));
+		return cmd_fail(e, QGA_ERROR_INVALID_STATE,
+				"several NICs match %s (tell them apart with 'kind' or 'pci')",
+				sel_text(s, t));
 	if (!l)
-		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "no NIC with MAC %s",
-				format_mac(mac, m));
+		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "no NIC with %s", sel_text(s, t));
 	*ret = l;
 	return 0;
 }
@@ -392,7 +484,7 @@ static bool slave_link_up(const struct agent_link *l)
 static json_t *json_nic(struct agent *a, const struct links *ls, const struct agent_link *l,
 			const struct agent_link *bond)
 {
-	char pci[64];
+	struct nic_ident id;
 	json_t *o;
 
 	o = json_pack("{s:o,s:s,s:i,s:b,s:b,s:s}", "mac", json_mac(agent_link_mac(l)), "name",
@@ -405,10 +497,10 @@ static json_t *json_nic(struct agent *a, const struct links *ls, const struct ag
 		return NULL;
 	if (l->has_addr)
 		json_object_set_new(o, "address", json_mac(l->addr));
-	if (a->be->pci_address(a->be->ctx, l->name, pci, sizeof(pci)) >= 0)
-		json_object_set_new(o, "pci", json_string(pci));
-	else
-		json_object_set_new(o, "pci", json_null());
+	nic_ident(a, l, &id);
+	json_object_set_new(o, "pci", id.pci[0] ? json_string(id.pci) : json_null());
+	json_object_set_new(o, "driver", id.driver[0] ? json_string(id.driver) : json_null());
+	json_object_set_new(o, "kind", json_string(id.kind));
 	json_object_set_new(o, "master", json_link_name_or_null(ls, l->master));
 	if (bond) {
 		json_object_set_new(
@@ -459,10 +551,10 @@ static int64_t deadline_from(struct agent *a, json_t *args)
 }
 
 /*
- * Reloads links until pred holds for the NIC with mac (found, or NULL while absent) or the
+ * Reloads links until pred holds for the NIC s names (found, or NULL while absent) or the
  * deadline passes (returns -ETIMEDOUT, e not filled). Other errors fill e.
  */
-static int wait_nic(struct agent *a, struct links *ls, const uint8_t mac[6], int64_t deadline,
+static int wait_nic(struct agent *a, struct links *ls, const struct nic_sel *s, int64_t deadline,
 		    bool (*pred)(const struct agent_link *l, const void *arg), const void *arg,
 		    const struct agent_link **ret, struct cmd_err *e)
 {
@@ -473,9 +565,9 @@ static int wait_nic(struct agent *a, struct links *ls, const uint8_t mac[6], int
 
 		if (links_load(a, ls, e) < 0)
 			return -EIO;
-		l = links_by_mac(ls, mac, &ambiguous);
+		l = links_find(a, ls, s, &ambiguous);
 		if (ambiguous) {
-			find_nic(ls, mac, &l, e);
+			find_nic(a, ls, s, &l, e);
 			return -EINVAL;
 		}
 		if (l && pred(l, arg)) {
@@ -645,21 +737,20 @@ static int bond_make_active(struct agent *a, struct links *ls, const char *bond_
 static int cmd_bond_set_active(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
 	static const struct arg_spec spec[] = {
-	    {"bond", ARG_IFNAME, false, 0, 0},
-	    {"mac", ARG_MAC, true, 0, 0},
-	    {"primary", ARG_BOOL, false, 0, 0},
-	    {NULL, 0, false, 0, 0},
+	    {"bond", ARG_IFNAME, false, 0, 0},	{"mac", ARG_MAC, true, 0, 0},
+	    {"pci", ARG_PCI, false, 0, 0},	{"kind", ARG_KIND, false, 0, 0},
+	    {"primary", ARG_BOOL, false, 0, 0}, {NULL, 0, false, 0, 0},
 	};
 	_cleanup_(links_free) struct links ls = {0};
 	const char *bond = arg_str(args, "bond", "bond0");
 	const struct agent_link *b, *l;
-	uint8_t mac[6];
+	struct nic_sel sel;
 
 	if (args_check(args, spec, e) < 0)
 		return -1;
-	arg_mac(args, "mac", mac);
+	arg_sel(args, &sel);
 	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(&ls, mac, &l, e) < 0)
+	    find_nic(a, &ls, &sel, &l, e) < 0)
 		return -1;
 	if (bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), NULL, e) < 0)
 		return -1;
@@ -674,21 +765,23 @@ static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct 
 	static const struct arg_spec spec[] = {
 	    {"bond", ARG_IFNAME, false, 0, 0},
 	    {"mac", ARG_MAC, true, 0, 0},
+	    {"pci", ARG_PCI, false, 0, 0},
+	    {"kind", ARG_KIND, false, 0, 0},
 	    {NULL, 0, false, 0, 0},
 	};
 	_cleanup_(links_free) struct links ls = {0};
 	const char *bond = arg_str(args, "bond", "bond0");
 	const struct agent_link *b, *l;
 	struct diag d = {{0}};
+	struct nic_sel sel;
 	bool was_active;
-	uint8_t mac[6];
 	int r, ifindex;
 
 	if (args_check(args, spec, e) < 0)
 		return -1;
-	arg_mac(args, "mac", mac);
+	arg_sel(args, &sel);
 	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(&ls, mac, &l, e) < 0)
+	    find_nic(a, &ls, &sel, &l, e) < 0)
 		return -1;
 	if (l->master != b->ifindex)
 		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is not a slave of %s", l->name,
@@ -703,7 +796,7 @@ static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct 
 	l = links_by_index(&ls, ifindex);
 	if (l && l->master != 0)
 		return cmd_fail(e, QGA_ERROR_KERNEL, "%s is still enslaved after release", l->name);
-	*ret = json_pack("{s:o,s:b,s:o}", "released", json_mac(mac), "was_active", was_active,
+	*ret = json_pack("{s:o,s:b,s:o}", "released", json_mac(sel.mac), "was_active", was_active,
 			 "bond", json_bond(a, &ls, b));
 	return 0;
 }
@@ -791,8 +884,8 @@ static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, bo
 struct enslave {
 	const char *bond_name;
 	int bond; /* its ifindex */
-	uint8_t mac[6];
-	char m[18]; /* mac as text */
+	struct nic_sel sel;
+	char m[64]; /* sel as text */
 	int64_t start, deadline, t_appear;
 	struct slave_undo nic; /* ifindex and name also when it was a slave already */
 	/* The bond's primary and active slave before 'active' changed them (0: none). */
@@ -817,7 +910,7 @@ static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struc
 		if (links_load(a, ls, e) < 0)
 			return -1;
 	} else {
-		r = wait_nic(a, ls, x->mac, x->deadline, pred_slave_link, &x->bond, &l, e);
+		r = wait_nic(a, ls, &x->sel, x->deadline, pred_slave_link, &x->bond, &l, e);
 		if (r == -ETIMEDOUT) {
 			l = links_by_index(ls, x->nic.ifindex);
 			if (l && l->master != x->bond)
@@ -854,7 +947,7 @@ static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struc
 	if (!l) {
 		/* It took its state with it: nothing of it to give back. */
 		x->nic.touched = false;
-		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with MAC %s vanished", x->m);
+		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with %s vanished", x->m);
 	}
 	*ret = json_pack("{s:o,s:I,s:o}", "slave", json_nic(a, ls, l, b), "appeared_ms",
 			 (json_int_t)x->t_appear, "link_ms",
@@ -901,6 +994,8 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 	static const struct arg_spec spec[] = {
 	    {"bond", ARG_IFNAME, false, 0, 0},
 	    {"mac", ARG_MAC, true, 0, 0},
+	    {"pci", ARG_PCI, false, 0, 0},
+	    {"kind", ARG_KIND, false, 0, 0},
 	    {"timeout", ARG_INT, false, 0, AGENT_WAIT_MAX_MS},
 	    {"active", ARG_BOOL, false, 0, 0},
 	    {"wait_link", ARG_BOOL, false, 0, 0},
@@ -917,17 +1012,17 @@ static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct 
 		return cmd_fail(
 		    e, QGA_ERROR_INVALID_PARAMETER,
 		    "'active' needs 'wait_link' (a slave without link cannot be made active)");
-	arg_mac(args, "mac", x.mac);
-	format_mac(x.mac, x.m);
+	arg_sel(args, &x.sel);
+	sel_text(&x.sel, x.m);
 	x.start = a->be->now_ms(a->be->ctx);
 	x.deadline = deadline_from(a, args);
 	if (links_load(a, &ls, e) < 0 || find_bond(&ls, x.bond_name, &b, e) < 0)
 		return -1;
 	x.bond = b->ifindex;
-	r = wait_nic(a, &ls, x.mac, x.deadline, pred_present, NULL, &l, e);
+	r = wait_nic(a, &ls, &x.sel, x.deadline, pred_present, NULL, &l, e);
 	if (r == -ETIMEDOUT)
-		return cmd_fail(e, QGA_ERROR_TIMEOUT, "no NIC with MAC %s appeared within %lld ms",
-				x.m, (long long)(x.deadline - x.start));
+		return cmd_fail(e, QGA_ERROR_TIMEOUT, "no NIC with %s appeared within %lld ms", x.m,
+				(long long)(x.deadline - x.start));
 	if (r < 0)
 		return -1;
 	x.t_appear = a->be->now_ms(a->be->ctx) - x.start;
@@ -1069,8 +1164,11 @@ static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct c
 	if (json_object_get(args, "primary"))
 		arg_mac(args, "primary", pmac);
 	json_array_foreach (slaves, i, v) {
+		struct nic_sel sel = {.pci = NULL};
+
 		parse_mac(json_string_value(v), mac);
-		if (find_nic(&ls, mac, &l, e) < 0)
+		memcpy(sel.mac, mac, 6);
+		if (find_nic(a, &ls, &sel, &l, e) < 0)
 			return -1;
 		for (size_t j = 0; j < i; j++)
 			if (s[j].ifindex == l->ifindex)
@@ -1104,37 +1202,36 @@ static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct c
 static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
 	static const struct arg_spec spec[] = {
-	    {"mac", ARG_MAC, true, 0, 0},
-	    {"timeout", ARG_INT, false, 0, AGENT_WAIT_MAX_MS},
-	    {"link", ARG_BOOL, false, 0, 0},
-	    {NULL, 0, false, 0, 0},
+	    {"mac", ARG_MAC, true, 0, 0},    {"pci", ARG_PCI, false, 0, 0},
+	    {"kind", ARG_KIND, false, 0, 0}, {"timeout", ARG_INT, false, 0, AGENT_WAIT_MAX_MS},
+	    {"link", ARG_BOOL, false, 0, 0}, {NULL, 0, false, 0, 0},
 	};
 	_cleanup_(links_free) struct links ls = {0};
 	const struct agent_link *l;
 	int64_t start, deadline;
+	struct nic_sel sel;
 	bool want_link;
-	uint8_t mac[6];
-	char m[18];
+	char m[64];
 	json_t *o;
 	int r;
 
 	if (args_check(args, spec, e) < 0)
 		return -1;
-	arg_mac(args, "mac", mac);
-	format_mac(mac, m);
+	arg_sel(args, &sel);
+	sel_text(&sel, m);
 	want_link = arg_bool(args, "link", true);
 	start = a->be->now_ms(a->be->ctx);
 	deadline = deadline_from(a, args);
-	r = wait_nic(a, &ls, mac, deadline, want_link ? pred_carrier : pred_present, NULL, &l, e);
+	r = wait_nic(a, &ls, &sel, deadline, want_link ? pred_carrier : pred_present, NULL, &l, e);
 	if (r == -ETIMEDOUT) {
 		bool ambiguous;
 
-		if (!links_by_mac(&ls, mac, &ambiguous))
+		if (!links_find(a, &ls, &sel, &ambiguous))
 			return cmd_fail(e, QGA_ERROR_TIMEOUT,
-					"no NIC with MAC %s appeared within %lld ms", m,
+					"no NIC with %s appeared within %lld ms", m,
 					(long long)(deadline - start));
-		return cmd_fail(e, QGA_ERROR_TIMEOUT, "NIC with MAC %s got no link within %lld ms",
-				m, (long long)(deadline - start));
+		return cmd_fail(e, QGA_ERROR_TIMEOUT, "NIC with %s got no link within %lld ms", m,
+				(long long)(deadline - start));
 	}
 	if (r < 0)
 		return -1;

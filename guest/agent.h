@@ -89,8 +89,12 @@ struct agent_backend {
 	int (*bond_set_active)(void *ctx, int bond, int slave, struct diag *d);
 	/* slave 0 clears the primary. */
 	int (*bond_set_primary)(void *ctx, int bond, int slave, struct diag *d);
-	/* PCI address of the NIC ("0000:01:00.0") into buf, or -ENOENT. */
+	/* PCI address of the NIC ("0000:01:00.0") into buf, or -ENOENT. For virtio-net, the
+	 * PCI function of its virtio device. */
 	int (*pci_address)(void *ctx, const char *ifname, char *buf, size_t n);
+	/* Name of the driver bound to the NIC's device ("virtio_net", "igbvf") into buf, or
+	 * -ENOENT (no device, or none bound). */
+	int (*driver)(void *ctx, const char *ifname, char *buf, size_t n);
 	int64_t (*now_ms)(void *ctx);
 	/* Blocks until a link changes or timeout_ms pass. */
 	int (*wait)(void *ctx, int timeout_ms);

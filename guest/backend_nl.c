@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The real agent backend: rtnetlink through libmnl, plus read-only sysfs for PCI addresses. */
+/* The real agent backend: rtnetlink through libmnl, plus read-only sysfs for PCI addresses and
+ * drivers. */
 #include "backend_nl.h"
 
 #include <errno.h>
@@ -220,25 +221,28 @@ static int be_bond_set_primary(void *ctx, int bond, int slave, struct diag *d)
 	    b, nl_build_bond_set_u32(buf, ++b->seq, bond, IFLA_BOND_PRIMARY, (uint32_t)slave), d);
 }
 
-/* "dddd:bb:dd.f" */
-static bool is_pci_address(const char *s)
+/* The sysfs path of one of ifname's files; -EINVAL for a name that could leave the directory
+ * (names come from the kernel, but the check is cheap). */
+static int net_path(const struct nl_backend *b, const char *ifname, const char *file, char *buf,
+		    size_t n)
 {
-	unsigned dom, bus, dev, fn;
-	int end = 0;
-
-	return sscanf(s, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn, &end) == 4 &&
-	       (size_t)end == strlen(s) && strlen(s) == 12;
+	if (!ifname[0] || strchr(ifname, '/') || strcmp(ifname, "..") == 0 ||
+	    strcmp(ifname, ".") == 0)
+		return -EINVAL;
+	if ((size_t)snprintf(buf, n, "%s/class/net/%s/%s", b->sysfs, ifname, file) >= n)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static int be_pci_address(void *ctx, const char *ifname, char *buf, size_t n)
 {
 	struct nl_backend *b = ctx;
 	char path[256], real[4096];
+	int r;
 
-	/* ifname comes from the kernel; refuse anything that could leave the directory. */
-	if (strchr(ifname, '/') || strcmp(ifname, "..") == 0 || strcmp(ifname, ".") == 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "%s/class/net/%s/device", b->sysfs, ifname);
+	r = net_path(b, ifname, "device", path, sizeof(path));
+	if (r < 0)
+		return r;
 	if (!realpath(path, real))
 		return -errno;
 	/* virtio-net's device is virtioN, whose parent is the PCI function. */
@@ -247,13 +251,48 @@ static int be_pci_address(void *ctx, const char *ifname, char *buf, size_t n)
 
 		if (!slash)
 			break;
-		if (is_pci_address(slash + 1)) {
-			snprintf(buf, n, "%s", slash + 1);
+		if (pci_addr_valid(slash + 1)) {
+			if ((size_t)snprintf(buf, n, "%s", slash + 1) >= n)
+				return -ENOBUFS;
 			return 0;
 		}
 		*slash = '\0';
 	}
 	return -ENOENT;
+}
+
+/* A kernel module or driver name: letters, digits, '_' and '-'. */
+static bool driver_name_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int be_driver(void *ctx, const char *ifname, char *buf, size_t n)
+{
+	struct nl_backend *b = ctx;
+	char path[256], real[4096];
+	const char *base;
+	int r;
+
+	r = net_path(b, ifname, "device/driver", path, sizeof(path));
+	if (r < 0)
+		return r;
+	if (!realpath(path, real))
+		return -errno;
+	base = strrchr(real, '/');
+	base = base ? base + 1 : real;
+	if (!driver_name_valid(base, n))
+		return -EBADMSG;
+	snprintf(buf, n, "%s", base);
+	return 0;
 }
 
 static int64_t be_now_ms(void *ctx)
@@ -288,6 +327,7 @@ void nl_backend_ops(struct nl_backend *b, struct agent_backend *ret)
 	    .bond_set_active = be_bond_set_active,
 	    .bond_set_primary = be_bond_set_primary,
 	    .pci_address = be_pci_address,
+	    .driver = be_driver,
 	    .now_ms = be_now_ms,
 	    .wait = be_wait,
 	    .ctx = b,

@@ -342,23 +342,25 @@ static int la_bond_create(void *ud, const char *bond, const uint8_t backup[6], c
 {
 	LAZY(bond_create(l->ops.userdata, bond, backup, vf, fom, dl, d));
 }
-static int la_set_active(void *ud, const char *bond, const uint8_t mac[6], bool primary, int64_t dl,
-			 struct diag *d)
+static int la_set_active(void *ud, const char *bond, const struct nic_sel *nic, bool primary,
+			 int64_t dl, struct diag *d)
 {
-	LAZY(set_active(l->ops.userdata, bond, mac, primary, dl, d));
+	LAZY(set_active(l->ops.userdata, bond, nic, primary, dl, d));
 }
-static int la_release(void *ud, const char *bond, const uint8_t mac[6], int64_t dl, struct diag *d)
+static int la_release(void *ud, const char *bond, const struct nic_sel *nic, int64_t dl,
+		      struct diag *d)
 {
-	LAZY(release(l->ops.userdata, bond, mac, dl, d));
+	LAZY(release(l->ops.userdata, bond, nic, dl, d));
 }
-static int la_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_ms,
+static int la_enslave(void *ud, const char *bond, const struct nic_sel *nic, int64_t link_ms,
 		      bool active, int64_t dl, struct diag *d)
 {
-	LAZY(enslave(l->ops.userdata, bond, mac, link_ms, active, dl, d));
+	LAZY(enslave(l->ops.userdata, bond, nic, link_ms, active, dl, d));
 }
-static int la_link_wait(void *ud, const uint8_t mac[6], int64_t link_ms, int64_t dl, struct diag *d)
+static int la_link_wait(void *ud, const struct nic_sel *nic, int64_t link_ms, int64_t dl,
+			struct diag *d)
 {
-	LAZY(link_wait(l->ops.userdata, mac, link_ms, dl, d));
+	LAZY(link_wait(l->ops.userdata, nic, link_ms, dl, d));
 }
 #undef LAZY
 

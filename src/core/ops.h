@@ -133,21 +133,27 @@ struct agent_ops {
 	int (*bond_create)(void *ud, const char *bond, const uint8_t backup_mac[6],
 			   const uint8_t *vf_mac, enum bond_fom fail_over_mac, int64_t deadline_ms,
 			   struct diag *d);
-	/* Makes the slave with this MAC the active one; make_primary also sets it primary (and
+	/*
+	 * The NIC arguments below name one NIC (struct nic_sel). A selector with a kind or PCI
+	 * address to a guest agent that cannot select by them fails with -EOPNOTSUPP (d says
+	 * so); a selector with the MAC alone works with every agent.
+	 */
+	/* Makes the slave nic the active one; make_primary also sets it primary (and
 	 * !make_primary clears a primary that would pull the bond back elsewhere). */
-	int (*set_active)(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+	int (*set_active)(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			  int64_t deadline_ms, struct diag *d);
-	/* Removes the NIC with this MAC from the bond (the NIC itself stays). */
-	int (*release)(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline_ms,
+	/* Removes nic from the bond (the NIC itself stays). */
+	int (*release)(void *ud, const char *bond, const struct nic_sel *nic, int64_t deadline_ms,
 		       struct diag *d);
-	/* Waits up to link_timeout_ms for a NIC with this MAC to appear (a VF just hot-plugged),
-	 * enslaves it, waits (same budget) for its carrier, then (if make_active) makes it active
-	 * and primary. -ENODEV: no NIC with that MAC; -ETIMEDOUT: no NIC or no carrier in time
-	 * (an enslaved NIC stays enslaved). */
-	int (*enslave)(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
-		       bool make_active, int64_t deadline_ms, struct diag *d);
-	/* Waits up to link_timeout_ms for carrier on the NIC with this MAC. */
-	int (*link_wait)(void *ud, const uint8_t mac[6], int64_t link_timeout_ms,
+	/* Waits up to link_timeout_ms for nic to appear (a VF just hot-plugged), enslaves it,
+	 * waits (same budget) for its carrier, then (if make_active) makes it active and
+	 * primary. -ENODEV: no such NIC; -ETIMEDOUT: no NIC or no carrier in time (an enslaved
+	 * NIC stays enslaved). */
+	int (*enslave)(void *ud, const char *bond, const struct nic_sel *nic,
+		       int64_t link_timeout_ms, bool make_active, int64_t deadline_ms,
+		       struct diag *d);
+	/* Waits up to link_timeout_ms for carrier on nic. */
+	int (*link_wait)(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
 			 int64_t deadline_ms, struct diag *d);
 };
 

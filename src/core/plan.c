@@ -100,6 +100,7 @@ static const char *const problem_names[_PROBLEM_MAX] = {
     [PROBLEM_BACKUP_NO_LINK] = "backup-no-link",
     [PROBLEM_VF_POOL] = "vf-pool",
     [PROBLEM_NO_FREE_VF] = "no-free-vf",
+    [PROBLEM_NICS_APART] = "nics-apart",
 };
 
 const char *plan_problem_code_to_string(enum plan_problem_code c)
@@ -355,12 +356,102 @@ static int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, stru
 	return rc;
 }
 
-static const struct bond_slave *bond_find(const struct bond_status *b, const uint8_t mac[6])
+/*
+ * Whether NICs the run names share a MAC: the virtio NIC carries vf-mac (net_failover's
+ * layout) or the MAC the destination VF is given (a bond at fail_over_mac=none on the virtio
+ * NIC's MAC). Then each NIC is named by its kind too; otherwise by MAC alone, which every guest
+ * agent understands. Depends only on the plan and the destination MAC (journaled in BEGIN),
+ * so recover names the NICs as the run did.
+ */
+static bool macs_shared(const struct ctx *c)
 {
+	const uint8_t *bk = c->p->backup_mac;
+
+	return memcmp(c->p->vf_mac, bk, 6) == 0 ||
+	       (c->has_dst_mac && memcmp(c->dst_mac, bk, 6) == 0) ||
+	       (c->has_dst_spec && c->dst_spec.has_mac && memcmp(c->dst_spec.mac, bk, 6) == 0);
+}
+
+/* How the run names the NIC with this MAC that is of this kind (virtio: the backup). */
+static struct nic_sel nic_sel_of(const struct ctx *c, const uint8_t mac[6], enum nic_kind kind)
+{
+	struct nic_sel s = {.kind = macs_shared(c) ? kind : NIC_KIND_ANY};
+
+	memcpy(s.mac, mac, 6);
+	return s;
+}
+
+/* The slave sel names, when exactly one does. */
+static const struct bond_slave *bond_find(const struct bond_status *b, const struct nic_sel *sel)
+{
+	const struct bond_slave *hit = NULL;
+
+	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++) {
+		const struct bond_slave *s = &b->slaves[i];
+
+		if (memcmp(s->mac, sel->mac, 6) != 0 ||
+		    (sel->kind != NIC_KIND_ANY && s->kind != sel->kind))
+			continue;
+		if (hit)
+			return NULL;
+		hit = s;
+	}
+	return hit;
+}
+
+/* Whether the agent said the kind of every slave (an older agent says none). */
+static bool bond_kinds_known(const struct bond_status *b)
+{
+	if (b->n_slaves == 0)
+		return false;
 	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++)
-		if (memcmp(b->slaves[i].mac, mac, 6) == 0)
-			return &b->slaves[i];
-	return NULL;
+		if (b->slaves[i].kind == NIC_KIND_ANY)
+			return false;
+	return true;
+}
+
+/*
+ * Where the run names NICs by kind: that the bond's slaves carrying the shared MAC are one
+ * virtio NIC and (before the migration) one VF, as the agent reports them; else -EINVAL with
+ * why and what to do.
+ */
+static int bond_nics_apart(const struct ctx *c, const struct bond_status *b, struct diag *d)
+{
+	const struct plan *p = c->p;
+	unsigned n_virtio = 0, n_vf = 0, n_other = 0;
+	char m[18];
+
+	if (!macs_shared(c))
+		return 0;
+	format_mac(p->backup_mac, m);
+	if (!bond_kinds_known(b)) {
+		diag_set(d,
+			 "the virtio NIC and a VF share MAC %s but the guest agent does not say "
+			 "which slave of %s is which (vfmigrate-agent too old?): update "
+			 "vfmigrate-agent in the guest, or give the NICs distinct MACs",
+			 m, p->bond);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++) {
+		if (memcmp(b->slaves[i].mac, p->backup_mac, 6) != 0 &&
+		    memcmp(b->slaves[i].mac, p->vf_mac, 6) != 0)
+			continue;
+		if (b->slaves[i].kind == NIC_KIND_VIRTIO)
+			n_virtio++;
+		else if (b->slaves[i].kind == NIC_KIND_VF)
+			n_vf++;
+		else
+			n_other++;
+	}
+	if (n_virtio != 1 || n_vf > 1 || n_other) {
+		diag_set(d,
+			 "the slaves of %s that share MAC %s cannot be told apart: %u virtio, %u "
+			 "VF, %u other (vfmigrate names NICs that share a MAC by kind: one virtio "
+			 "NIC and one VF); give the NICs distinct MACs",
+			 p->bond, m, n_virtio, n_vf, n_other);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* Records one pre-flight problem in the report. */
@@ -392,7 +483,7 @@ static void problem(struct ctx *c, enum plan_problem_code code, enum problem_sid
  * from the guest (emulated) gets vf-mac whatever the bond does. A VF whose MAC its PF sets
  * keeps that MAC: at fail_over_mac=active each slave keeps its own, so vf-mac; at none the
  * bond gives every slave its MAC, at follow the active one, so the VF must already carry the
- * bond's MAC; the guest agent finds NICs by permanent MAC, so that must not be the backup's.
+ * bond's MAC; when that is the backup's, the guest agent must tell the two NICs apart by kind.
  */
 static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8_t ret_mac[6],
 			 struct diag *d)
@@ -422,13 +513,17 @@ static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8
 			 p->bond, fom);
 		return -EINVAL;
 	}
-	if (memcmp(b->mac, p->backup_mac, 6) == 0) {
+	/* The destination VF will carry the virtio NIC's MAC: fine when the agent can tell the
+	 * two apart by kind (bond_nics_apart() checks the rest). */
+	if (memcmp(b->mac, p->backup_mac, 6) == 0 && !bond_kinds_known(b)) {
 		diag_set(
 		    d,
 		    "bond %s is at fail_over_mac=%s on the virtio NIC's MAC %s: a destination "
-		    "VF whose MAC its PF sets cannot carry it (the guest agent tells NICs apart "
-		    "by that MAC); rebuild the bond with fail_over_mac=active (vfmigrate "
-		    "--create-bond does) or enslave the VF first so the bond takes the VF's MAC",
+		    "VF whose MAC its PF sets would carry it too, and the guest agent cannot "
+		    "tell the two apart (it does not report the kind of its NICs: update "
+		    "vfmigrate-agent in the guest); or rebuild the bond with "
+		    "fail_over_mac=active (vfmigrate --create-bond does), or enslave the VF first "
+		    "so the bond takes the VF's MAC",
 		    p->bond, fom, format_mac(b->mac, m));
 		return -EINVAL;
 	}
@@ -480,7 +575,13 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		    c, e->src.agent,
 		    e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd),
 		    &sd);
-		if (rc == -ENOENT && p->create_bond) {
+		if (rc == -ENOENT && p->create_bond && memcmp(p->vf_mac, p->backup_mac, 6) == 0) {
+			PROBLEM(-EINVAL, NICS_APART, GUEST,
+				"bond %s does not exist, and --create-bond cannot build one whose "
+				"NICs share MAC %s (the agent's guest-bond-create names slaves by "
+				"MAC alone); build the bond in the guest",
+				p->bond, format_mac(p->vf_mac, m));
+		} else if (rc == -ENOENT && p->create_bond) {
 			/* The agent enslaves the backup first: the new bond takes its MAC. */
 			struct bond_status nb = {.fail_over_mac = p->fail_over_mac,
 						 .has_mac = true};
@@ -503,8 +604,8 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		} else if (rc < 0) {
 			PROBLEM(rc, BOND, GUEST, "bond %s: %s", p->bond, sd.msg);
 		} else {
-			const struct bond_slave *vf = bond_find(&b, p->vf_mac);
-			const struct bond_slave *bk = bond_find(&b, p->backup_mac);
+			const struct bond_slave *vf, *bk;
+			struct nic_sel svf, sbk;
 
 			/* In active-backup mode, what could only fail after the point of no
 			 * return (the destination VF joining the bond) fails here. */
@@ -516,10 +617,19 @@ static int run_preflight(struct ctx *c, struct diag *d)
 				PROBLEM(-EINVAL, MAC_MODEL, GUEST, "%s", sd.msg);
 			else
 				c->has_dst_mac = true;
+			/* Also a shared MAC the destination VF is given: after dst_mac_model. */
+			if (bond_nics_apart(c, &b, &sd) < 0) {
+				PROBLEM(-EINVAL, NICS_APART, GUEST, "%s", sd.msg);
+				goto pool;
+			}
+			svf = nic_sel_of(c, p->vf_mac, NIC_KIND_VF);
+			sbk = nic_sel_of(c, p->backup_mac, NIC_KIND_VIRTIO);
+			vf = bond_find(&b, &svf);
+			bk = bond_find(&b, &sbk);
 			if (!vf)
 				PROBLEM(-EINVAL, VF_NOT_SLAVE, GUEST, "VF %s is not a slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
-			else if (!b.has_active || memcmp(b.active_mac, p->vf_mac, 6) != 0)
+			else if (!vf->active)
 				PROBLEM(-EINVAL, VF_NOT_ACTIVE, GUEST,
 					"VF %s is not the active slave of %s",
 					format_mac(p->vf_mac, m), p->bond);
@@ -533,6 +643,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 		}
 	}
 
+pool:
 	if (p->has_vf) {
 		unsigned free_vfs = 0;
 
@@ -565,6 +676,7 @@ static int run_preflight(struct ctx *c, struct diag *d)
 static int run_bond(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
+	struct nic_sel svf, sbk;
 	struct bond_status b;
 	uint8_t mac[6];
 	int rc;
@@ -581,16 +693,18 @@ static int run_bond(struct ctx *c, struct diag *d)
 			return rc;
 		note(c, STEP_BOND, "created bond %s", c->p->bond);
 		/* The new bond must end up as pre-flight would want it. */
-		rc = agent_rc(
-		    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d),
-		    d);
+		svf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
+		rc = agent_rc(c, a,
+			      a->set_active(a->userdata, c->p->bond, &svf, true, cmd_dl(c), d), d);
 		if (rc < 0)
 			return rc;
 		rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
 	}
 	if (rc < 0)
 		return rc;
-	if (!bond_find(&b, c->p->vf_mac) || !bond_find(&b, c->p->backup_mac)) {
+	svf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
+	sbk = nic_sel_of(c, c->p->backup_mac, NIC_KIND_VIRTIO);
+	if (!bond_find(&b, &svf) || !bond_find(&b, &sbk)) {
 		diag_set(d, "bond %s lacks the VF or the backup NIC", c->p->bond);
 		return -ENODEV;
 	}
@@ -609,7 +723,7 @@ static int run_bond(struct ctx *c, struct diag *d)
 	}
 	memcpy(c->dst_mac, mac, 6);
 	c->has_dst_mac = true;
-	return 0;
+	return bond_nics_apart(c, &b, d);
 }
 
 static int run_reserve(struct ctx *c, struct diag *d)
@@ -670,8 +784,9 @@ static int run_backup_active(struct ctx *c, struct diag *d)
 	const struct agent_ops *a = c->env->src.agent;
 	int rc;
 
-	rc = agent_rc(
-	    c, a, a->set_active(a->userdata, c->p->bond, c->p->backup_mac, true, cmd_dl(c), d), d);
+	struct nic_sel bk = nic_sel_of(c, c->p->backup_mac, NIC_KIND_VIRTIO);
+
+	rc = agent_rc(c, a, a->set_active(a->userdata, c->p->bond, &bk, true, cmd_dl(c), d), d);
 	if (rc >= 0 && c->t_vf_left < 0)
 		c->t_vf_left = now(c);
 	return rc;
@@ -680,16 +795,17 @@ static int run_backup_active(struct ctx *c, struct diag *d)
 static int undo_backup_active(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
+	struct nic_sel vf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
 
-	return agent_rc(
-	    c, a, a->set_active(a->userdata, c->p->bond, c->p->vf_mac, true, cmd_dl(c), d), d);
+	return agent_rc(c, a, a->set_active(a->userdata, c->p->bond, &vf, true, cmd_dl(c), d), d);
 }
 
 static int run_release_vf(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
+	struct nic_sel vf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
 
-	return agent_rc(c, a, a->release(a->userdata, c->p->bond, c->p->vf_mac, cmd_dl(c), d), d);
+	return agent_rc(c, a, a->release(a->userdata, c->p->bond, &vf, cmd_dl(c), d), d);
 }
 
 /* Puts the VF back in the bond as its active slave, whatever part of that is missing. */
@@ -697,12 +813,13 @@ static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8
 			   struct diag *d)
 {
 	const struct plan_timeouts *t = &c->p->timeouts;
+	struct nic_sel vf = nic_sel_of(c, mac, NIC_KIND_VF);
 
 	/* One call does all of it: the agent waits for the NIC, enslaves it unless it already
 	 * is a slave, waits for carrier, then makes it active. A separate status read first
 	 * would only add a round trip that can stall while the guest probes a new NIC. */
 	return agent_rc(c, a,
-			a->enslave(a->userdata, c->p->bond, mac, t->link_ms, true,
+			a->enslave(a->userdata, c->p->bond, &vf, t->link_ms, true,
 				   dl(c, t->link_ms + t->command_ms), d),
 			d);
 }

@@ -193,6 +193,7 @@ enum plan_problem_code {
 	PROBLEM_BACKUP_NO_LINK,	   /* the backup NIC has no carrier */
 	PROBLEM_VF_POOL,	   /* the destination VF pool cannot be read */
 	PROBLEM_NO_FREE_VF,	   /* the destination VF pool has no free VF */
+	PROBLEM_NICS_APART,	   /* NICs that share a MAC cannot be told apart */
 	_PROBLEM_MAX,
 };
 

@@ -288,6 +288,7 @@ int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_st
 	for (size_t i = 0; active[0] && i < b.n_slaves; i++)
 		if (!strcmp(b.slaves[i].name, active)) {
 			b.has_active = true;
+			b.slaves[i].active = true;
 			memcpy(b.active_mac, b.slaves[i].mac, 6);
 		}
 	*ret = b;
@@ -295,6 +296,129 @@ int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_st
 bad:
 	diag_set(d, "/proc/net/bonding/%s: unexpected content", bond);
 	return -EBADMSG;
+}
+
+static int path_for(char *buf, size_t n, const char *fmt, const char *name, struct diag *d);
+
+int agent_qgalv_parse_uevent(const char *text, char driver[32], char pci[VFM_PCI_MAX])
+{
+	bool seen_driver = false, seen_pci = false;
+	const char *line = text;
+
+	driver[0] = pci[0] = '\0';
+	while (*line) {
+		const char *nl = strchr(line, '\n'), *eq = strchr(line, '=');
+		size_t l = nl ? (size_t)(nl - line) : strlen(line);
+		const char *val = eq + 1;
+		size_t vl;
+
+		if (!eq || eq >= line + l)
+			return -EBADMSG;
+		vl = l - (size_t)(val - line);
+		if (!strncmp(line, "DRIVER=", 7)) {
+			if (seen_driver || vl == 0 || vl >= 32)
+				return -EBADMSG;
+			for (size_t i = 0; i < vl; i++)
+				if (!((val[i] >= 'a' && val[i] <= 'z') ||
+				      (val[i] >= 'A' && val[i] <= 'Z') ||
+				      (val[i] >= '0' && val[i] <= '9') || val[i] == '_' ||
+				      val[i] == '-'))
+					return -EBADMSG;
+			memcpy(driver, val, vl);
+			driver[vl] = '\0';
+			seen_driver = true;
+		} else if (!strncmp(line, "PCI_SLOT_NAME=", 14)) {
+			char buf[VFM_PCI_MAX];
+
+			if (seen_pci || vl >= sizeof(buf))
+				return -EBADMSG;
+			memcpy(buf, val, vl);
+			buf[vl] = '\0';
+			if (!pci_addr_valid(buf))
+				return -EBADMSG;
+			memcpy(pci, buf, vl + 1);
+			seen_pci = true;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * A NIC's kind and PCI address from its device's uevent file (virtio-net: the driver
+ * virtio_net on a virtio device, whose parent is the PCI function). A NIC without a device is
+ * NIC_KIND_OTHER.
+ */
+static int nic_ident(struct agent_qgalv *a, const char *name, int64_t deadline,
+		     enum nic_kind *ret_kind, char ret_pci[VFM_PCI_MAX], struct diag *d)
+{
+	_cleanup_free_ char *text = NULL, *parent = NULL;
+	char path[128], driver[32], pci[VFM_PCI_MAX], pdrv[32];
+	int r;
+
+	r = path_for(path, sizeof(path), "/sys/class/net/%s/device/uevent", name, d);
+	if (r < 0)
+		return r;
+	r = file_read(a, path, deadline, &text, d);
+	if (r == -ENOENT) {
+		*ret_kind = NIC_KIND_OTHER;
+		ret_pci[0] = '\0';
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (agent_qgalv_parse_uevent(text, driver, pci) < 0)
+		goto bad;
+	if (!strcmp(driver, "virtio_net")) {
+		/* The kernel resolves ".." after the device link: the virtio device's parent. */
+		snprintf(path, sizeof(path), "/sys/class/net/%s/device/../uevent", name);
+		r = file_read(a, path, deadline, &parent, d);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (r >= 0 && agent_qgalv_parse_uevent(parent, pdrv, pci) < 0)
+			goto bad;
+		*ret_kind = NIC_KIND_VIRTIO;
+	} else {
+		*ret_kind = pci[0] ? NIC_KIND_VF : NIC_KIND_OTHER;
+	}
+	memcpy(ret_pci, pci, sizeof(pci));
+	return 0;
+bad:
+	diag_set(d, "%s: unexpected content", path);
+	return -EBADMSG;
+}
+
+/* Whether NIC name is what sel says beside the MAC (read only when sel says more). */
+static int nic_matches(struct agent_qgalv *a, const char *name, const struct nic_sel *sel,
+		       int64_t deadline, bool *ret, struct diag *d)
+{
+	enum nic_kind kind;
+	char pci[VFM_PCI_MAX];
+	int r;
+
+	if (sel->kind == NIC_KIND_ANY && !sel->pci[0]) {
+		*ret = true;
+		return 0;
+	}
+	r = nic_ident(a, name, deadline, &kind, pci, d);
+	if (r < 0)
+		return r;
+	*ret = (sel->kind == NIC_KIND_ANY || sel->kind == kind) &&
+	       (!sel->pci[0] || !strcmp(sel->pci, pci));
+	return 0;
+}
+
+static const char *sel_text(const struct nic_sel *s, char buf[static 64])
+{
+	char m[18];
+
+	snprintf(buf, 64, "MAC %s%s%s%s%s", format_mac(s->mac, m),
+		 s->kind != NIC_KIND_ANY ? " kind " : "",
+		 s->kind != NIC_KIND_ANY ? nic_kind_to_string(s->kind) : "",
+		 s->pci[0] ? " pci " : "", s->pci);
+	return buf;
 }
 
 static int path_for(char *buf, size_t n, const char *fmt, const char *name, struct diag *d)
@@ -343,6 +467,11 @@ static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	r = bond_read(a, bond, deadline, &b, d);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < b.n_slaves; i++) {
+		r = nic_ident(a, b.slaves[i].name, deadline, &b.slaves[i].kind, b.slaves[i].pci, d);
+		if (r < 0)
+			return r;
+	}
 	/* The bonding file does not show the bond's own MAC; its sysfs address does. A file
 	 * that cannot be opened leaves it unknown (the core refuses when it needs it). */
 	snprintf(path, sizeof(path), "/sys/class/net/%s/address", bond);
@@ -378,28 +507,51 @@ static int lv_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6
 	return -EOPNOTSUPP;
 }
 
-static const struct bond_slave *slave_by_mac(const struct bond_status *b, const uint8_t mac[6])
+/* The slave sel names (*ret NULL: none); -EINVAL when several match. */
+static int slave_by_sel(struct agent_qgalv *a, const struct bond_status *b,
+			const struct nic_sel *sel, int64_t deadline, const struct bond_slave **ret,
+			struct diag *d)
 {
-	for (size_t i = 0; i < b->n_slaves; i++)
-		if (!memcmp(b->slaves[i].mac, mac, 6))
-			return &b->slaves[i];
-	return NULL;
+	const struct bond_slave *hit = NULL;
+	char t[64];
+
+	for (size_t i = 0; i < b->n_slaves; i++) {
+		bool ok;
+		int r;
+
+		if (memcmp(b->slaves[i].mac, sel->mac, 6) != 0)
+			continue;
+		r = nic_matches(a, b->slaves[i].name, sel, deadline, &ok, d);
+		if (r < 0)
+			return r;
+		if (!ok)
+			continue;
+		if (hit) {
+			diag_set(d, "several slaves of %s match %s", b->name, sel_text(sel, t));
+			return -EINVAL;
+		}
+		hit = &b->slaves[i];
+	}
+	*ret = hit;
+	return 0;
 }
 
-static int lv_set_active(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+static int lv_set_active(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			 int64_t deadline, struct diag *d)
 {
 	struct bond_status b;
 	const struct bond_slave *s;
-	char path[128], m[18];
+	char path[128], t[64];
 	int r;
 
 	r = bond_read(ud, bond, deadline, &b, d);
 	if (r < 0)
 		return r;
-	s = slave_by_mac(&b, mac);
+	r = slave_by_sel(ud, &b, nic, deadline, &s, d);
+	if (r < 0)
+		return r;
 	if (!s) {
-		diag_set(d, "no slave with MAC %s in %s", format_mac(mac, m), bond);
+		diag_set(d, "no slave with %s in %s", sel_text(nic, t), bond);
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/primary", bond);
@@ -410,7 +562,7 @@ static int lv_set_active(void *ud, const char *bond, const uint8_t mac[6], bool 
 	return file_write(ud, path, s->name, deadline, d);
 }
 
-static int lv_release(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline,
+static int lv_release(void *ud, const char *bond, const struct nic_sel *nic, int64_t deadline,
 		      struct diag *d)
 {
 	struct bond_status b;
@@ -421,7 +573,9 @@ static int lv_release(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	r = bond_read(ud, bond, deadline, &b, d);
 	if (r < 0)
 		return r;
-	s = slave_by_mac(&b, mac);
+	r = slave_by_sel(ud, &b, nic, deadline, &s, d);
+	if (r < 0)
+		return r;
 	if (!s)
 		return 0; /* not a slave: nothing to release */
 	snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/slaves", bond);
@@ -429,12 +583,17 @@ static int lv_release(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	return file_write(ud, path, cmd, deadline, d);
 }
 
-/* The name of the (non-slave) NIC with this MAC; -ENODEV when none. */
-static int nic_by_mac(struct agent_qgalv *a, const uint8_t mac[6], int64_t deadline,
-		      char name[VFM_IFNAME_MAX], struct diag *d)
+/*
+ * The name of the NIC sel names among those outside bond b (not the bond itself, not its
+ * slaves: under fail_over_mac=none they all carry the bond's MAC); -ENODEV when none, -EINVAL
+ * when several match.
+ */
+static int nic_by_sel(struct agent_qgalv *a, const struct bond_status *b, const struct nic_sel *sel,
+		      int64_t deadline, char name[VFM_IFNAME_MAX], struct diag *d)
 {
 	json_t *ifs = NULL, *e;
 	size_t i;
+	char t[64];
 	int r;
 
 	r = qga(a, "guest-network-get-interfaces", NULL, deadline, &ifs, d);
@@ -444,14 +603,31 @@ static int nic_by_mac(struct agent_qgalv *a, const uint8_t mac[6], int64_t deadl
 	json_array_foreach (ifs, i, e) {
 		const char *n = json_string_value(json_object_get(e, "name"));
 		const char *hw = json_string_value(json_object_get(e, "hardware-address"));
+		bool ok, slave = false;
 		uint8_t m[6];
+		int k;
 
-		if (n && hw && parse_mac(hw, m) == 0 && !memcmp(m, mac, 6) &&
-		    agent_qgalv_ifname_ok(n)) {
-			snprintf(name, VFM_IFNAME_MAX, "%s", n);
-			r = 0;
+		if (!n || !hw || parse_mac(hw, m) < 0 || memcmp(m, sel->mac, 6) != 0 ||
+		    !agent_qgalv_ifname_ok(n) || !strcmp(n, b->name))
+			continue;
+		for (size_t j = 0; j < b->n_slaves; j++)
+			slave = slave || !strcmp(n, b->slaves[j].name);
+		if (slave)
+			continue;
+		k = nic_matches(a, n, sel, deadline, &ok, d);
+		if (k < 0) {
+			r = k;
 			break;
 		}
+		if (!ok)
+			continue;
+		if (r == 0) {
+			diag_set(d, "several NICs match %s", sel_text(sel, t));
+			r = -EINVAL;
+			break;
+		}
+		snprintf(name, VFM_IFNAME_MAX, "%s", n);
+		r = 0;
 	}
 	json_decref(ifs);
 	return r;
@@ -480,8 +656,8 @@ static int carrier_wait(struct agent_qgalv *a, const char *name, int64_t until_m
 	}
 }
 
-static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
-		      bool make_active, int64_t deadline, struct diag *d)
+static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
+		      int64_t link_timeout_ms, bool make_active, int64_t deadline, struct diag *d)
 {
 	struct agent_qgalv *a = ud;
 	int64_t until = time_now_ms() + link_timeout_ms;
@@ -497,12 +673,14 @@ static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 		r = bond_read(a, bond, deadline, &b, d);
 		if (r < 0)
 			return r;
-		s = slave_by_mac(&b, mac);
+		r = slave_by_sel(a, &b, nic, deadline, &s, d);
+		if (r < 0)
+			return r;
 		if (s) {
 			snprintf(name, sizeof(name), "%s", s->name);
 			break;
 		}
-		r = nic_by_mac(a, mac, deadline, name, d);
+		r = nic_by_sel(a, &b, nic, deadline, name, d);
 		if (r == 0) {
 			snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/slaves", bond);
 			snprintf(cmd, sizeof(cmd), "+%s", name);
@@ -514,9 +692,9 @@ static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 		if (r != -ENODEV)
 			return r;
 		if (time_now_ms() + POLL_MS >= until) {
-			char m[18];
+			char t[64];
 
-			diag_set(d, "no NIC with MAC %s appeared in the guest", format_mac(mac, m));
+			diag_set(d, "no NIC with %s appeared in the guest", sel_text(nic, t));
 			return -ETIMEDOUT;
 		}
 		usleep(POLL_MS * 1000);
@@ -524,16 +702,17 @@ static int lv_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	r = carrier_wait(a, name, until, deadline, d);
 	if (r < 0 || !make_active)
 		return r;
-	return lv_set_active(a, bond, mac, true, deadline, d);
+	return lv_set_active(a, bond, nic, true, deadline, d);
 }
 
-static int lv_link_wait(void *ud, const uint8_t mac[6], int64_t link_timeout_ms, int64_t deadline,
-			struct diag *d)
+static int lv_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
+			int64_t deadline, struct diag *d)
 {
 	struct agent_qgalv *a = ud;
 	int64_t until = time_now_ms() + link_timeout_ms;
+	struct bond_status none = {0};
 	char name[VFM_IFNAME_MAX];
-	int r = nic_by_mac(a, mac, deadline, name, d);
+	int r = nic_by_sel(a, &none, nic, deadline, name, d);
 
 	if (r < 0)
 		return r;

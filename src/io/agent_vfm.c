@@ -80,13 +80,40 @@ struct agent_vfm *agent_vfm_free(struct agent_vfm *a)
 	return NULL;
 }
 
+/*
+ * An agent older than NIC selectors refuses their arguments ("unknown parameter 'kind'"): say
+ * what that means instead. Only selectors with a kind or PCI address send them, and the core
+ * uses those only for NICs that share a MAC, so with distinct MACs any agent serves.
+ */
+static int selector_refused(json_t *args, struct diag *d)
+{
+	const char *which = NULL;
+
+	if (json_object_get(args, "kind") && strstr(d->msg, "unknown parameter 'kind'"))
+		which = "kind";
+	else if (json_object_get(args, "pci") && strstr(d->msg, "unknown parameter 'pci'"))
+		which = "pci";
+	if (!which)
+		return 0;
+	diag_set(
+	    d,
+	    "the guest's vfmigrate-agent cannot name a NIC by %s (it predates NIC selectors): "
+	    "NICs that share one MAC cannot be told apart; update vfmigrate-agent in the guest",
+	    which);
+	return -EOPNOTSUPP;
+}
+
 /* One command; maps the agent's error class to an errno the core understands. */
 static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
 		int not_found, struct diag *d)
 {
+	struct diag dd = {{0}};
 	int r;
 
 	a->used = true;
+	if (!d)
+		d = &dd;
+
 	if (!a->c) {
 		r = open_client(a, deadline, d);
 		if (r < 0) {
@@ -107,6 +134,8 @@ static int call(struct agent_vfm *a, const char *cmd, json_t *args, int64_t dead
 			return -ETIMEDOUT;
 		if (!strcmp(cls, "InvalidState"))
 			return -EINVAL;
+		if (!strcmp(cls, "InvalidParameter") && selector_refused(args, d) < 0)
+			return -EOPNOTSUPP;
 		return r;
 	}
 	if (errno_is_peer_gone(r)) {
@@ -121,6 +150,29 @@ static json_t *mac_json(const uint8_t mac[6])
 	char m[18];
 
 	return json_string(format_mac(mac, m));
+}
+
+/* The arguments that name a NIC: "mac", and "kind" and "pci" when the selector has them. */
+static int sel_args(json_t *args, const struct nic_sel *s, struct diag *d)
+{
+	if (!args)
+		return -ENOMEM;
+	json_object_set_new(args, "mac", mac_json(s->mac));
+	if (s->kind != NIC_KIND_ANY) {
+		if ((unsigned)s->kind >= _NIC_KIND_MAX) {
+			diag_set(d, "bad NIC kind %d", (int)s->kind);
+			return -EINVAL;
+		}
+		json_object_set_new(args, "kind", json_string(nic_kind_to_string(s->kind)));
+	}
+	if (s->pci[0]) {
+		if (!pci_addr_valid(s->pci)) {
+			diag_set(d, "bad guest PCI address");
+			return -EINVAL;
+		}
+		json_object_set_new(args, "pci", json_string(s->pci));
+	}
+	return 0;
 }
 
 static int get_text(json_t *o, const char *key, char *dst, size_t n, bool null_ok)
@@ -146,6 +198,50 @@ static int get_mac(json_t *o, const char *key, uint8_t mac[6])
 
 	if (!json_is_string(v) || parse_mac(json_string_value(v), mac) < 0)
 		return -EPROTO;
+	return 0;
+}
+
+/* Absent or null (not on PCI, or an older agent): "". Present: the kernel's spelling. */
+static int get_pci(json_t *o, const char *key, char dst[VFM_PCI_MAX])
+{
+	json_t *v = json_object_get(o, key);
+
+	dst[0] = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) >= VFM_PCI_MAX ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
+	    !pci_addr_valid(json_string_value(v)))
+		return -EPROTO;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* Absent (an agent older than the key): any. Present: one of the words the agent says. */
+static int get_kind(json_t *o, const char *key, enum nic_kind *ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	*ret = NIC_KIND_ANY;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+		return -EPROTO;
+	return nic_kind_from_string(json_string_value(v), ret) < 0 ? -EPROTO : 0;
+}
+
+/* Absent: def. Present: a boolean. */
+static int get_bool(json_t *o, const char *key, bool def, bool *ret)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		*ret = def;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return -EPROTO;
+	*ret = json_is_true(v);
 	return 0;
 }
 
@@ -199,10 +295,14 @@ static int parse_bond(json_t *r, struct bond_status *ret, struct diag *d)
 
 		if (!json_is_object(s) || get_mac(s, "mac", sl->mac) < 0 ||
 		    get_text(s, "name", sl->name, sizeof(sl->name), false) < 0 ||
-		    get_text(s, "pci", sl->pci, sizeof(sl->pci), true) < 0 ||
+		    get_pci(s, "pci", sl->pci) < 0 || get_kind(s, "kind", &sl->kind) < 0 ||
 		    get_text(s, "link", link, sizeof(link), true) < 0)
 			goto bad;
 		sl->link_up = !strcmp(link, "up");
+		/* An agent without the slave's own flag: the one with the active MAC. */
+		if (get_bool(s, "active", b.has_active && !memcmp(sl->mac, b.active_mac, 6),
+			     &sl->active) < 0)
+			goto bad;
 		b.n_slaves++;
 	}
 	*ret = b;
@@ -263,28 +363,33 @@ static int op_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6
 	return rc;
 }
 
-static int op_set_active(void *ud, const char *bond, const uint8_t mac[6], bool make_primary,
+static int op_set_active(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			 int64_t deadline, struct diag *d)
 {
-	json_t *args =
-	    json_pack("{s:s,s:o,s:b}", "bond", bond, "mac", mac_json(mac), "primary", make_primary);
+	json_t *args = json_pack("{s:s,s:b}", "bond", bond, "primary", make_primary);
 	int rc;
 
-	if (!args)
-		return -ENOMEM;
+	rc = sel_args(args, nic, d);
+	if (rc < 0) {
+		json_decref(args);
+		return rc;
+	}
 	rc = call(ud, "guest-bond-set-active", args, deadline, NULL, -ENODEV, d);
 	json_decref(args);
 	return rc;
 }
 
-static int op_release(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline,
+static int op_release(void *ud, const char *bond, const struct nic_sel *nic, int64_t deadline,
 		      struct diag *d)
 {
-	json_t *args = json_pack("{s:s,s:o}", "bond", bond, "mac", mac_json(mac));
+	json_t *args = json_pack("{s:s}", "bond", bond);
 	int rc;
 
-	if (!args)
-		return -ENOMEM;
+	rc = sel_args(args, nic, d);
+	if (rc < 0) {
+		json_decref(args);
+		return rc;
+	}
 	rc = call(ud, "guest-bond-release", args, deadline, NULL, -ENODEV, d);
 	json_decref(args);
 	return rc;
@@ -295,29 +400,34 @@ static int64_t clamp_timeout(int64_t ms)
 	return ms < 0 ? 0 : ms > 60000 ? 60000 : ms;
 }
 
-static int op_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_timeout_ms,
-		      bool make_active, int64_t deadline, struct diag *d)
+static int op_enslave(void *ud, const char *bond, const struct nic_sel *nic,
+		      int64_t link_timeout_ms, bool make_active, int64_t deadline, struct diag *d)
 {
-	json_t *args = json_pack("{s:s,s:o,s:I,s:b}", "bond", bond, "mac", mac_json(mac), "timeout",
+	json_t *args = json_pack("{s:s,s:I,s:b}", "bond", bond, "timeout",
 				 (json_int_t)clamp_timeout(link_timeout_ms), "active", make_active);
 	int rc;
 
-	if (!args)
-		return -ENOMEM;
+	rc = sel_args(args, nic, d);
+	if (rc < 0) {
+		json_decref(args);
+		return rc;
+	}
 	rc = call(ud, "guest-bond-enslave", args, deadline, NULL, -ENODEV, d);
 	json_decref(args);
 	return rc;
 }
 
-static int op_link_wait(void *ud, const uint8_t mac[6], int64_t link_timeout_ms, int64_t deadline,
-			struct diag *d)
+static int op_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
+			int64_t deadline, struct diag *d)
 {
-	json_t *args = json_pack("{s:o,s:I}", "mac", mac_json(mac), "timeout",
-				 (json_int_t)clamp_timeout(link_timeout_ms));
+	json_t *args = json_pack("{s:I}", "timeout", (json_int_t)clamp_timeout(link_timeout_ms));
 	int rc;
 
-	if (!args)
-		return -ENOMEM;
+	rc = sel_args(args, nic, d);
+	if (rc < 0) {
+		json_decref(args);
+		return rc;
+	}
 	rc = call(ud, "guest-link-wait", args, deadline, NULL, -ENODEV, d);
 	json_decref(args);
 	return rc;

@@ -92,11 +92,57 @@ struct migrate_stats {
 /* ------------------------------------------------------------------------------------------ */
 /* Guest side: the bond the VF and its virtio backup are slaves of. NICs are known by MAC.     */
 
+/*
+ * What a guest NIC is, as the guest sees it: how NICs that carry one MAC are told apart
+ * (net_failover's layout: the virtio NIC configured with the VF's MAC). The words are the
+ * agent protocol's "kind".
+ */
+enum nic_kind {
+	NIC_KIND_ANY = 0, /* a selector: any; a status: not reported (an older agent) */
+	NIC_KIND_VIRTIO,  /* the virtio-net driver */
+	NIC_KIND_VF,	  /* any other driver of a PCI function: a VF, the lab's e1000e */
+	NIC_KIND_OTHER,	  /* neither */
+	_NIC_KIND_MAX,
+};
+
+static inline const char *nic_kind_to_string(enum nic_kind k)
+{
+	static const char *const names[_NIC_KIND_MAX] = {
+	    [NIC_KIND_ANY] = "any",
+	    [NIC_KIND_VIRTIO] = "virtio",
+	    [NIC_KIND_VF] = "vf",
+	    [NIC_KIND_OTHER] = "other",
+	};
+
+	return (unsigned)k < _NIC_KIND_MAX ? names[k] : "any";
+}
+
+/* The words the agent reports ("any" is not one of them); -EINVAL otherwise. */
+static inline int nic_kind_from_string(const char *s, enum nic_kind *ret)
+{
+	for (int i = NIC_KIND_VIRTIO; i < _NIC_KIND_MAX; i++)
+		if (strcmp(s, nic_kind_to_string((enum nic_kind)i)) == 0) {
+			*ret = (enum nic_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Names one guest NIC: its permanent MAC and, where NICs share it, its kind and/or its PCI
+ * address as the guest sees it. */
+struct nic_sel {
+	uint8_t mac[6];
+	enum nic_kind kind;    /* NIC_KIND_ANY: any */
+	char pci[VFM_PCI_MAX]; /* "": any; else pci_addr_valid() */
+};
+
 struct bond_slave {
 	uint8_t mac[6]; /* permanent MAC of the NIC */
 	char name[VFM_IFNAME_MAX];
 	bool link_up;
-	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI */
+	bool active;	       /* the bond's active slave */
+	char pci[VFM_PCI_MAX]; /* guest PCI address, empty for non-PCI or not reported */
+	enum nic_kind kind;    /* NIC_KIND_ANY: not reported */
 };
 
 /*

@@ -265,3 +265,20 @@ char *format_mac(const uint8_t mac[6], char buf[static 18])
 		 mac[5]);
 	return buf;
 }
+
+bool pci_addr_valid(const char *s)
+{
+	static const char pat[] = "xxxx:xx:xx.f";
+
+	if (!s || strlen(s) != sizeof(pat) - 1)
+		return false;
+	for (size_t i = 0; pat[i]; i++) {
+		bool hex = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f');
+
+		if ((pat[i] == 'x' && !hex) || (pat[i] == 'f' && !(s[i] >= '0' && s[i] <= '7')) ||
+		    ((pat[i] == ':' || pat[i] == '.') && s[i] != pat[i]))
+			return false;
+	}
+	/* The slot has 5 bits. */
+	return s[8] == '0' || s[8] == '1';
+}

@@ -87,4 +87,8 @@ int parse_mac(const char *s, uint8_t ret[6]);
 /* Formats a MAC address as lower-case "aa:bb:cc:dd:ee:ff" into buf (at least 18 bytes). */
 char *format_mac(const uint8_t mac[6], char buf[static 18]);
 
+/* Whether s is a PCI function address as the kernel names it: "DDDD:BB:SS.F", lower-case hex,
+ * slot below 0x20, function below 8. */
+bool pci_addr_valid(const char *s);
+
 #endif

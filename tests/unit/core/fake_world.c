@@ -71,11 +71,13 @@ static int guest_side(const struct fake_world *w)
 	return w->migrated ? FAKE_DST : FAKE_SRC;
 }
 
-/* The NIC with this permanent MAC; -2 when two claim it (the agent refuses: InvalidState). */
-static int nic_of(const struct fake_world *w, const uint8_t mac[6])
+/* The NIC sel names; -2 when two match (the agent refuses: InvalidState). */
+static int nic_of(const struct fake_world *w, const struct nic_sel *sel)
 {
-	bool vf = memcmp(mac, w->vf_nic_mac[guest_side(w)], 6) == 0;
-	bool bk = memcmp(mac, BK_MAC, 6) == 0;
+	bool vf = memcmp(sel->mac, w->vf_nic_mac[guest_side(w)], 6) == 0 &&
+		  (sel->kind == NIC_KIND_ANY || sel->kind == w->vf_kind);
+	bool bk = memcmp(sel->mac, BK_MAC, 6) == 0 &&
+		  (sel->kind == NIC_KIND_ANY || sel->kind == NIC_KIND_VIRTIO);
 
 	if (vf && bk)
 		return -2;
@@ -439,11 +441,15 @@ static int ag_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	if (w->slave[FAKE_NIC_VF]) {
 		memcpy(b.slaves[b.n_slaves].mac, w->vf_nic_mac[guest_side(w)], 6);
 		b.slaves[b.n_slaves].link_up = true;
+		b.slaves[b.n_slaves].kind = w->old_agent ? NIC_KIND_ANY : w->vf_kind;
+		b.slaves[b.n_slaves].active = w->has_active && w->active == FAKE_NIC_VF;
 		snprintf(b.slaves[b.n_slaves++].name, VFM_IFNAME_MAX, "eth1");
 	}
 	if (w->slave[FAKE_NIC_BACKUP]) {
 		memcpy(b.slaves[b.n_slaves].mac, BK_MAC, 6);
 		b.slaves[b.n_slaves].link_up = w->backup_link;
+		b.slaves[b.n_slaves].kind = w->old_agent ? NIC_KIND_ANY : NIC_KIND_VIRTIO;
+		b.slaves[b.n_slaves].active = w->has_active && w->active == FAKE_NIC_BACKUP;
 		snprintf(b.slaves[b.n_slaves++].name, VFM_IFNAME_MAX, "eth0");
 	}
 	b.has_active = w->has_active;
@@ -481,17 +487,39 @@ static int ag_bond_create(void *ud, const char *bond, const uint8_t bk[6], const
 	return 0;
 }
 
-static int ag_set_active(void *ud, const char *bond, const uint8_t mac[6], bool primary,
+/* An old agent refuses a selector with a kind; the log shows the kind a call named. */
+static int agent_sel(struct fake_world *w, const struct nic_sel *sel, struct diag *d)
+{
+	if (sel->kind != NIC_KIND_ANY && w->old_agent) {
+		logf_(w, "REFUSED kind");
+		diag_set(d, "the guest's vfmigrate-agent cannot name a NIC by kind");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static const char *sel_kind(const struct nic_sel *sel)
+{
+	return sel->kind == NIC_KIND_ANY  ? ""
+	       : sel->kind == NIC_KIND_VF ? ",kind=vf"
+					  : ",kind=virtio";
+}
+
+static int ag_set_active(void *ud, const char *bond, const struct nic_sel *sel, bool primary,
 			 int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.set_active", deadline, d);
+	int nic = nic_of(w, sel), rc = agent_enter(ud, "agent.set_active", deadline, d);
 
 	(void)bond;
 	(void)primary;
-	if (rc < 0)
+	if (rc < 0 || (rc = agent_sel(w, sel, d)) < 0)
 		return rc;
-	logf_(w, "set_active(%s)", nic == FAKE_NIC_VF ? "vf" : "backup");
+	logf_(w, "set_active(%s%s)", nic == FAKE_NIC_VF ? "vf" : "backup", sel_kind(sel));
+	if (nic == -2) {
+		diag_set(d, "several NICs match");
+		return -EINVAL;
+	}
 	if (nic < 0 || !w->slave[nic]) {
 		diag_set(d, "not a slave");
 		return -EINVAL;
@@ -501,16 +529,20 @@ static int ag_set_active(void *ud, const char *bond, const uint8_t mac[6], bool 
 	return 0;
 }
 
-static int ag_release(void *ud, const char *bond, const uint8_t mac[6], int64_t deadline,
+static int ag_release(void *ud, const char *bond, const struct nic_sel *sel, int64_t deadline,
 		      struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.release", deadline, d);
+	int nic = nic_of(w, sel), rc = agent_enter(ud, "agent.release", deadline, d);
 
 	(void)bond;
-	if (rc < 0)
+	if (rc < 0 || (rc = agent_sel(w, sel, d)) < 0)
 		return rc;
-	logf_(w, "release(%s)", nic == FAKE_NIC_VF ? "vf" : "backup");
+	logf_(w, "release(%s%s)", nic == FAKE_NIC_VF ? "vf" : "backup", sel_kind(sel));
+	if (nic == -2) {
+		diag_set(d, "several NICs match");
+		return -EINVAL;
+	}
 	if (nic < 0 || !w->slave[nic]) {
 		diag_set(d, "not a slave");
 		return -EINVAL;
@@ -522,18 +554,18 @@ static int ag_release(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	return 0;
 }
 
-static int ag_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t link_ms,
+static int ag_enslave(void *ud, const char *bond, const struct nic_sel *sel, int64_t link_ms,
 		      bool make_active, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int nic = nic_of(w, mac), rc = agent_enter(ud, "agent.enslave", deadline, d);
+	int nic = nic_of(w, sel), rc = agent_enter(ud, "agent.enslave", deadline, d);
 
 	(void)bond;
-	if (rc < 0)
+	if (rc < 0 || (rc = agent_sel(w, sel, d)) < 0)
 		return rc;
-	logf_(w, "enslave(%s)", nic == FAKE_NIC_VF ? "vf" : "backup");
+	logf_(w, "enslave(%s%s)", nic == FAKE_NIC_VF ? "vf" : "backup", sel_kind(sel));
 	if (SIDE(ud) == FAKE_DST)
-		memcpy(w->enslave_mac, mac, 6);
+		memcpy(w->enslave_mac, sel->mac, 6);
 	if (nic == -2) {
 		diag_set(d, "several NICs have MAC ..");
 		return -EINVAL;
@@ -559,10 +591,10 @@ static int ag_enslave(void *ud, const char *bond, const uint8_t mac[6], int64_t 
 	return 0;
 }
 
-static int ag_link_wait(void *ud, const uint8_t mac[6], int64_t link_ms, int64_t deadline,
+static int ag_link_wait(void *ud, const struct nic_sel *sel, int64_t link_ms, int64_t deadline,
 			struct diag *d)
 {
-	(void)mac;
+	(void)sel;
 	(void)link_ms;
 	return agent_enter(ud, "agent.link_wait", deadline, d);
 }
@@ -770,6 +802,8 @@ void fake_world_init(struct fake_world *w)
 	w->has_bond_mac = true;
 	memcpy(w->bond_mac, BK_MAC, 6);
 	memcpy(w->vf_nic_mac[FAKE_SRC], VF_MAC, 6);
+	w->vf_kind = NIC_KIND_VF;
+	memcpy(w->guest_vf_mac, VF_MAC, 6);
 
 	for (int s = 0; s < 2; s++) {
 		w->ud[s] = (struct fake_ud){w, s};
@@ -838,12 +872,23 @@ void fake_world_init(struct fake_world *w)
 	snprintf(w->plan.migrate.uri, VFM_URI_MAX, "tcp:10.0.0.2:4444");
 }
 
+void fake_world_share_mac(struct fake_world *w)
+{
+	memcpy(w->plan.vf_mac, BK_MAC, 6);
+	memcpy(w->plan.src_vf.mac, BK_MAC, 6);
+	memcpy(w->vf_nic_mac[FAKE_SRC], BK_MAC, 6);
+	memcpy(w->guest_vf_mac, BK_MAC, 6);
+	memcpy(w->bond_mac, BK_MAC, 6);
+	w->has_bond_mac = true;
+}
+
 bool fake_on_source_with_vf(const struct fake_world *w)
 {
 	return !w->migrated && w->running[FAKE_SRC] && !w->running[FAKE_DST] &&
 	       w->vf_present[FAKE_SRC] && w->slave[FAKE_NIC_VF] && w->slave[FAKE_NIC_BACKUP] &&
 	       w->has_active && w->active == FAKE_NIC_VF && !w->dst_reserved &&
-	       !w->vf_present[FAKE_DST] && memcmp(w->vf_nic_mac[FAKE_SRC], VF_MAC, 6) == 0 &&
+	       !w->vf_present[FAKE_DST] &&
+	       memcmp(w->vf_nic_mac[FAKE_SRC], w->guest_vf_mac, 6) == 0 &&
 	       (w->pool[FAKE_SRC].vf_takes_guest_mac || w->src_pf_mac);
 }
 

@@ -68,6 +68,13 @@ struct fake_world {
 	bool bond_mac_moves;
 	uint8_t bond_mac_later[6];
 	bool slave[2]; /* FAKE_NIC_VF, FAKE_NIC_BACKUP */
+	/* An agent older than NIC selectors: reports no kind for its NICs and refuses a
+	 * selector with one (-EOPNOTSUPP, as agent_vfm maps it). */
+	bool old_agent;
+	/* The source VF's MAC as the guest was set up (vf-mac before any config change). */
+	uint8_t guest_vf_mac[6];
+	/* The VF's kind as the agent reports it (default NIC_KIND_VF; the backup is virtio). */
+	enum nic_kind vf_kind;
 	bool has_active;
 	int active;
 	bool backup_link;
@@ -128,6 +135,10 @@ extern const uint8_t fake_vf_mac[6], fake_bk_mac[6];
 
 /* A world where everything is ready for a migration with a VF. */
 void fake_world_init(struct fake_world *w);
+
+/* net_failover's layout: the guest's VF carries the virtio NIC's MAC (vf-mac = backup-mac),
+ * and so does the bond. */
+void fake_world_share_mac(struct fake_world *w);
 
 /* Guest consistent on the source with its VF active (a real source VF with its MAC on the PF
  * again) / on the destination with its VF (the source's PF no longer claiming the MAC). */

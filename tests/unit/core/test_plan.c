@@ -606,6 +606,21 @@ static void test_recover_every_cut_point_mac_model(void **state)
 	recover_every_cut_point(model_none_on_other);
 }
 
+/* net_failover's layout on real VFs: recover names the NICs by kind as the run did (the MACs
+ * come from the journal). */
+static void model_shared_mac(struct fake_world *w)
+{
+	w->pool[FAKE_SRC].vf_takes_guest_mac = w->pool[FAKE_DST].vf_takes_guest_mac = false;
+	w->src_pf_mac = true;
+	fake_world_share_mac(w);
+}
+
+static void test_recover_every_cut_point_shared_mac(void **state)
+{
+	(void)state;
+	recover_every_cut_point(model_shared_mac);
+}
+
 /* Recover after a crash in the middle of the migration itself: the destination already runs
  * the guest but no point of no return was recorded. */
 /*
@@ -977,30 +992,38 @@ struct mac_case {
 	enum which_mac bond_mac;
 	const char *refused; /* NULL: migrates; else text pre-flight's refusal holds */
 	enum which_mac dst;  /* the MAC reserve, plug and enslave use */
+	bool old_agent;	     /* the agent does not report its NICs' kinds */
 };
 
 static const struct mac_case mac_cases[] = {
     /* Real VFs (the PF sets their MAC). */
-    {false, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
+    {false, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF, false},
+    /* On the virtio NIC's MAC: the destination VF carries it too, named by kind. */
+    {false, BOND_FOM_NONE, MAC_BACKUP, NULL, MAC_BACKUP, false},
     {false, BOND_FOM_NONE, MAC_BACKUP,
      "bond bond0 is at fail_over_mac=none on the virtio NIC's MAC 52:54:00:00:00:0b: a "
-     "destination VF whose MAC its PF sets cannot carry it",
-     0},
-    {false, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
-    {false, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_OTHER},
-    {false, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_OTHER},
-    {false, BOND_FOM_FOLLOW, MAC_VF, NULL, MAC_VF},
-    {false, BOND_FOM_FOLLOW, MAC_BACKUP, "is at fail_over_mac=follow on the virtio NIC's MAC", 0},
-    {false, BOND_FOM_UNKNOWN, MAC_BACKUP, "the fail_over_mac of bond bond0 could not be read", 0},
-    {false, BOND_FOM_NONE, MAC_NONE, "is at fail_over_mac=none but its MAC could not be read", 0},
+     "destination VF whose MAC its PF sets would carry it too, and the guest agent cannot "
+     "tell the two apart",
+     0, true},
+    {false, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF, false},
+    {false, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_OTHER, false},
+    {false, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_OTHER, false},
+    {false, BOND_FOM_FOLLOW, MAC_VF, NULL, MAC_VF, false},
+    {false, BOND_FOM_FOLLOW, MAC_BACKUP, NULL, MAC_BACKUP, false},
+    {false, BOND_FOM_FOLLOW, MAC_BACKUP, "is at fail_over_mac=follow on the virtio NIC's MAC", 0,
+     true},
+    {false, BOND_FOM_UNKNOWN, MAC_BACKUP, "the fail_over_mac of bond bond0 could not be read", 0,
+     false},
+    {false, BOND_FOM_NONE, MAC_NONE, "is at fail_over_mac=none but its MAC could not be read", 0,
+     false},
     /* Emulated VFs take any MAC: everything as before, vf-mac. */
-    {true, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF},
-    {true, BOND_FOM_NONE, MAC_BACKUP, NULL, MAC_VF},
-    {true, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF},
-    {true, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_VF},
-    {true, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_VF},
-    {true, BOND_FOM_UNKNOWN, MAC_BACKUP, NULL, MAC_VF},
-    {true, BOND_FOM_NONE, MAC_NONE, NULL, MAC_VF},
+    {true, BOND_FOM_ACTIVE, MAC_BACKUP, NULL, MAC_VF, false},
+    {true, BOND_FOM_NONE, MAC_BACKUP, NULL, MAC_VF, false},
+    {true, BOND_FOM_NONE, MAC_VF, NULL, MAC_VF, false},
+    {true, BOND_FOM_NONE, MAC_OTHER, NULL, MAC_VF, false},
+    {true, BOND_FOM_FOLLOW, MAC_OTHER, NULL, MAC_VF, false},
+    {true, BOND_FOM_UNKNOWN, MAC_BACKUP, NULL, MAC_VF, false},
+    {true, BOND_FOM_NONE, MAC_NONE, NULL, MAC_VF, false},
 };
 
 static void mac_case_world(struct fake_world *w, const struct mac_case *mc)
@@ -1008,6 +1031,7 @@ static void mac_case_world(struct fake_world *w, const struct mac_case *mc)
 	fake_world_init(w);
 	w->pool[FAKE_DST].vf_takes_guest_mac = mc->takes_guest_mac;
 	w->fom = mc->fom;
+	w->old_agent = mc->old_agent;
 	w->has_bond_mac = mc->bond_mac != MAC_NONE;
 	memset(w->bond_mac, 0, 6);
 	if (w->has_bond_mac)
@@ -1059,11 +1083,130 @@ static void test_mac_model(void **state)
 		assert_memory_equal(w->enslave_mac, mac_of(mc->dst), 6);
 		assert_true(w->journal[0].has_dst_mac);
 		assert_memory_equal(w->journal[0].dst_mac, mac_of(mc->dst), 6);
-		if (mc->dst != MAC_VF)
-			assert_non_null(strstr(w->notes, "the destination VF is given MAC "
-							 "02:00:00:00:00:99 by its PF"));
+		if (mc->dst != MAC_VF) {
+			char note[64], m[18];
+
+			snprintf(note, sizeof(note), "the destination VF is given MAC %s by its PF",
+				 format_mac(mac_of(mc->dst), m));
+			assert_non_null(strstr(w->notes, note));
+		}
+		/* Only a shared MAC makes the run name NICs by kind. */
+		if (mc->dst == MAC_BACKUP)
+			assert_log(w, "set_active(backup,kind=virtio);release(vf,kind=vf);"
+				      "enslave(vf,kind=vf)");
+		else
+			assert_log_lacks(w, "kind=");
 		test_free(w);
 	}
+}
+
+/* ---- NICs that share a MAC (the virtio NIC carries the VF's MAC) ---- */
+
+/*
+ * Each NIC is named by its kind in every agent call, on emulated and on real VFs, and the
+ * guest migrates with its VF; a rollback (the migration fails) puts the VF back, by kind too.
+ */
+static void test_shared_mac_migrates(void **state)
+{
+	(void)state;
+	for (int real = 0; real < 2; real++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		fake_world_share_mac(w);
+		if (real) {
+			w->pool[FAKE_SRC].vf_takes_guest_mac = false;
+			w->pool[FAKE_DST].vf_takes_guest_mac = false;
+			w->src_pf_mac = true;
+		}
+		assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+		assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (r.outcome != OUTCOME_MIGRATED || !fake_on_destination_with_vf(w))
+			fail_msg("real=%d: %s (%s)\nlog: %s", real,
+				 plan_outcome_to_string(r.outcome), r.error, w->log);
+		assert_log(w, "set_active(backup,kind=virtio);release(vf,kind=vf);ponr;"
+			      "enslave(vf,kind=vf)");
+		assert_memory_equal(w->enslave_mac, fake_bk_mac, 6);
+		test_free(w);
+
+		w = new_world();
+		fake_world_share_mac(w);
+		w->pool[FAKE_SRC].vf_takes_guest_mac = w->pool[FAKE_DST].vf_takes_guest_mac = !real;
+		w->src_pf_mac = real;
+		w->fail_step = STEP_MIGRATE;
+		w->fail_op = "hv.migrate_start";
+		w->fail_rc = -EIO;
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+		assert_true(fake_on_source_with_vf(w));
+		assert_log(w, "undo:release-vf;enslave(vf,kind=vf);undo:backup-active;"
+			      "set_active(vf,kind=vf)");
+		test_free(w);
+	}
+}
+
+/* Pre-flight refuses (nothing changed, nothing journaled) when the NICs that share the MAC
+ * cannot be told apart: an agent that does not report kinds, two NICs of one kind. */
+static void test_shared_mac_refused(void **state)
+{
+	static const struct {
+		bool old_agent;
+		enum nic_kind vf_kind;
+		const char *why;
+	} cases[] = {
+	    {true, NIC_KIND_VF, "the guest agent does not say which slave of bond0 is which"},
+	    {false, NIC_KIND_VIRTIO, "cannot be told apart: 2 virtio, 0 VF, 0 other"},
+	    {false, NIC_KIND_OTHER, "cannot be told apart: 1 virtio, 0 VF, 1 other"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct fake_world *w = new_world();
+		struct plan_report r;
+
+		fake_world_share_mac(w);
+		w->old_agent = cases[i].old_agent;
+		w->vf_kind = cases[i].vf_kind;
+		assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+		if (r.outcome != OUTCOME_REFUSED || !strstr(r.error, cases[i].why))
+			fail_msg("case %zu: %s: %s", i, plan_outcome_to_string(r.outcome), r.error);
+		assert_int_equal(r.error_step, STEP_PREFLIGHT);
+		assert_int_equal(w->n_journal, 0);
+		assert_log_lacks(w, "set_active");
+		assert_log_lacks(w, "reserve");
+		assert_true(fake_on_source_with_vf(w));
+		test_free(w);
+	}
+}
+
+/* An agent older than NIC selectors still serves a guest whose NICs have distinct MACs: the
+ * run names them by MAC alone. --create-bond cannot build a bond over one shared MAC. */
+static void test_shared_mac_compat(void **state)
+{
+	struct fake_world *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->old_agent = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_true(fake_on_destination_with_vf(w));
+	assert_log_lacks(w, "kind=");
+	assert_log_lacks(w, "REFUSED");
+	test_free(w);
+
+	w = new_world();
+	fake_world_share_mac(w);
+	w->bond_exists = false;
+	w->slave[0] = w->slave[1] = w->has_active = false;
+	w->plan.create_bond = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_non_null(strstr(r.error, "--create-bond cannot build one whose NICs share MAC"));
+	assert_false(w->bond_exists);
+	assert_int_equal(w->n_journal, 0);
+	test_free(w);
 }
 
 /* --create-bond on a real VF: at active (the default) it migrates with vf-mac; at none or
@@ -1588,6 +1731,10 @@ int main(void)
 	    cmocka_unit_test(test_names_round_trip),
 	    cmocka_unit_test(test_mac_model),
 	    cmocka_unit_test(test_mac_model_create_bond),
+	    cmocka_unit_test(test_shared_mac_migrates),
+	    cmocka_unit_test(test_shared_mac_refused),
+	    cmocka_unit_test(test_shared_mac_compat),
+	    cmocka_unit_test(test_recover_every_cut_point_shared_mac),
 	    cmocka_unit_test(test_mac_model_bond_changed),
 	    cmocka_unit_test(test_source_handoff_after_unplug),
 	    cmocka_unit_test(test_source_handoff_undone_on_rollback),

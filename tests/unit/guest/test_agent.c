@@ -24,6 +24,8 @@ struct fake_link {
 	int64_t appear_at;   /* hot-plug time */
 	int64_t carrier_lag; /* ms from up to carrier; <0: never */
 	int64_t up_at;
+	const char *pci;    /* NULL: eth1 and eth2 are on 0000:01:00.0, others on none */
+	const char *driver; /* NULL: none bound */
 };
 
 static const char *const ops[] = {"list", "create", "delete", "master", "up", "active", "primary"};
@@ -328,14 +330,39 @@ static int f_set_primary(void *ctx, int bond, int slave, struct diag *d)
 	return 0;
 }
 
+static struct fake_link *fk_name(const char *name)
+{
+	for (int i = 0; i < W.n; i++)
+		if (strcmp(W.v[i].l.name, name) == 0)
+			return &W.v[i];
+	return NULL;
+}
+
 static int f_pci(void *ctx, const char *ifname, char *buf, size_t n)
 {
+	struct fake_link *f = fk_name(ifname);
+
 	(void)ctx;
+	if (f && f->pci) {
+		snprintf(buf, n, "%s", f->pci);
+		return 0;
+	}
 	if (strcmp(ifname, "eth1") == 0 || strcmp(ifname, "eth2") == 0) {
 		snprintf(buf, n, "0000:01:00.0");
 		return 0;
 	}
 	return -ENOENT;
+}
+
+static int f_driver(void *ctx, const char *ifname, char *buf, size_t n)
+{
+	struct fake_link *f = fk_name(ifname);
+
+	(void)ctx;
+	if (!f || !f->driver)
+		return -ENOENT;
+	snprintf(buf, n, "%s", f->driver);
+	return 0;
 }
 
 static int64_t f_now(void *ctx)
@@ -362,6 +389,7 @@ static const struct agent_backend fake_be = {
     .bond_set_active = f_set_active,
     .bond_set_primary = f_set_primary,
     .pci_address = f_pci,
+    .driver = f_driver,
     .now_ms = f_now,
     .wait = f_wait,
 };
@@ -711,6 +739,138 @@ static void test_link_wait(void **state)
 	v = call_ok("{\"execute\":\"guest-link-list\"}");
 	assert_int_equal(json_array_size(v), 3); /* lo is not a NIC */
 	json_decref(v);
+}
+
+/* The slave of bond0 with this kind, or NULL. */
+static json_t *slave_of_kind(json_t *bond, const char *kind)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach (json_object_get(bond, "slaves"), i, s)
+		if (strcmp(jstr(s, "kind"), kind) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * net_failover's layout: the virtio NIC carries the VF's MAC. The MAC alone names no NIC; the
+ * kind or the PCI address names each, in every command that takes a NIC.
+ */
+static void test_shared_mac(void **state)
+{
+	struct fake_link *vio = &W.v[1], *vf = &W.v[2];
+	json_t *v, *s;
+
+	(void)state;
+	memcpy(vf->l.perm_addr, vio->l.perm_addr, 6);
+	memcpy(vf->l.addr, vio->l.addr, 6);
+	vio->driver = "virtio_net";
+	vio->pci = "0000:00:03.0";
+	vf->driver = "igbvf";
+	/* The bond is built on virtio while the VF is not plugged yet. */
+	vf->appear_at = W.now + 500;
+	json_decref(call_ok("{\"execute\":\"guest-bond-create\",\"arguments\":{\"slaves\":"
+			    "[\"" VIRTIO_MAC "\"],\"fail_over_mac\":\"none\"}}"));
+	/* Then it is, with the same MAC: one MAC, two NICs. */
+	W.now += 600;
+	call_err("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\",\"timeout\":1000}}",
+		 "InvalidState", "several NICs match MAC " VIRTIO_MAC " (tell them apart");
+	v = call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"vf\",\"timeout\":5000,\"active\":true}}");
+	assert_string_equal(jstr(json_object_get(v, "slave"), "name"), "eth1");
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-bond-status\"}");
+	s = slave_of_kind(v, "virtio");
+	assert_non_null(s);
+	assert_string_equal(jstr(s, "name"), "eth0");
+	assert_string_equal(jstr(s, "driver"), "virtio_net");
+	assert_string_equal(jstr(s, "pci"), "0000:00:03.0");
+	assert_true(json_is_false(json_object_get(s, "active")));
+	s = slave_of_kind(v, "vf");
+	assert_non_null(s);
+	assert_string_equal(jstr(s, "name"), "eth1");
+	assert_string_equal(jstr(s, "driver"), "igbvf");
+	assert_string_equal(jstr(s, "pci"), "0000:01:00.0");
+	assert_string_equal(jstr(s, "mac"), VIRTIO_MAC);
+	assert_true(json_is_true(json_object_get(s, "active")));
+	json_decref(v);
+
+	/* The migration's source steps, each NIC named by kind or by PCI address. */
+	call_err("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\"}}",
+		 "InvalidState", "several NICs match");
+	v = call_ok("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"virtio\"}}");
+	assert_string_equal(jstr(v, "active_name"), "eth0");
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"pci\":\"0000:01:00.0\"}}");
+	assert_true(json_is_false(json_object_get(v, "was_active")));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(v, "bond"), "slaves")), 1);
+	assert_string_equal(jstr(json_object_get(v, "bond"), "active_name"), "eth0");
+	json_decref(v);
+	/* A selector that matches nothing, or contradicts itself, names no NIC. */
+	call_err("{\"execute\":\"guest-bond-set-active\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\",\"kind\":\"virtio\",\"pci\":\"0000:01:00.0\"}}",
+		 "DeviceNotFound",
+		 "no NIC with MAC " VIRTIO_MAC " (kind virtio, pci 0000:01:00.0)");
+	call_err("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\",\"kind\":\"other\",\"timeout\":100}}",
+		 "Timeout", "no NIC with MAC " VIRTIO_MAC " (kind other) appeared within 100 ms");
+	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"vf\",\"link\":false}}");
+	assert_string_equal(jstr(v, "name"), "eth1");
+	json_decref(v);
+	/* Back in, by PCI address alone. */
+	v = call_ok("{\"execute\":\"guest-bond-enslave\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"pci\":\"0000:01:00.0\",\"timeout\":5000,\"active\":true}}");
+	assert_string_equal(jstr(json_object_get(v, "slave"), "name"), "eth1");
+	json_decref(v);
+}
+
+/* A selector is checked like every argument: the kernel's spelling of a PCI address, a known
+ * kind, strings only. */
+static void test_selector_args(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"\"pci\":\"0000:01:00.0 \"", "not a PCI address"},
+	    {"\"pci\":\"0000:01:00.8\"", "not a PCI address"},
+	    {"\"pci\":\"../../0:01:00.0\"", "not a PCI address"},
+	    {"\"pci\":\"0000:01:00.\\u0660\"", "not a PCI address"},
+	    {"\"pci\":\"0000:0A:00.0\"", "not a PCI address"},
+	    {"\"pci\":\"0000:01:00.00000000000000000000\"", "not a PCI address"},
+	    {"\"kind\":\"VF\"", "must be virtio, vf or other"},
+	    {"\"kind\":\"vf \"", "must be virtio, vf or other"},
+	    {"\"kind\":\"\"", "must be virtio, vf or other"},
+	    {"\"kind\":\"virtio-net\"", "must be virtio, vf or other"},
+	};
+	static const char *const mistyped[] = {
+	    "\"pci\":3",     "\"pci\":null", "\"pci\":[\"0000:01:00.0\"]",
+	    "\"kind\":true", "\"kind\":{}",
+	};
+	char req[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\":\"guest-bond-release\",\"arguments\":{\"mac\":\"" VF_MAC
+			 "\",%s}}",
+			 bad[i][0]);
+		call_err(req, "InvalidParameter", bad[i][1]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(mistyped); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VF_MAC
+			 "\",%s}}",
+			 mistyped[i]);
+		call_err(req, "InvalidParameter", "invalid parameter type");
+	}
+	/* Commands that name no NIC take no selector. */
+	call_err("{\"execute\":\"guest-bond-status\",\"arguments\":{\"kind\":\"vf\"}}",
+		 "InvalidParameter", "unknown parameter 'kind'");
+	assert_int_equal(W.calls_set_master, 0);
 }
 
 static void test_kernel_errors(void **state)
@@ -1175,6 +1335,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_release_and_enslave_after_hotplug, setup),
 	    cmocka_unit_test_setup(test_enslave_timeouts, setup),
 	    cmocka_unit_test_setup(test_link_wait, setup),
+	    cmocka_unit_test_setup(test_shared_mac, setup),
+	    cmocka_unit_test_setup(test_selector_args, setup),
 	    cmocka_unit_test_setup(test_kernel_errors, setup),
 	    cmocka_unit_test(test_create_trace),
 	    cmocka_unit_test(test_create_undo_each_step),

@@ -382,6 +382,152 @@ static void test_bond_fail_over_mac(void **state)
 	reap_all(&f);
 }
 
+#define SLAVES_REPLY(s0, s1)                                                                     \
+	"{\"return\":{\"name\":\"bond0\",\"mode\":\"active-backup\",\"fail_over_mac\":\"none\"," \
+	"\"mac\":\"52:54:00:00:00:01\",\"active\":\"52:54:00:00:00:01\",\"slaves\":[{"           \
+	"\"mac\":\"52:54:00:00:00:01\",\"name\":\"eth0\",\"link\":\"up\"," s0 "},{"              \
+	"\"mac\":\"52:54:00:00:00:01\",\"name\":\"eth1\",\"link\":\"up\"," s1 "}]}}\n"
+#define VIRTIO_SLAVE "\"kind\":\"virtio\",\"pci\":\"0000:00:03.0\",\"active\":false"
+#define VF_SLAVE     "\"kind\":\"vf\",\"pci\":\"0000:01:00.0\",\"active\":true"
+
+/* Each is a reply a hostile or broken guest could send: every one is refused whole. */
+static const char *const hostile_slaves[] = {
+    "\"kind\":\"vf\",\"pci\":\"0000:01:00.0; reboot\"",
+    "\"kind\":\"vf\",\"pci\":\"../../../0:01:00.0\"",
+    "\"kind\":\"vf\",\"pci\":\"\\u001b[2J0:01:00.0\"",
+    "\"kind\":\"vf\",\"pci\":\"0000:01:00.0000000000000000000000000000000000000000000000\"",
+    "\"kind\":\"vf\",\"pci\":\"0000:01:20.0\"",
+    "\"kind\":\"vf\",\"pci\":5",
+    "\"kind\":\"vf\",\"pci\":[\"0000:01:00.0\"]",
+    "\"kind\":\"VF\"",
+    "\"kind\":\"any\"",
+    "\"kind\":\"\"",
+    "\"kind\":1",
+    "\"kind\":null",
+    "\"kind\":\"vf\",\"active\":\"yes\"",
+};
+
+static const struct step selector_script[] = {
+    {"guest-bond-status", SLAVES_REPLY(VIRTIO_SLAVE, VF_SLAVE), NULL},
+    /* An agent that reports no kind: "any", and the slave's active flag from the MAC. */
+    {"guest-bond-status", SLAVES_REPLY("\"pci\":null", "\"pci\":\"0000:01:00.0\""), NULL},
+#define H(i)                                                                \
+	{                                                                   \
+		"guest-bond-status", SLAVES_REPLY(VIRTIO_SLAVE, "%s"), NULL \
+	}
+    /* (filled from hostile_slaves at run time) */
+    H(0),
+    H(1),
+    H(2),
+    H(3),
+    H(4),
+    H(5),
+    H(6),
+    H(7),
+    H(8),
+    H(9),
+    H(10),
+    H(11),
+    H(12),
+#undef H
+    /* Distinct MACs: the MAC alone, as every agent knows it. */
+    {"guest-bond-set-active", "{\"return\":{}}\n",
+     "{\"bond\":\"bond0\",\"mac\":\"52:54:00:00:00:02\",\"primary\":true}"},
+    {"guest-bond-release", "{\"return\":{}}\n",
+     "{\"bond\":\"bond0\",\"kind\":\"vf\",\"mac\":\"52:54:00:00:00:01\"}"},
+    {"guest-bond-set-active", "{\"return\":{}}\n",
+     "\"kind\":\"virtio\",\"mac\":\"52:54:00:00:00:01\",\"pci\":\"0000:00:03.0\""},
+    /* An agent older than selectors. */
+    {"guest-bond-enslave",
+     "{\"error\":{\"class\":\"InvalidParameter\",\"desc\":\"unknown parameter 'kind'\"}}\n",
+     "\"kind\":\"vf\""},
+    {"guest-link-wait",
+     "{\"error\":{\"class\":\"InvalidParameter\",\"desc\":\"unknown parameter 'pci'\"}}\n",
+     "\"pci\":\"0000:01:00.0\""},
+    /* Its other parameter errors stay what they are. */
+    {"guest-bond-release",
+     "{\"error\":{\"class\":\"InvalidParameter\",\"desc\":\"unknown parameter 'bond'\"}}\n", NULL},
+    {NULL, NULL, NULL},
+};
+
+/*
+ * NIC selectors: the kind and PCI address of each slave parsed strictly (a hostile reply is
+ * refused whole, never sanitized into shape); a selector's kind and PCI address sent only
+ * when set; an agent older than selectors refusing them is named as such.
+ */
+static void test_nic_selectors(void **state)
+{
+	struct step script[ARRAY_SIZE(selector_script)];
+	static char replies[ARRAY_SIZE(hostile_slaves)][1024];
+	const struct conn_plan plans[] = {{script, false}};
+	struct fx f = {.plans = plans, .n_plans = 1};
+	struct nic_sel sel = {.mac = {0x52, 0x54, 0, 0, 0, 2}};
+	struct agent_vfm *a = NULL;
+	struct agent_ops ops;
+	struct bond_status b;
+	struct diag d = {{0}};
+
+	(void)state;
+	memcpy(script, selector_script, sizeof(script));
+	for (size_t i = 0; i < ARRAY_SIZE(hostile_slaves); i++) {
+		snprintf(replies[i], sizeof(replies[i]), script[2 + i].reply, hostile_slaves[i]);
+		script[2 + i].reply = replies[i];
+	}
+	assert_int_equal(agent_vfm_new_connect("channel test", fake_connect, &f, &a, &d), 0);
+	agent_vfm_ops(a, &ops);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.n_slaves, 2);
+	assert_int_equal(b.slaves[0].kind, NIC_KIND_VIRTIO);
+	assert_string_equal(b.slaves[0].pci, "0000:00:03.0");
+	assert_false(b.slaves[0].active);
+	assert_int_equal(b.slaves[1].kind, NIC_KIND_VF);
+	assert_string_equal(b.slaves[1].pci, "0000:01:00.0");
+	assert_true(b.slaves[1].active);
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d), 0);
+	assert_int_equal(b.slaves[0].kind, NIC_KIND_ANY);
+	assert_int_equal(b.slaves[1].kind, NIC_KIND_ANY);
+	assert_string_equal(b.slaves[0].pci, "");
+	/* One MAC for both, reported active: an older agent's reply cannot say which. */
+	assert_true(b.slaves[0].active && b.slaves[1].active);
+	for (size_t i = 0; i < ARRAY_SIZE(hostile_slaves); i++) {
+		d.msg[0] = '\0';
+		if (ops.bond_status(ops.userdata, "bond0", in_ms(3000), &b, &d) != -EPROTO)
+			fail_msg("accepted %s", hostile_slaves[i]);
+		assert_non_null(strstr(d.msg, "malformed"));
+	}
+
+	assert_int_equal(ops.set_active(ops.userdata, "bond0", &sel, true, in_ms(3000), &d), 0);
+	sel.mac[5] = 1;
+	sel.kind = NIC_KIND_VF;
+	assert_int_equal(ops.release(ops.userdata, "bond0", &sel, in_ms(3000), &d), 0);
+	sel.kind = NIC_KIND_VIRTIO;
+	snprintf(sel.pci, sizeof(sel.pci), "0000:00:03.0");
+	assert_int_equal(ops.set_active(ops.userdata, "bond0", &sel, true, in_ms(3000), &d), 0);
+
+	sel.kind = NIC_KIND_VF;
+	sel.pci[0] = '\0';
+	assert_int_equal(ops.enslave(ops.userdata, "bond0", &sel, 1000, true, in_ms(3000), &d),
+			 -EOPNOTSUPP);
+	assert_non_null(strstr(d.msg, "cannot name a NIC by kind"));
+	assert_non_null(strstr(d.msg, "update vfmigrate-agent in the guest"));
+	sel.kind = NIC_KIND_ANY;
+	snprintf(sel.pci, sizeof(sel.pci), "0000:01:00.0");
+	assert_int_equal(ops.link_wait(ops.userdata, &sel, 1000, in_ms(3000), &d), -EOPNOTSUPP);
+	assert_non_null(strstr(d.msg, "cannot name a NIC by pci"));
+	sel.pci[0] = '\0';
+	assert_int_equal(ops.release(ops.userdata, "bond0", &sel, in_ms(3000), &d), -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "unknown parameter 'bond'"));
+
+	/* The host's own selector is checked before anything is sent. */
+	snprintf(sel.pci, sizeof(sel.pci), "0000:01:00.0 ");
+	assert_int_equal(ops.release(ops.userdata, "bond0", &sel, in_ms(3000), &d), -EINVAL);
+	sel.pci[0] = '\0';
+	sel.kind = _NIC_KIND_MAX;
+	assert_int_equal(ops.release(ops.userdata, "bond0", &sel, in_ms(3000), &d), -EINVAL);
+	agent_vfm_free(a);
+	reap_all(&f);
+}
+
 static void test_no_callback(void **state)
 {
 	struct agent_vfm *a = NULL;
@@ -429,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_sync_timeout_reconnects),
 	    cmocka_unit_test(test_no_callback),
 	    cmocka_unit_test(test_bond_fail_over_mac),
+	    cmocka_unit_test(test_nic_selectors),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

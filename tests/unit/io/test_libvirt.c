@@ -216,6 +216,45 @@ static void test_parse_address(void **state)
 	assert_int_equal(agent_qgalv_parse_address("52-54-00-77-01-10\n", mac), -EBADMSG);
 }
 
+/* A NIC's device uevent, as the stock qemu-ga path reads it to tell NICs with one MAC apart:
+ * the kernel's own files parse; anything else in DRIVER or PCI_SLOT_NAME is refused. */
+static void test_parse_uevent(void **state)
+{
+	static const char *const bad[] = {
+	    "DRIVER=igbvf\nPCI_SLOT_NAME=0000:01:00.0; reboot\n",
+	    "DRIVER=igbvf\nPCI_SLOT_NAME=0000:01:00.0\nPCI_SLOT_NAME=0000:02:00.0\n",
+	    "DRIVER=igb vf\n",
+	    "DRIVER=\x1b[2J\n",
+	    "DRIVER=\n",
+	    "DRIVER=a_driver_name_that_is_far_too_long_to_be_one\n",
+	    "DRIVER=igbvf\nDRIVER=virtio_net\n",
+	    "PCI_SLOT_NAME=0000:01:00.0/../..\n",
+	    "PCI_SLOT_NAME=0000:01:00.000000000000000000000000000000000000\n",
+	    "garbage without an equals sign\n",
+	};
+	char driver[32], pci[VFM_PCI_MAX];
+
+	(void)state;
+	assert_int_equal(
+	    agent_qgalv_parse_uevent("DRIVER=igbvf\nPCI_CLASS=20000\nPCI_ID=8086:10CA\n"
+				     "PCI_SLOT_NAME=0000:01:00.0\nMODALIAS=pci:v0\n",
+				     driver, pci),
+	    0);
+	assert_string_equal(driver, "igbvf");
+	assert_string_equal(pci, "0000:01:00.0");
+	assert_int_equal(
+	    agent_qgalv_parse_uevent("DRIVER=virtio_net\nMODALIAS=virtio:d00000001v00001AF4\n",
+				     driver, pci),
+	    0);
+	assert_string_equal(driver, "virtio_net");
+	assert_string_equal(pci, "");
+	assert_int_equal(agent_qgalv_parse_uevent("", driver, pci), 0);
+	assert_string_equal(driver, "");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (agent_qgalv_parse_uevent(bad[i], driver, pci) != -EBADMSG)
+			fail_msg("accepted %s", bad[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_bonding),
 	    cmocka_unit_test(test_parse_bonding_fail_over_mac),
 	    cmocka_unit_test(test_parse_address),
+	    cmocka_unit_test(test_parse_uevent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

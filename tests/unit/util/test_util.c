@@ -92,6 +92,35 @@ static void test_mac(void **state)
 	assert_int_equal(parse_mac("52:54:00:ab:cd:0g", mac), -EINVAL);
 }
 
+/* Guest and agent text reaches this check: only the kernel's own spelling passes. */
+static void test_pci_addr(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "0000:00:03.8",
+	    "0000:00:20.0",
+	    "0000:00:03.0 ",
+	    " 000:00:03.0",
+	    "+000:00:03.0",
+	    "0000:0G:03.0",
+	    "0000:0A:03.0",
+	    "0000:00:03",
+	    "0000:00:03.0/",
+	    "0000-00-03.0",
+	    "00000:00:03.0",
+	    "../0:00:03.0",
+	    "0000:00:03.0\n",
+	};
+
+	(void)state;
+	assert_true(pci_addr_valid("0000:00:03.0"));
+	assert_true(pci_addr_valid("ffff:ff:1f.7"));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		if (pci_addr_valid(bad[i]))
+			fail_msg("accepted \"%s\"", bad[i]);
+	assert_false(pci_addr_valid(NULL));
+}
+
 static void test_int(void **state)
 {
 	int64_t v = 7;
@@ -164,6 +193,7 @@ int main(void)
 	    cmocka_unit_test(test_diag),
 	    cmocka_unit_test(test_peer_gone),
 	    cmocka_unit_test(test_sanitize_format),
+	    cmocka_unit_test(test_pci_addr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
