@@ -1,22 +1,26 @@
 # Runs inside the L1 SR-IOV host (t-sriov-mac.sh): the six steps on a real igbvf VF. Two lab
 # hosts as namespaces of this L1 (pf0 the source's PF, pf1 the destination's), the guest's
 # virtio NIC on each host's bridge, both PFs' wire on the source bridge (through "uplink"),
-# a client probing the guest. One guest boot serves every case, in this order:
-#   1. the trap: bond at fail_over_mac=none on the virtio MAC, the source VF trusted (so it
-#      took that MAC): check and migrate refuse it, exit 3, nothing changed
-#   2. fail_over_mac=active: migrated src -> dst, VF active there with vf-mac
-#   3. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
+# a client probing the guest.
+# One guest boot serves every case, in this order:
+#   1. fail_over_mac=active: migrated src -> dst, VF active there with vf-mac
+#   2. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
 #      the new VF given the bond's MAC by its PF, active
-#   4. no bond: `migrate --create-bond` builds it (fail_over_mac=active) and migrates src -> dst
-#   5. a migration back that fails before the point of no return: rolled back, the VF's MAC
+#   3. no bond: `check --create-bond --fail-over-mac none` refused (exit 3, nothing changed: a
+#      real VF could not take the virtio NIC's MAC); `migrate --create-bond` builds it
+#      (fail_over_mac=active) and migrates src -> dst
+#   4. a migration back that fails before the point of no return: rolled back, the VF's MAC
 #      set again on its PF and the VF active on dst again
+#   5. shared MAC: the bond at fail_over_mac=none on the virtio NIC's MAC (the VF trusted, so
+#      it took it): the destination VF is given that MAC by its PF, vfmigrate-agent tells the
+#      two NICs that carry it apart by kind; migrated dst -> src, the VF active
 # Each migration is probed; the figures go to $SRIOV_OUT/figures.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib-sriov.sh"
 lab_init sriov-mig
 mkdir -p "$LAB_DIR/state"
-: "${SRIOV_CASES:=trap active none create rollback}"
+: "${SRIOV_CASES:=active none create rollback shared}"
 
 lab_net_up
 # The PFs' wire joins the source host's bridge: VF and virtio share one L2 network.
@@ -26,12 +30,10 @@ ip -n "$NS_SRC" link set uplink master br0 up
 VF_SRC=$(sriov_vf_bdf pf0 0)
 # The operator's side of a guest with a VF: MAC on the PF, the VF on vfio-pci.
 ip link set pf0 vf 0 mac "$LAB_MAC_VF"
-case " $SRIOV_CASES " in *" trap "*) ip link set pf0 vf 0 trust on ;; esac
 sriov_vf_bind_vfio "$VF_SRC"
 lab_log "source VF $VF_SRC: $(sriov_vf_mac pf0 0) on $(sriov_vf_driver "$VF_SRC")"
 
 first_fom=active first_first=backup
-case " $SRIOV_CASES " in *" trap "*) first_fom=none ;; esac
 export LAB_VF_HOST=$VF_SRC LAB_GUEST_MEM=192 LAB_PING_TIMEOUT=5000
 export LAB_GUEST_APPEND="vfm.fom=$first_fom vfm.first=$first_first"
 t0=$(date +%s)
@@ -72,8 +74,22 @@ migrate_case() {
 	jq -r '.notes[]?' "$LAB_DIR/$name.json" | sed 's/^/    note: /' >&2
 	echo "$name wall_s $((($(date +%s%N) - t0) / 1000000000)) without_vf_ms $(jq .without_vf_ms "$LAB_DIR/$name.json") longest_ms $ms lost $lost sent $sent" >>"$SRIOV_OUT/figures"
 	lab_guest_stop "$from"
-	lab_wait_vf_active "$to" 120 || lab_die "$name: the VF is not active on $to"
+	if [ "${5:-}" = shared ]; then
+		# Both NICs carry one MAC: the active slave must be the VF by its driver.
+		for _ in $(seq 240); do
+			[ "$(active_driver "$to")" = igbvf ] && break
+			sleep 0.5
+		done
+		[ "$(active_driver "$to")" = igbvf ] || lab_die "$name: the VF is not active on $to ($(active_driver "$to"))"
+	else
+		lab_wait_vf_active "$to" 120 || lab_die "$name: the VF is not active on $to"
+	fi
 	lab_wait_reachable 60
+}
+
+# The driver of the bond's active slave in the guest on SIDE.
+active_driver() {
+	lab_guest_exec "$1" /bin/sh -c 'a=$(sed -n "s/^Currently Active Slave: //p" /proc/net/bonding/bond0); basename "$(readlink "/sys/class/net/$a/device/driver")"' 2>/dev/null
 }
 
 # Everything pre-flight must leave as it was, on both hosts.
@@ -83,34 +99,6 @@ world() {
 	sriov_state pf0
 	sriov_state pf1
 }
-
-case " $SRIOV_CASES " in *" trap "*)
-	# fail_over_mac=none on the virtio MAC: the source VF took it only because it is trusted;
-	# the destination's untrusted VF, given a MAC by its PF, could never be enslaved.
-	sriov_conf src pf0 "$VF_SRC" dst pf1
-	lab_guest_start dst --incoming
-	before=$(world)
-	lab_log "trap: $(echo "$before" | head -n 1)"
-	echo "$before" | grep -q "^bond: none $LAB_MAC_VF 2 $LAB_MAC_VIRTIO$" || lab_die "trap: the guest's bond is not the trap: $before"
-	for cmd in check migrate; do
-		rc=0
-		lab_vfm "$cmd" --json >"$LAB_DIR/trap-$cmd.json" || rc=$?
-		msg=$(jq -r .error.message "$LAB_DIR/trap-$cmd.json")
-		[ $rc = 3 ] || lab_die "trap: $cmd exit $rc, want 3: $msg"
-		echo "$msg" | grep -q "fail_over_mac=none on the virtio NIC's MAC" || lab_die "trap: $cmd: $msg"
-		[ "$(world)" = "$before" ] || lab_die "trap: $cmd changed something: $(diff <(echo "$before") <(world))"
-		lab_log "trap: $cmd refused, exit 3, nothing changed: $msg"
-	done
-	cp "$LAB_DIR"/trap-*.json "$SRIOV_OUT/"
-	lab_guest_stop dst
-	# The fix the message names: the bond at active. The VF gets its own MAC back.
-	lab_guest_exec src /sbin/vfm-bond bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" active backup "$LAB_GUEST_IP/24" ||
-		lab_die "trap: rebuilding the bond at active failed"
-	ip link set pf0 vf 0 trust off
-	lab_wait_vf_active src 120 || lab_die "trap: the VF is not active after the rebuild"
-	lab_wait_reachable 120
-	;;
-esac
 
 case " $SRIOV_CASES " in *" active "*)
 	VF_DST=$(sriov_vf_bdf pf1 0)
@@ -156,6 +144,17 @@ case " $SRIOV_CASES " in *" create "*)
 		lab_die "create: deleting the guest's bond failed"
 	sriov_conf src pf0 "$VF_NOW" dst pf1
 	lab_guest_start dst --incoming
+	# At none the new bond would take the virtio NIC's MAC, which a destination VF whose MAC
+	# its PF sets could carry only if the two could be told apart: refused, nothing changed.
+	before=$(world)
+	rc=0
+	lab_vfm check --json --create-bond --fail-over-mac none >"$LAB_DIR/create-none.json" || rc=$?
+	cp "$LAB_DIR/create-none.json" "$SRIOV_OUT/"
+	[ $rc = 3 ] || lab_die "create: check --fail-over-mac none: exit $rc, want 3"
+	[ "$(jq -r '[.problems[].code] | join(",")' "$LAB_DIR/create-none.json")" = mac-model ] ||
+		lab_die "create: check --fail-over-mac none: $(jq -c .problems "$LAB_DIR/create-none.json")"
+	[ "$(world)" = "$before" ] || lab_die "create: check changed something: $(diff <(echo "$before") <(world))"
+	lab_log "create: check --create-bond --fail-over-mac none refused, exit 3, nothing changed: $(jq -r '.problems[0].text' "$LAB_DIR/create-none.json")"
 	rc=0
 	lab_vfm_migrate src dst "$LAB_DIR/create.json" --create-bond || rc=$?
 	cp "$LAB_DIR/create.json" "$SRIOV_OUT/create.json"
@@ -193,6 +192,31 @@ case " $SRIOV_CASES " in *" rollback "*)
 	[ "$(sriov_state pf0 | awk '{ print $1, $2, $3, $5, $6 }')" = "$pf0_before" ] &&
 		! sriov_state pf0 | grep "$LAB_MAC_VF" >/dev/null || lab_die "rollback: the destination's VFs changed: $(sriov_state pf0)"
 	lab_wait_reachable 120
+	lab_guest_stop src
+	;;
+esac
+case " $SRIOV_CASES " in *" shared "*)
+	# The bond at none on the virtio NIC's MAC, rebuilt with the VF trusted so that it can
+	# take that MAC: bond, virtio NIC and VF all carry it. The source host's new VF is given
+	# it by its PF; the agent names each NIC by its kind.
+	VF_NOW=$(sriov_state pf1 | awk -v m="$LAB_MAC_VF" '$4 == m { print $1 }')
+	[ -n "$VF_NOW" ] || lab_die "shared: no VF of pf1 holds the guest's MAC"
+	for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
+		[ "$(sriov_vf_bdf pf1 "$n")" = "$VF_NOW" ] && ip link set pf1 vf "$n" trust on
+	done
+	lab_guest_exec dst /sbin/vfm-bond bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" none backup "$LAB_GUEST_IP/24" ||
+		lab_die "shared: rebuilding the bond at none failed"
+	lab_wait_vf_active dst 120 || lab_die "shared: the VF is not active after the rebuild"
+	lab_wait_reachable 120
+	line=$(bond_line dst)
+	[ "$line" = "none $LAB_MAC_VF 2 $LAB_MAC_VIRTIO" ] || lab_die "shared: bond on dst before: $line"
+	migrate_case shared dst src "$VF_NOW" shared
+	line=$(bond_line src)
+	lab_log "shared: bond on src: $line"
+	[ "$line" = "none $LAB_MAC_VIRTIO 2 $LAB_MAC_VIRTIO" ] || lab_die "shared: bond on src: $line"
+	sriov_state pf0 | grep " vfio-pci vfio-pci $LAB_MAC_VIRTIO 0 marked$" >/dev/null || lab_die "shared: destination VF: $(sriov_state pf0)"
+	st=$(sriov_state pf1 | grep "^$VF_NOW ")
+	echo "$st" | grep -q " igbvf (null) " && ! echo "$st" | grep -q "$LAB_MAC_VF" || lab_die "shared: source VF after migration: $st"
 	lab_guest_stop src
 	;;
 esac
