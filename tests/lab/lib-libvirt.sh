@@ -49,7 +49,8 @@ lv_daemon_start() {
 		lv_virsh "$side" version >/dev/null 2>&1; then
 		return 0
 	fi
-	cache=$VFM_LAB_CACHE/libvirt-cache/$side
+	# LV_CACHE_ROOT: where the capability caches live (the L1 host's lab cache is read-only).
+	cache=${LV_CACHE_ROOT:-$VFM_LAB_CACHE}/libvirt-cache/$side
 	# LAB_QEMU=bpo: in the daemon's mount namespace QEMU 10 is the system's QEMU (binary,
 	# modules, firmware), as on a host with QEMU 10 installed; its own capability cache.
 	local p qemu=()
@@ -57,7 +58,7 @@ lv_daemon_start() {
 		for p in /usr/bin/qemu-system-x86_64 /usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu /usr/share/seabios; do
 			qemu+=("$LAB_QEMU10_ROOT$p" "$p")
 		done
-		cache=$VFM_LAB_CACHE/libvirt-cache-bpo/$side
+		cache=${LV_CACHE_ROOT:-$VFM_LAB_CACHE}/libvirt-cache-bpo/$side
 	fi
 	mkdir -p "$dir"/{run,lib,etc,log} "$cache"
 	# Distinct per side, not all one digit (libvirt rejects those).
@@ -74,7 +75,7 @@ lv_daemon_start() {
 		auth_unix_rw = "none"
 		auth_unix_ro = "none"
 		unix_sock_group = "root"
-		log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+		log_outputs = "${LV_LOG_LEVEL:-3}:file:/var/log/libvirt/libvirtd.log"
 	EOF
 	cat >"$dir/etc/qemu.conf" <<-EOF
 		user = "root"
@@ -89,7 +90,7 @@ lv_daemon_start() {
 		migration_host = "$addr"
 	EOF
 	cp /etc/passwd "$dir/passwd"
-	cp /etc/group "$dir/group"
+	cp /etc/group "$dir/group" 2>/dev/null || echo 'root:x:0:' >"$dir/group"
 	grep -q '^libvirt-qemu:' "$dir/passwd" || echo 'libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin' >>"$dir/passwd"
 	grep -q '^libvirt-qemu:' "$dir/group" || echo 'libvirt-qemu:x:64055:' >>"$dir/group"
 	grep -q '^kvm:' "$dir/group" || echo 'kvm:x:64056:' >>"$dir/group"
@@ -102,7 +103,7 @@ lv_daemon_start() {
 			shift 2
 		done
 		# Mount points (empty; the daemon packages would have made them).
-		mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt || exit 1
+		mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /etc/libvirt || exit 1
 		mount --bind "$d/run" /run/libvirt || exit 1
 		mount --bind "$d/lib" /var/lib/libvirt || exit 1
 		mount --bind "$d/etc" /etc/libvirt || exit 1
@@ -135,23 +136,36 @@ lv_daemon_stop() {
 }
 
 # Options: --no-vf (virtio only), --no-agent-channel (no org.vfmigrate.agent.0: vfmigrate
-# falls back to the stock qemu-ga through libvirt).
+# falls back to the stock qemu-ga through libvirt), --vf-hostdev BDF (the VF is a real one, a
+# bare PCI <hostdev managed='no'> whose MAC the host set on its PF), --vf-network NAME (a real
+# VF from a <forward mode='hostdev'> network). LAB_GUEST_APPEND and LAB_GUEST_MEM as for
+# lab_guest_start.
 lv_domain_xml() {
-	local vf=1 agentch=1
+	local vf=1 agentch=1 vfxml=
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) vf=0 ;;
 		--no-agent-channel) agentch=0 ;;
+		--vf-hostdev)
+			local a=(${2//[:.]/ })
+			vfxml="<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x${a[0]}' bus='0x${a[1]}' slot='0x${a[2]}' function='0x${a[3]}'/></source><alias name='ua-vf0'/></hostdev>"
+			shift
+			;;
+		--vf-network)
+			vfxml="<interface type='network'><mac address='$LAB_MAC_VF'/><source network='$2'/><alias name='ua-vf0'/></interface>"
+			shift
+			;;
 		*) lab_die "lv_domain_xml: unknown option $1" ;;
 		esac
 		shift
 	done
 	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ -n "${LAB_GUEST_APPEND:-}" ] && append+=" $LAB_GUEST_APPEND"
 	cat <<-EOF
 		<domain type='qemu'>
 		  <name>$LV_DOMAIN</name>
-		  <memory unit='MiB'>256</memory>
+		  <memory unit='MiB'>${LAB_GUEST_MEM:-256}</memory>
 		  <vcpu>1</vcpu>
 		  <os>
 		    <type arch='x86_64' machine='q35'>hvm</type>
@@ -181,7 +195,8 @@ lv_domain_xml() {
 		      <alias name='ua-net0'/>
 		    </interface>
 	EOF
-	[ $vf = 1 ] && cat <<-EOF
+	[ $vf = 1 ] && [ -n "$vfxml" ] && echo "    $vfxml"
+	[ $vf = 1 ] && [ -z "$vfxml" ] && cat <<-EOF
 		    <interface type='ethernet'>
 		      <mac address='$LAB_MAC_VF'/>
 		      <target dev='f0' managed='no'/>

@@ -36,6 +36,12 @@ SRIOV_MAC_UPLINK=52:54:00:77:f2:00
 SRIOV_L1_BINS="/usr/bin/bash /usr/bin/date /usr/bin/grep /usr/bin/sed /usr/bin/jq /usr/bin/flock
 /usr/bin/pgrep /usr/bin/pkill /bin/ip /sbin/bridge /usr/bin/mawk /usr/bin/sort /usr/bin/timeout"
 
+# libvirt, as a compute node has it (Debian 12's 9.0): the daemon with its QEMU and network
+# drivers, virsh, and the CPU map its QEMU driver reads. Same paths as here.
+SRIOV_L1_LIBVIRT="/usr/sbin/libvirtd /usr/bin/virsh
+/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so
+/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_network.so"
+
 SRIOV_L1_MODULES="virtio_pci virtio_net 9pnet_virtio 9p igb igbvf vfio_pci vfio_iommu_type1 tun
 bridge veth 8021q pci_stub"
 
@@ -57,7 +63,8 @@ sriov_host_image() {
 	hash=$({
 		cat "$LAB_TOP/tests/lab/sriov-host-init" /bin/busybox "$LAB_QEMU10"
 		for b in $SRIOV_L1_BINS; do readlink -f "$b"; done
-		for p in "${progs[@]}"; do ldd "$p" | grep -o '/[^ ]*'; done | sort -u
+		for p in "${progs[@]}" $SRIOV_L1_LIBVIRT; do ldd "$p" | grep -o '/[^ ]*'; done | sort -u
+		for b in $SRIOV_L1_LIBVIRT; do [ ! -e "$b" ] || sha256sum <"$b"; done
 		echo "$LAB_KVER $mods"
 	} | sha256sum | cut -c1-16)
 	SRIOV_INITRD=$VFM_LAB_CACHE/sriov-host-$hash.gz
@@ -73,6 +80,16 @@ sriov_host_image() {
 	mkdir -p "$stage/usr/share/qemu"
 	cp -a "$qdir/qemu/." "$stage/usr/share/qemu/"
 	cp -a "$qdir/seabios/." "$stage/usr/share/qemu/"
+	for b in $SRIOV_L1_LIBVIRT; do
+		[ -e "$b" ] || continue
+		install -D -m 755 "$(readlink -f "$b")" "$stage$b"
+		progs+=("$b")
+	done
+	if [ -d /usr/share/libvirt/cpu_map ]; then
+		mkdir -p "$stage/usr/share/libvirt" "$stage/etc/libvirt"
+		cp -a /usr/share/libvirt/cpu_map "$stage/usr/share/libvirt/"
+	fi
+	echo 'root:x:0:' >"$stage/etc/group"
 	for p in "${progs[@]}"; do
 		for lib in $(ldd "$p" | grep -o '/[^ ]*'); do
 			[ -e "$stage$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$stage$lib"
@@ -178,8 +195,21 @@ sriov_host_run() {
 # ---------------------------------------------------------------------------------------
 # Inside the L1
 
+# The sysfs directory of PF's PCI device (sriov-host-init wrote it down: a test may move the
+# PF's netdev into a lab host's namespace, as a host's own PF is in that host's).
+sriov_pf_dev() { cat "/run/sriov/$1.dev"; }
+
+# The ip(8) options that reach PF's netdev: "-n NS" when a namespace of this run holds it.
+sriov_pf_ip() {
+	local ns
+	[ -e "/sys/class/net/$1" ] && return 0
+	for ns in $(ip netns list | awk '{ print $1 }'); do
+		ip -n "$ns" link show "$1" >/dev/null 2>&1 && echo "-n $ns" && return 0
+	done
+}
+
 # The PCI address of VF N of PF (its virtfnN link).
-sriov_vf_bdf() { basename "$(readlink "/sys/class/net/$1/device/virtfn$2")"; }
+sriov_vf_bdf() { basename "$(readlink "$(sriov_pf_dev "$1")/virtfn$2")"; }
 
 # The driver a PCI function is bound to ("" for none).
 sriov_vf_driver() {
@@ -210,14 +240,15 @@ sriov_vf_unbind_vfio() {
 
 # "MAC VLAN" of VF N as its PF reports it (ip -j link show PF).
 sriov_vf_mac() {
-	ip -j -d link show "$1" | jq -r --argjson n "$2" '.[0].vfinfo_list[] | select(.vf == $n) | "\(.address) \(.vlan_list[0].vlan // 0)"'
+	# shellcheck disable=SC2046
+	ip $(sriov_pf_ip "$1") -j -d link show "$1" | jq -r --argjson n "$2" '.[0].vfinfo_list[] | select(.vf == $n) | "\(.address) \(.vlan_list[0].vlan // 0)"'
 }
 
 # One line per VF of PF: "BDF DRIVER OVERRIDE MAC VLAN MARKER", for before/after comparisons
 # (MARKER: the pool's reservation file under STATE, "-" when there is none).
 sriov_state() {
 	local pf=$1 state=${2:-$LAB_DIR/state} n bdf ovr
-	for n in $(seq 0 $(($(cat "/sys/class/net/$pf/device/sriov_numvfs") - 1))); do
+	for n in $(seq 0 $(($(cat "$(sriov_pf_dev "$pf")/sriov_numvfs") - 1))); do
 		bdf=$(sriov_vf_bdf "$pf" "$n")
 		ovr=$(cat "/sys/bus/pci/devices/$bdf/driver_override")
 		echo "$bdf $(sriov_vf_driver "$bdf") ${ovr:-(null)} $(sriov_vf_mac "$pf" "$n") $([ -e "$state/vfpool/$bdf" ] && echo marked || echo -)"

@@ -228,6 +228,11 @@ lab_on_exit() {
 			echo "--- last lines of $f" >&2
 			tail -n 15 "$f" >&2
 		done
+		for f in "$LAB_DIR"/lv-*/log/libvirtd.log "$LAB_DIR"/lv-*/libvirtd.out; do
+			[ -s "$f" ] || continue
+			echo "--- last lines of $f" >&2
+			tail -n 15 "$f" >&2
+		done
 		for side in src dst; do
 			[ -S "$LAB_DIR/g0-$side.qga" ] || continue
 			echo "--- vfmigrate-agent log in the guest on $side" >&2
