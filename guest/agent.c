@@ -9,6 +9,17 @@
 
 #include "../src/proto/qga.h"
 
+/* The errno of a failure of each class (a kernel failure returns the kernel's own). */
+static const int class_errno[_QGA_ERROR_MAX] = {
+    [QGA_ERROR_GENERIC] = EPROTO,
+    [QGA_ERROR_COMMAND_NOT_FOUND] = EOPNOTSUPP,
+    [QGA_ERROR_INVALID_PARAMETER] = EINVAL,
+    [QGA_ERROR_DEVICE_NOT_FOUND] = ENODEV,
+    [QGA_ERROR_INVALID_STATE] = EBUSY,
+    [QGA_ERROR_TIMEOUT] = ETIMEDOUT,
+    [QGA_ERROR_KERNEL] = EIO,
+};
+
 int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...)
 {
 	va_list ap;
@@ -17,7 +28,7 @@ int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->desc, sizeof(e->desc), fmt, ap);
 	va_end(ap);
-	return -1;
+	return (unsigned)cls < _QGA_ERROR_MAX ? -class_errno[cls] : -EIO;
 }
 
 /* The kernel's text for a failed request, or the errno's. */
@@ -28,7 +39,8 @@ const char *kernel_text(int r, const struct diag *d)
 
 int cmd_fail_kernel(struct cmd_err *e, const char *what, int r, const struct diag *d)
 {
-	return cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, kernel_text(r, d));
+	cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, kernel_text(r, d));
+	return r < 0 ? r : -EIO;
 }
 
 /*
@@ -173,6 +185,7 @@ int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err *e)
 	const struct arg_spec *sp;
 	const char *key;
 	json_t *v;
+	int r;
 
 	json_object_foreach (args, key, v) {
 		for (sp = spec; sp && sp->name; sp++)
@@ -185,8 +198,8 @@ int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err *e)
 			return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER, "unknown parameter '%s'",
 					clean);
 		}
-		if (arg_check_one(sp, v, e) < 0)
-			return -1;
+		if ((r = arg_check_one(sp, v, e)) < 0)
+			return r;
 	}
 	for (sp = spec; sp && sp->name; sp++)
 		if (sp->required && !json_object_get(args, sp->name))
@@ -560,6 +573,7 @@ bool pred_slave_link(const struct agent_link *l, const void *arg)
 
 /* ---- commands ---- */
 
+/* Returns 0 with *ret set, or -errno with e filled (the error reply's class and text). */
 typedef int (*cmd_fn)(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
 
 struct command {
@@ -576,19 +590,22 @@ static int cmd_sync(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	    {"id", ARG_INT, true, INT64_MIN, INT64_MAX},
 	    {NULL, 0, false, 0, 0},
 	};
+	int r;
 
 	(void)a;
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	*ret = json_incref(json_object_get(args, "id"));
 	return 0;
 }
 
 static int cmd_ping(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
+	int r;
+
 	(void)a;
-	if (args_check(args, NULL, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
 	*ret = json_object();
 	return 0;
 }
@@ -598,10 +615,11 @@ static int cmd_info(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	const struct command *t;
 	json_t *list;
 	size_t n;
+	int r;
 
 	(void)a;
-	if (args_check(args, NULL, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
 	list = json_array();
 	t = commands_table(&n);
 	for (size_t i = 0; i < n; i++)
@@ -620,11 +638,13 @@ static int cmd_bond_status(struct agent *a, json_t *args, json_t **ret, struct c
 {
 	_cleanup_(links_free) struct links ls = {0};
 	const struct agent_link *b;
+	int r;
 
-	if (args_check(args, bond_only_spec, e) < 0)
-		return -1;
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, arg_str(args, "bond", "bond0"), &b, e) < 0)
-		return -1;
+	if ((r = args_check(args, bond_only_spec, e)) < 0)
+		return r;
+	if ((r = links_load(a, &ls, e)) < 0 ||
+	    (r = find_bond(&ls, arg_str(args, "bond", "bond0"), &b, e)) < 0)
+		return r;
 	*ret = json_bond(a, &ls, b);
 	return 0;
 }
@@ -633,11 +653,12 @@ static int cmd_link_list(struct agent *a, json_t *args, json_t **ret, struct cmd
 {
 	_cleanup_(links_free) struct links ls = {0};
 	json_t *list;
+	int r;
 
-	if (args_check(args, NULL, e) < 0)
-		return -1;
-	if (links_load(a, &ls, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
+	if ((r = links_load(a, &ls, e)) < 0)
+		return r;
 	list = json_array();
 	for (size_t i = 0; i < ls.n; i++)
 		if (link_is_nic(&ls.v[i]))
@@ -661,8 +682,8 @@ static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd
 	json_t *o;
 	int r;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	arg_sel(args, &sel);
 	sel_text(&sel, m);
 	want_link = arg_bool(args, "link", true);
@@ -680,7 +701,7 @@ static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd
 				(long long)(deadline - start));
 	}
 	if (r < 0)
-		return -1;
+		return r;
 	o = json_nic(a, &ls, l, NULL);
 	json_object_set_new(o, "waited_ms", json_integer(a->be->now_ms(a->be->ctx) - start));
 	*ret = o;

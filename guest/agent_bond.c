@@ -22,8 +22,8 @@ static int bond_make_active(struct agent *a, struct links *ls, const char *bond_
 	char name[IF_NAMESIZE];
 
 	snprintf(name, sizeof(name), "%s", slave->name);
-	if (find_bond(ls, bond_name, &b, e) < 0)
-		return -1;
+	if ((r = find_bond(ls, bond_name, &b, e)) < 0)
+		return r;
 	bond = b->ifindex;
 	if (slave->master != bond)
 		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is not a slave of %s", name,
@@ -37,14 +37,14 @@ static int bond_make_active(struct agent *a, struct links *ls, const char *bond_
 				       r, &d);
 	if (primary_set)
 		*primary_set = true;
-	if (links_load(a, ls, e) < 0 || find_bond(ls, bond_name, &b, e) < 0)
-		return -1;
+	if ((r = links_load(a, ls, e)) < 0 || (r = find_bond(ls, bond_name, &b, e)) < 0)
+		return r;
 	if (b->bond_active_slave != target) {
 		r = a->be->bond_set_active(a->be->ctx, bond, target, &d);
 		if (r < 0)
 			return cmd_fail_kernel(e, "setting the active slave", r, &d);
-		if (links_load(a, ls, e) < 0 || find_bond(ls, bond_name, &b, e) < 0)
-			return -1;
+		if ((r = links_load(a, ls, e)) < 0 || (r = find_bond(ls, bond_name, &b, e)) < 0)
+			return r;
 	}
 	if (b->bond_active_slave != target)
 		return cmd_fail(e, QGA_ERROR_KERNEL, "%s did not make %s its active slave",
@@ -63,17 +63,18 @@ int cmd_bond_set_active(struct agent *a, json_t *args, json_t **ret, struct cmd_
 	const char *bond = arg_str(args, "bond", "bond0");
 	const struct agent_link *b, *l;
 	struct nic_sel sel;
+	int r;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	arg_sel(args, &sel);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(a, &ls, &sel, &l, e) < 0)
-		return -1;
-	if (bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), NULL, e) < 0)
-		return -1;
-	if (find_bond(&ls, bond, &b, e) < 0)
-		return -1;
+	if ((r = links_load(a, &ls, e)) < 0 || (r = find_bond(&ls, bond, &b, e)) < 0 ||
+	    (r = find_nic(a, &ls, &sel, &l, e)) < 0)
+		return r;
+	if ((r = bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), NULL, e)) < 0)
+		return r;
+	if ((r = find_bond(&ls, bond, &b, e)) < 0)
+		return r;
 	*ret = json_bond(a, &ls, b);
 	return 0;
 }
@@ -95,12 +96,12 @@ int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct cmd_err
 	bool was_active;
 	int r, ifindex;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	arg_sel(args, &sel);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(a, &ls, &sel, &l, e) < 0)
-		return -1;
+	if ((r = links_load(a, &ls, e)) < 0 || (r = find_bond(&ls, bond, &b, e)) < 0 ||
+	    (r = find_nic(a, &ls, &sel, &l, e)) < 0)
+		return r;
 	if (l->master != b->ifindex)
 		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is not a slave of %s", l->name,
 				bond);
@@ -109,8 +110,8 @@ int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct cmd_err
 	r = a->be->link_set_master(a->be->ctx, ifindex, 0, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "releasing the slave", r, &d);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0)
-		return -1;
+	if ((r = links_load(a, &ls, e)) < 0 || (r = find_bond(&ls, bond, &b, e)) < 0)
+		return r;
 	l = links_by_index(&ls, ifindex);
 	if (l && l->master != 0)
 		return cmd_fail(e, QGA_ERROR_KERNEL, "%s is still enslaved after release", l->name);
@@ -210,12 +211,14 @@ struct enslave {
 	int primary, active;
 	char active_name[IF_NAMESIZE];
 	bool primary_set; /* this call set the primary */
+	/* The failure is one that is not undone (see enslave_finish). */
+	bool keep;
 };
 
 /*
  * The steps of guest-bond-enslave after the NIC is a slave: the link wait, 'active', the reply
- * from ls. Returns 0; -1 on a failure to undo; -ETIMEDOUT when the NIC got no link in time or
- * left the bond while waiting (e filled): those are not undone (see the man page).
+ * from ls. Returns 0 or -errno (e filled). A NIC that got no link in time or left the bond
+ * while waiting fails with x->keep set: that is not undone (see the man page).
  */
 static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struct enslave *x,
 			  json_t **ret, struct cmd_err *e)
@@ -225,8 +228,8 @@ static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struc
 	int r;
 
 	if (!arg_bool(args, "wait_link", true)) {
-		if (links_load(a, ls, e) < 0)
-			return -1;
+		if ((r = links_load(a, ls, e)) < 0)
+			return r;
 	} else {
 		r = wait_nic(a, ls, &x->sel, x->deadline, pred_slave_link, &x->bond, &l, e);
 		if (r == -ETIMEDOUT) {
@@ -240,27 +243,29 @@ static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struc
 					 "%s was enslaved to %s but got no link within %lld ms",
 					 l ? l->name : x->m, x->bond_name,
 					 (long long)(x->deadline - x->start));
+			x->keep = true;
 			return -ETIMEDOUT;
 		}
 		if (r < 0)
-			return -1;
+			return r;
 		t_link = a->be->now_ms(a->be->ctx) - x->start;
 		if (arg_bool(args, "active", false)) {
 			const struct agent_link *act;
 
-			if (find_bond(ls, x->bond_name, &b, e) < 0)
-				return -1;
+			if ((r = find_bond(ls, x->bond_name, &b, e)) < 0)
+				return r;
 			x->primary = b->bond_primary;
 			x->active = b->bond_active_slave;
 			act = x->active ? links_by_index(ls, x->active) : NULL;
 			snprintf(x->active_name, sizeof(x->active_name), "%s",
 				 act ? act->name : "");
-			if (bond_make_active(a, ls, x->bond_name, l, true, &x->primary_set, e) < 0)
-				return -1;
+			if ((r = bond_make_active(a, ls, x->bond_name, l, true, &x->primary_set,
+						  e)) < 0)
+				return r;
 		}
 	}
-	if (find_bond(ls, x->bond_name, &b, e) < 0)
-		return -1;
+	if ((r = find_bond(ls, x->bond_name, &b, e)) < 0)
+		return r;
 	l = links_by_index(ls, x->nic.ifindex);
 	if (!l) {
 		/* It took its state with it: nothing of it to give back. */
@@ -324,8 +329,8 @@ int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err
 	const struct agent_link *b, *l;
 	int r = 0;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	if (arg_bool(args, "active", false) && !arg_bool(args, "wait_link", true))
 		return cmd_fail(
 		    e, QGA_ERROR_INVALID_PARAMETER,
@@ -334,15 +339,15 @@ int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err
 	sel_text(&x.sel, x.m);
 	x.start = a->be->now_ms(a->be->ctx);
 	x.deadline = deadline_from(a, args);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, x.bond_name, &b, e) < 0)
-		return -1;
+	if ((r = links_load(a, &ls, e)) < 0 || (r = find_bond(&ls, x.bond_name, &b, e)) < 0)
+		return r;
 	x.bond = b->ifindex;
 	r = wait_nic(a, &ls, &x.sel, x.deadline, pred_present, NULL, &l, e);
 	if (r == -ETIMEDOUT)
 		return cmd_fail(e, QGA_ERROR_TIMEOUT, "no NIC with %s appeared within %lld ms", x.m,
 				(long long)(x.deadline - x.start));
 	if (r < 0)
-		return -1;
+		return r;
 	x.t_appear = a->be->now_ms(a->be->ctx) - x.start;
 	x.nic.ifindex = l->ifindex;
 	snprintf(x.nic.name, sizeof(x.nic.name), "%s", l->name);
@@ -358,9 +363,9 @@ int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err
 	}
 	if (r >= 0)
 		r = enslave_finish(a, args, &ls, &x, ret, e);
-	if (r == -1)
+	if (r < 0 && !x.keep)
 		enslave_undo(a, &x, e);
-	return r < 0 ? -1 : 0;
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -411,8 +416,8 @@ static int bond_create_finish(struct agent *a, struct links *ls, const char *nam
 	struct diag d = {{0}};
 	int r;
 
-	if (links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0)
-		return -1;
+	if ((r = links_load(a, ls, e)) < 0 || (r = find_bond(ls, name, &b, e)) < 0)
+		return r;
 	*bond = b->ifindex;
 	for (size_t i = 0; i < n; i++) {
 		l = links_by_index(ls, s[i].ifindex);
@@ -420,8 +425,8 @@ static int bond_create_finish(struct agent *a, struct links *ls, const char *nam
 			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "slave %s vanished",
 					s[i].name);
 		slave_undo_start(&s[i], l);
-		if (nic_enslave(a, l, *bond, &s[i].enslaved, e) < 0)
-			return -1;
+		if ((r = nic_enslave(a, l, *bond, &s[i].enslaved, e)) < 0)
+			return r;
 	}
 	r = a->be->link_set_up(a->be->ctx, *bond, true, &d);
 	if (r < 0)
@@ -431,7 +436,9 @@ static int bond_create_finish(struct agent *a, struct links *ls, const char *nam
 		if (r < 0)
 			return cmd_fail_kernel(e, "setting the primary", r, &d);
 	}
-	return links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0 ? -1 : 0;
+	if ((r = links_load(a, ls, e)) < 0 || (r = find_bond(ls, name, &b, e)) < 0)
+		return r;
+	return 0;
 }
 
 /* All or nothing: a failure after the bond was created undoes what was done. */
@@ -457,8 +464,8 @@ int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	const char *fom;
 	size_t n, i;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	p.name = arg_str(args, "bond", "bond0");
 	p.mode = AGENT_BOND_MODE_ACTIVEBACKUP;
 	p.miimon = (uint32_t)arg_int(args, "miimon", 100);
@@ -473,8 +480,8 @@ int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 		return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
 				"parameter 'fail_over_mac' must be none, active or follow");
 	p.fail_over_mac = (uint8_t)i;
-	if (links_load(a, &ls, e) < 0)
-		return -1;
+	if ((r = links_load(a, &ls, e)) < 0)
+		return r;
 	if (links_by_name(&ls, p.name))
 		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s already exists", p.name);
 	slaves = json_object_get(args, "slaves");
@@ -486,8 +493,8 @@ int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 
 		parse_mac(json_string_value(v), mac);
 		memcpy(sel.mac, mac, 6);
-		if (find_nic(a, &ls, &sel, &l, e) < 0)
-			return -1;
+		if ((r = find_nic(a, &ls, &sel, &l, e)) < 0)
+			return r;
 		for (size_t j = 0; j < i; j++)
 			if (s[j].ifindex == l->ifindex)
 				return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
@@ -507,12 +514,13 @@ int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	r = a->be->bond_create(a->be->ctx, &p, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "creating the bond", r, &d);
-	if (bond_create_finish(a, &ls, p.name, s, n, primary, &bond, e) < 0) {
+	r = bond_create_finish(a, &ls, p.name, s, n, primary, &bond, e);
+	if (r < 0) {
 		bond_create_undo(a, p.name, bond, s, n, e);
-		return -1;
+		return r;
 	}
-	if (find_bond(&ls, p.name, &b, e) < 0)
-		return -1;
+	if ((r = find_bond(&ls, p.name, &b, e)) < 0)
+		return r;
 	*ret = json_bond(a, &ls, b);
 	return 0;
 }

@@ -58,6 +58,7 @@ int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 
 /* agent.c */
 extern const char *const fom_names[3]; /* the bond's fail_over_mac, by its number */
+/* Fills e; returns the -errno of the class (cmd_fail_kernel: the kernel's). */
 int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...) _printf_(3, 4);
 const char *kernel_text(int r, const struct diag *d);
 int cmd_fail_kernel(struct cmd_err *e, const char *what, int r, const struct diag *d);
