@@ -188,68 +188,83 @@ static int vf_is_free(struct vfpool_sysfs *p, const struct vf *vf, const struct 
 	return 0;
 }
 
+/* What each_free_vf's walk carries from one callback to the next. */
+struct free_walk {
+	int (*fn)(struct vfpool_sysfs *p, const struct vf *vf, void *arg);
+	void *arg;
+	int64_t deadline_ms;
+	struct vfnl_vf *nl; /* the current PF's VFs as rtnetlink lists them */
+	size_t n_nl;
+	unsigned n_free;
+	char *busy; /* why VFs are not free, for a diagnostic */
+	size_t busy_n, busy_len;
+};
+
+static void busy_add(struct free_walk *w, const char *a, const char *b)
+{
+	if (w->busy_len < w->busy_n) {
+		int k = snprintf(w->busy + w->busy_len, w->busy_n - w->busy_len, "%s%s %s",
+				 w->busy_len ? ", " : "", a, b);
+
+		w->busy_len = k < 0 ? w->busy_n : w->busy_len + (size_t)k;
+	}
+}
+
+static int free_walk_pf(struct vfpool_sysfs *p, const struct pf *pf, unsigned n_vfs, void *arg,
+			struct diag *d)
+{
+	struct free_walk *w = arg;
+
+	if (n_vfs == 0) {
+		busy_add(w, pf->name, "has sriov_numvfs 0");
+		return 1;
+	}
+	w->n_nl = 0;
+	return pf_vf_list(p, pf, w->nl, &w->n_nl, w->deadline_ms, d);
+}
+
+static int free_walk_vf(struct vfpool_sysfs *p, const struct vf *vf, void *arg, struct diag *d)
+{
+	struct free_walk *w = arg;
+	const char *why = "";
+	bool free_;
+	int r;
+
+	r = vf_is_free(p, vf, w->nl, w->n_nl, &free_, &why, d);
+	if (r < 0)
+		return r;
+	if (!free_) {
+		busy_add(w, vf->bdf, why);
+		return 0;
+	}
+	w->n_free++;
+	return w->fn ? w->fn(p, vf, w->arg) : 0;
+}
+
 /* Calls fn for every free VF until it returns non-zero; counts them in *ret_free. */
 static int each_free_vf(struct vfpool_sysfs *p, int64_t deadline_ms,
 			int (*fn)(struct vfpool_sysfs *p, const struct vf *vf, void *arg),
 			void *arg, unsigned *ret_free, char *busy, size_t busy_n, struct diag *d)
 {
+	static const struct vf_walk walk = {.pf = free_walk_pf, .vf = free_walk_vf};
 	_cleanup_free_ struct vfnl_vf *nl = calloc(VFNL_VFS_MAX, sizeof(*nl));
-	unsigned n_free = 0;
-	size_t o = 0;
+	struct free_walk w = {.fn = fn,
+			      .arg = arg,
+			      .deadline_ms = deadline_ms,
+			      .nl = nl,
+			      .busy = busy,
+			      .busy_n = busy_n};
+	int r;
 
 	if (!nl)
 		return -ENOMEM;
 	if (busy_n)
 		busy[0] = '\0';
-	for (size_t i = 0; i < p->n_pfs; i++) {
-		const struct pf *pf = &p->pfs[i];
-		size_t n_nl = 0;
-		unsigned n;
-		int r;
-
-		r = pf_numvfs(p, pf, &n, d);
-		if (r < 0)
-			return r;
-		if (n == 0) {
-			if (o < busy_n) {
-				int w = snprintf(busy + o, busy_n - o, "%s%s has sriov_numvfs 0",
-						 o ? ", " : "", pf->name);
-				o = w < 0 ? busy_n : o + (size_t)w;
-			}
-			continue;
-		}
-		r = pf_vf_list(p, pf, nl, &n_nl, deadline_ms, d);
-		if (r < 0)
-			return r;
-		for (uint32_t k = 0; k < n; k++) {
-			const char *why = "";
-			struct vf vf;
-			bool free_;
-
-			r = pf_vf(p, pf, k, &vf, d);
-			if (r < 0)
-				return r;
-			r = vf_is_free(p, &vf, nl, n_nl, &free_, &why, d);
-			if (r < 0)
-				return r;
-			if (!free_) {
-				if (o < busy_n) {
-					int w = snprintf(busy + o, busy_n - o, "%s%s %s",
-							 o ? ", " : "", vf.bdf, why);
-					o = w < 0 ? busy_n : o + (size_t)w;
-				}
-				continue;
-			}
-			n_free++;
-			if (fn) {
-				r = fn(p, &vf, arg);
-				if (r != 0)
-					return r;
-			}
-		}
-	}
+	r = vf_each(p, &walk, &w, d);
+	if (r != 0)
+		return r;
 	if (ret_free)
-		*ret_free = n_free;
+		*ret_free = w.n_free;
 	return 0;
 }
 
@@ -257,7 +272,7 @@ static int sysfs_probe(void *ud, const char *physnet, int64_t deadline_ms, unsig
 		       struct diag *d)
 {
 	char busy[512];
-	unsigned n;
+	unsigned n = 0;
 	int r;
 
 	(void)physnet; /* every PF of the pool serves the guest's physnet */
@@ -437,29 +452,30 @@ static int release_vf(struct vfpool_sysfs *p, const struct vf *vf, int64_t deadl
 	return marker_remove(p, vf->bdf, d);
 }
 
+struct by_mac {
+	const uint8_t *mac;
+	struct vf *ret;
+};
+
+static int vf_by_mac(struct vfpool_sysfs *p, const struct vf *vf, void *arg, struct diag *d)
+{
+	struct by_mac *b = arg;
+	struct marker m;
+
+	(void)d;
+	if (marker_read(p, vf->bdf, &m) != 0 || memcmp(m.mac, b->mac, 6) != 0)
+		return 0;
+	*b->ret = *vf;
+	return 1;
+}
+
 /* The reserved VF whose marker holds mac: 1 and *ret, 0 when there is none. */
 static int find_by_mac(struct vfpool_sysfs *p, const uint8_t mac[6], struct vf *ret, struct diag *d)
 {
-	for (size_t i = 0; i < p->n_pfs; i++) {
-		unsigned n;
-		int r = pf_numvfs(p, &p->pfs[i], &n, d);
+	static const struct vf_walk walk = {.vf = vf_by_mac};
+	struct by_mac b = {.mac = mac, .ret = ret};
 
-		if (r < 0)
-			return r;
-		for (uint32_t k = 0; k < n; k++) {
-			struct marker m;
-			struct vf vf;
-
-			r = pf_vf(p, &p->pfs[i], k, &vf, d);
-			if (r < 0)
-				return r;
-			if (marker_read(p, vf.bdf, &m) == 0 && !memcmp(m.mac, mac, 6)) {
-				*ret = vf;
-				return 1;
-			}
-		}
-	}
-	return 0;
+	return vf_each(p, &walk, &b, d);
 }
 
 /*

@@ -306,9 +306,58 @@ int vf_override(const struct vfpool_sysfs *p, const struct vf *vf, char ret[DRIV
 	return 0;
 }
 
-/* Finds the VF with this PCI address among the VFs of the pool's PFs. */
-int find_vf(const struct vfpool_sysfs *p, const char *bdf, struct vf *ret, struct diag *d)
+int vf_each(struct vfpool_sysfs *p, const struct vf_walk *w, void *arg, struct diag *d)
 {
+	for (size_t i = 0; i < p->n_pfs; i++) {
+		const struct pf *pf = &p->pfs[i];
+		unsigned n;
+		int r = pf_numvfs(p, pf, &n, d);
+
+		if (r < 0)
+			return r;
+		if (w->pf && (r = w->pf(p, pf, n, arg, d)) != 0) {
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			struct vf vf;
+
+			r = pf_vf(p, pf, k, &vf, d);
+			if (r < 0)
+				return r;
+			r = w->vf(p, &vf, arg, d);
+			if (r != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+struct by_bdf {
+	const char *bdf;
+	struct vf *ret;
+};
+
+static int vf_by_bdf(struct vfpool_sysfs *p, const struct vf *vf, void *arg, struct diag *d)
+{
+	struct by_bdf *b = arg;
+
+	(void)p;
+	(void)d;
+	if (strcmp(vf->bdf, b->bdf) != 0)
+		return 0;
+	*b->ret = *vf;
+	return 1;
+}
+
+/* Finds the VF with this PCI address among the VFs of the pool's PFs. */
+int find_vf(struct vfpool_sysfs *p, const char *bdf, struct vf *ret, struct diag *d)
+{
+	static const struct vf_walk walk = {.vf = vf_by_bdf};
+	struct by_bdf b = {.bdf = bdf, .ret = ret};
+	int r;
+
 	if (!vfpool_sysfs_pci_addr_valid(bdf)) {
 		char clean[VFM_ID_MAX];
 
@@ -316,24 +365,9 @@ int find_vf(const struct vfpool_sysfs *p, const char *bdf, struct vf *ret, struc
 		diag_set(d, "\"%s\" is not a PCI address DDDD:BB:DD.F", clean);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < p->n_pfs; i++) {
-		unsigned n;
-		int r = pf_numvfs(p, &p->pfs[i], &n, d);
-
-		if (r < 0)
-			return r;
-		for (uint32_t k = 0; k < n; k++) {
-			struct vf vf;
-
-			r = pf_vf(p, &p->pfs[i], k, &vf, d);
-			if (r < 0)
-				return r;
-			if (!strcmp(vf.bdf, bdf)) {
-				*ret = vf;
-				return 0;
-			}
-		}
-	}
+	r = vf_each(p, &walk, &b, d);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	diag_set(d, "%s is not a VF of this pool's PFs", bdf);
 	return -ENOENT;
 }

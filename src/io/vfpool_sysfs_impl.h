@@ -55,7 +55,18 @@ int vf_driver(const struct vfpool_sysfs *p, const struct vf *vf, char ret[DRIVER
 	      struct diag *d);
 int vf_override(const struct vfpool_sysfs *p, const struct vf *vf, char ret[DRIVER_NAME_MAX],
 		struct diag *d);
-int find_vf(const struct vfpool_sysfs *p, const char *bdf, struct vf *ret, struct diag *d);
+/*
+ * The one walk over the pool's VFs: for each PF, pf (when set) with its VF count, then vf for
+ * each of its VFs. A callback returns 0 to go on; >0 from pf skips that PF's VFs; >0 from vf
+ * ends the walk, returned; <0 ends it with that error.
+ */
+struct vf_walk {
+	int (*pf)(struct vfpool_sysfs *p, const struct pf *pf, unsigned n_vfs, void *arg,
+		  struct diag *d);
+	int (*vf)(struct vfpool_sysfs *p, const struct vf *vf, void *arg, struct diag *d);
+};
+int vf_each(struct vfpool_sysfs *p, const struct vf_walk *w, void *arg, struct diag *d);
+int find_vf(struct vfpool_sysfs *p, const char *bdf, struct vf *ret, struct diag *d);
 
 /* vfpool_sysfs_marker.c */
 int marker_read(const struct vfpool_sysfs *p, const char *bdf, struct marker *ret);
