@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,6 +115,35 @@ void sleep_ms(int64_t ms)
 }
 
 /*
+ * Waits until the child pid exits or deadline_ms: 0 and its wait status; -ETIMEDOUT (it goes
+ * on); -errno. It waits on the child's pidfd; only a kernel without pidfd_open (before 5.3)
+ * gets a polling wait.
+ */
+static int child_wait(pid_t pid, int64_t deadline_ms, int *ret_status)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	for (;;) {
+		pid_t w = waitpid(pid, ret_status, WNOHANG);
+		int r;
+
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (pidfd >= 0) {
+			r = fdio_wait(pidfd, POLLIN, deadline_ms);
+			if (r < 0)
+				return r;
+		} else if (time_now_ms() >= deadline_ms) {
+			return -ETIMEDOUT;
+		} else {
+			sleep_ms(2);
+		}
+	}
+}
+
+/*
  * A write the kernel may block on for as long as someone holds the device (an unbind from
  * vfio-pci waits for QEMU to let go): done by a child, waited for until deadline_ms. On
  * -ETIMEDOUT the child is left to finish on its own (it cannot be interrupted either).
@@ -150,24 +181,17 @@ int sysfs_write_bounded(struct vfpool_sysfs *p, const char *rel, const char *val
 			_exit(errno ? errno & 0xff : EIO);
 		_exit(0);
 	}
-	for (;;) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			r = -errno;
-			diag_set(d, "waitpid: %s", strerror(-r));
-			return r;
-		}
-		if (time_now_ms() >= deadline_ms) {
-			diag_set(d,
-				 "writing %s to %s did not finish by the deadline (the device is "
-				 "probably still in use, e.g. by QEMU)",
-				 val, path);
-			return -ETIMEDOUT;
-		}
-		sleep_ms(2);
+	r = child_wait(pid, deadline_ms, &st);
+	if (r == -ETIMEDOUT) {
+		diag_set(d,
+			 "writing %s to %s did not finish by the deadline (the device is "
+			 "probably still in use, e.g. by QEMU)",
+			 val, path);
+		return r;
+	}
+	if (r < 0) {
+		diag_set(d, "waiting for the writer of %s: %s", path, strerror(-r));
+		return r;
 	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		r = WIFEXITED(st) ? -WEXITSTATUS(st) : -EIO;
