@@ -8,6 +8,81 @@
 
 #include "cli.h"
 #include "io/journal_file.h"
+#include "print.h"
+
+/*
+ * The journal (js: what it says, when there is one), and the bond as read now (NULL: not
+ * read, bond_error says why).
+ */
+static void status_print(const struct cli_args *a, const struct journal_summary *js, bool journal,
+			 bool torn, const char *dest, enum vfm_exit code, const char *bond,
+			 const struct bond_status *b, const char *bond_error)
+{
+	const char *side = journal && js->passed_ponr ? "destination" : "source";
+	const char *state = !journal ? "none" : js->finished ? "finished" : "unfinished";
+	struct printer p;
+	char m[18];
+
+	print_start(&p, a->json, stdout, stderr);
+	print_string(&p, PRINT_JSON, "command", NULL, "status");
+	print_string(&p, PRINT_ANY, "guest", "%s: ", a->guest);
+	print_string(&p, PRINT_ANY, "journal", "journal %s", state);
+	print_string(&p, PRINT_ANY, "destination", ", destination %s", dest);
+	print_bool(&p, PRINT_JSON, "passed_point_of_no_return", NULL, journal && js->passed_ponr);
+	print_string(&p, PRINT_JSON, "journal_outcome", NULL, js->finished ? js->outcome : "");
+	print_string(&p, PRINT_TEXT, NULL, " (outcome %s)", js->finished ? js->outcome : NULL);
+	print_string(&p, PRINT_JSON, "last_step", NULL,
+		     journal && js->last_kind != JOURNAL_BEGIN ? step_to_string(js->last_step)
+							       : "");
+	if (journal && !js->finished)
+		print_text(&p, PRINT_TEXT,
+			   " (last: %s %s; point of no return %s) - run 'vfmigrate recover %s'",
+			   journal_kind_to_string(js->last_kind),
+			   js->last_kind == JOURNAL_BEGIN ? "" : step_to_string(js->last_step),
+			   js->passed_ponr ? "passed" : "not passed", a->guest);
+	if (torn)
+		print_text(&p, PRINT_TEXT, " [torn last record ignored]");
+	print_text(&p, PRINT_TEXT, "\n");
+	print_int(&p, PRINT_JSON, "exit_code", NULL, (int)code);
+	print_string(&p, PRINT_JSON, "side", NULL, side);
+	if (b) {
+		print_text(&p, PRINT_TEXT, "%s: ", a->guest);
+		print_open_object(&p, "bond");
+		print_string(&p, PRINT_ANY, "name", "bond %s", bond);
+		print_string(&p, PRINT_ANY, "mode", " (%s", b->mode);
+		print_string(&p, PRINT_ANY, "fail_over_mac", ", fail_over_mac %s",
+			     bond_fom_to_string(b->fail_over_mac));
+		print_string(&p, PRINT_JSON, "mac", NULL,
+			     b->has_mac ? format_mac(b->mac, m) : NULL);
+		print_string(&p, PRINT_TEXT, NULL, ", MAC %s",
+			     b->has_mac ? format_mac(b->mac, m) : "unknown");
+		print_string(&p, PRINT_TEXT, NULL, ") on the %s", side);
+		print_string(&p, PRINT_JSON, "active", NULL,
+			     b->has_active ? format_mac(b->active_mac, m) : NULL);
+		print_string(&p, PRINT_TEXT, NULL, ", active %s\n",
+			     b->has_active ? format_mac(b->active_mac, m) : "none");
+		print_open_array(&p, "slaves");
+		for (size_t i = 0; i < b->n_slaves; i++) {
+			print_open_object(&p, NULL);
+			print_string(&p, PRINT_ANY, "mac", "  slave %s",
+				     format_mac(b->slaves[i].mac, m));
+			print_string(&p, PRINT_ANY, "name", " %s", b->slaves[i].name);
+			print_bool(&p, PRINT_JSON, "link_up", NULL, b->slaves[i].link_up);
+			print_string(&p, PRINT_TEXT, NULL, " link %s\n",
+				     b->slaves[i].link_up ? "up" : "down");
+			print_close(&p);
+		}
+		print_close(&p);
+		print_close(&p);
+	} else {
+		print_string(&p, PRINT_JSON, "bond", NULL, NULL);
+		print_string(&p, PRINT_JSON, "bond_error", NULL, bond_error);
+		if (bond[0])
+			print_text(&p, PRINT_TEXT, "%s: bond %s: unavailable (", a->guest, bond);
+		print_string(&p, PRINT_TEXT, NULL, "%s)\n", bond[0] ? bond_error : NULL);
+	}
+	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
 
 static int status_run(const struct cli_args *a, const struct config *c)
 {
@@ -20,10 +95,9 @@ static int status_run(const struct cli_args *a, const struct config *c)
 	size_t n = 0;
 	int rc, brc = -ENOENT;
 	enum vfm_exit code = VFM_EXIT_OK;
-	const char *state, *dest;
+	const char *dest;
 	char bond[VFM_IFNAME_MAX] = "";
 	bool opened = false;
-	json_t *o;
 
 	rc = journal_file_load(cli_state_dir(a), a->guest, &recs, &n, &torn, &d);
 	if (rc < 0 && rc != -ENOENT)
@@ -33,14 +107,8 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		return cli_fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
 	}
 	free(recs);
-	if (rc == -ENOENT)
-		state = "none";
-	else if (js.finished)
-		state = "finished";
-	else {
-		state = "unfinished";
+	if (rc >= 0 && !js.finished)
 		code = VFM_EXIT_NEEDS_RECOVER;
-	}
 	/* Where the guest should be: on the destination once the point of no return passed. */
 	on_dst = rc >= 0 && js.passed_ponr;
 	dest = rc >= 0 && js.begin.dest[0] ? js.begin.dest : NULL;
@@ -61,78 +129,8 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		brc = s->ag.bond_status(s->ag.userdata, bond, time_now_ms() + 3000, &b, &bd);
 		have_bond = brc >= 0;
 	}
-	if (a->json) {
-		json_t *slaves = json_array();
-		char m[18], clean[600];
-
-		for (size_t i = 0; have_bond && i < b.n_slaves; i++) {
-			str_sanitize_keep_format(clean, sizeof(clean), b.slaves[i].name);
-			json_array_append_new(slaves,
-					      json_pack("{s:s,s:s,s:b}", "mac",
-							format_mac(b.slaves[i].mac, m), "name",
-							clean, "link_up", b.slaves[i].link_up));
-		}
-		o = json_pack(
-		    "{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:i,s:s}", "command", "status", "guest", a->guest,
-		    "journal", state, "destination", dest ? json_string(dest) : json_null(),
-		    "passed_point_of_no_return", js.passed_ponr, "journal_outcome",
-		    js.finished ? js.outcome : "", "last_step",
-		    rc >= 0 && js.last_kind != JOURNAL_BEGIN ? step_to_string(js.last_step) : "",
-		    "exit_code", (int)code, "side", on_dst ? "destination" : "source");
-		if (have_bond) {
-			str_sanitize_keep_format(clean, sizeof(clean), b.mode);
-			json_object_set_new(
-			    o, "bond",
-			    json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "name", bond, "mode", clean,
-				      "fail_over_mac", bond_fom_to_string(b.fail_over_mac), "mac",
-				      b.has_mac ? json_string(format_mac(b.mac, m)) : json_null(),
-				      "active",
-				      b.has_active ? json_string(format_mac(b.active_mac, m))
-						   : json_null(),
-				      "slaves", slaves));
-		} else {
-			str_sanitize_keep_format(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
-			json_decref(slaves);
-			json_object_set_new(o, "bond", json_null());
-			json_object_set_new(o, "bond_error", json_string(clean));
-		}
-		cli_json_print(stdout, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(o);
-	} else {
-		char m[18], clean[600];
-
-		printf("%s: journal %s", a->guest, state);
-		if (dest)
-			printf(", destination %s", dest);
-		if (js.finished)
-			printf(" (outcome %s)", js.outcome);
-		else if (rc >= 0)
-			printf(" (last: %s %s; point of no return %s) - run 'vfmigrate recover %s'",
-			       journal_kind_to_string(js.last_kind),
-			       js.last_kind == JOURNAL_BEGIN ? "" : step_to_string(js.last_step),
-			       js.passed_ponr ? "passed" : "not passed", a->guest);
-		if (torn)
-			printf(" [torn last record ignored]");
-		printf("\n");
-		if (have_bond) {
-			char bm[18];
-
-			str_sanitize(clean, sizeof(clean), b.mode);
-			printf("%s: bond %s (%s, fail_over_mac %s, MAC %s) on the %s, active %s\n",
-			       a->guest, bond, clean, bond_fom_to_string(b.fail_over_mac),
-			       b.has_mac ? format_mac(b.mac, bm) : "unknown",
-			       on_dst ? "destination" : "source",
-			       b.has_active ? format_mac(b.active_mac, m) : "none");
-			for (size_t i = 0; i < b.n_slaves; i++) {
-				str_sanitize(clean, sizeof(clean), b.slaves[i].name);
-				printf("  slave %s %s link %s\n", format_mac(b.slaves[i].mac, m),
-				       clean, b.slaves[i].link_up ? "up" : "down");
-			}
-		} else if (bond[0]) {
-			str_sanitize(clean, sizeof(clean), bd.msg[0] ? bd.msg : d.msg);
-			printf("%s: bond %s: unavailable (%s)\n", a->guest, bond, clean);
-		}
-	}
+	status_print(a, &js, rc >= 0, torn, dest, code, bond, have_bond ? &b : NULL,
+		     bd.msg[0] ? bd.msg : d.msg);
 	world_close(&w);
 	return code;
 }
