@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "agent.h"
+#include "agent_impl.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -8,14 +9,18 @@
 
 #include "../src/proto/qga.h"
 
-struct cmd_err {
-	enum qga_error_class cls;
-	char desc[QGA_ERROR_DESC_MAX];
+/* The errno of a failure of each class (a kernel failure returns the kernel's own). */
+static const int class_errno[_QGA_ERROR_MAX] = {
+    [QGA_ERROR_GENERIC] = EPROTO,
+    [QGA_ERROR_COMMAND_NOT_FOUND] = EOPNOTSUPP,
+    [QGA_ERROR_INVALID_PARAMETER] = EINVAL,
+    [QGA_ERROR_DEVICE_NOT_FOUND] = ENODEV,
+    [QGA_ERROR_INVALID_STATE] = EBUSY,
+    [QGA_ERROR_TIMEOUT] = ETIMEDOUT,
+    [QGA_ERROR_KERNEL] = EIO,
 };
 
-static int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...)
-    _printf_(3, 4);
-static int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...)
+int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -23,26 +28,26 @@ static int cmd_fail(struct cmd_err *e, enum qga_error_class cls, const char *fmt
 	va_start(ap, fmt);
 	vsnprintf(e->desc, sizeof(e->desc), fmt, ap);
 	va_end(ap);
-	return -1;
+	return (unsigned)cls < _QGA_ERROR_MAX ? -class_errno[cls] : -EIO;
 }
 
 /* The kernel's text for a failed request, or the errno's. */
-static const char *kernel_text(int r, const struct diag *d)
+const char *kernel_text(int r, const struct diag *d)
 {
 	return d->msg[0] ? d->msg : strerror(-r);
 }
 
-static int cmd_fail_kernel(struct cmd_err *e, const char *what, int r, const struct diag *d)
+int cmd_fail_kernel(struct cmd_err *e, const char *what, int r, const struct diag *d)
 {
-	return cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, kernel_text(r, d));
+	cmd_fail(e, QGA_ERROR_KERNEL, "%s: %s", what, kernel_text(r, d));
+	return r < 0 ? r : -EIO;
 }
 
 /*
  * Appends "; undo: TEXT" to an error whose undo failed in part (truncated to the limit), and
  * makes it InvalidState: the guest is then left neither as it was nor as asked.
  */
-static void cmd_fail_undo(struct cmd_err *e, const char *fmt, ...) _printf_(2, 3);
-static void cmd_fail_undo(struct cmd_err *e, const char *fmt, ...)
+void cmd_fail_undo(struct cmd_err *e, const char *fmt, ...)
 {
 	size_t len = strlen(e->desc);
 	va_list ap;
@@ -71,24 +76,6 @@ void agent_init(struct agent *a, const struct agent_backend *be)
 }
 
 /* ---- argument checking ---- */
-
-enum arg_type {
-	ARG_INT,
-	ARG_BOOL,
-	ARG_MAC,
-	ARG_MAC_LIST,
-	ARG_IFNAME,
-	ARG_STRING,
-	ARG_PCI,
-	ARG_KIND,
-};
-
-struct arg_spec {
-	const char *name;
-	enum arg_type type;
-	bool required;
-	int64_t min, max; /* ARG_INT */
-};
 
 static const char *const arg_type_names[] = {
     [ARG_INT] = "integer",
@@ -193,11 +180,12 @@ static int arg_check_one(const struct arg_spec *sp, json_t *v, struct cmd_err *e
 }
 
 /* Rejects unknown, missing and mistyped arguments. */
-static int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err *e)
+int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err *e)
 {
 	const struct arg_spec *sp;
 	const char *key;
 	json_t *v;
+	int r;
 
 	json_object_foreach (args, key, v) {
 		for (sp = spec; sp && sp->name; sp++)
@@ -210,8 +198,8 @@ static int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err 
 			return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER, "unknown parameter '%s'",
 					clean);
 		}
-		if (arg_check_one(sp, v, e) < 0)
-			return -1;
+		if ((r = arg_check_one(sp, v, e)) < 0)
+			return r;
 	}
 	for (sp = spec; sp && sp->name; sp++)
 		if (sp->required && !json_object_get(args, sp->name))
@@ -220,47 +208,42 @@ static int args_check(json_t *args, const struct arg_spec *spec, struct cmd_err 
 	return 0;
 }
 
-static const char *arg_str(json_t *args, const char *name, const char *def)
+const char *arg_str(json_t *args, const char *name, const char *def)
 {
 	json_t *v = json_object_get(args, name);
 
 	return v ? json_string_value(v) : def;
 }
 
-static int64_t arg_int(json_t *args, const char *name, int64_t def)
+int64_t arg_int(json_t *args, const char *name, int64_t def)
 {
 	json_t *v = json_object_get(args, name);
 
 	return v ? json_integer_value(v) : def;
 }
 
-static bool arg_bool(json_t *args, const char *name, bool def)
+bool arg_bool(json_t *args, const char *name, bool def)
 {
 	json_t *v = json_object_get(args, name);
 
 	return v ? json_is_true(v) : def;
 }
 
-static void arg_mac(json_t *args, const char *name, uint8_t mac[6])
+void arg_mac(json_t *args, const char *name, uint8_t mac[6])
 {
 	parse_mac(json_string_value(json_object_get(args, name)), mac);
 }
 
 /* ---- link snapshots ---- */
 
-struct links {
-	struct agent_link *v;
-	size_t n;
-};
-
-static void links_free(struct links *ls)
+void links_free(struct links *ls)
 {
 	free(ls->v);
 	ls->v = NULL;
 	ls->n = 0;
 }
 
-static int links_load(struct agent *a, struct links *ls, struct cmd_err *e)
+int links_load(struct agent *a, struct links *ls, struct cmd_err *e)
 {
 	struct diag d = {{0}};
 	int r;
@@ -272,7 +255,7 @@ static int links_load(struct agent *a, struct links *ls, struct cmd_err *e)
 	return 0;
 }
 
-static const struct agent_link *links_by_index(const struct links *ls, int ifindex)
+const struct agent_link *links_by_index(const struct links *ls, int ifindex)
 {
 	for (size_t i = 0; i < ls->n; i++)
 		if (ls->v[i].ifindex == ifindex)
@@ -280,7 +263,7 @@ static const struct agent_link *links_by_index(const struct links *ls, int ifind
 	return NULL;
 }
 
-static const struct agent_link *links_by_name(const struct links *ls, const char *name)
+const struct agent_link *links_by_name(const struct links *ls, const char *name)
 {
 	for (size_t i = 0; i < ls->n; i++)
 		if (strcmp(ls->v[i].name, name) == 0)
@@ -293,13 +276,6 @@ static bool link_is_nic(const struct agent_link *l)
 {
 	return l->kind[0] == '\0' && !(l->flags & IFF_LOOPBACK) && l->has_addr;
 }
-
-/* What tells NICs that carry one MAC apart, read from sysfs by the backend. */
-struct nic_ident {
-	char pci[16];	  /* "" when not on PCI */
-	char driver[32];  /* "" when not known */
-	const char *kind; /* one of kind_names */
-};
 
 /*
  * virtio: the virtio-net driver; vf: any other driver of a PCI function (a VF passed through,
@@ -322,15 +298,8 @@ static void nic_ident(struct agent *a, const struct agent_link *l, struct nic_id
 		ret->kind = kind_names[2];
 }
 
-/* Names one NIC: its MAC and, where NICs share it, its PCI address and/or kind. */
-struct nic_sel {
-	uint8_t mac[6];
-	const char *pci;  /* NULL: any */
-	const char *kind; /* NULL: any */
-};
-
 /* From checked arguments "mac", "pci", "kind". */
-static void arg_sel(json_t *args, struct nic_sel *ret)
+void arg_sel(json_t *args, struct nic_sel *ret)
 {
 	parse_mac(json_string_value(json_object_get(args, "mac")), ret->mac);
 	ret->pci = arg_str(args, "pci", NULL);
@@ -338,7 +307,7 @@ static void arg_sel(json_t *args, struct nic_sel *ret)
 }
 
 /* "MAC aa:..:ff", with the kind and PCI address when the selector names them. */
-static const char *sel_text(const struct nic_sel *s, char buf[static 64])
+const char *sel_text(const struct nic_sel *s, char buf[static 64])
 {
 	char m[18];
 
@@ -400,8 +369,8 @@ static const struct agent_link *links_find(struct agent *a, const struct links *
 	return NULL;
 }
 
-static int find_nic(struct agent *a, const struct links *ls, const struct nic_sel *s,
-		    const struct agent_link **ret, struct cmd_err *e)
+int find_nic(struct agent *a, const struct links *ls, const struct nic_sel *s,
+	     const struct agent_link **ret, struct cmd_err *e)
 {
 	const struct agent_link *l;
 	bool ambiguous;
@@ -418,8 +387,8 @@ static int find_nic(struct agent *a, const struct links *ls, const struct nic_se
 	return 0;
 }
 
-static int find_bond(const struct links *ls, const char *name, const struct agent_link **ret,
-		     struct cmd_err *e)
+int find_bond(const struct links *ls, const char *name, const struct agent_link **ret,
+	      struct cmd_err *e)
 {
 	const struct agent_link *b = links_by_name(ls, name);
 
@@ -438,14 +407,14 @@ static const char *const bond_mode_names[] = {
     "802.3ad",	  "balance-tlb",   "balance-alb",
 };
 
-static const char *const fom_names[] = {"none", "active", "follow"};
+const char *const fom_names[3] = {"none", "active", "follow"};
 
 static const char *const mii_names[] = {"up", "fail", "down", "back"};
 
 static const char *const oper_names[] = {"unknown", "notpresent", "down", "lowerlayerdown",
 					 "testing", "dormant",	  "up"};
 
-static json_t *json_mac(const uint8_t mac[6])
+json_t *json_mac(const uint8_t mac[6])
 {
 	char m[18];
 
@@ -474,15 +443,15 @@ static bool link_has_carrier(const struct agent_link *l)
 }
 
 /* Link as the bond sees it (MII status), falling back to carrier. */
-static bool slave_link_up(const struct agent_link *l)
+bool slave_link_up(const struct agent_link *l)
 {
 	if (l->has_slave_mii)
 		return l->slave_mii_status == AGENT_BOND_LINK_UP;
 	return link_has_carrier(l);
 }
 
-static json_t *json_nic(struct agent *a, const struct links *ls, const struct agent_link *l,
-			const struct agent_link *bond)
+json_t *json_nic(struct agent *a, const struct links *ls, const struct agent_link *l,
+		 const struct agent_link *bond)
 {
 	struct nic_ident id;
 	json_t *o;
@@ -515,7 +484,7 @@ static json_t *json_nic(struct agent *a, const struct links *ls, const struct ag
 	return o;
 }
 
-static json_t *json_bond(struct agent *a, const struct links *ls, const struct agent_link *b)
+json_t *json_bond(struct agent *a, const struct links *ls, const struct agent_link *b)
 {
 	json_t *o, *slaves;
 
@@ -545,7 +514,7 @@ static json_t *json_bond(struct agent *a, const struct links *ls, const struct a
 
 /* ---- waiting ---- */
 
-static int64_t deadline_from(struct agent *a, json_t *args)
+int64_t deadline_from(struct agent *a, json_t *args)
 {
 	return a->be->now_ms(a->be->ctx) + arg_int(args, "timeout", AGENT_WAIT_DEFAULT_MS);
 }
@@ -554,9 +523,9 @@ static int64_t deadline_from(struct agent *a, json_t *args)
  * Reloads links until pred holds for the NIC s names (found, or NULL while absent) or the
  * deadline passes (returns -ETIMEDOUT, e not filled). Other errors fill e.
  */
-static int wait_nic(struct agent *a, struct links *ls, const struct nic_sel *s, int64_t deadline,
-		    bool (*pred)(const struct agent_link *l, const void *arg), const void *arg,
-		    const struct agent_link **ret, struct cmd_err *e)
+int wait_nic(struct agent *a, struct links *ls, const struct nic_sel *s, int64_t deadline,
+	     bool (*pred)(const struct agent_link *l, const void *arg), const void *arg,
+	     const struct agent_link **ret, struct cmd_err *e)
 {
 	for (;;) {
 		const struct agent_link *l;
@@ -582,7 +551,7 @@ static int wait_nic(struct agent *a, struct links *ls, const struct nic_sel *s, 
 	}
 }
 
-static bool pred_present(const struct agent_link *l, const void *arg)
+bool pred_present(const struct agent_link *l, const void *arg)
 {
 	(void)l;
 	(void)arg;
@@ -595,7 +564,7 @@ static bool pred_carrier(const struct agent_link *l, const void *arg)
 	return link_has_carrier(l);
 }
 
-static bool pred_slave_link(const struct agent_link *l, const void *arg)
+bool pred_slave_link(const struct agent_link *l, const void *arg)
 {
 	const int *bond = arg;
 
@@ -604,6 +573,7 @@ static bool pred_slave_link(const struct agent_link *l, const void *arg)
 
 /* ---- commands ---- */
 
+/* Returns 0 with *ret set, or -errno with e filled (the error reply's class and text). */
 typedef int (*cmd_fn)(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
 
 struct command {
@@ -620,19 +590,22 @@ static int cmd_sync(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	    {"id", ARG_INT, true, INT64_MIN, INT64_MAX},
 	    {NULL, 0, false, 0, 0},
 	};
+	int r;
 
 	(void)a;
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	*ret = json_incref(json_object_get(args, "id"));
 	return 0;
 }
 
 static int cmd_ping(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
+	int r;
+
 	(void)a;
-	if (args_check(args, NULL, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
 	*ret = json_object();
 	return 0;
 }
@@ -642,10 +615,11 @@ static int cmd_info(struct agent *a, json_t *args, json_t **ret, struct cmd_err 
 	const struct command *t;
 	json_t *list;
 	size_t n;
+	int r;
 
 	(void)a;
-	if (args_check(args, NULL, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
 	list = json_array();
 	t = commands_table(&n);
 	for (size_t i = 0; i < n; i++)
@@ -664,11 +638,13 @@ static int cmd_bond_status(struct agent *a, json_t *args, json_t **ret, struct c
 {
 	_cleanup_(links_free) struct links ls = {0};
 	const struct agent_link *b;
+	int r;
 
-	if (args_check(args, bond_only_spec, e) < 0)
-		return -1;
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, arg_str(args, "bond", "bond0"), &b, e) < 0)
-		return -1;
+	if ((r = args_check(args, bond_only_spec, e)) < 0)
+		return r;
+	if ((r = links_load(a, &ls, e)) < 0 ||
+	    (r = find_bond(&ls, arg_str(args, "bond", "bond0"), &b, e)) < 0)
+		return r;
 	*ret = json_bond(a, &ls, b);
 	return 0;
 }
@@ -677,11 +653,12 @@ static int cmd_link_list(struct agent *a, json_t *args, json_t **ret, struct cmd
 {
 	_cleanup_(links_free) struct links ls = {0};
 	json_t *list;
+	int r;
 
-	if (args_check(args, NULL, e) < 0)
-		return -1;
-	if (links_load(a, &ls, e) < 0)
-		return -1;
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
+	if ((r = links_load(a, &ls, e)) < 0)
+		return r;
 	list = json_array();
 	for (size_t i = 0; i < ls.n; i++)
 		if (link_is_nic(&ls.v[i]))
@@ -689,516 +666,6 @@ static int cmd_link_list(struct agent *a, json_t *args, json_t **ret, struct cmd
 	*ret = list;
 	return 0;
 }
-
-/*
- * Sets (or clears) the primary, then makes slave active, and checks that it is. *primary_set
- * (if not NULL) is set once the primary was changed, also when a later step fails.
- */
-static int bond_make_active(struct agent *a, struct links *ls, const char *bond_name,
-			    const struct agent_link *slave, bool primary, bool *primary_set,
-			    struct cmd_err *e)
-{
-	const struct agent_link *b;
-	struct diag d = {{0}};
-	int bond, target = slave->ifindex, r;
-	char name[IF_NAMESIZE];
-
-	snprintf(name, sizeof(name), "%s", slave->name);
-	if (find_bond(ls, bond_name, &b, e) < 0)
-		return -1;
-	bond = b->ifindex;
-	if (slave->master != bond)
-		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is not a slave of %s", name,
-				bond_name);
-	if (!slave_link_up(slave))
-		return cmd_fail(e, QGA_ERROR_INVALID_STATE,
-				"%s has no link; the bond cannot make it active", name);
-	r = a->be->bond_set_primary(a->be->ctx, bond, primary ? target : 0, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, primary ? "setting the primary" : "clearing the primary",
-				       r, &d);
-	if (primary_set)
-		*primary_set = true;
-	if (links_load(a, ls, e) < 0 || find_bond(ls, bond_name, &b, e) < 0)
-		return -1;
-	if (b->bond_active_slave != target) {
-		r = a->be->bond_set_active(a->be->ctx, bond, target, &d);
-		if (r < 0)
-			return cmd_fail_kernel(e, "setting the active slave", r, &d);
-		if (links_load(a, ls, e) < 0 || find_bond(ls, bond_name, &b, e) < 0)
-			return -1;
-	}
-	if (b->bond_active_slave != target)
-		return cmd_fail(e, QGA_ERROR_KERNEL, "%s did not make %s its active slave",
-				bond_name, name);
-	return 0;
-}
-
-static int cmd_bond_set_active(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
-{
-	static const struct arg_spec spec[] = {
-	    {"bond", ARG_IFNAME, false, 0, 0},	{"mac", ARG_MAC, true, 0, 0},
-	    {"pci", ARG_PCI, false, 0, 0},	{"kind", ARG_KIND, false, 0, 0},
-	    {"primary", ARG_BOOL, false, 0, 0}, {NULL, 0, false, 0, 0},
-	};
-	_cleanup_(links_free) struct links ls = {0};
-	const char *bond = arg_str(args, "bond", "bond0");
-	const struct agent_link *b, *l;
-	struct nic_sel sel;
-
-	if (args_check(args, spec, e) < 0)
-		return -1;
-	arg_sel(args, &sel);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(a, &ls, &sel, &l, e) < 0)
-		return -1;
-	if (bond_make_active(a, &ls, bond, l, arg_bool(args, "primary", true), NULL, e) < 0)
-		return -1;
-	if (find_bond(&ls, bond, &b, e) < 0)
-		return -1;
-	*ret = json_bond(a, &ls, b);
-	return 0;
-}
-
-static int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
-{
-	static const struct arg_spec spec[] = {
-	    {"bond", ARG_IFNAME, false, 0, 0},
-	    {"mac", ARG_MAC, true, 0, 0},
-	    {"pci", ARG_PCI, false, 0, 0},
-	    {"kind", ARG_KIND, false, 0, 0},
-	    {NULL, 0, false, 0, 0},
-	};
-	_cleanup_(links_free) struct links ls = {0};
-	const char *bond = arg_str(args, "bond", "bond0");
-	const struct agent_link *b, *l;
-	struct diag d = {{0}};
-	struct nic_sel sel;
-	bool was_active;
-	int r, ifindex;
-
-	if (args_check(args, spec, e) < 0)
-		return -1;
-	arg_sel(args, &sel);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0 ||
-	    find_nic(a, &ls, &sel, &l, e) < 0)
-		return -1;
-	if (l->master != b->ifindex)
-		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is not a slave of %s", l->name,
-				bond);
-	was_active = b->bond_active_slave == l->ifindex;
-	ifindex = l->ifindex;
-	r = a->be->link_set_master(a->be->ctx, ifindex, 0, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "releasing the slave", r, &d);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, bond, &b, e) < 0)
-		return -1;
-	l = links_by_index(&ls, ifindex);
-	if (l && l->master != 0)
-		return cmd_fail(e, QGA_ERROR_KERNEL, "%s is still enslaved after release", l->name);
-	*ret = json_pack("{s:o,s:b,s:o}", "released", json_mac(sel.mac), "was_active", was_active,
-			 "bond", json_bond(a, &ls, b));
-	return 0;
-}
-
-/* What a bond command did to one NIC, so that a failure can be undone. */
-struct slave_undo {
-	int ifindex;
-	char name[IF_NAMESIZE];
-	bool was_up;   /* IFF_UP before it was enslaved */
-	bool touched;  /* nic_enslave() ran on it */
-	bool enslaved; /* this call made it a slave */
-};
-
-/* Gives a NIC that left the bond the up/down state it had before. */
-static void slave_restore(struct agent *a, const struct slave_undo *s, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	r = a->be->link_set_up(a->be->ctx, s->ifindex, s->was_up, &d);
-	if (r < 0)
-		cmd_fail_undo(e, "could not set %s %s again: %s", s->name,
-			      s->was_up ? "up" : "down", kernel_text(r, &d));
-}
-
-/*
- * Undoes nic_enslave() on one NIC: releases it if it was enslaved (releasing closes a slave;
- * the kernel restores its MAC address itself), then gives it the up/down state it had. One
- * that cannot be released stays in the bond as it is, still marked enslaved; e says why.
- */
-static void slave_undo(struct agent *a, struct slave_undo *s, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	if (!s->touched)
-		return;
-	if (s->enslaved) {
-		r = a->be->link_set_master(a->be->ctx, s->ifindex, 0, &d);
-		if (r < 0) {
-			cmd_fail_undo(e, "could not release %s: %s", s->name, kernel_text(r, &d));
-			return;
-		}
-		s->enslaved = false;
-	}
-	slave_restore(a, s, e);
-}
-
-/* Records a NIC before nic_enslave() changes it. */
-static void slave_undo_start(struct slave_undo *s, const struct agent_link *l)
-{
-	s->ifindex = l->ifindex;
-	snprintf(s->name, sizeof(s->name), "%s", l->name);
-	s->was_up = l->flags & IFF_UP;
-	s->touched = true;
-}
-
-/*
- * Takes a free NIC into the bond: down, master, up. *enslaved (if not NULL) is set once its
- * master is set, also when a later step fails.
- */
-static int nic_enslave(struct agent *a, const struct agent_link *l, int bond, bool *enslaved,
-		       struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	if (l->flags & IFF_UP) {
-		r = a->be->link_set_up(a->be->ctx, l->ifindex, false, &d);
-		if (r < 0)
-			return cmd_fail_kernel(e, "setting the NIC down before enslaving", r, &d);
-	}
-	r = a->be->link_set_master(a->be->ctx, l->ifindex, bond, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "enslaving", r, &d);
-	if (enslaved)
-		*enslaved = true;
-	r = a->be->link_set_up(a->be->ctx, l->ifindex, true, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "setting the slave up", r, &d);
-	return 0;
-}
-
-/* One guest-bond-enslave: the request, and what it changed so that a failure can be undone. */
-struct enslave {
-	const char *bond_name;
-	int bond; /* its ifindex */
-	struct nic_sel sel;
-	char m[64]; /* sel as text */
-	int64_t start, deadline, t_appear;
-	struct slave_undo nic; /* ifindex and name also when it was a slave already */
-	/* The bond's primary and active slave before 'active' changed them (0: none). */
-	int primary, active;
-	char active_name[IF_NAMESIZE];
-	bool primary_set; /* this call set the primary */
-};
-
-/*
- * The steps of guest-bond-enslave after the NIC is a slave: the link wait, 'active', the reply
- * from ls. Returns 0; -1 on a failure to undo; -ETIMEDOUT when the NIC got no link in time or
- * left the bond while waiting (e filled): those are not undone (see the man page).
- */
-static int enslave_finish(struct agent *a, json_t *args, struct links *ls, struct enslave *x,
-			  json_t **ret, struct cmd_err *e)
-{
-	const struct agent_link *b, *l;
-	int64_t t_link = -1;
-	int r;
-
-	if (!arg_bool(args, "wait_link", true)) {
-		if (links_load(a, ls, e) < 0)
-			return -1;
-	} else {
-		r = wait_nic(a, ls, &x->sel, x->deadline, pred_slave_link, &x->bond, &l, e);
-		if (r == -ETIMEDOUT) {
-			l = links_by_index(ls, x->nic.ifindex);
-			if (l && l->master != x->bond)
-				cmd_fail(e, QGA_ERROR_INVALID_STATE,
-					 "%s left %s while waiting for its link", l->name,
-					 x->bond_name);
-			else
-				cmd_fail(e, QGA_ERROR_TIMEOUT,
-					 "%s was enslaved to %s but got no link within %lld ms",
-					 l ? l->name : x->m, x->bond_name,
-					 (long long)(x->deadline - x->start));
-			return -ETIMEDOUT;
-		}
-		if (r < 0)
-			return -1;
-		t_link = a->be->now_ms(a->be->ctx) - x->start;
-		if (arg_bool(args, "active", false)) {
-			const struct agent_link *act;
-
-			if (find_bond(ls, x->bond_name, &b, e) < 0)
-				return -1;
-			x->primary = b->bond_primary;
-			x->active = b->bond_active_slave;
-			act = x->active ? links_by_index(ls, x->active) : NULL;
-			snprintf(x->active_name, sizeof(x->active_name), "%s",
-				 act ? act->name : "");
-			if (bond_make_active(a, ls, x->bond_name, l, true, &x->primary_set, e) < 0)
-				return -1;
-		}
-	}
-	if (find_bond(ls, x->bond_name, &b, e) < 0)
-		return -1;
-	l = links_by_index(ls, x->nic.ifindex);
-	if (!l) {
-		/* It took its state with it: nothing of it to give back. */
-		x->nic.touched = false;
-		return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "NIC with %s vanished", x->m);
-	}
-	*ret = json_pack("{s:o,s:I,s:o}", "slave", json_nic(a, ls, l, b), "appeared_ms",
-			 (json_int_t)x->t_appear, "link_ms",
-			 t_link >= 0 ? json_integer(t_link) : json_null());
-	return 0;
-}
-
-/*
- * Undoes a guest-bond-enslave that failed after its first change; e holds that failure and
- * keeps it. Gives the bond back the primary and active slave it had if this call set the
- * primary (setting the primary may switch the active slave at once, so both go back), then
- * releases the NIC if this call enslaved it and sets it up or down as it was.
- * Every step is tried; those that fail are appended to e.
- */
-static void enslave_undo(struct agent *a, struct enslave *x, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	if (x->primary_set && x->primary != x->nic.ifindex) {
-		r = a->be->bond_set_primary(a->be->ctx, x->bond, x->primary, &d);
-		if (r < 0)
-			cmd_fail_undo(e, "could not give %s its primary back: %s", x->bond_name,
-				      kernel_text(r, &d));
-	}
-	/* Not to the NIC this call enslaved: it is released below. */
-	if (x->primary_set && x->active && !(x->nic.enslaved && x->active == x->nic.ifindex)) {
-		struct diag da = {{0}};
-
-		r = a->be->bond_set_active(a->be->ctx, x->bond, x->active, &da);
-		if (r < 0)
-			cmd_fail_undo(e, "could not make %s active again: %s", x->active_name,
-				      kernel_text(r, &da));
-	}
-	slave_undo(a, &x->nic, e);
-}
-
-/*
- * All or nothing, but for the link wait: a failure after the first change undoes what was
- * done; a NIC that gets no link in time stays enslaved (a second call resumes the wait).
- */
-static int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
-{
-	static const struct arg_spec spec[] = {
-	    {"bond", ARG_IFNAME, false, 0, 0},
-	    {"mac", ARG_MAC, true, 0, 0},
-	    {"pci", ARG_PCI, false, 0, 0},
-	    {"kind", ARG_KIND, false, 0, 0},
-	    {"timeout", ARG_INT, false, 0, AGENT_WAIT_MAX_MS},
-	    {"active", ARG_BOOL, false, 0, 0},
-	    {"wait_link", ARG_BOOL, false, 0, 0},
-	    {NULL, 0, false, 0, 0},
-	};
-	_cleanup_(links_free) struct links ls = {0};
-	struct enslave x = {.bond_name = arg_str(args, "bond", "bond0")};
-	const struct agent_link *b, *l;
-	int r = 0;
-
-	if (args_check(args, spec, e) < 0)
-		return -1;
-	if (arg_bool(args, "active", false) && !arg_bool(args, "wait_link", true))
-		return cmd_fail(
-		    e, QGA_ERROR_INVALID_PARAMETER,
-		    "'active' needs 'wait_link' (a slave without link cannot be made active)");
-	arg_sel(args, &x.sel);
-	sel_text(&x.sel, x.m);
-	x.start = a->be->now_ms(a->be->ctx);
-	x.deadline = deadline_from(a, args);
-	if (links_load(a, &ls, e) < 0 || find_bond(&ls, x.bond_name, &b, e) < 0)
-		return -1;
-	x.bond = b->ifindex;
-	r = wait_nic(a, &ls, &x.sel, x.deadline, pred_present, NULL, &l, e);
-	if (r == -ETIMEDOUT)
-		return cmd_fail(e, QGA_ERROR_TIMEOUT, "no NIC with %s appeared within %lld ms", x.m,
-				(long long)(x.deadline - x.start));
-	if (r < 0)
-		return -1;
-	x.t_appear = a->be->now_ms(a->be->ctx) - x.start;
-	x.nic.ifindex = l->ifindex;
-	snprintf(x.nic.name, sizeof(x.nic.name), "%s", l->name);
-	if (l->master != x.bond) {
-		if (l->master != 0) {
-			const struct agent_link *other = links_by_index(&ls, l->master);
-
-			return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is already enslaved to %s",
-					l->name, other ? other->name : "another device");
-		}
-		slave_undo_start(&x.nic, l);
-		r = nic_enslave(a, l, x.bond, &x.nic.enslaved, e);
-	}
-	if (r >= 0)
-		r = enslave_finish(a, args, &ls, &x, ret, e);
-	if (r == -1)
-		enslave_undo(a, &x, e);
-	return r < 0 ? -1 : 0;
-}
-
-/*
- * Undoes a guest-bond-create that failed after the bond was created; e holds that failure and
- * keeps it. Releases the slaves enslaved so far, last first, giving each the up/down state it
- * had, then deletes the bond (bond: its ifindex, 0 when not known yet). Every step is tried;
- * those that fail are appended to e.
- */
-static void bond_create_undo(struct agent *a, const char *name, int bond, struct slave_undo *s,
-			     size_t n, struct cmd_err *e)
-{
-	struct diag d = {{0}};
-	int r;
-
-	/* A slave that cannot be released leaves with the bond and is restored below. */
-	for (size_t i = n; i-- > 0;)
-		slave_undo(a, &s[i], e);
-	if (!bond) {
-		_cleanup_(links_free) struct links ls = {0};
-		struct cmd_err le = {0};
-		const struct agent_link *b;
-
-		if (links_load(a, &ls, &le) < 0 || find_bond(&ls, name, &b, &le) < 0) {
-			cmd_fail_undo(e, "could not delete %s: %s", name, le.desc);
-			return;
-		}
-		bond = b->ifindex;
-	}
-	r = a->be->link_delete(a->be->ctx, bond, &d);
-	if (r < 0) {
-		cmd_fail_undo(e, "could not delete %s: %s", name, kernel_text(r, &d));
-		return;
-	}
-	for (size_t i = n; i-- > 0;)
-		if (s[i].enslaved)
-			slave_restore(a, &s[i], e);
-}
-
-/*
- * The steps of guest-bond-create after the bond exists: enslave, bond up, primary, and the
- * final state into ls. *bond is set to the bond's ifindex as soon as it is known.
- */
-static int bond_create_finish(struct agent *a, struct links *ls, const char *name,
-			      struct slave_undo *s, size_t n, int primary, int *bond,
-			      struct cmd_err *e)
-{
-	const struct agent_link *b, *l;
-	struct diag d = {{0}};
-	int r;
-
-	if (links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0)
-		return -1;
-	*bond = b->ifindex;
-	for (size_t i = 0; i < n; i++) {
-		l = links_by_index(ls, s[i].ifindex);
-		if (!l)
-			return cmd_fail(e, QGA_ERROR_DEVICE_NOT_FOUND, "slave %s vanished",
-					s[i].name);
-		slave_undo_start(&s[i], l);
-		if (nic_enslave(a, l, *bond, &s[i].enslaved, e) < 0)
-			return -1;
-	}
-	r = a->be->link_set_up(a->be->ctx, *bond, true, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "setting the bond up", r, &d);
-	if (primary) {
-		r = a->be->bond_set_primary(a->be->ctx, *bond, primary, &d);
-		if (r < 0)
-			return cmd_fail_kernel(e, "setting the primary", r, &d);
-	}
-	return links_load(a, ls, e) < 0 || find_bond(ls, name, &b, e) < 0 ? -1 : 0;
-}
-
-/* All or nothing: a failure after the bond was created undoes what was done. */
-static int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
-{
-	static const struct arg_spec spec[] = {
-	    {"bond", ARG_IFNAME, false, 0, 0},
-	    {"slaves", ARG_MAC_LIST, true, 0, 0},
-	    {"primary", ARG_MAC, false, 0, 0},
-	    {"miimon", ARG_INT, false, 0, 60000},
-	    {"fail_over_mac", ARG_STRING, false, 0, 0},
-	    {"mode", ARG_STRING, false, 0, 0},
-	    {NULL, 0, false, 0, 0},
-	};
-	_cleanup_(links_free) struct links ls = {0};
-	struct agent_bond_params p = {0};
-	struct slave_undo s[16] = {{0}};
-	const struct agent_link *b, *l;
-	int primary = 0, bond = 0, r;
-	json_t *slaves, *v;
-	struct diag d = {{0}};
-	uint8_t mac[6], pmac[6];
-	const char *fom;
-	size_t n, i;
-
-	if (args_check(args, spec, e) < 0)
-		return -1;
-	p.name = arg_str(args, "bond", "bond0");
-	p.mode = AGENT_BOND_MODE_ACTIVEBACKUP;
-	p.miimon = (uint32_t)arg_int(args, "miimon", 100);
-	if (strcmp(arg_str(args, "mode", "active-backup"), "active-backup") != 0)
-		return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
-				"parameter 'mode': only active-backup is supported");
-	fom = arg_str(args, "fail_over_mac", "none");
-	for (i = 0; i < ARRAY_SIZE(fom_names); i++)
-		if (strcmp(fom, fom_names[i]) == 0)
-			break;
-	if (i == ARRAY_SIZE(fom_names))
-		return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
-				"parameter 'fail_over_mac' must be none, active or follow");
-	p.fail_over_mac = (uint8_t)i;
-	if (links_load(a, &ls, e) < 0)
-		return -1;
-	if (links_by_name(&ls, p.name))
-		return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s already exists", p.name);
-	slaves = json_object_get(args, "slaves");
-	n = json_array_size(slaves);
-	if (json_object_get(args, "primary"))
-		arg_mac(args, "primary", pmac);
-	json_array_foreach (slaves, i, v) {
-		struct nic_sel sel = {.pci = NULL};
-
-		parse_mac(json_string_value(v), mac);
-		memcpy(sel.mac, mac, 6);
-		if (find_nic(a, &ls, &sel, &l, e) < 0)
-			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (s[j].ifindex == l->ifindex)
-				return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
-						"parameter 'slaves': %s is listed twice",
-						json_string_value(v));
-		if (l->master)
-			return cmd_fail(e, QGA_ERROR_INVALID_STATE, "%s is already enslaved",
-					l->name);
-		s[i].ifindex = l->ifindex;
-		snprintf(s[i].name, sizeof(s[i].name), "%s", l->name);
-		if (json_object_get(args, "primary") && memcmp(mac, pmac, 6) == 0)
-			primary = l->ifindex;
-	}
-	if (json_object_get(args, "primary") && !primary)
-		return cmd_fail(e, QGA_ERROR_INVALID_PARAMETER,
-				"parameter 'primary' must be one of 'slaves'");
-	r = a->be->bond_create(a->be->ctx, &p, &d);
-	if (r < 0)
-		return cmd_fail_kernel(e, "creating the bond", r, &d);
-	if (bond_create_finish(a, &ls, p.name, s, n, primary, &bond, e) < 0) {
-		bond_create_undo(a, p.name, bond, s, n, e);
-		return -1;
-	}
-	if (find_bond(&ls, p.name, &b, e) < 0)
-		return -1;
-	*ret = json_bond(a, &ls, b);
-	return 0;
-}
-
 static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
 {
 	static const struct arg_spec spec[] = {
@@ -1215,8 +682,8 @@ static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd
 	json_t *o;
 	int r;
 
-	if (args_check(args, spec, e) < 0)
-		return -1;
+	if ((r = args_check(args, spec, e)) < 0)
+		return r;
 	arg_sel(args, &sel);
 	sel_text(&sel, m);
 	want_link = arg_bool(args, "link", true);
@@ -1234,7 +701,7 @@ static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd
 				(long long)(deadline - start));
 	}
 	if (r < 0)
-		return -1;
+		return r;
 	o = json_nic(a, &ls, l, NULL);
 	json_object_set_new(o, "waited_ms", json_integer(a->be->now_ms(a->be->ctx) - start));
 	*ret = o;

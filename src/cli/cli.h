@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* The vfmigrate command: exit codes and report output shared by the subcommands. */
+/*
+ * The vfmigrate command, a composition root: main.c holds the subcommand table, each
+ * subcommand its own file (migrate.c, check.c, status.c, recover.c, config.c, setup.c),
+ * options.c the common options and the config, backend.c the backends (qmp, libvirt) that
+ * open the ops of both sides, output.c the printing.
+ */
 #ifndef VFM_CLI_H
 #define VFM_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "core/plan.h"
+#include "proto/config.h"
 
 /* Documented in vfmigrate(8); scripts rely on them. */
 enum vfm_exit {
@@ -65,5 +72,136 @@ void cli_out_problems(FILE *f, const char *prefix, const struct plan_report *r);
 /* Text: one line naming how the guest agent was reached on each side (nothing when on
  * neither). */
 void cli_out_agents(struct cli_out *o);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command line (options.c).                                                              */
+
+/* The options every subcommand takes: the config and its shorthands, the backend's. */
+struct cli_args {
+	const char *command;
+	const char *guest;
+	const char *dest;
+	const char *config_path;
+	const char *connect_uri; /* libvirt: the source URI */
+	const char *migrate_uri; /* libvirt: the migration (data) URI */
+	const char *src_path_map, *dst_path_map;
+	const char *state_dir;
+	const char *backend;
+	bool json;
+	bool create_bond;
+	const char *fail_over_mac;
+	const char *unplug_timeout;
+	const char *max_bandwidth;
+	const char *downtime_limit;
+	const char *overrides[32];
+	size_t n_overrides;
+};
+
+/* One subcommand. Its own options (besides the common ones) have getopt values from
+ * CLI_OPT_COMMAND on, distinct across the commands. */
+struct command {
+	const char *name;
+	bool takes_dest;	      /* COMMAND GUEST [DEST] (else COMMAND GUEST) */
+	const struct option *options; /* NULL-terminated; NULL: none */
+	/* One of its options: 0; 1: not one of its own; -errno after saying why on stderr. */
+	int (*option)(int opt, const char *arg);
+	/* Returns the exit code. */
+	int (*run)(const struct cli_args *a, const struct config *c);
+};
+
+extern const struct command cmd_migrate, cmd_check, cmd_status, cmd_recover, cmd_config, cmd_setup;
+
+#define CLI_SHORT_OPTIONS "c:f:o:s:b:jhV"
+#define CLI_OPT_COMMAND	  512
+extern const struct option cli_common_options[]; /* NULL-terminated */
+/* One common option into a: 0; 1: not a common one; -errno after saying why on stderr.
+ * --help and --version print and exit. */
+int cli_common_option(struct cli_args *a, int opt, const char *arg);
+void cli_usage(FILE *f);
+const char *cli_state_dir(const struct cli_args *a);
+/* The config file, then --set, then the options that are shorthands for config keys. */
+int cli_load_config(const struct cli_args *a, struct config *c, struct diag *d);
+
+/* A failure before any report, on stderr and (--json) as a JSON error; return the exit code. */
+int cli_fail_usage(const struct cli_args *a, const struct diag *d);
+int cli_fail_error(const struct cli_args *a, enum vfm_exit exit, enum vfm_error code,
+		   const struct diag *d);
+/* A journal that could not be created or opened, by its errno. */
+int cli_fail_journal(const struct cli_args *a, int rc, const struct diag *d);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The backends (backend.c and one file each).                                                */
+
+/* The ops of one host side; res is the backend's, for its close_side. */
+struct side {
+	struct hv_ops hv;
+	struct agent_ops ag;
+	struct vfpool_ops vp;
+	void *res;
+};
+
+struct backend;
+
+/* Everything one run works with. */
+struct world {
+	const struct backend *be; /* NULL until opened */
+	struct side src, dst;
+	struct plan_env env;
+	struct cli_out out;
+};
+
+struct setup_args {
+	const char *bond, *vf_alias, *vf_mac, *backup_mac, *vlan, *physnet;
+	const char *vf_sources[8];
+	size_t n_vf_sources;
+};
+
+struct backend {
+	const char *name;
+	/* DEST names the destination host, and a journal records it (recover, status). */
+	bool dest_is_host;
+	/* The plan and both sides (w->src, w->dst, w->env.src/dst). need_dest: DEST must be
+	 * given. */
+	int (*prepare)(const struct cli_args *a, const struct config *c, struct plan *p,
+		       struct world *w, bool need_dest, struct diag *d);
+	/* Whether a failure of prepare is a usage or config error. */
+	bool (*usage_error)(int rc);
+	/* status: both sides, and the guest's bond ("": none known). */
+	int (*open_status)(const struct cli_args *a, const struct config *c, struct world *w,
+			   char ret_bond[VFM_IFNAME_MAX], struct diag *d);
+	void (*close_side)(struct side *s);
+	/* How the side's guest agent was reached; NULL: not used (yet). */
+	const char *(*agent_transport)(const struct side *s);
+	/* setup: writes vfmigrate's metadata into the domain; *ret_xml what was written. NULL:
+	 * the backend has no setup. */
+	int (*setup)(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
+		     struct diag *d);
+};
+
+extern const struct backend backend_qmp;
+extern const struct backend backend_libvirt;
+
+/* The backend a and c ask for (-c: libvirt, else guest.backend); NULL and d when there is no
+ * such backend (or it is not built in). */
+const struct backend *backend_find(const struct cli_args *a, const struct config *c,
+				   struct diag *d);
+/* Whether DEST names the destination host (libvirt), which a journal records, rather than a
+ * migration URI (qmp). */
+bool backend_dest_is_host(const struct cli_args *a, const struct config *c);
+/* The backend by its name; NULL when not built in. */
+const struct backend *backend_named(const char *name);
+/* The plan and the two sides, for the backend asked for. *ret_usage: a failure is a usage
+ * error. */
+int world_prepare(const struct cli_args *a, const struct config *c, struct plan *p, struct world *w,
+		  bool need_dest, bool *ret_usage, struct diag *d);
+/* The clock and the printer's events into w->env, and both sides' ops. */
+void world_env(struct world *w);
+/* The agent transports used, into the report. */
+void world_note_agents(struct world *w);
+void world_close(struct world *w);
+/* Whether a libvirt URI read from a journal may be opened without the operator naming it. */
+bool journal_uri_safe(const char *uri);
+/* Migration parameters and timeouts from the config (0 = built-in default). */
+void plan_apply_limits(const struct config *c, struct plan *p);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "print.h"
 
 static const char *const exit_names[_VFM_EXIT_MAX] = {
     [VFM_EXIT_OK] = "ok",
@@ -148,14 +149,6 @@ void cli_out_event(void *userdata, const struct plan_event *ev)
 	fflush(o->f);
 }
 
-void cli_out_agents(struct cli_out *o)
-{
-	if (o->agent_src || o->agent_dst)
-		fprintf(o->f, "  guest agent: source %s, destination %s\n",
-			o->agent_src ? o->agent_src : "not used",
-			o->agent_dst ? o->agent_dst : "not used");
-}
-
 static const char *outcome_sentence(enum plan_outcome o)
 {
 	switch (o) {
@@ -179,47 +172,6 @@ static const char *outcome_sentence(enum plan_outcome o)
 	return "unknown";
 }
 
-static json_t *json_error(bool has, enum step_id step, enum plan_error_code code, const char *msg)
-{
-	char clean[600];
-
-	if (!has)
-		return json_null();
-	str_sanitize_keep_format(clean, sizeof(clean), msg);
-	return json_pack("{s:s,s:s,s:s}", "step", step_to_string(step), "code",
-			 plan_error_code_to_string(code), "message", clean);
-}
-
-static json_t *json_problems(const struct plan_report *r)
-{
-	json_t *a = json_array();
-	char clean[600];
-
-	for (size_t i = 0; i < r->n_problems; i++) {
-		const struct plan_problem *pb = &r->problems[i];
-
-		str_sanitize_keep_format(clean, sizeof(clean), pb->text);
-		json_array_append_new(
-		    a, json_pack("{s:s,s:s,s:s}", "code", plan_problem_code_to_string(pb->code),
-				 "side", problem_side_to_string(pb->side), "text", clean));
-	}
-	return a;
-}
-
-void cli_out_problems(FILE *f, const char *prefix, const struct plan_report *r)
-{
-	char clean[600];
-
-	/* One line each: peer text cannot make two of one, nor one look like ours (sanitized:
-	 * no line breaks). */
-	for (size_t i = 0; i < r->n_problems; i++) {
-		str_sanitize(clean, sizeof(clean), r->problems[i].text);
-		fprintf(f, "vfmigrate: %s: %s\n", prefix, clean);
-	}
-	if (r->n_problems_dropped)
-		fprintf(f, "vfmigrate: %s: and %zu more problems\n", prefix, r->n_problems_dropped);
-}
-
 /* An undo that failed or was skipped: what recover still has to do. */
 static bool left_undone(const struct step_report *sr)
 {
@@ -231,152 +183,197 @@ static const char *undo_side(int step)
 	return step_undo_in_guest((enum step_id)step) ? "guest" : "host";
 }
 
-static json_t *json_not_undone(const struct plan_report *r)
+/* How the guest agent was reached on each side; text: one line, when on either. */
+static void print_agents(struct printer *p, const struct cli_out *o)
 {
-	json_t *a = json_array();
-	char clean[600];
-
-	for (int i = 0; i < _STEP_MAX; i++) {
-		const struct step_report *sr = &r->steps[i];
-		json_t *e;
-
-		if (!left_undone(sr))
-			continue;
-		e = json_pack("{s:s,s:s,s:s}", "step", step_to_string(i), "side", undo_side(i),
-			      "result", step_result_to_string(sr->result));
-		if (sr->result == STEP_UNDO_FAILED) {
-			str_sanitize_keep_format(clean, sizeof(clean), sr->undo_error);
-			json_object_set_new(e, "message", json_string(clean));
-		} else {
-			json_object_set_new(e, "needs",
-					    json_string(step_to_string(sr->undo_blocked_by)));
-		}
-		json_array_append_new(a, e);
-	}
-	return a;
+	if (o->agent_src || o->agent_dst)
+		print_text(p, PRINT_TEXT, "  guest agent: source %s, destination %s\n",
+			   o->agent_src ? o->agent_src : "not used",
+			   o->agent_dst ? o->agent_dst : "not used");
+	print_open_object(p, "agent");
+	print_string(p, PRINT_JSON, "source", NULL, o->agent_src);
+	print_string(p, PRINT_JSON, "destination", NULL, o->agent_dst);
+	print_close(p);
 }
 
-/* Text: every undo that failed or was skipped, and what of it waits for the guest. */
-static void text_not_undone(struct cli_out *o, const char *guest, const struct plan_report *r)
+void cli_out_agents(struct cli_out *o)
 {
-	char clean[600], in_guest[256] = "";
+	struct printer p;
 
+	print_start(&p, false, o->f, stderr);
+	print_agents(&p, o);
+	print_end(&p, 0);
+}
+
+/* Pre-flight's problems: text, one line each on stderr, "vfmigrate: PREFIX: text"; peer text
+ * cannot make two of one, nor one look like ours (sanitized: no line breaks). */
+static void print_problems(struct printer *p, const char *prefix, const struct plan_report *r)
+{
+	print_open_array(p, "problems");
+	for (size_t i = 0; i < r->n_problems; i++) {
+		const struct plan_problem *pb = &r->problems[i];
+
+		print_open_object(p, NULL);
+		print_string(p, PRINT_JSON, "code", NULL, plan_problem_code_to_string(pb->code));
+		print_string(p, PRINT_JSON, "side", NULL, problem_side_to_string(pb->side));
+		print_text(p, PRINT_ERR, "vfmigrate: %s: ", prefix);
+		print_string(p, PRINT_JSON | PRINT_ERR, "text", "%s\n", pb->text);
+		print_close(p);
+	}
+	print_close(p);
+	if (r->n_problems_dropped)
+		print_text(p, PRINT_ERR, "vfmigrate: %s: and %zu more problems\n", prefix,
+			   r->n_problems_dropped);
+}
+
+void cli_out_problems(FILE *f, const char *prefix, const struct plan_report *r)
+{
+	struct printer p;
+
+	print_start(&p, false, stdout, f);
+	print_problems(&p, prefix, r);
+	print_end(&p, 0);
+}
+
+/* A report's error: JSON an object (null: none); text a line on stderr, when shown. */
+static void print_error(struct printer *p, const char *key, bool has, enum step_id step,
+			enum plan_error_code code, const char *msg, bool text)
+{
+	enum print_to err = text ? PRINT_ERR : 0;
+
+	if (!has) {
+		print_string(p, PRINT_JSON, key, NULL, NULL);
+		return;
+	}
+	print_open_object(p, key);
+	print_string(p, PRINT_JSON | err, "step", "vfmigrate: %s: ", step_to_string(step));
+	print_string(p, PRINT_JSON, "code", NULL, plan_error_code_to_string(code));
+	print_string(p, PRINT_JSON | err, "message", "%s\n", msg);
+	print_close(p);
+}
+
+/* One undo that failed or was skipped (JSON: an element of not_undone; text: a line). */
+static void print_not_undone(struct printer *p, enum print_to to, int i,
+			     const struct step_report *sr)
+{
+	if (to & PRINT_JSON)
+		print_open_object(p, NULL);
+	if (sr->result == STEP_UNDO_FAILED)
+		print_string(p, to, "step", "  undo failed: %s", step_to_string(i));
+	else
+		print_string(p, to, "step", "  not undone: %s", step_to_string(i));
+	print_string(p, to, "side", " (%s)", undo_side(i));
+	print_string(p, to & PRINT_JSON, "result", NULL, step_result_to_string(sr->result));
+	if (sr->result == STEP_UNDO_FAILED)
+		print_string(p, to, "message", ": %s\n", sr->undo_error);
+	else
+		print_string(p, to, "needs", ": needs %s undone first\n",
+			     step_to_string(sr->undo_blocked_by));
+	if (to & PRINT_JSON)
+		print_close(p);
+}
+
+/* Every undo that failed or was skipped (text: last step first) and what of it waits for the
+ * guest. */
+static void print_not_undone_all(struct printer *p, const char *guest, const struct plan_report *r)
+{
+	char in_guest[256] = "";
+
+	print_open_array(p, "not_undone");
+	for (int i = 0; i < _STEP_MAX; i++)
+		if (left_undone(&r->steps[i]))
+			print_not_undone(p, PRINT_JSON, i, &r->steps[i]);
+	print_close(p);
 	for (int i = _STEP_MAX - 1; i >= 0; i--) {
-		const struct step_report *sr = &r->steps[i];
+		size_t l = strlen(in_guest);
 
-		if (!left_undone(sr))
+		if (!left_undone(&r->steps[i]))
 			continue;
-		if (sr->result == STEP_UNDO_FAILED) {
-			str_sanitize(clean, sizeof(clean), sr->undo_error);
-			fprintf(o->f, "  undo failed: %s (%s): %s\n", step_to_string(i),
-				undo_side(i), clean);
-		} else {
-			fprintf(o->f, "  not undone: %s (%s): needs %s undone first\n",
-				step_to_string(i), undo_side(i),
-				step_to_string(sr->undo_blocked_by));
-		}
-		if (step_undo_in_guest((enum step_id)i)) {
-			size_t l = strlen(in_guest);
-
+		print_not_undone(p, PRINT_TEXT, i, &r->steps[i]);
+		if (step_undo_in_guest((enum step_id)i))
 			snprintf(in_guest + l, sizeof(in_guest) - l, "%s%s", l ? ", " : "",
 				 step_to_string(i));
-		}
 	}
 	if (in_guest[0])
-		fprintf(o->f,
-			"  left to the guest: %s; run 'vfmigrate recover %s' once its agent "
-			"answers\n",
-			in_guest, guest);
+		print_text(p, PRINT_TEXT,
+			   "  left to the guest: %s; run 'vfmigrate recover %s' once its agent "
+			   "answers\n",
+			   in_guest, guest);
+}
+
+static void print_migration(struct printer *p, const struct plan_report *r)
+{
+	const struct migrate_stats *m = &r->migration;
+
+	if (!r->has_migration) {
+		print_string(p, PRINT_JSON, "migration", NULL, NULL);
+		return;
+	}
+	print_open_object(p, "migration");
+	print_string(p, PRINT_JSON, "status", NULL, m->status);
+	print_int(p, PRINT_ANY, "total_ms", "  migration: %lld ms total", m->total_ms);
+	print_int(p, PRINT_ANY, "downtime_ms", ", %lld ms downtime", m->downtime_ms);
+	print_int(p, PRINT_JSON, "setup_ms", NULL, m->setup_ms);
+	print_int(p, PRINT_JSON, "transferred_bytes", NULL, (long long)m->transferred_bytes);
+	print_text(p, PRINT_TEXT, ", %llu MiB sent\n",
+		   (unsigned long long)(m->transferred_bytes >> 20));
+	print_int(p, PRINT_JSON, "total_bytes", NULL, (long long)m->total_bytes);
+	print_int(p, PRINT_JSON, "dirty_sync_count", NULL, (long long)m->dirty_sync_count);
+	print_close(p);
 }
 
 void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    const struct plan_report *r, enum vfm_exit code)
 {
-	char clean[600];
+	struct printer p;
 
-	if (o->json) {
-		json_t *steps = json_array(), *root, *notes = json_array();
-
-		for (int i = 0; i < _STEP_MAX; i++) {
-			const struct step_report *sr = &r->steps[i];
-
-			json_array_append_new(steps, json_pack("{s:s,s:s,s:I,s:I}", "name",
-							       step_to_string(i), "result",
-							       step_result_to_string(sr->result),
-							       "ms", (json_int_t)sr->duration_ms,
-							       "undo_ms", (json_int_t)sr->undo_ms));
-		}
-		for (size_t i = 0; i < o->n_notes; i++)
-			json_array_append_new(notes, json_string(o->notes[i]));
-		root = json_pack(
-		    "{s:s,s:s,s:s,s:i,s:s,s:o,s:I,s:b,s:I,s:b,s:o,s:o,s:o}", "command", command,
-		    "guest", guest, "outcome", plan_outcome_to_string(r->outcome), "exit_code",
-		    (int)code, "exit", vfm_exit_to_string(code), "steps", steps, "total_ms",
-		    (json_int_t)r->total_ms, "passed_point_of_no_return", r->passed_ponr,
-		    "without_vf_ms", (json_int_t)r->without_vf_ms, "vf_restored", r->vf_restored,
-		    "error", json_error(r->has_error, r->error_step, r->error_code, r->error),
-		    "error2", json_error(r->has_error2, r->error2_step, r->error2_code, r->error2),
-		    "notes", notes);
-		if (r->has_migration) {
-			const struct migrate_stats *m = &r->migration;
-
-			str_sanitize_keep_format(clean, sizeof(clean), m->status);
-			json_object_set_new(
-			    root, "migration",
-			    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "status", clean, "total_ms",
-				      (json_int_t)m->total_ms, "downtime_ms",
-				      (json_int_t)m->downtime_ms, "setup_ms",
-				      (json_int_t)m->setup_ms, "transferred_bytes",
-				      (json_int_t)m->transferred_bytes, "total_bytes",
-				      (json_int_t)m->total_bytes, "dirty_sync_count",
-				      (json_int_t)m->dirty_sync_count));
-		} else {
-			json_object_set_new(root, "migration", json_null());
-		}
-		json_object_set_new(root, "problems", json_problems(r));
-		json_object_set_new(root, "not_undone", json_not_undone(r));
-		json_object_set_new(root, "interrupted",
-				    r->interrupted[0] ? json_string(r->interrupted) : json_null());
-		json_object_set_new(root, "interrupt_ignored", json_boolean(r->interrupt_ignored));
-		json_object_set_new(
-		    root, "agent",
-		    json_pack("{s:o,s:o}", "source",
-			      o->agent_src ? json_string(o->agent_src) : json_null(), "destination",
-			      o->agent_dst ? json_string(o->agent_dst) : json_null()));
-		cli_json_print(o->f, root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_decref(root);
-		fflush(o->f);
-		return;
-	}
-
-	if (r->n_problems > 0) {
-		cli_out_problems(stderr, step_to_string(STEP_PREFLIGHT), r);
-	} else if (r->has_error) {
-		str_sanitize(clean, sizeof(clean), r->error);
-		fprintf(stderr, "vfmigrate: %s: %s\n", step_to_string(r->error_step), clean);
-	}
-	if (r->has_error2) {
-		str_sanitize(clean, sizeof(clean), r->error2);
-		fprintf(stderr, "vfmigrate: %s: %s\n", step_to_string(r->error2_step), clean);
-	}
-	fprintf(o->f, "%s: %s\n", guest, outcome_sentence(r->outcome));
-	text_not_undone(o, guest, r);
+	print_start(&p, o->json, o->f, stderr);
+	print_string(&p, PRINT_JSON, "command", NULL, command);
+	/* What went wrong first, on stderr: pre-flight's problems, else the error. */
+	print_problems(&p, step_to_string(STEP_PREFLIGHT), r);
+	print_error(&p, "error", r->has_error, r->error_step, r->error_code, r->error,
+		    r->n_problems == 0);
+	print_error(&p, "error2", r->has_error2, r->error2_step, r->error2_code, r->error2, true);
+	print_string(&p, PRINT_ANY, "guest", "%s: ", guest);
+	print_string(&p, PRINT_JSON, "outcome", NULL, plan_outcome_to_string(r->outcome));
+	print_text(&p, PRINT_TEXT, "%s\n", outcome_sentence(r->outcome));
+	print_not_undone_all(&p, guest, r);
+	print_string(&p, PRINT_ANY, "interrupted", "  interrupted by %s",
+		     r->interrupted[0] ? r->interrupted : NULL);
+	print_bool(&p, PRINT_JSON, "interrupt_ignored", NULL, r->interrupt_ignored);
 	if (r->interrupted[0])
-		fprintf(o->f, "  interrupted by %s%s\n", r->interrupted,
-			r->interrupt_ignored ? ": ignored, the guest already ran on the destination"
-					     : "");
-	if (r->has_migration)
-		fprintf(o->f, "  migration: %lld ms total, %lld ms downtime, %llu MiB sent\n",
-			(long long)r->migration.total_ms, (long long)r->migration.downtime_ms,
-			(unsigned long long)(r->migration.transferred_bytes >> 20));
+		print_text(&p, PRINT_TEXT, "%s\n",
+			   r->interrupt_ignored
+			       ? ": ignored, the guest already ran on the destination"
+			       : "");
+	print_migration(&p, r);
+	print_int(&p, PRINT_JSON, "without_vf_ms", NULL, r->without_vf_ms);
+	print_bool(&p, PRINT_JSON, "vf_restored", NULL, r->vf_restored);
 	if (r->without_vf_ms >= 0)
-		fprintf(o->f, "  without VF: %lld ms%s\n", (long long)r->without_vf_ms,
-			r->vf_restored ? "" : " (and still without)");
-	cli_out_agents(o);
+		print_text(&p, PRINT_TEXT, "  without VF: %lld ms%s\n", (long long)r->without_vf_ms,
+			   r->vf_restored ? "" : " (and still without)");
+	print_agents(&p, o);
 	if (r->has_error)
-		fprintf(o->f, "  error: %s (in %s)\n", plan_error_code_to_string(r->error_code),
-			step_to_string(r->error_step));
-	fprintf(o->f, "  total: %lld ms; exit %d (%s)\n", (long long)r->total_ms, (int)code,
-		vfm_exit_to_string(code));
-	fflush(o->f);
+		print_text(&p, PRINT_TEXT, "  error: %s (in %s)\n",
+			   plan_error_code_to_string(r->error_code), step_to_string(r->error_step));
+	print_bool(&p, PRINT_JSON, "passed_point_of_no_return", NULL, r->passed_ponr);
+	print_open_array(&p, "steps");
+	for (int i = 0; i < _STEP_MAX; i++) {
+		print_open_object(&p, NULL);
+		print_string(&p, PRINT_JSON, "name", NULL, step_to_string(i));
+		print_string(&p, PRINT_JSON, "result", NULL,
+			     step_result_to_string(r->steps[i].result));
+		print_int(&p, PRINT_JSON, "ms", NULL, r->steps[i].duration_ms);
+		print_int(&p, PRINT_JSON, "undo_ms", NULL, r->steps[i].undo_ms);
+		print_close(&p);
+	}
+	print_close(&p);
+	print_open_array(&p, "notes");
+	for (size_t i = 0; i < o->n_notes; i++)
+		print_string(&p, PRINT_JSON, NULL, NULL, o->notes[i]);
+	print_close(&p);
+	print_int(&p, PRINT_ANY, "total_ms", "  total: %lld ms; ", r->total_ms);
+	print_int(&p, PRINT_ANY, "exit_code", "exit %lld", (int)code);
+	print_string(&p, PRINT_ANY, "exit", " (%s)\n", vfm_exit_to_string(code));
+	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }

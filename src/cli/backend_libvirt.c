@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The libvirt backend: the domain's hypervisors through libvirt (never QMP), the guest's facts
+ * from its metadata (setup writes them), the agent reached as agent_lazy finds, VFs from
+ * libvirt's hostdev networks or PCI addresses.
+ */
+#ifndef VFM_HAVE_LIBVIRT
+#error "backend_libvirt.c is built only with libvirt"
+#endif
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io/agent_lazy.h"
+#include "io/hv_libvirt.h"
+#include "io/vfpool_libvirt.h"
+
+/* What one side holds open. */
+struct lv_res {
+	struct hv_libvirt *hvl;
+	struct vfpool_libvirt *pool_l;
+	struct agent_lazy *lazy;
+};
+
+static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML_PATH_MAX],
+		     struct diag *d)
+{
+	const char *eq = arg ? strchr(arg, '=') : NULL;
+
+	from[0] = to[0] = '\0';
+	if (!arg)
+		return 0;
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= DOMXML_PATH_MAX ||
+	    strlen(eq + 1) >= DOMXML_PATH_MAX || arg[0] != '/' || eq[1] != '/') {
+		diag_set(d, "path map wants /FROM=/TO");
+		return -EINVAL;
+	}
+	snprintf(from, DOMXML_PATH_MAX, "%.*s", (int)(eq - arg), arg);
+	snprintf(to, DOMXML_PATH_MAX, "%s", eq + 1);
+	return 0;
+}
+
+static int lv_open_side(const struct cli_args *a, const struct config *c, bool dst,
+			const struct domxml_meta *m, struct side *side, struct diag *d)
+{
+	struct lv_res *r = calloc(1, sizeof(*r));
+	struct hv_libvirt_options o = {0};
+	const char *uri = dst ? a->dest : a->connect_uri;
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	side->res = r;
+	snprintf(o.uri, sizeof(o.uri), "%s", uri ? uri : "");
+	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+	if (m) {
+		o.has_vf = true;
+		snprintf(o.vf_alias, sizeof(o.vf_alias), "%s", m->vf_alias);
+		memcpy(o.vf_mac, m->vf_mac, 6);
+	}
+	rc = split_map(dst ? a->dst_path_map : a->src_path_map, o.path_from, o.path_to, d);
+	if (rc < 0)
+		return rc;
+	rc = hv_libvirt_new(&o, &r->hvl, d);
+	if (rc < 0)
+		return rc;
+	hv_libvirt_ops(r->hvl, &side->hv);
+	rc = agent_lazy_new(r->hvl, c->lv_agent, dst ? c->dst.agent : c->src.agent, &r->lazy);
+	if (rc < 0)
+		return rc;
+	agent_lazy_ops(r->lazy, &side->ag);
+	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(dst && m ? m->sources : NULL),
+				dst && m ? m->n_sources : 0, &r->pool_l, d);
+	if (rc < 0)
+		return rc;
+	vfpool_libvirt_ops(r->pool_l, &side->vp);
+	return 0;
+}
+
+/* The VF as the domain has it now (live, else in its config): a plug spec to re-plug it. */
+static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct plug_spec *ret,
+		     struct diag *d)
+{
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	const struct domxml_nic *nic = NULL;
+	struct plug_spec s = {.vlan = m->vlan};
+	int rc;
+
+	if (!dom)
+		return -ENOMEM;
+	for (int inactive = 0; inactive < 2 && !nic; inactive++) {
+		rc = hv_libvirt_domain(h, inactive, dom, d);
+		if (rc < 0)
+			return rc;
+		nic = domxml_find_nic(dom, m->vf_alias, NULL);
+	}
+	if (nic && strcmp(nic->type, "ethernet") == 0 && nic->target_dev[0]) {
+		s.backend_kind = PLUG_BACKEND_TAP;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->target_dev);
+		snprintf(s.driver, sizeof(s.driver), "%s", nic->model[0] ? nic->model : "e1000e");
+	} else if (nic && strcmp(nic->type, "network") == 0 && nic->network[0]) {
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->network);
+		snprintf(s.driver, sizeof(s.driver), "network");
+	} else if (nic && strcmp(nic->type, "hostdev") == 0 && nic->hostdev_pci[0]) {
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->hostdev_pci);
+		snprintf(s.driver, sizeof(s.driver), "hostdev");
+	} else if (nic && strcmp(nic->type, DOMXML_HOSTDEV_PCI) == 0) {
+		/* A bare PCI VF comes back as it was, managed or not. */
+		s.backend_kind = PLUG_BACKEND_HOSTDEV;
+		snprintf(s.backend, sizeof(s.backend), "%s", nic->hostdev_pci);
+		snprintf(s.driver, sizeof(s.driver), "%s",
+			 nic->managed ? DOMXML_HOSTDEV_PCI_MANAGED : DOMXML_HOSTDEV_PCI);
+	} else if (m->n_sources > 0) {
+		rc = domxml_source_to_spec(m->sources[0], &s, d);
+		if (rc < 0)
+			return rc;
+	} else {
+		diag_set(d,
+			 "the domain has no interface with alias %s and its metadata no VF source",
+			 m->vf_alias);
+		return -ENOENT;
+	}
+	snprintf(s.device_id, sizeof(s.device_id), "%s", m->vf_alias);
+	memcpy(s.mac, m->vf_mac, 6);
+	s.has_mac = true;
+	*ret = s;
+	return 0;
+}
+
+static void lv_close_side(struct side *s)
+{
+	struct lv_res *r = s->res;
+
+	if (!r)
+		return;
+	agent_lazy_free(r->lazy);
+	vfpool_libvirt_free(r->pool_l);
+	hv_libvirt_free(r->hvl);
+	free(r);
+	s->res = NULL;
+}
+
+static const char *lv_agent_transport(const struct side *s)
+{
+	const struct lv_res *r = s->res;
+
+	return r && r->lazy ? agent_lazy_transport(r->lazy) : NULL;
+}
+
+/* A VF source string for the NIC the guest has now (the default destination source). */
+static void source_of_spec(const struct plug_spec *s, char out[VFM_ID_MAX])
+{
+	if (s->backend_kind == PLUG_BACKEND_TAP)
+		snprintf(out, VFM_ID_MAX, "ethernet:%s:%s", s->backend, s->driver);
+	else if (strcmp(s->driver, "network") == 0)
+		snprintf(out, VFM_ID_MAX, "network:%s", s->backend);
+	else
+		snprintf(out, VFM_ID_MAX, "hostdev:%s", s->backend);
+}
+
+/* Reads the metadata from the source, else (the guest already moved) from the destination;
+ * and the VF as the guest has it. ret_found false: no metadata (a plain migration). */
+static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct plug_spec *src_vf,
+			bool *ret_found, struct diag *d)
+{
+	const char *uris[2] = {a->connect_uri ? a->connect_uri : "", a->dest};
+	int rc = -ENOENT;
+
+	*ret_found = false;
+	for (int i = 0; i < 2 && rc == -ENOENT; i++) {
+		struct hv_libvirt_options o = {0};
+		struct hv_libvirt *h = NULL;
+
+		if (!uris[i])
+			break;
+		snprintf(o.uri, sizeof(o.uri), "%s", uris[i]);
+		snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+		rc = hv_libvirt_new(&o, &h, d);
+		if (rc < 0)
+			return rc;
+		rc = hv_libvirt_get_metadata(h, m, d);
+		if (rc >= 0) {
+			*ret_found = true;
+			rc = lv_src_vf(h, m, src_vf, d);
+		}
+		if (rc < 0)
+			diag_prefix(d, "%s", i == 0 ? "source" : "destination");
+		hv_libvirt_free(h);
+	}
+	return rc == -ENODATA ? 0 : rc;
+}
+
+static int lv_prepare(const struct cli_args *a, const struct config *c, struct plan *p,
+		      struct world *w, bool need_dest, struct diag *d)
+{
+	struct domxml_meta m;
+	bool found = false;
+	int rc;
+
+	plan_init(p);
+	snprintf(p->guest, sizeof(p->guest), "%s", a->guest);
+	if (need_dest && !a->dest) {
+		diag_set(d, "DEST (the destination libvirt URI) is required with libvirt");
+		return -EINVAL;
+	}
+	if (a->dest && !journal_dest_valid(a->dest)) {
+		diag_set(d, "DEST must be printable text of less than %d bytes", JOURNAL_DEST_MAX);
+		return -EINVAL;
+	}
+	snprintf(p->dest, sizeof(p->dest), "%s", a->dest ? a->dest : "");
+	domxml_meta_init(&m);
+	rc = lv_read_meta(a, &m, &p->src_vf, &found, d);
+	if (rc < 0)
+		return rc;
+	if (found && m.n_sources == 0) {
+		source_of_spec(&p->src_vf, m.sources[0]);
+		m.n_sources = 1;
+	}
+	rc = lv_open_side(a, c, false, found ? &m : NULL, &w->src, d);
+	if (rc < 0) {
+		diag_prefix(d, "source");
+		return rc;
+	}
+	rc = lv_open_side(a, c, true, found ? &m : NULL, &w->dst, d);
+	if (rc < 0) {
+		diag_prefix(d, "destination");
+		return rc;
+	}
+	hv_libvirt_set_peer(((struct lv_res *)w->src.res)->hvl, ((struct lv_res *)w->dst.res)->hvl);
+	p->has_vf = found;
+	if (found) {
+		snprintf(p->bond, sizeof(p->bond), "%s", m.bond);
+		memcpy(p->vf_mac, m.vf_mac, 6);
+		memcpy(p->backup_mac, m.backup_mac, 6);
+		snprintf(p->physnet, sizeof(p->physnet), "%s", m.physnet);
+		p->vlan = m.vlan;
+		snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s", m.vf_alias);
+	}
+	p->create_bond = c->create_bond;
+	p->fail_over_mac = c->fail_over_mac;
+	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s",
+		 a->migrate_uri ? a->migrate_uri : "");
+	plan_apply_limits(c, p);
+	world_env(w);
+	return 0;
+}
+
+/* A failure of the metadata or the options (else of libvirt or the network). */
+static bool lv_usage_error(int rc)
+{
+	return rc == -EINVAL || rc == -E2BIG || rc == -EBADMSG;
+}
+
+/* Without DEST the destination is the journal's run (status gives it as DEST). */
+static int lv_open_status(const struct cli_args *a, const struct config *c, struct world *w,
+			  char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+{
+	struct plan p;
+	int rc = lv_prepare(a, c, &p, w, false, d);
+
+	ret_bond[0] = '\0';
+	if (rc >= 0 && p.has_vf)
+		snprintf(ret_bond, VFM_IFNAME_MAX, "%s", p.bond);
+	return rc;
+}
+
+/* setup: the VF's MAC and the backup's from the domain's XML, the rest from the options. */
+static int setup_meta(const struct cli_args *ca, const struct setup_args *a, struct hv_libvirt *h,
+		      struct domxml_meta *m, struct diag *d)
+{
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	const struct domxml_nic *vf, *bk = NULL;
+	int rc;
+
+	if (!dom)
+		return -ENOMEM;
+	domxml_meta_init(m);
+	if (!a->bond || !a->vf_alias) {
+		diag_set(d, "setup needs --bond and --vf-alias");
+		return -EINVAL;
+	}
+	if (strlen(a->bond) >= sizeof(m->bond) || strlen(a->vf_alias) >= sizeof(m->vf_alias) ||
+	    (a->physnet && strlen(a->physnet) >= sizeof(m->physnet))) {
+		diag_set(d, "--bond, --vf-alias or --physnet too long");
+		return -EINVAL;
+	}
+	snprintf(m->bond, sizeof(m->bond), "%s", a->bond);
+	snprintf(m->vf_alias, sizeof(m->vf_alias), "%s", a->vf_alias);
+	if (a->physnet)
+		snprintf(m->physnet, sizeof(m->physnet), "%s", a->physnet);
+	if (a->vlan) {
+		int64_t v;
+
+		if (parse_int64(a->vlan, 0, 4094, &v) < 0) {
+			diag_set(d, "--vlan wants 0..4094");
+			return -EINVAL;
+		}
+		m->vlan = (int)v;
+	}
+	rc = hv_libvirt_domain(h, false, dom, d);
+	if (rc < 0)
+		return rc;
+	vf = domxml_find_nic(dom, a->vf_alias, NULL);
+	if (!vf) {
+		diag_set(d, "domain %s has no interface or PCI hostdev with alias %s", ca->guest,
+			 a->vf_alias);
+		return -ENOENT;
+	}
+	if (a->vf_mac) {
+		if (parse_mac(a->vf_mac, m->vf_mac) < 0) {
+			diag_set(d, "bad --vf-mac");
+			return -EINVAL;
+		}
+		if (vf->has_mac && memcmp(vf->mac, m->vf_mac, 6) != 0) {
+			diag_set(d, "--vf-mac differs from the MAC of %s in the domain",
+				 a->vf_alias);
+			return -EINVAL;
+		}
+	} else if (vf->has_mac) {
+		memcpy(m->vf_mac, vf->mac, 6);
+	} else {
+		/* A <hostdev>: its MAC is the one the host gave it on the PF. */
+		diag_set(d, "%s has no MAC in the domain: give the VF's MAC with --vf-mac",
+			 a->vf_alias);
+		return -EINVAL;
+	}
+	if (a->backup_mac) {
+		if (parse_mac(a->backup_mac, m->backup_mac) < 0) {
+			diag_set(d, "bad --backup-mac");
+			return -EINVAL;
+		}
+	} else {
+		/* The one other NIC, if there is exactly one. */
+		for (size_t i = 0; i < dom->n_nics; i++) {
+			if (&dom->nics[i] == vf || !dom->nics[i].has_mac)
+				continue;
+			if (bk) {
+				diag_set(d, "more than one other NIC: say which with --backup-mac");
+				return -EINVAL;
+			}
+			bk = &dom->nics[i];
+		}
+		if (!bk) {
+			diag_set(d, "no backup NIC besides the VF");
+			return -ENOENT;
+		}
+		memcpy(m->backup_mac, bk->mac, 6);
+	}
+	for (size_t i = 0; i < a->n_vf_sources; i++) {
+		rc = domxml_source_check(a->vf_sources[i], d);
+		if (rc < 0)
+			return rc;
+		snprintf(m->sources[m->n_sources++], VFM_ID_MAX, "%s", a->vf_sources[i]);
+	}
+	return 0;
+}
+
+static int lv_setup(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
+		    struct diag *d)
+{
+	struct hv_libvirt_options o = {0};
+	struct hv_libvirt *h = NULL;
+	struct domxml_meta m;
+	int rc;
+
+	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");
+	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
+	rc = hv_libvirt_new(&o, &h, d);
+	if (rc >= 0)
+		rc = setup_meta(a, s, h, &m, d);
+	if (rc >= 0)
+		rc = hv_libvirt_set_metadata(h, &m, d);
+	if (rc >= 0)
+		rc = domxml_meta_format(&m, ret_xml, d);
+	hv_libvirt_free(h);
+	return rc;
+}
+
+const struct backend backend_libvirt = {
+    .name = "libvirt",
+    .dest_is_host = true,
+    .prepare = lv_prepare,
+    .usage_error = lv_usage_error,
+    .open_status = lv_open_status,
+    .close_side = lv_close_side,
+    .agent_transport = lv_agent_transport,
+    .setup = lv_setup,
+};

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The qmp backend: bare QEMU through its QMP sockets, the guest agent's socket, and a VF pool
+ * (emulated VFs on taps, or real ones: vf-pool = sysfs:PF), all named by the config file.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io/agent_vfm.h"
+#include "io/hv_qmp.h"
+#include "io/vfpool_emul.h"
+#include "io/vfpool_sysfs.h"
+
+/* What one side holds open. */
+struct qmp_res {
+	struct hv_qmp *hvq;
+	struct agent_vfm *agent;
+	struct vfpool_emul *pool;
+	struct vfpool_sysfs *pool_s;
+};
+
+/* "tap" or "tap:rootport". */
+static void split_pool_entry(const char *e, const char *default_bus, char tap[VFM_ID_MAX],
+			     char bus[VFM_ID_MAX])
+{
+	const char *colon = strchr(e, ':');
+
+	if (colon) {
+		snprintf(tap, VFM_ID_MAX, "%.*s", (int)(colon - e), e);
+		snprintf(bus, VFM_ID_MAX, "%s", colon + 1);
+	} else {
+		snprintf(tap, VFM_ID_MAX, "%s", e);
+		snprintf(bus, VFM_ID_MAX, "%s", default_bus);
+	}
+}
+
+/*
+ * Real SR-IOV VFs of this machine: vf-pool = sysfs:PF[:rootport] ... Reservations are kept
+ * under the state dir, next to the journals, so every vfmigrate run on the host sees them.
+ */
+static int sysfs_pool_open(const struct config_side *s, const char *bus, const char *state_dir,
+			   struct qmp_res *r, struct vfpool_ops *vp, struct diag *d)
+{
+	struct vfpool_sysfs_options o = {0};
+	int rc;
+
+	snprintf(o.sysfs_root, sizeof(o.sysfs_root), "%s", s->sysfs_root);
+	if (snprintf(o.state_dir, sizeof(o.state_dir), "%s", state_dir) >=
+	    (int)sizeof(o.state_dir)) {
+		diag_set(d, "state dir path too long");
+		return -EINVAL;
+	}
+	snprintf(o.driver, sizeof(o.driver), "%s", s->vf_driver);
+	rc = vfpool_sysfs_new(&o, &r->pool_s, d);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < s->n_vf_pool; i++) {
+		char pf[VFM_ID_MAX], b[VFM_ID_MAX];
+
+		split_pool_entry(s->vf_pool[i] + strlen(CONFIG_POOL_SYSFS), bus, pf, b);
+		rc = vfpool_sysfs_add_pf(r->pool_s, pf, b, d);
+		if (rc < 0)
+			return rc;
+	}
+	vfpool_sysfs_ops(r->pool_s, vp);
+	return 0;
+}
+
+static int qmp_open_side(const struct config *c, const char *state_dir, bool dst, struct side *side,
+			 struct diag *d)
+{
+	struct qmp_res *r = calloc(1, sizeof(*r));
+	const struct config_side *s = dst ? &c->dst : &c->src;
+	const char *bus = s->vf_bus[0] ? s->vf_bus : c->src.vf_bus;
+	struct hv_qmp_options o = {0};
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	side->res = r;
+	snprintf(o.socket_path, sizeof(o.socket_path), "%s", s->qmp);
+	o.incoming_deferred = dst && c->dst.incoming_defer;
+	rc = hv_qmp_new(&o, &r->hvq, d);
+	if (rc < 0)
+		return rc;
+	hv_qmp_ops(r->hvq, &side->hv);
+	rc = agent_vfm_new(s->agent, &r->agent, d);
+	if (rc < 0)
+		return rc;
+	agent_vfm_ops(r->agent, &side->ag);
+	if (config_pool_is_sysfs(s))
+		return sysfs_pool_open(s, bus, state_dir, r, &side->vp, d);
+	if (!dst && s->vf_host[0]) {
+		diag_set(d, "source.vf-host needs source.vf-pool = sysfs:PF (the VF's PF), so "
+			    "the VF can be given back");
+		return -EINVAL;
+	}
+	rc = vfpool_emul_new(s->vf_driver[0] ? s->vf_driver : c->src.vf_driver, &r->pool, d);
+	if (rc < 0)
+		return rc;
+	if (!dst && s->vf_tap[0] && bus[0]) {
+		/* The VF the guest has now: in use by its device until released. */
+		rc = vfpool_emul_add(r->pool, c->physnet, s->vf_tap, bus, s->vf_device, d);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < s->n_vf_pool; i++) {
+		char tap[VFM_ID_MAX], b[VFM_ID_MAX];
+
+		split_pool_entry(s->vf_pool[i], bus, tap, b);
+		rc = vfpool_emul_add(r->pool, c->physnet, tap, b, NULL, d);
+		if (rc < 0)
+			return rc;
+	}
+	vfpool_emul_ops(r->pool, &side->vp);
+	return 0;
+}
+
+static void qmp_close_side(struct side *s)
+{
+	struct qmp_res *r = s->res;
+
+	if (!r)
+		return;
+	hv_qmp_free(r->hvq);
+	agent_vfm_free(r->agent);
+	vfpool_emul_free(r->pool);
+	vfpool_sysfs_free(r->pool_s);
+	free(r);
+	s->res = NULL;
+}
+
+static const char *qmp_agent_transport(const struct side *s)
+{
+	const struct qmp_res *r = s->res;
+
+	return r && agent_vfm_used(r->agent) ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
+}
+
+/* Both sides, as the config names them. */
+static int qmp_open(const struct cli_args *a, const struct config *c, struct world *w,
+		    struct diag *d)
+{
+	int r;
+
+	r = qmp_open_side(c, cli_state_dir(a), false, &w->src, d);
+	if (r < 0) {
+		diag_prefix(d, "source");
+		return r;
+	}
+	r = qmp_open_side(c, cli_state_dir(a), true, &w->dst, d);
+	if (r < 0) {
+		diag_prefix(d, "destination");
+		return r;
+	}
+	world_env(w);
+	return 0;
+}
+
+static int config_to_plan(const struct cli_args *a, const struct config *c, struct plan *p,
+			  bool need_uri, struct diag *d)
+{
+	const char *missing = NULL;
+
+	plan_init(p);
+	snprintf(p->guest, sizeof(p->guest), "%s", a->guest);
+	p->has_vf = c->has_vf_mac;
+	if (!c->src.qmp[0])
+		missing = "source.qmp";
+	else if (!c->dst.qmp[0])
+		missing = "destination.qmp";
+	else if (!c->src.agent[0])
+		missing = "source.agent";
+	else if (!c->dst.agent[0])
+		missing = "destination.agent";
+	else if (need_uri && !c->dst.migrate_uri[0])
+		missing = "destination.migrate-uri (or DEST)";
+	else if (p->has_vf && !c->bond[0])
+		missing = "guest.bond";
+	else if (p->has_vf && !c->has_backup_mac)
+		missing = "guest.backup-mac";
+	else if (p->has_vf && !c->src.vf_device[0])
+		missing = "source.vf-device";
+	else if (p->has_vf && !c->src.vf_bus[0])
+		missing = "source.vf-bus";
+	else if (p->has_vf && !c->src.vf_tap[0] && !c->src.vf_host[0])
+		missing = "source.vf-tap (or source.vf-host)";
+	if (missing) {
+		diag_set(d, "config lacks %s", missing);
+		return -EINVAL;
+	}
+	snprintf(p->bond, sizeof(p->bond), "%s", c->bond);
+	memcpy(p->vf_mac, c->vf_mac, 6);
+	memcpy(p->backup_mac, c->backup_mac, 6);
+	p->create_bond = c->create_bond;
+	p->fail_over_mac = c->fail_over_mac;
+	snprintf(p->src_vf.device_id, VFM_ID_MAX, "%s", c->src.vf_device);
+	snprintf(p->src_vf.bus, VFM_ID_MAX, "%s", c->src.vf_bus);
+	if (c->src.vf_host[0]) {
+		/* A real VF, passed through with vfio-pci. */
+		if (c->src.vf_tap[0]) {
+			diag_set(d, "source.vf-tap and source.vf-host: the VF is one or the other");
+			return -EINVAL;
+		}
+		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
+			 c->src.vf_driver[0] ? c->src.vf_driver : "vfio-pci");
+		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_host);
+		p->src_vf.backend_kind = PLUG_BACKEND_HOSTDEV;
+	} else {
+		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
+			 c->src.vf_driver[0] ? c->src.vf_driver : "e1000e");
+		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_tap);
+		snprintf(p->src_vf.netdev_id, VFM_ID_MAX, "%s", c->src.vf_netdev);
+		p->src_vf.backend_kind = PLUG_BACKEND_TAP;
+	}
+	memcpy(p->src_vf.mac, c->vf_mac, 6);
+	p->src_vf.has_mac = true;
+	p->src_vf.vlan = c->vlan;
+	snprintf(p->physnet, sizeof(p->physnet), "%s", c->physnet);
+	p->vlan = c->vlan;
+	/* The pool says which root port each destination VF sits on. */
+	snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s",
+		 c->dst.vf_device[0] ? c->dst.vf_device : c->src.vf_device);
+	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s", c->dst.migrate_uri);
+	snprintf(p->migrate.incoming_uri, sizeof(p->migrate.incoming_uri), "%s",
+		 c->dst.incoming_uri);
+	/* DEST on the command line reaches migrate_uri unchecked by the config parser. */
+	if (c->dst.migrate_uri[0] && !journal_dest_valid(c->dst.migrate_uri)) {
+		diag_set(d, "DEST (destination.migrate-uri) must be printable text");
+		return -EINVAL;
+	}
+	snprintf(p->dest, sizeof(p->dest), "%s", c->dst.migrate_uri);
+	plan_apply_limits(c, p);
+	if (p->has_vf && c->dst.n_vf_pool == 0) {
+		diag_set(d, "config lacks destination.vf-pool (the VFs the destination may use)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int qmp_prepare(const struct cli_args *a, const struct config *c, struct plan *p,
+		       struct world *w, bool need_dest, struct diag *d)
+{
+	int rc = config_to_plan(a, c, p, need_dest, d);
+
+	if (rc < 0)
+		return rc;
+	return qmp_open(a, c, w, d);
+}
+
+/* The config names the sides and the bond; no plan needed. */
+static int qmp_open_status(const struct cli_args *a, const struct config *c, struct world *w,
+			   char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+{
+	snprintf(ret_bond, VFM_IFNAME_MAX, "%s", c->bond);
+	return qmp_open(a, c, w, d);
+}
+
+/* Everything that keeps the qmp backend from opening is in the config or the options. */
+static bool qmp_usage_error(int rc)
+{
+	(void)rc;
+	return true;
+}
+
+const struct backend backend_qmp = {
+    .name = "qmp",
+    .prepare = qmp_prepare,
+    .usage_error = qmp_usage_error,
+    .open_status = qmp_open_status,
+    .close_side = qmp_close_side,
+    .agent_transport = qmp_agent_transport,
+};

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/* vfmigrate status: the journal's state and the live bond, read where the guest should be. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "io/journal_file.h"
+#include "print.h"
+
+/*
+ * The journal (js: what it says, when there is one), and the bond as read now (NULL: not
+ * read, bond_error says why).
+ */
+static void status_print(const struct cli_args *a, const struct journal_summary *js, bool journal,
+			 bool torn, const char *dest, enum vfm_exit code, const char *bond,
+			 const struct bond_status *b, const char *bond_error)
+{
+	const char *side = journal && js->passed_ponr ? "destination" : "source";
+	const char *state = !journal ? "none" : js->finished ? "finished" : "unfinished";
+	struct printer p;
+	char m[18];
+
+	print_start(&p, a->json, stdout, stderr);
+	print_string(&p, PRINT_JSON, "command", NULL, "status");
+	print_string(&p, PRINT_ANY, "guest", "%s: ", a->guest);
+	print_string(&p, PRINT_ANY, "journal", "journal %s", state);
+	print_string(&p, PRINT_ANY, "destination", ", destination %s", dest);
+	print_bool(&p, PRINT_JSON, "passed_point_of_no_return", NULL, journal && js->passed_ponr);
+	print_string(&p, PRINT_JSON, "journal_outcome", NULL, js->finished ? js->outcome : "");
+	print_string(&p, PRINT_TEXT, NULL, " (outcome %s)", js->finished ? js->outcome : NULL);
+	print_string(&p, PRINT_JSON, "last_step", NULL,
+		     journal && js->last_kind != JOURNAL_BEGIN ? step_to_string(js->last_step)
+							       : "");
+	if (journal && !js->finished)
+		print_text(&p, PRINT_TEXT,
+			   " (last: %s %s; point of no return %s) - run 'vfmigrate recover %s'",
+			   journal_kind_to_string(js->last_kind),
+			   js->last_kind == JOURNAL_BEGIN ? "" : step_to_string(js->last_step),
+			   js->passed_ponr ? "passed" : "not passed", a->guest);
+	if (torn)
+		print_text(&p, PRINT_TEXT, " [torn last record ignored]");
+	print_text(&p, PRINT_TEXT, "\n");
+	print_int(&p, PRINT_JSON, "exit_code", NULL, (int)code);
+	print_string(&p, PRINT_JSON, "side", NULL, side);
+	if (b) {
+		print_text(&p, PRINT_TEXT, "%s: ", a->guest);
+		print_open_object(&p, "bond");
+		print_string(&p, PRINT_ANY, "name", "bond %s", bond);
+		print_string(&p, PRINT_ANY, "mode", " (%s", b->mode);
+		print_string(&p, PRINT_ANY, "fail_over_mac", ", fail_over_mac %s",
+			     bond_fom_to_string(b->fail_over_mac));
+		print_string(&p, PRINT_JSON, "mac", NULL,
+			     b->has_mac ? format_mac(b->mac, m) : NULL);
+		print_string(&p, PRINT_TEXT, NULL, ", MAC %s",
+			     b->has_mac ? format_mac(b->mac, m) : "unknown");
+		print_string(&p, PRINT_TEXT, NULL, ") on the %s", side);
+		print_string(&p, PRINT_JSON, "active", NULL,
+			     b->has_active ? format_mac(b->active_mac, m) : NULL);
+		print_string(&p, PRINT_TEXT, NULL, ", active %s\n",
+			     b->has_active ? format_mac(b->active_mac, m) : "none");
+		print_open_array(&p, "slaves");
+		for (size_t i = 0; i < b->n_slaves; i++) {
+			print_open_object(&p, NULL);
+			print_string(&p, PRINT_ANY, "mac", "  slave %s",
+				     format_mac(b->slaves[i].mac, m));
+			print_string(&p, PRINT_ANY, "name", " %s", b->slaves[i].name);
+			print_bool(&p, PRINT_JSON, "link_up", NULL, b->slaves[i].link_up);
+			print_string(&p, PRINT_TEXT, NULL, " link %s\n",
+				     b->slaves[i].link_up ? "up" : "down");
+			print_close(&p);
+		}
+		print_close(&p);
+		print_close(&p);
+	} else {
+		print_string(&p, PRINT_JSON, "bond", NULL, NULL);
+		print_string(&p, PRINT_JSON, "bond_error", NULL, bond_error);
+		if (bond[0])
+			print_text(&p, PRINT_TEXT, "%s: bond %s: unavailable (", a->guest, bond);
+		print_string(&p, PRINT_TEXT, NULL, "%s)\n", bond[0] ? bond_error : NULL);
+	}
+	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+}
+
+static int status_run(const struct cli_args *a, const struct config *c)
+{
+	struct journal_record *recs = NULL;
+	struct journal_summary js = {0};
+	struct world w = {0};
+	struct bond_status b;
+	struct diag d = {0}, bd = {0};
+	bool torn = false, on_dst = false, have_bond = false;
+	size_t n = 0;
+	int rc, brc = -ENOENT;
+	enum vfm_exit code = VFM_EXIT_OK;
+	const char *dest;
+	char bond[VFM_IFNAME_MAX] = "";
+	bool opened = false;
+
+	rc = journal_file_load(cli_state_dir(a), a->guest, &recs, &n, &torn, &d);
+	if (rc < 0 && rc != -ENOENT)
+		return cli_fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
+	if (rc >= 0 && journal_summarize(recs, n, &js, &d) < 0) {
+		free(recs);
+		return cli_fail_error(a, VFM_EXIT_NEEDS_RECOVER, VFM_ERR_JOURNAL, &d);
+	}
+	free(recs);
+	if (rc >= 0 && !js.finished)
+		code = VFM_EXIT_NEEDS_RECOVER;
+	/* Where the guest should be: on the destination once the point of no return passed. */
+	on_dst = rc >= 0 && js.passed_ponr;
+	dest = rc >= 0 && js.begin.dest[0] ? js.begin.dest : NULL;
+	w.be = backend_find(a, c, &d);
+	if (w.be) {
+		struct cli_args sa = *a;
+
+		/* Without DEST, the destination of the journal's run is where to look. */
+		if (w.be->dest_is_host && !sa.dest && dest && journal_uri_safe(dest))
+			sa.dest = dest;
+		opened = w.be->open_status(&sa, c, &w, bond, &d) >= 0;
+	} else {
+		snprintf(bond, sizeof(bond), "%s", c->bond);
+	}
+	if (opened && bond[0]) {
+		struct side *s = on_dst ? &w.dst : &w.src;
+
+		brc = s->ag.bond_status(s->ag.userdata, bond, time_now_ms() + 3000, &b, &bd);
+		have_bond = brc >= 0;
+	}
+	status_print(a, &js, rc >= 0, torn, dest, code, bond, have_bond ? &b : NULL,
+		     bd.msg[0] ? bd.msg : d.msg);
+	world_close(&w);
+	return code;
+}
+
+const struct command cmd_status = {.name = "status", .takes_dest = true, .run = status_run};

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the runner (plan.c), the steps (steps.c) and recover (recover.c) share: the context of
+ * one run and the helpers over it. Private to src/core.
+ */
+#ifndef VFM_CORE_PLAN_IMPL_H
+#define VFM_CORE_PLAN_IMPL_H
+
+#include "plan.h"
+
+struct ctx {
+	const struct plan *p;
+	const struct plan_env *env;
+	struct plan_report *rep;
+	uint32_t seq;
+	bool journal_broken;
+	bool has_dst_spec;
+	struct plug_spec dst_spec;
+	/* The MAC the destination VF is given (reserve, plug, enslave): vf-mac, or the bond's
+	 * own MAC when the destination's VFs cannot take one from the guest and the bond's
+	 * fail_over_mac gives every slave (none) or the active one (follow) its MAC. Set by
+	 * pre-flight, confirmed by the bond step, recorded in BEGIN for recover. */
+	bool has_dst_mac;
+	uint8_t dst_mac[6];
+	/* run_migrate: the migration completed and the guest did not answer on the destination. */
+	bool dead_arrival;
+	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
+	bool unplug_unsettled;
+	int64_t t_start;
+	int64_t t_vf_left; /* -1: the VF still carries the traffic */
+	bool recovering;   /* plan_recover: the live state may be anything */
+	/* The source's migration tuning before run_migrate changed it: a rollback restores it. */
+	bool has_prev_tuning;
+	struct migrate_tuning prev_tuning;
+};
+
+static inline int64_t now(struct ctx *c)
+{
+	return c->env->clock->now_ms(c->env->clock->userdata);
+}
+
+static inline int64_t wall(struct ctx *c)
+{
+	const struct clock_ops *k = c->env->clock;
+
+	return k->wall_ms ? k->wall_ms(k->userdata) : 0;
+}
+
+static inline int64_t dl(struct ctx *c, int64_t ms)
+{
+	return now(c) + ms;
+}
+
+static inline int64_t cmd_dl(struct ctx *c)
+{
+	return dl(c, c->p->timeouts.command_ms);
+}
+
+/* plan.c: events, errors and the journal of a run. */
+void emit(struct ctx *c, enum plan_event_kind kind, enum step_id step, int rc, int64_t duration_ms,
+	  const char *msg, const struct migrate_stats *mig);
+void set_error_code(struct ctx *c, enum step_id step, int rc, enum plan_error_code code,
+		    const struct diag *d);
+const char *interrupt_poll(struct ctx *c);
+int jappend(struct ctx *c, struct journal_record *r, struct diag *d);
+enum plan_outcome rollback(struct ctx *c, enum step_id from);
+void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env,
+		 struct plan_report *rep);
+void finish(struct ctx *c, enum plan_outcome o);
+enum plan_outcome roll_forward(struct ctx *c, enum step_id from);
+void note(struct ctx *c, enum step_id step, const char *fmt, ...) _printf_(3, 4);
+
+/* steps.c: each step's run and undo (see the step table in plan.c). */
+int run_preflight(struct ctx *c, struct diag *d);
+int run_bond(struct ctx *c, struct diag *d);
+int run_reserve(struct ctx *c, struct diag *d);
+int undo_reserve(struct ctx *c, struct diag *d);
+int run_backup_active(struct ctx *c, struct diag *d);
+int undo_backup_active(struct ctx *c, struct diag *d);
+int run_release_vf(struct ctx *c, struct diag *d);
+int undo_release_vf(struct ctx *c, struct diag *d);
+int run_unplug(struct ctx *c, struct diag *d);
+int undo_unplug(struct ctx *c, struct diag *d);
+bool source_handoff_wanted(const struct ctx *c);
+int run_source_handoff(struct ctx *c, struct diag *d);
+int undo_source_handoff(struct ctx *c, struct diag *d);
+int run_migrate(struct ctx *c, struct diag *d);
+int undo_migrate(struct ctx *c, struct diag *d);
+int run_plug(struct ctx *c, struct diag *d);
+int run_enslave(struct ctx *c, struct diag *d);
+int run_release_source(struct ctx *c, struct diag *d);
+
+#endif

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/* Migration through libvirt: virDomainMigrate3 on a thread of its own, its job's stats. */
+#include "hv_libvirt_impl.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t deadline_ms,
+			struct diag *d)
+{
+	(void)ud;
+	(void)p;
+	(void)deadline_ms;
+	(void)d;
+	return 0; /* libvirt prepares the destination itself */
+}
+
+int hv_libvirt_migrate_errno(int code, int domain)
+{
+	/* The plan treats a timeout or an interrupt of the migration as its own (deadline, signal):
+	 * a failure libvirt reports is cancelled or it is not. */
+	return hv_libvirt_errno(code, domain) == -ECANCELED ? -ECANCELED : -EIO;
+}
+
+static void *mig_run(void *ud)
+{
+	struct mig_thread *m = ud;
+	virDomainPtr nd;
+	char err[sizeof(m->err)] = "";
+	int code = VIR_ERR_OK, domain = VIR_FROM_NONE;
+
+	nd = virDomainMigrate3(m->dom, m->dconn, m->params, (unsigned)m->nparams, m->flags);
+	if (nd)
+		virDomainFree(nd);
+	else {
+		virErrorPtr e = virGetLastError();
+
+		snprintf(err, sizeof(err), "%s",
+			 e && e->message ? e->message : "unknown libvirt error");
+		if (e) {
+			code = e->code;
+			domain = e->domain;
+		}
+	}
+	pthread_mutex_lock(&lv_lock);
+	m->done = true;
+	m->ok = nd != NULL;
+	memcpy(m->err, err, sizeof(err));
+	m->err_code = code;
+	m->err_domain = domain;
+	pthread_cond_broadcast(&lv_cond);
+	mig_unref_locked(m);
+	pthread_mutex_unlock(&lv_lock);
+	return NULL;
+}
+
+/* The XML of dom without the VF: flags for virDomainGetXMLDesc. */
+static int xml_without_vf(struct hv_libvirt *h, virDomainPtr dom, unsigned flags, char **ret,
+			  struct diag *d)
+{
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
+	unsigned removed = 0;
+
+	if (!xml)
+		return lv_error(d, "XML of %s", h->o.domain);
+	if (!h->o.has_vf) {
+		*ret = xml;
+		xml = NULL;
+		return 0;
+	}
+	return domxml_remove_nic(xml, strlen(xml), h->o.vf_alias, h->o.vf_mac, ret, &removed, d);
+}
+
+int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	_cleanup_free_ char *dxml = NULL, *pxml = NULL;
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, maxparams = 0, r;
+	unsigned flags = VIR_MIGRATE_LIVE;
+	struct mig_thread *m;
+	pthread_t t;
+
+	(void)deadline_ms;
+	if (!h->peer) {
+		diag_set(d, "no destination connection for the migration");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&lv_lock);
+	r = h->mig && !h->mig->done ? -EBUSY : 0;
+	pthread_mutex_unlock(&lv_lock);
+	if (r < 0) {
+		diag_set(d, "a migration is already running");
+		return r;
+	}
+	r = lv_dom(h, &dom, d);
+	if (r < 0)
+		return r;
+	r = lv_conn(h->peer, d);
+	if (r < 0) {
+		diag_prefix(d, "destination");
+		return r;
+	}
+	r = xml_without_vf(h, dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE, &dxml, d);
+	if (r < 0)
+		return r;
+	if (virDomainIsPersistent(dom) == 1) {
+		r = xml_without_vf(h, dom,
+				   VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE |
+				       VIR_DOMAIN_XML_INACTIVE,
+				   &pxml, d);
+		if (r < 0)
+			return r;
+		flags |= VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+	}
+	if (p->downtime_limit_ms > 0 &&
+	    virDomainMigrateSetMaxDowntime(dom, (unsigned long long)p->downtime_limit_ms, 0) < 0)
+		return lv_error(d, "set the downtime limit");
+	if (virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_DEST_XML,
+				    dxml) < 0 ||
+	    (pxml && virTypedParamsAddString(&params, &nparams, &maxparams,
+					     VIR_MIGRATE_PARAM_PERSIST_XML, pxml) < 0) ||
+	    (p->uri[0] && virTypedParamsAddString(&params, &nparams, &maxparams,
+						  VIR_MIGRATE_PARAM_URI, p->uri) < 0) ||
+	    (p->max_bandwidth > 0 &&
+	     virTypedParamsAddULLong(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH,
+				     (unsigned long long)(p->max_bandwidth + (1 << 20) - 1) >> 20) <
+		 0)) {
+		virTypedParamsFree(params, nparams);
+		return lv_error(d, "migration parameters");
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		virTypedParamsFree(params, nparams);
+		return -ENOMEM;
+	}
+	m->refs = 2;
+	m->dom = dom;
+	dom = NULL;
+	m->dconn = h->peer->conn;
+	virConnectRef(m->dconn);
+	m->params = params;
+	m->nparams = nparams;
+	m->flags = flags;
+	pthread_mutex_lock(&lv_lock);
+	mig_unref_locked(h->mig);
+	h->mig = m;
+	pthread_mutex_unlock(&lv_lock);
+	if (pthread_create(&t, NULL, mig_run, m) != 0) {
+		pthread_mutex_lock(&lv_lock);
+		m->refs--;
+		m->done = true;
+		snprintf(m->err, sizeof(m->err), "cannot start the migration thread");
+		pthread_mutex_unlock(&lv_lock);
+		diag_set(d, "cannot start the migration thread");
+		return -EAGAIN;
+	}
+	pthread_detach(t);
+	return 0;
+}
+
+static unsigned long long tp_ull(virTypedParameterPtr p, int n, const char *name)
+{
+	unsigned long long v = 0;
+
+	if (virTypedParamsGetULLong(p, n, name, &v) != 1)
+		return 0;
+	return v;
+}
+
+static void stats_from_params(virTypedParameterPtr p, int n, struct migrate_stats *s)
+{
+	s->total_ms = (int64_t)tp_ull(p, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+	s->downtime_ms = (int64_t)tp_ull(p, n, VIR_DOMAIN_JOB_DOWNTIME);
+	s->setup_ms = (int64_t)tp_ull(p, n, VIR_DOMAIN_JOB_SETUP_TIME);
+	s->transferred_bytes = tp_ull(p, n, VIR_DOMAIN_JOB_MEMORY_PROCESSED);
+	s->remaining_bytes = tp_ull(p, n, VIR_DOMAIN_JOB_MEMORY_REMAINING);
+	s->total_bytes = tp_ull(p, n, VIR_DOMAIN_JOB_MEMORY_TOTAL);
+	s->dirty_sync_count = tp_ull(p, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+}
+
+static int job_stats(virDomainPtr dom, bool completed, struct migrate_stats *ret)
+{
+	virTypedParameterPtr p = NULL;
+	int n = 0, type = 0;
+
+	if (virDomainGetJobStats(dom, &type, &p, &n,
+				 completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0) < 0) {
+		virResetLastError();
+		return -EIO;
+	}
+	memset(ret, 0, sizeof(*ret));
+	stats_from_params(p, n, ret);
+	virTypedParamsFree(p, n);
+	return type;
+}
+
+static void final_stats(struct hv_libvirt *h, struct migrate_stats *s)
+{
+	_cleanup_dom_ virDomainPtr dd = NULL;
+	struct diag ignored;
+	int64_t until = time_now_ms() + 2000;
+
+	memset(s, 0, sizeof(*s));
+	s->total_ms = s->downtime_ms = s->setup_ms = -1;
+	if (h->peer && lv_dom(h->peer, &dd, &ignored) >= 0) {
+		/* The completed stats may show up a moment after the API returned. */
+		for (;;) {
+			struct migrate_stats t;
+
+			if (job_stats(dd, true, &t) >= 0 && t.total_ms > 0) {
+				*s = t;
+				break;
+			}
+			if (time_now_ms() >= until)
+				break;
+			usleep(50000);
+		}
+	}
+	snprintf(s->status, sizeof(s->status), "completed");
+	if (s->total_ms <= 0)
+		s->total_ms = -1;
+	if (s->downtime_ms <= 0)
+		s->downtime_ms = -1;
+}
+
+int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn progress, void *cb_userdata,
+		    struct migrate_stats *ret_stats, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	struct mig_thread *m;
+	bool ok;
+	char err[sizeof(m->err)];
+	int code, domain;
+
+	pthread_mutex_lock(&lv_lock);
+	m = h->mig;
+	if (!m) {
+		pthread_mutex_unlock(&lv_lock);
+		diag_set(d, "no migration is running");
+		return -ESRCH;
+	}
+	for (;;) {
+		int64_t slice = time_now_ms() + h->o.progress_interval_ms;
+
+		if (slice > deadline_ms)
+			slice = deadline_ms;
+		while (!m->done && time_now_ms() < slice)
+			lv_cond_wait_until(slice);
+		if (m->done)
+			break;
+		if (h->interrupted) {
+			/* Checked once a slice: the wait on the condition does not end early
+			 * on a signal. */
+			const char *why = h->interrupted(h->intr_userdata);
+
+			if (why) {
+				pthread_mutex_unlock(&lv_lock);
+				diag_set(d, "interrupted by %s while migrating", why);
+				return -EINTR;
+			}
+		}
+		if (time_now_ms() >= deadline_ms) {
+			pthread_mutex_unlock(&lv_lock);
+			diag_set(d, "migration still running at the deadline");
+			return -ETIMEDOUT;
+		}
+		pthread_mutex_unlock(&lv_lock);
+		if (progress) {
+			_cleanup_dom_ virDomainPtr dom = NULL;
+			struct diag ignored;
+			struct migrate_stats s;
+
+			if (lv_dom(h, &dom, &ignored) >= 0 && job_stats(dom, false, &s) >= 0) {
+				snprintf(s.status, sizeof(s.status), "active");
+				progress(cb_userdata, &s);
+			}
+		}
+		pthread_mutex_lock(&lv_lock);
+	}
+	ok = m->ok;
+	memcpy(err, m->err, sizeof(err));
+	code = m->err_code;
+	domain = m->err_domain;
+	pthread_mutex_unlock(&lv_lock);
+	if (!ok) {
+		diag_set(d, "migration failed: %s", err);
+		return hv_libvirt_migrate_errno(code, domain);
+	}
+	final_stats(h, ret_stats);
+	return 0;
+}
+
+void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata)
+{
+	struct hv_libvirt *h = ud;
+
+	h->interrupted = interrupted;
+	h->intr_userdata = interrupted ? intr_userdata : NULL;
+}
+
+int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	bool running, ok;
+	int r;
+
+	pthread_mutex_lock(&lv_lock);
+	running = h->mig && !h->mig->done;
+	pthread_mutex_unlock(&lv_lock);
+	r = lv_dom(h, &dom, d);
+	if (r < 0)
+		return r;
+	if (virDomainAbortJob(dom) < 0) {
+		struct diag ad = {{0}};
+
+		r = lv_error(&ad, "abort the migration");
+		/* No job (not ours, or already over): nothing to cancel. */
+		if (running && r != -EINVAL) {
+			*d = ad;
+			return r;
+		}
+	}
+	if (!running)
+		return 0;
+	pthread_mutex_lock(&lv_lock);
+	while (!h->mig->done && time_now_ms() < deadline_ms)
+		lv_cond_wait_until(deadline_ms);
+	running = !h->mig->done;
+	ok = h->mig->ok;
+	pthread_mutex_unlock(&lv_lock);
+	if (running) {
+		diag_set(d, "migration still cancelling at the deadline");
+		return -ETIMEDOUT;
+	}
+	if (ok) {
+		diag_set(d, "migration completed before it could be cancelled");
+		return -EALREADY;
+	}
+	return 0;
+}
