@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "core/plan.h"
+#include "io/agent_qga.h"
 #include "io/agent_vfm.h"
 #include "io/hv_qmp.h"
 #include "io/journal_file.h"
@@ -24,7 +25,6 @@
 #include "proto/config.h"
 #include "util/file.h"
 #ifdef VFM_HAVE_LIBVIRT
-#include "io/agent_qga_libvirt.h"
 #include "io/hv_libvirt.h"
 #include "io/vfpool_libvirt.h"
 #endif
@@ -68,6 +68,7 @@ struct lazy_agent;
 struct side_res {
 	struct hv_qmp *hvq;
 	struct agent_vfm *agent;
+	struct agent_qga *qga; /* QMP: the stock qemu-ga on its own socket */
 	struct vfpool_emul *pool;
 	struct vfpool_sysfs *pool_s;
 #ifdef VFM_HAVE_LIBVIRT
@@ -147,10 +148,18 @@ static int qmp_open_side(const struct config *c, const char *state_dir, bool dst
 	if (rc < 0)
 		return rc;
 	hv_qmp_ops(r->hvq, &r->hv);
-	rc = agent_vfm_new(s->agent, &r->agent, d);
-	if (rc < 0)
-		return rc;
-	agent_vfm_ops(r->agent, &r->ag);
+	/* vfmigrate-agent when its socket is configured and there; else the stock qemu-ga. */
+	if (s->agent[0] && (!s->qga[0] || access(s->agent, F_OK) == 0)) {
+		rc = agent_vfm_new(s->agent, &r->agent, d);
+		if (rc < 0)
+			return rc;
+		agent_vfm_ops(r->agent, &r->ag);
+	} else {
+		rc = agent_qga_new_socket(s->qga, &r->qga, d);
+		if (rc < 0)
+			return rc;
+		agent_qga_ops(r->qga, &r->ag);
+	}
 	if (config_pool_is_sysfs(s))
 		return sysfs_pool_open(s, bus, state_dir, r, d);
 	if (!dst && s->vf_host[0]) {
@@ -196,6 +205,7 @@ static void side_close(struct side_res *r)
 #endif
 	r->hvq = hv_qmp_free(r->hvq);
 	r->agent = agent_vfm_free(r->agent);
+	r->qga = agent_qga_free(r->qga);
 	r->pool = vfpool_emul_free(r->pool);
 	r->pool_s = vfpool_sysfs_free(r->pool_s);
 }
@@ -212,7 +222,7 @@ struct lazy_agent {
 	enum config_agent mode;
 	enum config_agent used; /* what lazy_get chose; AUTO: nothing yet */
 	struct agent_vfm *a;
-	struct agent_qgalv *q; /* fallback: stock qemu-ga through libvirt */
+	struct agent_qga *q; /* fallback: stock qemu-ga through libvirt */
 	struct agent_ops ops;
 };
 
@@ -220,7 +230,7 @@ static struct lazy_agent *lazy_agent_free(struct lazy_agent *l)
 {
 	if (l) {
 		agent_vfm_free(l->a);
-		agent_qgalv_free(l->q);
+		agent_qga_free(l->q);
 		free(l);
 	}
 	return NULL;
@@ -251,11 +261,15 @@ static int lazy_use(struct lazy_agent *l, enum config_agent how, const char *pat
 		if (r >= 0)
 			agent_vfm_ops(l->a, &l->ops);
 		break;
-	default:
-		r = agent_qgalv_new(l->hv, &l->q, d);
+	default: {
+		struct qga_transport t;
+
+		hv_libvirt_qga_transport(l->hv, &t);
+		r = agent_qga_new(&t, &l->q, d);
 		if (r >= 0)
-			agent_qgalv_ops(l->q, &l->ops);
+			agent_qga_ops(l->q, &l->ops);
 		break;
+	}
 	}
 	if (r >= 0)
 		l->used = how;
@@ -790,10 +804,10 @@ static int config_to_plan(const struct args *a, const struct config *c, struct p
 		missing = "source.qmp";
 	else if (!c->dst.qmp[0])
 		missing = "destination.qmp";
-	else if (!c->src.agent[0])
-		missing = "source.agent";
-	else if (!c->dst.agent[0])
-		missing = "destination.agent";
+	else if (!c->src.agent[0] && !c->src.qga[0])
+		missing = "source.agent (or source.qga)";
+	else if (!c->dst.agent[0] && !c->dst.qga[0])
+		missing = "destination.agent (or destination.qga)";
 	else if (need_uri && !c->dst.migrate_uri[0])
 		missing = "destination.migrate-uri (or DEST)";
 	else if (p->has_vf && !c->bond[0])
@@ -907,6 +921,9 @@ static const char *side_agent_transport(const struct side_res *r)
 		return r->lazy->used == CONFIG_AGENT_AUTO ? NULL
 							  : config_agent_to_string(r->lazy->used);
 #endif
+	if (r->qga)
+		return agent_qga_socket_used(r->qga) ? config_agent_to_string(CONFIG_AGENT_QEMU_GA)
+						     : NULL;
 	return agent_vfm_used(r->agent) ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
 }
 
