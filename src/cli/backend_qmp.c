@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "io/agent_qga.h"
 #include "io/agent_vfm.h"
 #include "io/hv_qmp.h"
 #include "io/vfpool_emul.h"
@@ -17,6 +19,7 @@
 struct qmp_res {
 	struct hv_qmp *hvq;
 	struct agent_vfm *agent;
+	struct agent_qga *qga; /* the stock qemu-ga on its own socket */
 	struct vfpool_emul *pool;
 	struct vfpool_sysfs *pool_s;
 };
@@ -86,10 +89,18 @@ static int qmp_open_side(const struct config *c, const char *state_dir, bool dst
 	if (rc < 0)
 		return rc;
 	hv_qmp_ops(r->hvq, &side->hv);
-	rc = agent_vfm_new(s->agent, &r->agent, d);
-	if (rc < 0)
-		return rc;
-	agent_vfm_ops(r->agent, &side->ag);
+	/* vfmigrate-agent when its socket is configured and there; else the stock qemu-ga. */
+	if (s->agent[0] && (!s->qga[0] || access(s->agent, F_OK) == 0)) {
+		rc = agent_vfm_new(s->agent, &r->agent, d);
+		if (rc < 0)
+			return rc;
+		agent_vfm_ops(r->agent, &side->ag);
+	} else {
+		rc = agent_qga_new_socket(s->qga, &r->qga, d);
+		if (rc < 0)
+			return rc;
+		agent_qga_ops(r->qga, &side->ag);
+	}
 	if (config_pool_is_sysfs(s))
 		return sysfs_pool_open(s, bus, state_dir, r, &side->vp, d);
 	if (!dst && s->vf_host[0]) {
@@ -126,6 +137,7 @@ static void qmp_close_side(struct side *s)
 		return;
 	hv_qmp_free(r->hvq);
 	agent_vfm_free(r->agent);
+	agent_qga_free(r->qga);
 	vfpool_emul_free(r->pool);
 	vfpool_sysfs_free(r->pool_s);
 	free(r);
@@ -136,6 +148,9 @@ static const char *qmp_agent_transport(const struct side *s)
 {
 	const struct qmp_res *r = s->res;
 
+	if (r && r->qga)
+		return agent_qga_socket_used(r->qga) ? config_agent_to_string(CONFIG_AGENT_QEMU_GA)
+						     : NULL;
 	return r && agent_vfm_used(r->agent) ? config_agent_to_string(CONFIG_AGENT_SOCKET) : NULL;
 }
 
@@ -171,10 +186,10 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 		missing = "source.qmp";
 	else if (!c->dst.qmp[0])
 		missing = "destination.qmp";
-	else if (!c->src.agent[0])
-		missing = "source.agent";
-	else if (!c->dst.agent[0])
-		missing = "destination.agent";
+	else if (!c->src.agent[0] && !c->src.qga[0])
+		missing = "source.agent (or source.qga)";
+	else if (!c->dst.agent[0] && !c->dst.qga[0])
+		missing = "destination.agent (or destination.qga)";
 	else if (need_uri && !c->dst.migrate_uri[0])
 		missing = "destination.migrate-uri (or DEST)";
 	else if (p->has_vf && !c->bond[0])

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_qga_libvirt.h"
+#include "agent_qga.h"
 #include "agent_vfm.h"
 
 struct agent_lazy {
@@ -21,7 +21,7 @@ struct agent_lazy {
 	enum config_agent mode;
 	enum config_agent used; /* what lazy_get chose; AUTO: nothing yet */
 	struct agent_vfm *a;
-	struct agent_qgalv *q; /* fallback: stock qemu-ga through libvirt */
+	struct agent_qga *q; /* fallback: stock qemu-ga through libvirt */
 	struct agent_ops ops;
 };
 
@@ -29,7 +29,7 @@ struct agent_lazy *agent_lazy_free(struct agent_lazy *l)
 {
 	if (l) {
 		agent_vfm_free(l->a);
-		agent_qgalv_free(l->q);
+		agent_qga_free(l->q);
 		free(l);
 	}
 	return NULL;
@@ -60,11 +60,15 @@ static int lazy_use(struct agent_lazy *l, enum config_agent how, const char *pat
 		if (r >= 0)
 			agent_vfm_ops(l->a, &l->ops);
 		break;
-	default:
-		r = agent_qgalv_new(l->hv, &l->q, d);
+	default: {
+		struct qga_transport t;
+
+		hv_libvirt_qga_transport(l->hv, &t);
+		r = agent_qga_new(&t, &l->q, d);
 		if (r >= 0)
-			agent_qgalv_ops(l->q, &l->ops);
+			agent_qga_ops(l->q, &l->ops);
 		break;
+	}
 	}
 	if (r >= 0)
 		l->used = how;

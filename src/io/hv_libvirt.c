@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "proto/jsonlim.h"
+
 /* One event loop thread per process, and one lock for everything its callbacks touch. */
 pthread_mutex_t lv_lock = PTHREAD_MUTEX_INITIALIZER;
 pthread_cond_t lv_cond;
@@ -442,6 +444,45 @@ int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t de
 		return lv_error(d, "qemu-ga through libvirt");
 	*ret = reply;
 	return 0;
+}
+
+/* A qemu-ga reply through libvirt, at most (parsed with jsonlim's depth limit too). */
+#define QGA_LV_REPLY_MAX (1024 * 1024)
+
+static int lv_qga_call(void *ud, const char *cmd, json_t *args, int64_t deadline_ms, json_t **ret,
+		       struct diag *d)
+{
+	_cleanup_free_ char *req = NULL, *reply = NULL;
+	json_t *o = json_pack("{ss}", "execute", cmd), *v, *rv;
+	int r;
+
+	if (!o) {
+		json_decref(args);
+		return -ENOMEM;
+	}
+	if (args)
+		json_object_set_new(o, "arguments", args);
+	req = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!req)
+		return -ENOMEM;
+	r = hv_libvirt_qga_command(ud, req, deadline_ms, &reply, d);
+	if (r < 0)
+		return r;
+	v = json_decode_strict(reply, strlen(reply), QGA_LV_REPLY_MAX, 16, d);
+	if (!v) {
+		diag_prefix(d, "reply");
+		return -EBADMSG;
+	}
+	rv = json_object_get(v, "return");
+	*ret = rv ? json_incref(rv) : NULL;
+	json_decref(v);
+	return 0;
+}
+
+void hv_libvirt_qga_transport(struct hv_libvirt *h, struct qga_transport *ret)
+{
+	*ret = (struct qga_transport){.userdata = h, .call = lv_qga_call};
 }
 
 /* ------------------------------------------------------------------------------------------ */

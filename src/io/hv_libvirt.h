@@ -26,6 +26,7 @@
 #include <libvirt/libvirt.h>
 
 #include "core/ops.h"
+#include "io/agent_qga.h"
 #include "proto/domxml.h"
 
 struct hv_libvirt_options {
@@ -110,6 +111,9 @@ int hv_libvirt_open_channel(struct hv_libvirt *h, const char *name, struct diag 
  */
 int hv_libvirt_qga_command(struct hv_libvirt *h, const char *request, int64_t deadline_ms,
 			   char **ret, struct diag *d);
+
+/* qemu-ga through libvirt's agent API as agent_qga's transport (h borrowed). */
+void hv_libvirt_qga_transport(struct hv_libvirt *h, struct qga_transport *ret);
 
 /* libvirt's error (virErrorNumber code, virErrorDomain domain) as -errno; -EIO for the rest. */
 int hv_libvirt_errno(int code, int domain);

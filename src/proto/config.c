@@ -47,6 +47,7 @@ struct ckey {
 #define SIDE(sec, sd)                                                                       \
 	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                  \
 	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                  \
+	    {sec, "qga", T_PATH, S(sd, qga), 0, "stock qemu-ga socket"},                    \
 	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                 \
 	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                    \
 	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},             \

@@ -34,6 +34,7 @@
 struct config_side {
 	char qmp[CONFIG_PATH_MAX];   /* QMP unix socket */
 	char agent[CONFIG_PATH_MAX]; /* vfmigrate-agent unix socket (virtio-serial chardev) */
+	char qga[CONFIG_PATH_MAX];   /* the stock qemu-ga's unix socket: without vfmigrate-agent */
 	/* The VF: on the source the one plugged now; on the destination where the new one
 	 * goes (empty = same as the source). */
 	char vf_device[VFM_ID_MAX];

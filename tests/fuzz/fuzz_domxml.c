@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/agent_qga_libvirt.h"
+#include "io/agent_qga.h"
 #include "proto/domxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)domxml_parse_hostdev_network(text, size - 1, &total, &used, &d);
 		break;
 	case 4:
-		(void)agent_qgalv_parse_bonding(text, "bond0", &bs, &d);
-		(void)agent_qgalv_parse_address(text, bs.mac);
+		(void)agent_qga_parse_bonding(text, "bond0", &bs, &d);
+		(void)agent_qga_parse_address(text, bs.mac);
 		break;
 	}
 	free(text);

@@ -691,12 +691,14 @@ lab_migrate_plain() {
 # vfmigrate on the lab guest
 
 # Writes $LAB_DIR/g0.conf describing guest 0 for vfmigrate (qmp backend). The destination's
-# VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF.
+# VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF; with --qga the
+# guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent).
 lab_vfm_config() {
-	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST
+	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) novf=1 ;;
+		--qga) agent=qga ;;
 		--reverse) from=dst to=src to_ip=$LAB_MIG_SRC ;; # the guest is on dst, going back
 		*) lab_die "lab_vfm_config: unknown option $1" ;;
 		esac
@@ -709,7 +711,7 @@ lab_vfm_config() {
 		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
 		echo "[source]"
 		echo "qmp = $LAB_DIR/g0-$from.qmp"
-		echo "agent = $LAB_DIR/g0-$from.agent"
+		echo "$agent = $LAB_DIR/g0-$from.$agent"
 		if [ $novf = 0 ]; then
 			echo "vf-device = vf0"
 			echo "vf-bus = rp1"
@@ -719,7 +721,7 @@ lab_vfm_config() {
 		fi
 		echo "[destination]"
 		echo "qmp = $LAB_DIR/g0-$to.qmp"
-		echo "agent = $LAB_DIR/g0-$to.agent"
+		echo "$agent = $LAB_DIR/g0-$to.$agent"
 		[ $novf = 0 ] && echo "vf-pool = f0:rp1"
 		echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
 		echo "incoming = defer"

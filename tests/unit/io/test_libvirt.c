@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "../domxml_samples.h"
-#include "io/agent_qga_libvirt.h"
+#include "io/agent_qga.h"
 #include "io/hv_libvirt.h"
 #include "io/vfpool_libvirt.h"
 #include "proto/domxml.h"
@@ -133,7 +133,7 @@ static void test_parse_bonding(void **state)
 	struct diag d = {{0}};
 
 	(void)state;
-	assert_int_equal(agent_qgalv_parse_bonding(text, "bond0", &b, &d), 0);
+	assert_int_equal(agent_qga_parse_bonding(text, "bond0", &b, &d), 0);
 	assert_string_equal(b.mode, "active-backup");
 	/* The kernel names fail_over_mac only when it is not none. */
 	assert_int_equal(b.fail_over_mac, BOND_FOM_NONE);
@@ -145,12 +145,12 @@ static void test_parse_bonding(void **state)
 	assert_true(b.has_active);
 	assert_memory_equal(b.active_mac, vf_mac, 6);
 	/* A name that would walk out of /sys/class/net is refused. */
-	assert_int_equal(agent_qgalv_parse_bonding(evil, "bond0", &b, &d), -EBADMSG);
-	assert_int_equal(agent_qgalv_parse_bonding("garbage", "bond0", &b, &d), -EBADMSG);
-	assert_false(agent_qgalv_ifname_ok(".."));
-	assert_false(agent_qgalv_ifname_ok("a/b"));
-	assert_false(agent_qgalv_ifname_ok("0123456789abcdef"));
-	assert_true(agent_qgalv_ifname_ok("bond0"));
+	assert_int_equal(agent_qga_parse_bonding(evil, "bond0", &b, &d), -EBADMSG);
+	assert_int_equal(agent_qga_parse_bonding("garbage", "bond0", &b, &d), -EBADMSG);
+	assert_false(agent_qga_ifname_ok(".."));
+	assert_false(agent_qga_ifname_ok("a/b"));
+	assert_false(agent_qga_ifname_ok("0123456789abcdef"));
+	assert_true(agent_qga_ifname_ok("bond0"));
 }
 
 /* "Bonding Mode: fault-tolerance (active-backup) (fail_over_mac active)": the mode is the
@@ -191,7 +191,7 @@ static void test_parse_bonding_fail_over_mac(void **state)
 			 "Slave Interface: eth0\nMII Status: up\n"
 			 "Permanent HW addr: 52:54:00:77:00:10\n",
 			 cases[i].line);
-		if (agent_qgalv_parse_bonding(text, "bond0", &b, &d) != cases[i].rc)
+		if (agent_qga_parse_bonding(text, "bond0", &b, &d) != cases[i].rc)
 			fail_msg("case %zu (%s): not %d", i, cases[i].line, cases[i].rc);
 		if (cases[i].rc < 0)
 			continue;
@@ -207,13 +207,13 @@ static void test_parse_address(void **state)
 	uint8_t mac[6] = {0};
 
 	(void)state;
-	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10\n", mac), 0);
+	assert_int_equal(agent_qga_parse_address("52:54:00:77:01:10\n", mac), 0);
 	assert_memory_equal(mac, vf_mac, 6);
-	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10", mac), 0);
-	assert_int_equal(agent_qgalv_parse_address("", mac), -EBADMSG);
-	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:10\n\n", mac), -EBADMSG);
-	assert_int_equal(agent_qgalv_parse_address("52:54:00:77:01:1\n", mac), -EBADMSG);
-	assert_int_equal(agent_qgalv_parse_address("52-54-00-77-01-10\n", mac), -EBADMSG);
+	assert_int_equal(agent_qga_parse_address("52:54:00:77:01:10", mac), 0);
+	assert_int_equal(agent_qga_parse_address("", mac), -EBADMSG);
+	assert_int_equal(agent_qga_parse_address("52:54:00:77:01:10\n\n", mac), -EBADMSG);
+	assert_int_equal(agent_qga_parse_address("52:54:00:77:01:1\n", mac), -EBADMSG);
+	assert_int_equal(agent_qga_parse_address("52-54-00-77-01-10\n", mac), -EBADMSG);
 }
 
 /* A NIC's device uevent, as the stock qemu-ga path reads it to tell NICs with one MAC apart:
@@ -236,22 +236,22 @@ static void test_parse_uevent(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    agent_qgalv_parse_uevent("DRIVER=igbvf\nPCI_CLASS=20000\nPCI_ID=8086:10CA\n"
+	    agent_qga_parse_uevent("DRIVER=igbvf\nPCI_CLASS=20000\nPCI_ID=8086:10CA\n"
 				     "PCI_SLOT_NAME=0000:01:00.0\nMODALIAS=pci:v0\n",
 				     driver, pci),
 	    0);
 	assert_string_equal(driver, "igbvf");
 	assert_string_equal(pci, "0000:01:00.0");
 	assert_int_equal(
-	    agent_qgalv_parse_uevent("DRIVER=virtio_net\nMODALIAS=virtio:d00000001v00001AF4\n",
+	    agent_qga_parse_uevent("DRIVER=virtio_net\nMODALIAS=virtio:d00000001v00001AF4\n",
 				     driver, pci),
 	    0);
 	assert_string_equal(driver, "virtio_net");
 	assert_string_equal(pci, "");
-	assert_int_equal(agent_qgalv_parse_uevent("", driver, pci), 0);
+	assert_int_equal(agent_qga_parse_uevent("", driver, pci), 0);
 	assert_string_equal(driver, "");
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		if (agent_qgalv_parse_uevent(bad[i], driver, pci) != -EBADMSG)
+		if (agent_qga_parse_uevent(bad[i], driver, pci) != -EBADMSG)
 			fail_msg("accepted %s", bad[i]);
 }
 

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "io/agent_qga.h"
 #include "io/agent_vfm.h"
 #include "io/qga_client.h"
 
@@ -490,6 +491,161 @@ static void test_agent_vfm_sanitizes(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* ---- the stock qemu-ga on its own socket, as the QMP backend reaches it (agent_qga) ---- */
+
+/* Files the fake qemu-ga serves by guest-file-open/read; any other path is an error reply,
+ * as qemu-ga gives for a missing file. */
+static const struct {
+	const char *path, *text;
+} qga_files[] = {
+    {"/proc/net/bonding/bond0",
+     "Ethernet Channel Bonding Driver: v6.1.0\n\n"
+     "Bonding Mode: fault-tolerance (active-backup) (fail_over_mac active)\n"
+     "Primary Slave: eth1 (primary_reselect always)\n"
+     "Currently Active Slave: eth1\nMII Status: up\n\n"
+     "Slave Interface: eth0\nMII Status: up\nPermanent HW addr: 52:54:00:77:00:10\n\n"
+     "Slave Interface: eth1\nMII Status: up\nPermanent HW addr: 52:54:00:77:01:10\n"},
+    {"/sys/class/net/eth0/device/uevent", "DRIVER=virtio_net\nMODALIAS=virtio:d01v1af4\n"},
+    {"/sys/class/net/eth0/device/../uevent", "DRIVER=virtio-pci\nPCI_SLOT_NAME=0000:02:00.0\n"},
+    {"/sys/class/net/eth1/device/uevent", "DRIVER=igbvf\nPCI_SLOT_NAME=0000:01:00.0\n"},
+    /* /sys/class/net/bond0/address: missing (the bond's MAC stays unknown) */
+};
+
+static void b64(const char *in, char *out)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
+			     (unsigned char)in[i + 2];
+
+		*out++ = t[v >> 18];
+		*out++ = t[(v >> 12) & 63];
+		*out++ = t[(v >> 6) & 63];
+		*out++ = t[v & 63];
+	}
+	if (n - i == 1) {
+		unsigned v = (unsigned char)in[i] << 16;
+
+		*out++ = t[v >> 18];
+		*out++ = t[(v >> 12) & 63];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (n - i == 2) {
+		unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+
+		*out++ = t[v >> 18];
+		*out++ = t[(v >> 12) & 63];
+		*out++ = t[(v >> 6) & 63];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+/* Answers requests until the client hangs up: sync, ping, guest-file-open/read/close. */
+static void peer_qga_files(int fd)
+{
+	char req[1024], out[4096], enc[2048];
+	int handle = -1;
+
+	for (;;) {
+		size_t n = 0;
+		const char *p;
+		int len;
+
+		while (n < sizeof(req) - 1) {
+			if (read(fd, req + n, 1) != 1)
+				_exit(0);
+			if (req[n++] == '\n')
+				break;
+		}
+		req[n] = '\0';
+		if (strstr(req, "guest-sync-delimited")) {
+			p = strstr(req, "\"id\":");
+			len = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n",
+				       p ? atoll(p + 5) : -1);
+		} else if (strstr(req, "guest-file-open")) {
+			handle = -1;
+			for (size_t i = 0; i < ARRAY_SIZE(qga_files); i++) {
+				char want[256];
+
+				snprintf(want, sizeof(want), "\"path\":\"%s\"", qga_files[i].path);
+				if (strstr(req, want))
+					handle = (int)i;
+			}
+			if (handle < 0)
+				len = snprintf(
+				    out, sizeof(out),
+				    "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+				    "\"failed to open file: No such file or directory\"}}\n");
+			else
+				len =
+				    snprintf(out, sizeof(out), "{\"return\":%d}\n", 1000 + handle);
+		} else if (strstr(req, "guest-file-read") && handle >= 0) {
+			b64(qga_files[handle].text, enc);
+			len = snprintf(
+			    out, sizeof(out),
+			    "{\"return\":{\"count\":%zu,\"buf-b64\":\"%s\",\"eof\":true}}\n",
+			    strlen(qga_files[handle].text), enc);
+		} else {
+			len = snprintf(out, sizeof(out), "{\"return\":{}}\n");
+		}
+		(void)!write(fd, out, (size_t)len);
+	}
+}
+
+/* The stock qemu-ga through its own socket: the bond as agent_qga reads it from the guest's
+ * files (kinds and PCI addresses from uevent, a missing file as absent, not as an error),
+ * and the report can tell the socket was used. */
+static void test_agent_qga_socket(void **state)
+{
+	char path[] = "/tmp/vfm-qga-sock.XXXXXX";
+	struct agent_qga *a = NULL;
+	struct agent_ops ops;
+	struct bond_status b;
+	struct diag d = {{0}};
+	int status, tfd;
+	pid_t pid;
+
+	(void)state;
+	tfd = mkstemp(path);
+	assert_true(tfd >= 0);
+	close(tfd);
+	pid = fake_listener(path, peer_qga_files);
+	assert_int_equal(agent_qga_new_socket(path, &a, &d), 0);
+	assert_false(agent_qga_socket_used(a));
+	agent_qga_ops(a, &ops);
+	assert_int_equal(ops.ping(ops.userdata, in_ms(3000), &d), 0);
+	assert_true(agent_qga_socket_used(a));
+	assert_int_equal(ops.bond_status(ops.userdata, "bond0", in_ms(5000), &b, &d), 0);
+	assert_string_equal(b.mode, "active-backup");
+	assert_int_equal(b.fail_over_mac, BOND_FOM_ACTIVE);
+	assert_false(b.has_mac);
+	assert_int_equal(b.n_slaves, 2);
+	assert_int_equal(b.slaves[0].kind, NIC_KIND_VIRTIO);
+	assert_string_equal(b.slaves[0].pci, "0000:02:00.0");
+	assert_int_equal(b.slaves[1].kind, NIC_KIND_VF);
+	assert_string_equal(b.slaves[1].pci, "0000:01:00.0");
+	assert_true(b.has_active);
+	/* A bond that is not there is ENOENT (what pre-flight turns into "no bond"). */
+	assert_int_equal(ops.bond_status(ops.userdata, "bond9", in_ms(3000), &b, &d), -ENOENT);
+	/* No bond creation over the stock agent. */
+	assert_int_equal(ops.bond_create(ops.userdata, "bond0", b.slaves[0].mac, b.slaves[1].mac,
+					 BOND_FOM_ACTIVE, in_ms(1000), &d),
+			 -EOPNOTSUPP);
+	agent_qga_free(a);
+	unlink(path);
+	waitpid(pid, &status, 0);
+	/* A path that is no socket: a clear error, no hang. */
+	assert_int_equal(agent_qga_new_socket(path, &a, &d), 0);
+	agent_qga_ops(a, &ops);
+	assert_true(ops.ping(ops.userdata, in_ms(1000), &d) < 0);
+	assert_non_null(strstr(d.msg, "qemu-ga"));
+	agent_qga_free(a);
+	assert_int_equal(agent_qga_new_socket("", &a, &d), -EINVAL);
+}
+
 static void test_base64(void **state)
 {
 	char *out;
@@ -520,6 +676,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_flood_deadline),
 	    cmocka_unit_test(test_exec_codes),
 	    cmocka_unit_test(test_agent_vfm_sanitizes),
+	    cmocka_unit_test(test_agent_qga_socket),
 	};
 
 	if (argc != 2) {

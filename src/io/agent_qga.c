@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "agent_qga_libvirt.h"
+#include "agent_qga.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -7,35 +7,100 @@
 #include <string.h>
 
 #include "io/qga_client.h"
-#include "proto/jsonlim.h"
 
-#define REPLY_MAX     (1024 * 1024)
 #define FILE_READ_MAX 65536
 #define POLL_MS	      100
 
-struct agent_qgalv {
-	struct hv_libvirt *hv;
+struct agent_qga {
+	struct qga_transport t;
 };
 
-int agent_qgalv_new(struct hv_libvirt *hv, struct agent_qgalv **ret, struct diag *d)
+int agent_qga_new(const struct qga_transport *t, struct agent_qga **ret, struct diag *d)
 {
-	struct agent_qgalv *a = calloc(1, sizeof(*a));
+	struct agent_qga *a = calloc(1, sizeof(*a));
 
 	(void)d;
 	if (!a)
 		return -ENOMEM;
-	a->hv = hv;
+	a->t = *t;
 	*ret = a;
 	return 0;
 }
 
-struct agent_qgalv *agent_qgalv_free(struct agent_qgalv *a)
+struct agent_qga *agent_qga_free(struct agent_qga *a)
 {
+	if (a && a->t.free)
+		a->t.free(a->t.userdata);
 	free(a);
 	return NULL;
 }
 
-bool agent_qgalv_ifname_ok(const char *s)
+/* The stock qemu-ga's own UNIX socket (a QEMU chardev), one qga_client, connected on first
+ * use and again after the peer hung up. */
+struct qga_socket {
+	char path[108]; /* sun_path */
+	struct qga_client *c;
+	bool used;
+};
+
+static int socket_call(void *ud, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
+		       struct diag *d)
+{
+	struct qga_socket *s = ud;
+	int r;
+
+	s->used = true;
+	if (!s->c) {
+		r = qga_client_connect(s->path, deadline, &s->c, d);
+		if (r < 0) {
+			json_decref(args);
+			diag_prefix(d, "qemu-ga %s", s->path);
+			return r;
+		}
+	}
+	r = qga_client_call(s->c, cmd, args, deadline, ret, d);
+	json_decref(args);
+	if (errno_is_peer_gone(r))
+		s->c = qga_client_free(s->c);
+	return r;
+}
+
+static void socket_free(void *ud)
+{
+	struct qga_socket *s = ud;
+
+	if (s)
+		qga_client_free(s->c);
+	free(s);
+}
+
+int agent_qga_new_socket(const char *path, struct agent_qga **ret, struct diag *d)
+{
+	struct qga_socket *s;
+	struct qga_transport t = {.call = socket_call, .free = socket_free};
+	int r;
+
+	if (!path[0] || strlen(path) >= sizeof(s->path)) {
+		diag_set(d, "bad qemu-ga socket path");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	t.userdata = s;
+	r = agent_qga_new(&t, ret, d);
+	if (r < 0)
+		socket_free(s);
+	return r;
+}
+
+bool agent_qga_socket_used(const struct agent_qga *a)
+{
+	return a && a->t.call == socket_call && ((struct qga_socket *)a->t.userdata)->used;
+}
+
+bool agent_qga_ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -49,47 +114,29 @@ bool agent_qgalv_ifname_ok(const char *s)
 }
 
 /* One qemu-ga command; args is consumed (may be NULL). *ret: new reference to "return". */
-static int qga(struct agent_qgalv *a, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
+static int qga(struct agent_qga *a, const char *cmd, json_t *args, int64_t deadline, json_t **ret,
 	       struct diag *d)
 {
-	_cleanup_free_ char *req = NULL, *reply = NULL;
-	json_t *o = json_pack("{ss}", "execute", cmd), *v, *rv;
-	int r;
+	json_t *rv = NULL;
+	int r = a->t.call(a->t.userdata, cmd, args, deadline, &rv, d);
 
-	if (!o) {
-		json_decref(args);
-		return -ENOMEM;
-	}
-	if (args)
-		json_object_set_new(o, "arguments", args);
-	req = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!req)
-		return -ENOMEM;
-	r = hv_libvirt_qga_command(a->hv, req, deadline, &reply, d);
 	if (r < 0) {
 		diag_prefix(d, "%s", cmd);
 		return r;
 	}
-	v = json_decode_strict(reply, strlen(reply), REPLY_MAX, 16, d);
-	if (!v) {
-		diag_prefix(d, "%s: reply", cmd);
-		return -EBADMSG;
-	}
-	rv = json_object_get(v, "return");
 	if (!rv) {
-		json_decref(v);
 		diag_set(d, "%s: reply without return", cmd);
 		return -EBADMSG;
 	}
 	if (ret)
-		*ret = json_incref(rv);
-	json_decref(v);
+		*ret = rv;
+	else
+		json_decref(rv);
 	return 0;
 }
 
 /* guest-file-open: the handle, or -errno (-EBADMSG when the reply holds none). */
-static int guest_file_open(struct agent_qgalv *a, const char *path, const char *mode,
+static int guest_file_open(struct agent_qga *a, const char *path, const char *mode,
 			   int64_t deadline, json_int_t *ret_handle, struct diag *d)
 {
 	json_t *h = NULL;
@@ -110,7 +157,7 @@ static int guest_file_open(struct agent_qgalv *a, const char *path, const char *
 }
 
 /* Reads a small guest file. -ENOENT when it cannot be opened (d says why). */
-static int file_read(struct agent_qgalv *a, const char *path, int64_t deadline, char **ret,
+static int file_read(struct agent_qga *a, const char *path, int64_t deadline, char **ret,
 		     struct diag *d)
 {
 	json_t *rd = NULL;
@@ -121,7 +168,7 @@ static int file_read(struct agent_qgalv *a, const char *path, int64_t deadline, 
 
 	r = guest_file_open(a, path, "r", deadline, &handle, d);
 	if (r < 0)
-		return r == -EIO || r == -EINVAL ? -ENOENT : r;
+		return r == -EIO || r == -EINVAL || r == -EREMOTEIO ? -ENOENT : r;
 	r = qga(a, "guest-file-read", json_pack("{sIsi}", "handle", handle, "count", FILE_READ_MAX),
 		deadline, &rd, d);
 	if (r >= 0) {
@@ -168,7 +215,7 @@ static char *b64_encode(const char *s)
 }
 
 /* Writes text to a guest (sysfs) file. */
-static int file_write(struct agent_qgalv *a, const char *path, const char *text, int64_t deadline,
+static int file_write(struct agent_qga *a, const char *path, const char *text, int64_t deadline,
 		      struct diag *d)
 {
 	_cleanup_free_ char *b64 = b64_encode(text);
@@ -224,7 +271,7 @@ static int parse_mode(const char *val, struct bond_status *b)
 	return 0;
 }
 
-int agent_qgalv_parse_address(const char *text, uint8_t ret_mac[6])
+int agent_qga_parse_address(const char *text, uint8_t ret_mac[6])
 {
 	char buf[18];
 	size_t n = strlen(text);
@@ -238,8 +285,8 @@ int agent_qgalv_parse_address(const char *text, uint8_t ret_mac[6])
 	return parse_mac(buf, ret_mac) < 0 ? -EBADMSG : 0;
 }
 
-int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
-			      struct diag *d)
+int agent_qga_parse_bonding(const char *text, const char *bond, struct bond_status *ret,
+			    struct diag *d)
 {
 	struct bond_status b = {0};
 	char active[VFM_IFNAME_MAX] = "";
@@ -262,7 +309,7 @@ int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_st
 				goto bad;
 		} else if (sscanf(buf, "Currently Active Slave: %199s", val) == 1) {
 			if (strcmp(val, "None") != 0) {
-				if (!agent_qgalv_ifname_ok(val))
+				if (!agent_qga_ifname_ok(val))
 					goto bad;
 				snprintf(active, sizeof(active), "%s", val);
 			}
@@ -272,7 +319,7 @@ int agent_qgalv_parse_bonding(const char *text, const char *bond, struct bond_st
 					 VFM_BOND_SLAVES_MAX);
 				return -E2BIG;
 			}
-			if (!agent_qgalv_ifname_ok(val))
+			if (!agent_qga_ifname_ok(val))
 				goto bad;
 			cur = &b.slaves[b.n_slaves++];
 			snprintf(cur->name, sizeof(cur->name), "%s", val);
@@ -300,7 +347,7 @@ bad:
 
 static int path_for(char *buf, size_t n, const char *fmt, const char *name, struct diag *d);
 
-int agent_qgalv_parse_uevent(const char *text, char driver[32], char pci[VFM_PCI_MAX])
+int agent_qga_parse_uevent(const char *text, char driver[32], char pci[VFM_PCI_MAX])
 {
 	bool seen_driver = false, seen_pci = false;
 	const char *line = text;
@@ -351,7 +398,7 @@ int agent_qgalv_parse_uevent(const char *text, char driver[32], char pci[VFM_PCI
  * virtio_net on a virtio device, whose parent is the PCI function). A NIC without a device is
  * NIC_KIND_OTHER.
  */
-static int nic_ident(struct agent_qgalv *a, const char *name, int64_t deadline,
+static int nic_ident(struct agent_qga *a, const char *name, int64_t deadline,
 		     enum nic_kind *ret_kind, char ret_pci[VFM_PCI_MAX], struct diag *d)
 {
 	_cleanup_free_ char *text = NULL, *parent = NULL;
@@ -369,7 +416,7 @@ static int nic_ident(struct agent_qgalv *a, const char *name, int64_t deadline,
 	}
 	if (r < 0)
 		return r;
-	if (agent_qgalv_parse_uevent(text, driver, pci) < 0)
+	if (agent_qga_parse_uevent(text, driver, pci) < 0)
 		goto bad;
 	if (!strcmp(driver, "virtio_net")) {
 		/* The kernel resolves ".." after the device link: the virtio device's parent. */
@@ -377,7 +424,7 @@ static int nic_ident(struct agent_qgalv *a, const char *name, int64_t deadline,
 		r = file_read(a, path, deadline, &parent, d);
 		if (r < 0 && r != -ENOENT)
 			return r;
-		if (r >= 0 && agent_qgalv_parse_uevent(parent, pdrv, pci) < 0)
+		if (r >= 0 && agent_qga_parse_uevent(parent, pdrv, pci) < 0)
 			goto bad;
 		*ret_kind = NIC_KIND_VIRTIO;
 	} else {
@@ -391,7 +438,7 @@ bad:
 }
 
 /* Whether NIC name is what sel says beside the MAC (read only when sel says more). */
-static int nic_matches(struct agent_qgalv *a, const char *name, const struct nic_sel *sel,
+static int nic_matches(struct agent_qga *a, const char *name, const struct nic_sel *sel,
 		       int64_t deadline, bool *ret, struct diag *d)
 {
 	enum nic_kind kind;
@@ -423,7 +470,7 @@ static const char *sel_text(const struct nic_sel *s, char buf[static 64])
 
 static int path_for(char *buf, size_t n, const char *fmt, const char *name, struct diag *d)
 {
-	if (!agent_qgalv_ifname_ok(name)) {
+	if (!agent_qga_ifname_ok(name)) {
 		char clean[40];
 
 		str_sanitize(clean, sizeof(clean), name);
@@ -435,7 +482,7 @@ static int path_for(char *buf, size_t n, const char *fmt, const char *name, stru
 }
 
 /* The bonding file only: what the bond commands below need. */
-static int bond_read(struct agent_qgalv *a, const char *bond, int64_t deadline,
+static int bond_read(struct agent_qga *a, const char *bond, int64_t deadline,
 		     struct bond_status *ret, struct diag *d)
 {
 	_cleanup_free_ char *text = NULL;
@@ -452,13 +499,13 @@ static int bond_read(struct agent_qgalv *a, const char *bond, int64_t deadline,
 	}
 	if (r < 0)
 		return r;
-	return agent_qgalv_parse_bonding(text, bond, ret, d);
+	return agent_qga_parse_bonding(text, bond, ret, d);
 }
 
 static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct bond_status *ret,
 			  struct diag *d)
 {
-	struct agent_qgalv *a = ud;
+	struct agent_qga *a = ud;
 	_cleanup_free_ char *addr = NULL;
 	struct bond_status b;
 	char path[128];
@@ -477,7 +524,7 @@ static int lv_bond_status(void *ud, const char *bond, int64_t deadline, struct b
 	snprintf(path, sizeof(path), "/sys/class/net/%s/address", bond);
 	r = file_read(a, path, deadline, &addr, d);
 	if (r >= 0) {
-		if (agent_qgalv_parse_address(addr, b.mac) < 0) {
+		if (agent_qga_parse_address(addr, b.mac) < 0) {
 			diag_set(d, "%s: unexpected content", path);
 			return -EBADMSG;
 		}
@@ -508,9 +555,8 @@ static int lv_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6
 }
 
 /* The slave sel names (*ret NULL: none); -EINVAL when several match. */
-static int slave_by_sel(struct agent_qgalv *a, const struct bond_status *b,
-			const struct nic_sel *sel, int64_t deadline, const struct bond_slave **ret,
-			struct diag *d)
+static int slave_by_sel(struct agent_qga *a, const struct bond_status *b, const struct nic_sel *sel,
+			int64_t deadline, const struct bond_slave **ret, struct diag *d)
 {
 	const struct bond_slave *hit = NULL;
 	char t[64];
@@ -588,7 +634,7 @@ static int lv_release(void *ud, const char *bond, const struct nic_sel *nic, int
  * slaves: under fail_over_mac=none they all carry the bond's MAC); -ENODEV when none, -EINVAL
  * when several match.
  */
-static int nic_by_sel(struct agent_qgalv *a, const struct bond_status *b, const struct nic_sel *sel,
+static int nic_by_sel(struct agent_qga *a, const struct bond_status *b, const struct nic_sel *sel,
 		      int64_t deadline, char name[VFM_IFNAME_MAX], struct diag *d)
 {
 	json_t *ifs = NULL, *e;
@@ -608,7 +654,7 @@ static int nic_by_sel(struct agent_qgalv *a, const struct bond_status *b, const 
 		int k;
 
 		if (!n || !hw || parse_mac(hw, m) < 0 || memcmp(m, sel->mac, 6) != 0 ||
-		    !agent_qgalv_ifname_ok(n) || !strcmp(n, b->name))
+		    !agent_qga_ifname_ok(n) || !strcmp(n, b->name))
 			continue;
 		for (size_t j = 0; j < b->n_slaves; j++)
 			slave = slave || !strcmp(n, b->slaves[j].name);
@@ -634,7 +680,7 @@ static int nic_by_sel(struct agent_qgalv *a, const struct bond_status *b, const 
 }
 
 /* Waits for carrier on NIC name until until_ms. */
-static int carrier_wait(struct agent_qgalv *a, const char *name, int64_t until_ms, int64_t deadline,
+static int carrier_wait(struct agent_qga *a, const char *name, int64_t until_ms, int64_t deadline,
 			struct diag *d)
 {
 	char path[128];
@@ -659,7 +705,7 @@ static int carrier_wait(struct agent_qgalv *a, const char *name, int64_t until_m
 static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 		      int64_t link_timeout_ms, bool make_active, int64_t deadline, struct diag *d)
 {
-	struct agent_qgalv *a = ud;
+	struct agent_qga *a = ud;
 	int64_t until = time_now_ms() + link_timeout_ms;
 	char name[VFM_IFNAME_MAX] = "", path[128], cmd[VFM_IFNAME_MAX + 2];
 	struct bond_status b;
@@ -708,7 +754,7 @@ static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 static int lv_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
 			int64_t deadline, struct diag *d)
 {
-	struct agent_qgalv *a = ud;
+	struct agent_qga *a = ud;
 	int64_t until = time_now_ms() + link_timeout_ms;
 	struct bond_status none = {0};
 	char name[VFM_IFNAME_MAX];
@@ -719,7 +765,7 @@ static int lv_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeou
 	return carrier_wait(a, name, until < deadline ? until : deadline, deadline, d);
 }
 
-void agent_qgalv_ops(struct agent_qgalv *a, struct agent_ops *ret_ops)
+void agent_qga_ops(struct agent_qga *a, struct agent_ops *ret_ops)
 {
 	*ret_ops = (struct agent_ops){
 	    .userdata = a,
