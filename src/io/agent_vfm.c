@@ -81,25 +81,24 @@ struct agent_vfm *agent_vfm_free(struct agent_vfm *a)
 }
 
 /*
- * An agent older than NIC selectors refuses their arguments ("unknown parameter 'kind'"): say
- * what that means instead. Only selectors with a kind or PCI address send them, and the core
- * uses those only for NICs that share a MAC, so with distinct MACs any agent serves.
+ * An agent older than NIC selectors refuses their arguments (class InvalidParameter): say what
+ * that means instead. Only selectors with a kind or PCI address send them (checked before they
+ * are sent, so a newer agent has no reason to refuse them), and the core uses those only for
+ * NICs that share a MAC, so with distinct MACs any agent serves.
  */
 static int selector_refused(json_t *args, struct diag *d)
 {
-	const char *which = NULL;
+	const char *which = json_object_get(args, "kind")  ? "kind"
+			    : json_object_get(args, "pci") ? "PCI address"
+							   : NULL;
 
-	if (json_object_get(args, "kind") && strstr(d->msg, "unknown parameter 'kind'"))
-		which = "kind";
-	else if (json_object_get(args, "pci") && strstr(d->msg, "unknown parameter 'pci'"))
-		which = "pci";
 	if (!which)
 		return 0;
-	diag_set(
-	    d,
-	    "the guest's vfmigrate-agent cannot name a NIC by %s (it predates NIC selectors): "
-	    "NICs that share one MAC cannot be told apart; update vfmigrate-agent in the guest",
-	    which);
+	diag_set(d,
+		 "the guest's vfmigrate-agent refused to name a NIC by %s (it predates NIC "
+		 "selectors?): NICs that share one MAC cannot be told apart; update "
+		 "vfmigrate-agent in the guest",
+		 which);
 	return -EOPNOTSUPP;
 }
 

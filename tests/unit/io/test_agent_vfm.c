@@ -508,12 +508,12 @@ static void test_nic_selectors(void **state)
 	sel.pci[0] = '\0';
 	assert_int_equal(ops.enslave(ops.userdata, "bond0", &sel, 1000, true, in_ms(3000), &d),
 			 -EOPNOTSUPP);
-	assert_non_null(strstr(d.msg, "cannot name a NIC by kind"));
+	assert_non_null(strstr(d.msg, "refused to name a NIC by kind"));
 	assert_non_null(strstr(d.msg, "update vfmigrate-agent in the guest"));
 	sel.kind = NIC_KIND_ANY;
 	snprintf(sel.pci, sizeof(sel.pci), "0000:01:00.0");
 	assert_int_equal(ops.link_wait(ops.userdata, &sel, 1000, in_ms(3000), &d), -EOPNOTSUPP);
-	assert_non_null(strstr(d.msg, "cannot name a NIC by pci"));
+	assert_non_null(strstr(d.msg, "refused to name a NIC by PCI address"));
 	sel.pci[0] = '\0';
 	assert_int_equal(ops.release(ops.userdata, "bond0", &sel, in_ms(3000), &d), -EREMOTEIO);
 	assert_non_null(strstr(d.msg, "unknown parameter 'bond'"));
