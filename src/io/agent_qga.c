@@ -702,6 +702,31 @@ static int carrier_wait(struct agent_qga *a, const char *name, int64_t until_ms,
 	}
 }
 
+/*
+ * Waits until the bond itself sees slave name's link up (its "MII Status", which follows the
+ * carrier at the next miimon tick, after any updelay): the kernel refuses to make a slave
+ * whose link it thinks down the active one.
+ */
+static int bond_link_wait(struct agent_qga *a, const char *bond, const char *name, int64_t until_ms,
+			  int64_t deadline, struct diag *d)
+{
+	for (;;) {
+		struct bond_status b;
+		int r = bond_read(a, bond, deadline, &b, d);
+
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < b.n_slaves; i++)
+			if (!strcmp(b.slaves[i].name, name) && b.slaves[i].link_up)
+				return 0;
+		if (time_now_ms() + POLL_MS >= until_ms) {
+			diag_set(d, "bond %s does not see the link of %s up in time", bond, name);
+			return -ETIMEDOUT;
+		}
+		usleep(POLL_MS * 1000);
+	}
+}
+
 static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 		      int64_t link_timeout_ms, bool make_active, int64_t deadline, struct diag *d)
 {
@@ -747,6 +772,9 @@ static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 	}
 	r = carrier_wait(a, name, until, deadline, d);
 	if (r < 0 || !make_active)
+		return r;
+	r = bond_link_wait(a, bond, name, until, deadline, d);
+	if (r < 0)
 		return r;
 	return lv_set_active(a, bond, nic, true, deadline, d);
 }
