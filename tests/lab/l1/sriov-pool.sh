@@ -122,10 +122,12 @@ check_refuses() {
 	out=$("$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" check --json g0) || rc=$?
 	after=$(sriov_state pf0; sriov_state pf1)
 	[ $rc = 3 ] || lab_die "check with $what: exit $rc, want 3"
-	echo "$out" | jq -r .error.message | grep -q -- "destination VF pool: .*$want" ||
-		lab_die "check with $what: $(echo "$out" | jq -r .error.message)"
+	# Pre-flight's problems are records; this L1 runs no guest, so the pool's is not the first.
+	pb=$(echo "$out" | jq -r '.problems[] | select(.side == "destination" and (.code == "vf-pool" or .code == "no-free-vf")) | .text')
+	echo "$pb" | grep -q -- "destination VF pool: .*$want" ||
+		lab_die "check with $what: $(echo "$out" | jq -c .problems)"
 	[ "$before" = "$after" ] || lab_die "check with $what changed the VFs"
-	lab_log "check refuses $what (exit 3, nothing changed): $(echo "$out" | jq -r .error.message | grep -o "destination VF pool: [^;]*")"
+	lab_log "check refuses $what (exit 3, nothing changed): $pb"
 }
 conf() {
 	sriov_conf src pf0 "$(sriov_vf_bdf pf0 0)" dst $1
