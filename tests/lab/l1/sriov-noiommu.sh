@@ -17,8 +17,8 @@ rc=0
 out=$("$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" check --json g0) || rc=$?
 [ $rc = 3 ] || lab_die "check: exit $rc, want 3"
 # The pool's problem among pre-flight's (this L1 runs no guest: the hypervisor's come first).
-msg=$(echo "$out" | jq -r '.problems[] | select(.side == "destination" and .code == "no-free-vf") | .text')
-echo "$msg" | grep -q "destination VF pool: no free VF (.*no IOMMU group" || lab_die "check: $msg"
+msg=$(echo "$out" | jq -r '.problems[] | select(.side == "destination" and (.code == "vf-pool" or .code == "no-free-vf")) | .text')
+echo "$msg" | grep -q "destination VF pool: no free VF (.*no IOMMU group" || lab_die "check: $msg: $(echo "$out" | jq -c .problems)"
 [ "$before" = "$(sriov_state pf1)" ] || lab_die "check changed the VFs"
 lab_log "check refuses VFs without an IOMMU group (exit 3, nothing changed): $(echo "$msg" | grep -o 'destination VF pool: [^;]*')"
 lab_log "PASS"
