@@ -6,9 +6,9 @@
 #   1. fail_over_mac=active: migrated src -> dst, VF active there with vf-mac
 #   2. fail_over_mac=none with the VF's own MAC (VF enslaved first): migrated back dst -> src,
 #      the new VF given the bond's MAC by its PF, active
-#   3. no bond: `check --create-bond --fail-over-mac none` refused (exit 3, nothing changed: a
-#      real VF could not take the virtio NIC's MAC); `migrate --create-bond` builds it
-#      (fail_over_mac=active) and migrates src -> dst
+#   3. no bond: `check` and `migrate --create-bond --fail-over-mac none` refused (exit 3,
+#      nothing changed: a real VF could not take the virtio NIC's MAC); `migrate
+#      --create-bond` builds it (fail_over_mac=active) and migrates src -> dst
 #   4. a migration back that fails before the point of no return: rolled back, the VF's MAC
 #      set again on its PF and the VF active on dst again
 #   5. shared MAC: the bond at fail_over_mac=none on the virtio NIC's MAC (the VF trusted, so
@@ -147,14 +147,16 @@ case " $SRIOV_CASES " in *" create "*)
 	# At none the new bond would take the virtio NIC's MAC, which a destination VF whose MAC
 	# its PF sets could carry only if the two could be told apart: refused, nothing changed.
 	before=$(world)
-	rc=0
-	lab_vfm check --json --create-bond --fail-over-mac none >"$LAB_DIR/create-none.json" || rc=$?
-	cp "$LAB_DIR/create-none.json" "$SRIOV_OUT/"
-	[ $rc = 3 ] || lab_die "create: check --fail-over-mac none: exit $rc, want 3"
-	[ "$(jq -r '[.problems[].code] | join(",")' "$LAB_DIR/create-none.json")" = mac-model ] ||
-		lab_die "create: check --fail-over-mac none: $(jq -c .problems "$LAB_DIR/create-none.json")"
-	[ "$(world)" = "$before" ] || lab_die "create: check changed something: $(diff <(echo "$before") <(world))"
-	lab_log "create: check --create-bond --fail-over-mac none refused, exit 3, nothing changed: $(jq -r '.problems[0].text' "$LAB_DIR/create-none.json")"
+	for cmd in check migrate; do
+		rc=0
+		lab_vfm "$cmd" --json --create-bond --fail-over-mac none >"$LAB_DIR/create-none-$cmd.json" || rc=$?
+		cp "$LAB_DIR/create-none-$cmd.json" "$SRIOV_OUT/"
+		[ $rc = 3 ] || lab_die "create: $cmd --fail-over-mac none: exit $rc, want 3"
+		[ "$(jq -r '[.problems[].code] | join(",")' "$LAB_DIR/create-none-$cmd.json")" = mac-model ] ||
+			lab_die "create: $cmd --fail-over-mac none: $(jq -c .problems "$LAB_DIR/create-none-$cmd.json")"
+		[ "$(world)" = "$before" ] || lab_die "create: $cmd changed something: $(diff <(echo "$before") <(world))"
+		lab_log "create: $cmd --create-bond --fail-over-mac none refused, exit 3, nothing changed: $(jq -r '.problems[0].text' "$LAB_DIR/create-none-$cmd.json")"
+	done
 	rc=0
 	lab_vfm_migrate src dst "$LAB_DIR/create.json" --create-bond || rc=$?
 	cp "$LAB_DIR/create.json" "$SRIOV_OUT/create.json"
