@@ -235,16 +235,15 @@ static void test_parse_uevent(void **state)
 	char driver[32], pci[VFM_PCI_MAX];
 
 	(void)state;
-	assert_int_equal(
-	    agent_qga_parse_uevent("DRIVER=igbvf\nPCI_CLASS=20000\nPCI_ID=8086:10CA\n"
-				     "PCI_SLOT_NAME=0000:01:00.0\nMODALIAS=pci:v0\n",
-				     driver, pci),
-	    0);
+	assert_int_equal(agent_qga_parse_uevent("DRIVER=igbvf\nPCI_CLASS=20000\nPCI_ID=8086:10CA\n"
+						"PCI_SLOT_NAME=0000:01:00.0\nMODALIAS=pci:v0\n",
+						driver, pci),
+			 0);
 	assert_string_equal(driver, "igbvf");
 	assert_string_equal(pci, "0000:01:00.0");
 	assert_int_equal(
 	    agent_qga_parse_uevent("DRIVER=virtio_net\nMODALIAS=virtio:d00000001v00001AF4\n",
-				     driver, pci),
+				   driver, pci),
 	    0);
 	assert_string_equal(driver, "virtio_net");
 	assert_string_equal(pci, "");
