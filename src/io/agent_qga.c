@@ -582,6 +582,16 @@ static int slave_by_sel(struct agent_qga *a, const struct bond_status *b, const 
 	return 0;
 }
 
+/* The slave of bond that sel names (*ret NULL: none), read afresh into *b. */
+static int slave_now(struct agent_qga *a, const char *bond, const struct nic_sel *sel,
+		     int64_t deadline, struct bond_status *b, const struct bond_slave **ret,
+		     struct diag *d)
+{
+	int r = bond_read(a, bond, deadline, b, d);
+
+	return r < 0 ? r : slave_by_sel(a, b, sel, deadline, ret, d);
+}
+
 static int lv_set_active(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			 int64_t deadline, struct diag *d)
 {
@@ -590,10 +600,7 @@ static int lv_set_active(void *ud, const char *bond, const struct nic_sel *nic, 
 	char path[128], t[64];
 	int r;
 
-	r = bond_read(ud, bond, deadline, &b, d);
-	if (r < 0)
-		return r;
-	r = slave_by_sel(ud, &b, nic, deadline, &s, d);
+	r = slave_now(ud, bond, nic, deadline, &b, &s, d);
 	if (r < 0)
 		return r;
 	if (!s) {
@@ -616,10 +623,7 @@ static int lv_release(void *ud, const char *bond, const struct nic_sel *nic, int
 	char path[128], cmd[VFM_IFNAME_MAX + 2];
 	int r;
 
-	r = bond_read(ud, bond, deadline, &b, d);
-	if (r < 0)
-		return r;
-	r = slave_by_sel(ud, &b, nic, deadline, &s, d);
+	r = slave_now(ud, bond, nic, deadline, &b, &s, d);
 	if (r < 0)
 		return r;
 	if (!s)
@@ -741,10 +745,7 @@ static int lv_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 	for (;;) {
 		const struct bond_slave *s;
 
-		r = bond_read(a, bond, deadline, &b, d);
-		if (r < 0)
-			return r;
-		r = slave_by_sel(a, &b, nic, deadline, &s, d);
+		r = slave_now(a, bond, nic, deadline, &b, &s, d);
 		if (r < 0)
 			return r;
 		if (s) {

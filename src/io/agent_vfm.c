@@ -362,36 +362,34 @@ static int op_bond_create(void *ud, const char *bond, const uint8_t backup_mac[6
 	return rc;
 }
 
+/* A command that names one NIC: args (consumed) gain the selector's fields. */
+static int call_nic(void *ud, const char *cmd, json_t *args, const struct nic_sel *nic,
+		    int64_t deadline, struct diag *d)
+{
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = sel_args(args, nic, d);
+	if (rc >= 0)
+		rc = call(ud, cmd, args, deadline, NULL, -ENODEV, d);
+	json_decref(args);
+	return rc;
+}
+
 static int op_set_active(void *ud, const char *bond, const struct nic_sel *nic, bool make_primary,
 			 int64_t deadline, struct diag *d)
 {
-	json_t *args = json_pack("{s:s,s:b}", "bond", bond, "primary", make_primary);
-	int rc;
-
-	rc = sel_args(args, nic, d);
-	if (rc < 0) {
-		json_decref(args);
-		return rc;
-	}
-	rc = call(ud, "guest-bond-set-active", args, deadline, NULL, -ENODEV, d);
-	json_decref(args);
-	return rc;
+	return call_nic(ud, "guest-bond-set-active",
+			json_pack("{s:s,s:b}", "bond", bond, "primary", make_primary), nic,
+			deadline, d);
 }
 
 static int op_release(void *ud, const char *bond, const struct nic_sel *nic, int64_t deadline,
 		      struct diag *d)
 {
-	json_t *args = json_pack("{s:s}", "bond", bond);
-	int rc;
-
-	rc = sel_args(args, nic, d);
-	if (rc < 0) {
-		json_decref(args);
-		return rc;
-	}
-	rc = call(ud, "guest-bond-release", args, deadline, NULL, -ENODEV, d);
-	json_decref(args);
-	return rc;
+	return call_nic(ud, "guest-bond-release", json_pack("{s:s}", "bond", bond), nic, deadline,
+			d);
 }
 
 static int64_t clamp_timeout(int64_t ms)
@@ -402,34 +400,19 @@ static int64_t clamp_timeout(int64_t ms)
 static int op_enslave(void *ud, const char *bond, const struct nic_sel *nic,
 		      int64_t link_timeout_ms, bool make_active, int64_t deadline, struct diag *d)
 {
-	json_t *args = json_pack("{s:s,s:I,s:b}", "bond", bond, "timeout",
-				 (json_int_t)clamp_timeout(link_timeout_ms), "active", make_active);
-	int rc;
-
-	rc = sel_args(args, nic, d);
-	if (rc < 0) {
-		json_decref(args);
-		return rc;
-	}
-	rc = call(ud, "guest-bond-enslave", args, deadline, NULL, -ENODEV, d);
-	json_decref(args);
-	return rc;
+	return call_nic(ud, "guest-bond-enslave",
+			json_pack("{s:s,s:I,s:b}", "bond", bond, "timeout",
+				  (json_int_t)clamp_timeout(link_timeout_ms), "active",
+				  make_active),
+			nic, deadline, d);
 }
 
 static int op_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
 			int64_t deadline, struct diag *d)
 {
-	json_t *args = json_pack("{s:I}", "timeout", (json_int_t)clamp_timeout(link_timeout_ms));
-	int rc;
-
-	rc = sel_args(args, nic, d);
-	if (rc < 0) {
-		json_decref(args);
-		return rc;
-	}
-	rc = call(ud, "guest-link-wait", args, deadline, NULL, -ENODEV, d);
-	json_decref(args);
-	return rc;
+	return call_nic(ud, "guest-link-wait",
+			json_pack("{s:I}", "timeout", (json_int_t)clamp_timeout(link_timeout_ms)),
+			nic, deadline, d);
 }
 
 void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops)

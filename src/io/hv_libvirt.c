@@ -650,43 +650,38 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	return 0;
 }
 
-static int hv_stop(void *ud, int64_t deadline_ms, struct diag *d)
+/* One lifecycle call on the domain: what, for the error ("suspend", ...). */
+static int lv_lifecycle(struct hv_libvirt *h, int (*fn)(virDomainPtr), bool only_active,
+			const char *what, struct diag *d)
 {
-	struct hv_libvirt *h = ud;
 	_cleanup_dom_ virDomainPtr dom = NULL;
 	int r = lv_dom(h, &dom, d);
 
-	(void)deadline_ms;
 	if (r < 0)
 		return r;
-	return virDomainSuspend(dom) < 0 ? lv_error(d, "suspend %s", h->o.domain) : 0;
+	if (only_active && virDomainIsActive(dom) != 1)
+		return -ENOENT;
+	return fn(dom) < 0 ? lv_error(d, "%s %s", what, h->o.domain) : 0;
+}
+
+static int hv_stop(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	(void)deadline_ms;
+	return lv_lifecycle(ud, virDomainSuspend, false, "suspend", d);
 }
 
 static int hv_cont(void *ud, int64_t deadline_ms, struct diag *d)
 {
-	struct hv_libvirt *h = ud;
-	_cleanup_dom_ virDomainPtr dom = NULL;
-	int r = lv_dom(h, &dom, d);
-
 	(void)deadline_ms;
-	if (r < 0)
-		return r;
-	return virDomainResume(dom) < 0 ? lv_error(d, "resume %s", h->o.domain) : 0;
+	return lv_lifecycle(ud, virDomainResume, false, "resume", d);
 }
 
-/* Ends the guest on this side (the destination, when it arrived dead). */
+/* Ends the guest on this side (the destination, when it arrived dead): -ENOENT if it is not
+ * running. */
 static int hv_quit(void *ud, int64_t deadline_ms, struct diag *d)
 {
-	struct hv_libvirt *h = ud;
-	_cleanup_dom_ virDomainPtr dom = NULL;
-	int r = lv_dom(h, &dom, d);
-
 	(void)deadline_ms;
-	if (r < 0)
-		return r;
-	if (virDomainIsActive(dom) != 1)
-		return -ENOENT;
-	return virDomainDestroy(dom) < 0 ? lv_error(d, "destroy %s", h->o.domain) : 0;
+	return lv_lifecycle(ud, virDomainDestroy, true, "destroy", d);
 }
 
 void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops)
