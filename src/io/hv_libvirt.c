@@ -223,34 +223,30 @@ static bool dom_is_ours(struct hv_libvirt *h, virDomainPtr dom)
 	return n && strcmp(n, h->o.domain) == 0;
 }
 
-static void on_removed(virConnectPtr c, virDomainPtr dom, const char *alias, void *ud)
+/* A device-removed or device-removal-failed event: ends the pending unplug of alias. */
+static void unplug_event(struct hv_libvirt *h, virDomainPtr dom, const char *alias,
+			 enum unplug_state state)
 {
-	struct hv_libvirt *h = ud;
-
-	(void)c;
 	if (!alias || !dom_is_ours(h, dom))
 		return;
 	pthread_mutex_lock(&lv_lock);
 	if (h->unplug == UNPLUG_PENDING && strcmp(alias, h->unplug_alias) == 0) {
-		h->unplug = UNPLUG_REMOVED;
+		h->unplug = state;
 		pthread_cond_broadcast(&lv_cond);
 	}
 	pthread_mutex_unlock(&lv_lock);
 }
 
+static void on_removed(virConnectPtr c, virDomainPtr dom, const char *alias, void *ud)
+{
+	(void)c;
+	unplug_event(ud, dom, alias, UNPLUG_REMOVED);
+}
+
 static void on_removal_failed(virConnectPtr c, virDomainPtr dom, const char *alias, void *ud)
 {
-	struct hv_libvirt *h = ud;
-
 	(void)c;
-	if (!alias || !dom_is_ours(h, dom))
-		return;
-	pthread_mutex_lock(&lv_lock);
-	if (h->unplug == UNPLUG_PENDING && strcmp(alias, h->unplug_alias) == 0) {
-		h->unplug = UNPLUG_FAILED;
-		pthread_cond_broadcast(&lv_cond);
-	}
-	pthread_mutex_unlock(&lv_lock);
+	unplug_event(ud, dom, alias, UNPLUG_FAILED);
 }
 
 int lv_conn(struct hv_libvirt *h, struct diag *d)
