@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct hv_qmp {
 	struct hv_qmp_options o;
@@ -347,6 +348,34 @@ static int hv_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadli
 	return hv_netdev_del(h, spec, deadline_ms, d);
 }
 
+/*
+ * netdev_add of the tap behind an emulated VF. Refused, it is tried again (at most
+ * NETDEV_ADD_TRIES times, a netdev_del before each try) while the deadline allows: QEMU frees
+ * the netdev of a removed NIC only when it finalizes the NIC, which may come after
+ * DEVICE_DELETED and our netdev_del (the id stays taken until then); and a run killed between
+ * netdev_add and device_add leaves a netdev that netdev_del frees at once.
+ */
+#define NETDEV_ADD_TRIES 40
+#define NETDEV_ADD_PAUSE 50 /* ms */
+
+static int hv_netdev_add(struct hv_qmp *h, const struct plug_spec *spec, const char *nd,
+			 int64_t deadline_ms, struct diag *d)
+{
+	for (int i = 1;; i++) {
+		int r = hv_exec_new(h, "netdev_add",
+				    json_pack("{ssssssssss}", "type", "tap", "id", nd, "ifname",
+					      spec->backend, "script", "no", "downscript", "no"),
+				    deadline_ms, NULL, d);
+		struct diag ignored;
+
+		if (r != -EREMOTEIO || i == NETDEV_ADD_TRIES ||
+		    time_now_ms() + NETDEV_ADD_PAUSE >= deadline_ms)
+			return r;
+		(void)hv_netdev_del(h, spec, deadline_ms, &ignored);
+		usleep(NETDEV_ADD_PAUSE * 1000);
+	}
+}
+
 static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_qmp *h = ud;
@@ -377,10 +406,7 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 		json_object_set_new(dev, "romfile", json_string(""));
 		if (spec->has_mac)
 			json_object_set_new(dev, "mac", json_string(format_mac(spec->mac, mac)));
-		r = hv_exec_new(h, "netdev_add",
-				json_pack("{ssssssssss}", "type", "tap", "id", nd, "ifname",
-					  spec->backend, "script", "no", "downscript", "no"),
-				deadline_ms, NULL, d);
+		r = hv_netdev_add(h, spec, nd, deadline_ms, d);
 		if (r < 0) {
 			json_decref(dev);
 			return r;

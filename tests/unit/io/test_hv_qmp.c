@@ -539,6 +539,16 @@ static void test_plug(void **state)
 	    {FQ_ERROR, "GenericError", "Duplicate device ID 'vf0' for device", 0},
 	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
 	    {FQ_REPLY, "{}", NULL, 0},
+	    /* Third: the netdev id is still taken (QEMU frees a removed NIC's netdev only when
+	     * it finalizes the NIC): deleted again, added again. */
+	    {FQ_EXPECT, "netdev_add", NULL, 0},
+	    {FQ_ERROR, "GenericError", "Duplicate ID 'nd-vf0' for netdev", 0},
+	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "netdev_add", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "device_add", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -550,6 +560,7 @@ static void test_plug(void **state)
 	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
 	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), -EREMOTEIO);
 	assert_non_null(strstr(d.msg, "Duplicate device ID 'vf0'"));
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
 	teardown(&fx);
 }
 
