@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -113,6 +115,62 @@ static void test_probe_unreachable(void **state)
 	assert_non_null(strstr(d.msg, "connect to qemu+unix:///system?socket=/nonexistent/sock: "));
 	assert_non_null(strstr(d.msg, "/nonexistent/sock"));
 	hv_libvirt_free(h);
+}
+
+/* A daemon that is away (restarting) when a plug or presence check needs it: waited for until
+ * the deadline, then used; with no daemon at all, an error in bounded time. The test driver's
+ * node file stands in for the daemon: absent, then written by a thread. */
+struct later_file {
+	char path[128];
+	int delay_ms;
+};
+
+static void *write_later(void *arg)
+{
+	const struct later_file *l = arg;
+	FILE *fp;
+
+	usleep((useconds_t)l->delay_ms * 1000);
+	fp = fopen(l->path, "w");
+	if (fp) {
+		fprintf(fp, "<node>%s</node>", dom_xml);
+		fclose(fp);
+	}
+	return NULL;
+}
+
+static void test_daemon_back_before_deadline(void **state)
+{
+	struct later_file l = {.delay_ms = 300};
+	struct hv_libvirt_options o = {.domain = "vfm-g0"};
+	struct hv_libvirt *h = NULL;
+	struct hv_ops ops;
+	struct diag d = {{0}};
+	bool present = false;
+	pthread_t t;
+	int64_t t0;
+	char dir[] = "/tmp/vfm-lv-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(l.path, sizeof(l.path), "%s/node.xml", dir);
+	snprintf(o.uri, sizeof(o.uri), "test://%s", l.path);
+	assert_int_equal(hv_libvirt_new(&o, &h, &d), 0);
+	hv_libvirt_ops(h, &ops);
+	/* No daemon and a deadline: an error, not before the deadline, not long after it. */
+	t0 = time_now_ms();
+	assert_true(ops.device_present(h, "ua-vf0", t0 + 250, &present, &d) < 0);
+	assert_true(time_now_ms() - t0 >= 200 && time_now_ms() - t0 < 2000);
+	assert_non_null(strstr(d.msg, "connect to test://"));
+	/* It comes back while the call waits. */
+	assert_int_equal(pthread_create(&t, NULL, write_later, &l), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ops.device_present(h, "ua-vf0", time_now_ms() + 5000, &present, &d), 0);
+	assert_true(present);
+	pthread_join(t, NULL);
+	hv_libvirt_free(h);
+	unlink(l.path);
+	rmdir(dir);
 }
 
 static void test_metadata(void **state)
@@ -244,6 +302,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_error_codes),	      cmocka_unit_test(test_probe),
 	    cmocka_unit_test(test_probe_unreachable), cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_daemon_back_before_deadline),
 	    cmocka_unit_test(test_devices_and_agent), cmocka_unit_test(test_errors_verbatim),
 	    cmocka_unit_test(test_stop_cont_quit),    cmocka_unit_test(test_channel),
 	};
