@@ -10,7 +10,8 @@
 #   fault_settled_qmp SIDE        the QMP lab's end state: the guest runs on SIDE only, its VF
 #                                 active, reachable; the other host holds no VF and runs no
 #                                 guest; the journal finished; no reservation marker left
-#   fault_stall_start SIDE TRIGGER   the agent-stall proxy in front of SIDE's agent socket
+#   fault_stall_start SIDE TRIGGER [TARGET]   the agent-stall proxy in front of SIDE's agent
+#                                 socket (or TARGET, a glob)
 #   fault_stall_wait_hit / fault_stall_go / fault_stall_stop
 #   fault_agent_signal SIDE SIG   SIGSTOP/SIGCONT to vfmigrate-agent in the guest (via qemu-ga)
 
@@ -58,11 +59,11 @@ fault_settled_qmp() {
 }
 
 fault_stall_start() {
-	local side=$1 trigger=$2
+	local side=$1 trigger=$2 target=${3:-$LAB_DIR/g0-$1.agent}
 	FAULT_STALL_DIR=$LAB_DIR/stall-$side-$trigger
 	rm -rf "$FAULT_STALL_DIR"
 	mkdir -p "$FAULT_STALL_DIR"
-	"$LAB_TOP/tests/lab/agent-stall" "$FAULT_STALL_DIR/sock" "$LAB_DIR/g0-$side.agent" "$trigger" "$FAULT_STALL_DIR" &
+	"$LAB_TOP/tests/lab/agent-stall" "$FAULT_STALL_DIR/sock" "$target" "$trigger" "$FAULT_STALL_DIR" &
 	echo $! >"$FAULT_STALL_DIR/proxy.pid"
 	for _ in $(seq 100); do
 		[ -e "$FAULT_STALL_DIR/stall.ready" ] && return 0
@@ -104,4 +105,21 @@ fault_wait_line() {
 	done
 	cat "$f" >&2
 	lab_die "no '$re' in $(basename "$f")"
+}
+
+# The libvirt lab's end state (lib-libvirt.sh): as fault_settled_qmp, through the daemons.
+fault_settled_lv() {
+	local side=$1 other
+	other=$(fault_other "$side")
+	[ "$(lv_virsh "$side" domstate "$LV_DOMAIN")" = running ] || lab_die "the guest does not run on $side"
+	lv_wait_vf_active "$side" 30 || lab_die "VF not active on $side"
+	fault_tap_held "$side" || lab_die "the VF's tap on $side is not held by the guest"
+	if lv_virsh "$other" domstate "$LV_DOMAIN" 2>/dev/null | grep -q running; then
+		lab_die "the guest runs on $other too"
+	fi
+	fault_tap_held "$other" && lab_die "a process on $other still holds its VF's tap f0"
+	lv_vfm_nodest "$side" status | head -1 | grep -q 'journal finished' ||
+		lab_die "journal: $(lv_vfm_nodest "$side" status | head -1)"
+	[ -z "$(fault_markers)" ] || lab_die "reservation markers left: $(fault_markers)"
+	lab_wait_reachable 20
 }
