@@ -9,9 +9,9 @@
 #   fault_tap_held SIDE           succeeds if a process holds the emulated VF's tap f0 on SIDE
 #   fault_settled_qmp SIDE        the QMP lab's end state: the guest runs on SIDE only, its VF
 #                                 active, reachable; the other host holds no VF and runs no
-#                                 guest; the journal finished; no reservation marker left
-#   fault_stall_start SIDE TRIGGER [TARGET]   the agent-stall proxy in front of SIDE's agent
-#                                 socket (or TARGET, a glob)
+#                                 guest; the journal finished; no reservation marker but of a VF a guest holds
+#   fault_stall_start SIDE TRIGGER [TARGET [N]]   the agent-stall proxy in front of SIDE's
+#                                 agent socket (or TARGET, a glob), stalling at the N-th TRIGGER
 #   fault_stall_wait_hit / fault_stall_go / fault_stall_stop
 #   fault_agent_signal SIDE SIG   SIGSTOP/SIGCONT to vfmigrate-agent in the guest (via qemu-ga)
 
@@ -33,13 +33,23 @@ fault_on_exit() {
 }
 
 fault_tap_held() {
-	ip -n "$(lab_ns_of "$1")" link show f0 2>/dev/null | grep -q LOWER_UP
+	ip -n "$(lab_ns_of "$1")" link show "${LAB_TAP_F:-f0}" 2>/dev/null | grep -q LOWER_UP
 }
 
 fault_other() { [ "$1" = src ] && echo dst || echo src; }
 
+# The pools' reservation markers (LAB_POOL_HOSTS=1: STATE/vfpool-emul/HOST@TAP), one a line.
 fault_markers() {
-	find "$LAB_DIR/state" -path '*vfpool*' -type f 2>/dev/null
+	find "$LAB_DIR/state" -path '*vfpool*' -type f ! -name '*.lock' 2>/dev/null | sed 's|.*/||' | sort
+}
+# Fails unless every marker is HOST@TAP of a tap that a QEMU on HOST holds (a guest's VF).
+fault_markers_held() {
+	local m host tap
+	for m in $(fault_markers); do
+		host=${m%@*} tap=${m#*@}
+		ip -n "$(lab_ns_of "$host")" link show "$tap" 2>/dev/null | grep -q LOWER_UP ||
+			lab_die "reservation $m: no guest holds that VF"
+	done
 }
 
 fault_settled_qmp() {
@@ -54,16 +64,16 @@ fault_settled_qmp() {
 	fi
 	fault_tap_held "$other" && lab_die "a process on $other still holds its VF's tap f0"
 	lab_vfm status | head -1 | grep -q '^g0: journal finished' || lab_die "journal: $(lab_vfm status | head -1)"
-	[ -z "$(fault_markers)" ] || lab_die "reservation markers left: $(fault_markers)"
+	fault_markers_held
 	lab_wait_reachable 20
 }
 
 fault_stall_start() {
-	local side=$1 trigger=$2 target=${3:-$LAB_DIR/g0-$1.agent}
-	FAULT_STALL_DIR=$LAB_DIR/stall-$side-$trigger
+	local side=$1 trigger=$2 target=${3:-$LAB_DIR/${LAB_G:-g0}-$1.agent} nth=${4:-1}
+	FAULT_STALL_DIR=$LAB_DIR/stall-${LAB_G:-g0}-$side-$trigger
 	rm -rf "$FAULT_STALL_DIR"
 	mkdir -p "$FAULT_STALL_DIR"
-	"$LAB_TOP/tests/lab/agent-stall" "$FAULT_STALL_DIR/sock" "$target" "$trigger" "$FAULT_STALL_DIR" &
+	"$LAB_TOP/tests/lab/agent-stall" "$FAULT_STALL_DIR/sock" "$target" "$trigger" "$FAULT_STALL_DIR" "$nth" &
 	echo $! >"$FAULT_STALL_DIR/proxy.pid"
 	for _ in $(seq 100); do
 		[ -e "$FAULT_STALL_DIR/stall.ready" ] && return 0
@@ -120,6 +130,6 @@ fault_settled_lv() {
 	fault_tap_held "$other" && lab_die "a process on $other still holds its VF's tap f0"
 	lv_vfm_nodest "$side" status | head -1 | grep -q 'journal finished' ||
 		lab_die "journal: $(lv_vfm_nodest "$side" status | head -1)"
-	[ -z "$(fault_markers)" ] || lab_die "reservation markers left: $(fault_markers)"
+	fault_markers_held
 	lab_wait_reachable 20
 }

@@ -13,6 +13,8 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-faults.sh"
+# The pools share their reservations (pool-host): the ends check their markers too.
+export LAB_POOL_HOSTS=${LAB_POOL_HOSTS-1}
 
 lab_init fagent
 lab_image
