@@ -7,6 +7,10 @@
 #     here: the lab's daemon needs ~3 s to come back) and the run ends on the destination with
 #     the VF (exit 0); or it needs recover (6) and `recover` finishes it. Degraded is a
 #     failure: before the fix the plug gave up at once and the VF was lost for good.
+#  3. the guest agent stalls at release-vf (vfmigrate-agent SIGSTOPped in the guest through
+#     qemu-ga over libvirt when the command reaches it): the run ends within the deadline
+#     with the hosts put back and exit 6; `recover` while the agent is silent frees what is on
+#     the hosts (exit 6 again), and once the agent answers (SIGCONT) rolls back (exit 4).
 # Each case ends with fault_settled_lv on the host that has the guest.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -92,4 +96,36 @@ fault_stall_stop
 grep -q 'point of no return passed' "$LAB_DIR/r2.txt" || lab_die "the run never passed the point of no return"
 fault_settled_lv "$where"
 fault_end $outcome
+
+# 3. the agent stalls at release-vf
+fault_begin agent-stall-release-vf libvirt
+fault_stall_start "$where" guest-bond-release "$(lv_dir "$where")/lib/qemu/channel/target/domain-*-$LV_DOMAIN/org.vfmigrate.agent.0"
+lv_vfm_bg "$LAB_DIR/r3.txt" $where migrate -o timeouts.command=3s -o "source.agent=$(fault_stall_sock)"
+vfm=$LV_VFM_PID
+fault_stall_wait_hit 90 || { cat "$LAB_DIR/r3.txt" >&2; lab_die "guest-bond-release never reached the agent"; }
+fault_agent_signal "$where" STOP lv_guest_exec
+fault_stall_go
+t0=$SECONDS
+rc=0
+wait $vfm || rc=$?
+cat "$LAB_DIR/r3.txt" >&2
+lab_log "stalled at release-vf: exit $rc, $((SECONDS - t0)) s after the stall"
+[ $((SECONDS - t0)) -le 60 ] || lab_die "the stalled run took more than 60 s"
+[ $rc = 6 ] || lab_die "stalled at release-vf: exit $rc, expected 6 (needs recover)"
+fault_stall_stop
+fault_tap_held "$(fault_other $where)" && lab_die "the destination's VF tap is held after the run"
+if lv_virsh "$(fault_other $where)" domstate "$LV_DOMAIN" 2>/dev/null | grep -q running; then
+	lab_die "the guest runs on the destination"
+fi
+r2=0
+lv_vfm_nodest $where recover -o timeouts.command=3s >"$LAB_DIR/r3.rec1.txt" 2>&1 || r2=$?
+cat "$LAB_DIR/r3.rec1.txt" >&2
+[ $r2 = 6 ] || lab_die "recover with a silent agent: exit $r2, expected 6"
+fault_agent_signal "$where" CONT lv_guest_exec
+r2=0
+lv_vfm_nodest $where recover >"$LAB_DIR/r3.rec2.txt" 2>&1 || r2=$?
+cat "$LAB_DIR/r3.rec2.txt" >&2
+[ $r2 = 4 ] || lab_die "recover with the agent back: exit $r2, expected 4 (rolled back)"
+fault_settled_lv "$where"
+fault_end recover-rolled-back
 lab_log "PASS"
