@@ -95,8 +95,7 @@ static void marker_path(const struct vfpool_emul *p, const struct slot *s, char 
  * counts is what it can take. flock: a run that dies lets go of it with its last fd. Waits
  * until deadline_ms (<= 0: one second) for a holder, polling: flock has no timed wait.
  */
-static int pool_lock(const struct vfpool_emul *p, int64_t deadline_ms, int *ret_fd,
-		     struct diag *d)
+static int pool_lock(const struct vfpool_emul *p, int64_t deadline_ms, int *ret_fd, struct diag *d)
 {
 	char path[VFPOOL_EMUL_DIR_MAX + VFM_ID_MAX + 8];
 	int fd;

@@ -233,7 +233,9 @@ static void test_concurrent_processes(void **state)
 			char line[16];
 			int r = o.reserve(p, "", mac1, -1, "vf0", time_now_ms() + 5000, &s, &d);
 
-			snprintf(line, sizeof(line), "%s\n", r == 0 ? s.backend : r == -ENOSPC ? "-" : "?");
+			const char *what = r == 0 ? s.backend : r == -ENOSPC ? "-" : "?";
+
+			snprintf(line, sizeof(line), "%s\n", what);
 			(void)!write(fds[1], line, strlen(line));
 			_exit(0);
 		}
