@@ -429,6 +429,9 @@ static int lv_open_side(const struct args *a, const struct config *c, bool dst,
 				dst && m ? m->n_sources : 0, &r->pool_l, d);
 	if (rc < 0)
 		return rc;
+	rc = vfpool_libvirt_share(r->pool_l, state_dir(a), o.uri, d);
+	if (rc < 0)
+		return rc;
 	vfpool_libvirt_ops(r->pool_l, &r->vp);
 	return 0;
 }

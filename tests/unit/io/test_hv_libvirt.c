@@ -20,6 +20,14 @@
 #include <libvirt/virterror.h>
 
 #include "io/hv_libvirt.h"
+#include "io/vfpool_libvirt.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 
 static const char dom_xml[] =
     "<domain type='test'><name>vfm-g0</name><memory>262144</memory><vcpu>1</vcpu>"
@@ -173,6 +181,82 @@ static void test_daemon_back_before_deadline(void **state)
 	rmdir(dir);
 }
 
+/* Runs at once on one host never take one VF: a reservation holds its source's lock from
+ * reserve to release (or the end of the run); a killed run's lock is gone with it. vfm-g0
+ * uses f0, so f1 and f2 are the free ones. */
+static void test_pool_runs_apart(void **state)
+{
+	static const char src[3][VFM_ID_MAX] = {"ethernet:f0:e1000e", "ethernet:f1:e1000e",
+						"ethernet:f2:e1000e"};
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x77, 0x01, 0x10};
+	struct fx *f = *state;
+	char dir[] = "/tmp/vfm-lvpool-XXXXXX", pat[128], cmd[160];
+	struct vfpool_libvirt *p[3];
+	struct vfpool_ops o[3];
+	struct plug_spec s1, s2, s3;
+	struct diag d = {{0}};
+	unsigned n = 9;
+	int sync[2], st;
+	glob_t g;
+	pid_t pid;
+	char c;
+
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(vfpool_libvirt_new(f->src, src, 3, &p[i], &d), 0);
+		assert_int_equal(vfpool_libvirt_share(p[i], dir, "test:///default", &d), 0);
+		vfpool_libvirt_ops(p[i], &o[i]);
+	}
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(o[0].reserve(p[0], "", mac, -1, "vf0", 0, &s1, &d), 0);
+	assert_string_equal(s1.backend, "f1");
+	assert_int_equal(o[1].probe(p[1], "", 0, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(o[1].reserve(p[1], "", mac, -1, "vf0", 0, &s2, &d), 0);
+	assert_string_equal(s2.backend, "f2");
+	assert_int_equal(o[2].probe(p[2], "", 0, &n, &d), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(o[2].reserve(p[2], "", mac, -1, "vf0", 0, &s3, &d), -ENOSPC);
+	assert_int_equal(o[0].release(p[0], &s1, 0, &d), 0);
+	assert_int_equal(o[2].reserve(p[2], "", mac, -1, "vf0", 0, &s3, &d), 0);
+	assert_string_equal(s3.backend, "f1");
+	assert_int_equal(o[2].release(p[2], &s3, 0, &d), 0);
+	assert_int_equal(o[1].release(p[1], &s2, 0, &d), 0);
+	/* Another process holds f1's lock (as a run between reserve and plug), then is killed. */
+	snprintf(pat, sizeof(pat), "%s/vfpool-libvirt/*@ethernet:f1:e1000e#0.lock", dir);
+	assert_int_equal(glob(pat, 0, NULL, &g), 0);
+	assert_int_equal(pipe(sync), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(g.gl_pathv[0], O_RDWR);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		(void)!write(sync[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(o[0].reserve(p[0], "", mac, -1, "vf0", 0, &s1, &d), 0);
+	assert_string_equal(s1.backend, "f2");
+	assert_int_equal(o[0].release(p[0], &s1, 0, &d), 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 2);
+	globfree(&g);
+	close(sync[0]);
+	close(sync[1]);
+	for (int i = 0; i < 3; i++)
+		vfpool_libvirt_free(p[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_metadata(void **state)
 {
 	struct fx *f = *state;
@@ -303,6 +387,7 @@ int main(void)
 	    cmocka_unit_test(test_error_codes),	      cmocka_unit_test(test_probe),
 	    cmocka_unit_test(test_probe_unreachable), cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_daemon_back_before_deadline),
+	    cmocka_unit_test(test_pool_runs_apart),
 	    cmocka_unit_test(test_devices_and_agent), cmocka_unit_test(test_errors_verbatim),
 	    cmocka_unit_test(test_stop_cont_quit),    cmocka_unit_test(test_channel),
 	};
