@@ -74,6 +74,9 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 				dst && m ? m->n_sources : 0, &r->pool_l, d);
 	if (rc < 0)
 		return rc;
+	rc = vfpool_libvirt_share(r->pool_l, cli_state_dir(a), o.uri, d);
+	if (rc < 0)
+		return rc;
 	vfpool_libvirt_ops(r->pool_l, &side->vp);
 	return 0;
 }

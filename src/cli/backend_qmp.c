@@ -125,6 +125,11 @@ static int qmp_open_side(const struct config *c, const char *state_dir, bool dst
 		if (rc < 0)
 			return rc;
 	}
+	if (s->pool_host[0]) {
+		rc = vfpool_emul_share(r->pool, state_dir, s->pool_host, d);
+		if (rc < 0)
+			return rc;
+	}
 	vfpool_emul_ops(r->pool, &side->vp);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "proto/jsonlim.h"
 
@@ -279,6 +280,25 @@ int lv_conn(struct hv_libvirt *h, struct diag *d)
 	return 0;
 }
 
+/*
+ * lv_conn, and while that fails to connect, again every LV_RECONNECT_MS until deadline_ms: a
+ * daemon that restarts has no socket for a few seconds, and there is no event that says it is
+ * back. Used where a lost daemon must not cost the guest its VF (plug, and the presence check
+ * before it, after the point of no return). deadline_ms <= 0: one try.
+ */
+#define LV_RECONNECT_MS 200
+static int lv_conn_by(struct hv_libvirt *h, int64_t deadline_ms, struct diag *d)
+{
+	for (;;) {
+		int r = lv_conn(h, d);
+		int64_t left = deadline_ms - time_now_ms();
+
+		if (r >= 0 || deadline_ms <= 0 || left <= 0)
+			return r;
+		usleep((useconds_t)(left < LV_RECONNECT_MS ? left : LV_RECONNECT_MS) * 1000);
+	}
+}
+
 int hv_libvirt_connect(struct hv_libvirt *h, struct diag *d)
 {
 	return lv_conn(h, d);
@@ -524,9 +544,11 @@ static int hv_device_present(void *ud, const char *device_id, int64_t deadline_m
 	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	int r;
 
-	(void)deadline_ms;
 	if (!dom)
 		return -ENOMEM;
+	r = lv_conn_by(h, deadline_ms, d);
+	if (r < 0)
+		return r;
 	r = hv_libvirt_domain(h, false, dom, d);
 	if (r < 0)
 		return r;
@@ -619,8 +641,10 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	unsigned flags = VIR_DOMAIN_AFFECT_LIVE;
 	int r;
 
-	(void)deadline_ms;
 	r = domxml_build_nic(spec, &nic, d);
+	if (r < 0)
+		return r;
+	r = lv_conn_by(h, deadline_ms, d);
 	if (r < 0)
 		return r;
 	r = lv_dom(h, &dom, d);

@@ -2,8 +2,12 @@
 #include "vfpool_emul.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct slot {
 	char physnet[VFM_ID_MAX];
@@ -18,6 +22,9 @@ struct slot {
 
 struct vfpool_emul {
 	char driver[VFM_ID_MAX];
+	/* vfpool_emul_share: where the host's reservations are ("" = in this process only). */
+	char dir[VFPOOL_EMUL_DIR_MAX];
+	char host[VFM_ID_MAX];
 	size_t n;
 	struct slot slots[VFPOOL_EMUL_SLOTS_MAX];
 };
@@ -59,6 +66,157 @@ struct vfpool_emul *vfpool_emul_free(struct vfpool_emul *p)
 {
 	free(p);
 	return NULL;
+}
+
+int vfpool_emul_share(struct vfpool_emul *p, const char *state_dir, const char *host,
+		      struct diag *d)
+{
+	if (!name_ok(host, VFM_ID_MAX)) {
+		diag_set(d, "emulated VF pool: invalid host name");
+		return -EINVAL;
+	}
+	if (!state_dir || !state_dir[0] ||
+	    snprintf(p->dir, sizeof(p->dir), "%s/vfpool-emul", state_dir) >= (int)sizeof(p->dir)) {
+		p->dir[0] = '\0';
+		diag_set(d, "emulated VF pool: state dir path empty or too long");
+		return -EINVAL;
+	}
+	snprintf(p->host, sizeof(p->host), "%s", host);
+	return 0;
+}
+
+static void marker_path(const struct vfpool_emul *p, const struct slot *s, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s@%s", p->dir, p->host, s->tap);
+}
+
+/*
+ * The host's pool lock, held while a probe or reserve looks at the markers, so that what it
+ * counts is what it can take. flock: a run that dies lets go of it with its last fd. Waits
+ * until deadline_ms (<= 0: one second) for a holder, polling: flock has no timed wait.
+ */
+static int pool_lock(const struct vfpool_emul *p, int64_t deadline_ms, int *ret_fd, struct diag *d)
+{
+	char path[VFPOOL_EMUL_DIR_MAX + VFM_ID_MAX + 8];
+	int fd;
+
+	if (deadline_ms <= 0)
+		deadline_ms = time_now_ms() + 1000;
+	/* The state dir may not exist yet (check runs before any journal). */
+	char parent[VFPOOL_EMUL_DIR_MAX];
+
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strlen(p->dir) - strlen("/vfpool-emul")),
+		 p->dir);
+	if (mkdir(parent, 0700) < 0 && errno != EEXIST) {
+		int r = -errno;
+
+		diag_set(d, "creating %s: %s", parent, strerror(-r));
+		return r;
+	}
+	if ((mkdir(p->dir, 0700) < 0 && errno != EEXIST)) {
+		int r = -errno;
+
+		diag_set(d, "creating %s: %s", p->dir, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/%s.lock", p->dir, p->host);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		int r = -errno;
+
+		diag_set(d, "opening %s: %s", path, strerror(-r));
+		return r;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+
+			close(fd);
+			diag_set(d, "locking %s: %s", path, strerror(-r));
+			return r;
+		}
+		if (time_now_ms() >= deadline_ms) {
+			close(fd);
+			diag_set(d, "VF pool of %s: another vfmigrate holds its lock", p->host);
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static bool marked(const struct vfpool_emul *p, const struct slot *s)
+{
+	char path[VFPOOL_EMUL_DIR_MAX + 2 * VFM_ID_MAX];
+	struct stat st;
+
+	if (!p->dir[0])
+		return false;
+	marker_path(p, s, path, sizeof(path));
+	return lstat(path, &st) == 0;
+}
+
+/* 0: taken; -EEXIST: someone else's; other -errno: failed. */
+static int mark(const struct vfpool_emul *p, const struct slot *s, const uint8_t mac[6],
+		const char *device_id, struct diag *d)
+{
+	char path[VFPOOL_EMUL_DIR_MAX + 2 * VFM_ID_MAX], text[128], m[18];
+	int fd, r = 0;
+
+	marker_path(p, s, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -EEXIST)
+			diag_set(d, "creating %s: %s", path, strerror(-r));
+		return r;
+	}
+	snprintf(text, sizeof(text), "mac=%s\ndevice=%s\n", format_mac(mac, m), device_id);
+	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0) {
+		diag_set(d, "writing %s: %s", path, strerror(-r));
+		(void)unlink(path);
+	}
+	return r;
+}
+
+/* The MAC a slot's marker holds: 0, -ENOENT without a marker, -EBADMSG when unreadable. */
+static int marker_mac(const struct vfpool_emul *p, const struct slot *s, uint8_t ret[6])
+{
+	char path[VFPOOL_EMUL_DIR_MAX + 2 * VFM_ID_MAX], buf[128];
+	ssize_t n;
+	int fd;
+
+	marker_path(p, s, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 4)
+		return -EBADMSG;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strncmp(buf, "mac=", 4) != 0 || parse_mac(buf + 4, ret) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Removes a slot's marker unless it holds another MAC than mac (NULL: any). */
+static void unmark(const struct vfpool_emul *p, const struct slot *s, const uint8_t *mac)
+{
+	char path[VFPOOL_EMUL_DIR_MAX + 2 * VFM_ID_MAX];
+	uint8_t m[6];
+
+	if (!p->dir[0])
+		return;
+	if (mac && marker_mac(p, s, m) == 0 && memcmp(m, mac, 6) != 0)
+		return; /* someone else's now: a release twice must not undo it */
+	marker_path(p, s, path, sizeof(path));
+	(void)unlink(path);
 }
 
 int vfpool_emul_add(struct vfpool_emul *p, const char *physnet, const char *tap, const char *bus,
@@ -135,10 +293,17 @@ static int emul_probe(void *ud, const char *physnet, int64_t deadline_ms, unsign
 	unsigned n = 0;
 	size_t i;
 
-	(void)deadline_ms;
-	(void)d;
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	if (p->dir[0]) {
+		r = pool_lock(p, deadline_ms, &lock, d);
+		if (r < 0)
+			return r;
+	}
 	for (i = 0; i < p->n; i++)
-		if (!p->slots[i].reserved && serves(&p->slots[i], physnet))
+		if (!p->slots[i].reserved && serves(&p->slots[i], physnet) &&
+		    !marked(p, &p->slots[i]))
 			n++;
 	*ret_free = n;
 	return 0;
@@ -153,14 +318,31 @@ static int emul_reserve(void *ud, const char *physnet, const uint8_t mac[6], int
 	struct slot *s = NULL;
 	size_t i;
 
-	(void)deadline_ms;
+	_cleanup_close_ int lock = -1;
+	int r;
+
 	if (device_id_hint && device_id_hint[0] && !name_ok(device_id_hint, VFM_ID_MAX)) {
 		diag_set(d, "invalid device id for the emulated VF");
 		return -EINVAL;
 	}
-	for (i = 0; i < p->n && !s; i++)
-		if (!p->slots[i].reserved && serves(&p->slots[i], physnet))
-			s = &p->slots[i];
+	if (p->dir[0]) {
+		r = pool_lock(p, deadline_ms, &lock, d);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < p->n && !s; i++) {
+		if (p->slots[i].reserved || !serves(&p->slots[i], physnet))
+			continue;
+		if (p->dir[0]) {
+			r = mark(p, &p->slots[i], mac,
+				 device_id_hint && device_id_hint[0] ? device_id_hint : "-", d);
+			if (r == -EEXIST)
+				continue; /* another vfmigrate run's */
+			if (r < 0)
+				return r;
+		}
+		s = &p->slots[i];
+	}
 	if (!s) {
 		diag_set(d, "no free emulated VF for physnet %s",
 			 physnet && physnet[0] ? physnet : "(any)");
@@ -188,13 +370,29 @@ static int emul_reserve(void *ud, const char *physnet, const uint8_t mac[6], int
  * guest started). */
 static int emul_release(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
 {
+	struct vfpool_emul *p = ud;
 	struct slot *s;
 	int r;
 
 	(void)deadline_ms;
+	if (p->dir[0] && !spec->backend[0] && spec->has_mac) {
+		/* recover: what was taken is not known, only for which MAC. */
+		for (size_t i = 0; i < p->n; i++) {
+			uint8_t m[6];
+
+			if (marker_mac(p, &p->slots[i], m) == 0 && !memcmp(m, spec->mac, 6)) {
+				unmark(p, &p->slots[i], spec->mac);
+				p->slots[i].reserved = false;
+				return 0;
+			}
+		}
+		diag_set(d, "no emulated VF of %s is reserved for that MAC", p->host);
+		return -ENOENT;
+	}
 	r = slot_of(ud, spec, &s, d);
 	if (r < 0)
 		return r;
+	unmark(p, s, spec->has_mac ? spec->mac : NULL);
 	s->reserved = false;
 	s->handed_in = false;
 	s->device_id[0] = '\0';

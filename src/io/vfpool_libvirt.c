@@ -2,14 +2,23 @@
 #include "vfpool_libvirt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct vfpool_libvirt {
 	struct hv_libvirt *hv;
 	size_t n;
 	char sources[DOMXML_SOURCES_MAX][VFM_ID_MAX];
+	/* vfpool_libvirt_share: the in-flight locks' directory and host key ("" = none). */
+	char dir[VFPOOL_LIBVIRT_DIR_MAX];
+	char key[17];
+	int held_fd; /* the lock of this run's reservation, -1 = none */
+	size_t held_source;
 };
 
 int vfpool_libvirt_new(struct hv_libvirt *hv, const char (*sources)[VFM_ID_MAX], size_t n,
@@ -32,6 +41,7 @@ int vfpool_libvirt_new(struct hv_libvirt *hv, const char (*sources)[VFM_ID_MAX],
 		return -ENOMEM;
 	p->hv = hv;
 	p->n = n;
+	p->held_fd = -1;
 	memcpy(p->sources, sources, n * VFM_ID_MAX);
 	*ret = p;
 	return 0;
@@ -39,8 +49,76 @@ int vfpool_libvirt_new(struct hv_libvirt *hv, const char (*sources)[VFM_ID_MAX],
 
 struct vfpool_libvirt *vfpool_libvirt_free(struct vfpool_libvirt *p)
 {
+	if (p && p->held_fd >= 0)
+		close(p->held_fd);
 	free(p);
 	return NULL;
+}
+
+int vfpool_libvirt_share(struct vfpool_libvirt *p, const char *state_dir, const char *host,
+			 struct diag *d)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a: a file name for any URI */
+
+	if (!state_dir || !state_dir[0] || !host ||
+	    snprintf(p->dir, sizeof(p->dir), "%s/vfpool-libvirt", state_dir) >= (int)sizeof(p->dir)) {
+		p->dir[0] = '\0';
+		diag_set(d, "libvirt VF pool: state dir path empty or too long");
+		return -EINVAL;
+	}
+	for (const char *c = host; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	snprintf(p->key, sizeof(p->key), "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+/*
+ * Takes lock slot k of source i (a network source has one slot per VF it may still hand out):
+ * a flock held from reserve until release or the end of this process, so that a run in flight
+ * between reserve and plug keeps its VF from other runs, and one that dies gives it up at
+ * once. Returns the fd, -EWOULDBLOCK when another run holds the slot, or -errno.
+ */
+static int slot_lock(struct vfpool_libvirt *p, size_t i, unsigned k, struct diag *d)
+{
+	char path[VFPOOL_LIBVIRT_DIR_MAX + VFM_ID_MAX + 48], name[VFM_ID_MAX];
+	int fd, r;
+
+	/* The state dir may not exist yet (check runs before any journal). */
+	snprintf(path, sizeof(path), "%.*s", (int)(strlen(p->dir) - strlen("/vfpool-libvirt")),
+		 p->dir);
+	(void)mkdir(path, 0700);
+	(void)mkdir(p->dir, 0700);
+	snprintf(name, sizeof(name), "%s", p->sources[i]);
+	for (char *c = name; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	snprintf(path, sizeof(path), "%s/%s@%s#%u.lock", p->dir, p->key, name, k);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		diag_set(d, "opening %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		close(fd);
+		if (r != -EWOULDBLOCK)
+			diag_set(d, "locking %s: %s", path, strerror(-r));
+		return r;
+	}
+	return fd;
+}
+
+/* A free lock slot among the first nfree of source i: its fd, -EWOULDBLOCK when all are held. */
+static int take_slot(struct vfpool_libvirt *p, size_t i, unsigned nfree, struct diag *d)
+{
+	for (unsigned k = 0; k < nfree; k++) {
+		int fd = slot_lock(p, i, k, d);
+
+		if (fd != -EWOULDBLOCK)
+			return fd;
+	}
+	return -EWOULDBLOCK;
 }
 
 int vfpool_libvirt_source_free(const char *source, const char *const *doms, size_t n,
@@ -90,8 +168,9 @@ int vfpool_libvirt_source_free(const char *source, const char *const *doms, size
 	return 0;
 }
 
-/* Whether source i is free on this host now. */
-static int source_free(struct vfpool_libvirt *p, size_t i, bool *ret_free, struct diag *d)
+/* Whether source i is free on this host now, and how many VFs it can still hand out. */
+static int source_free(struct vfpool_libvirt *p, size_t i, bool *ret_free, unsigned *ret_n,
+		       struct diag *d)
 {
 	virConnectPtr conn;
 	virDomainPtr *doms = NULL;
@@ -150,6 +229,15 @@ static int source_free(struct vfpool_libvirt *p, size_t i, bool *ret_free, struc
 		nx = have;
 		r = vfpool_libvirt_source_free(p->sources[i], (const char *const *)xmls,
 					       (size_t)have, net_xml, ret_free, d);
+		*ret_n = r >= 0 && *ret_free ? 1 : 0;
+		if (r >= 0 && *ret_free && net_xml) {
+			unsigned total = 0, used = 0;
+
+			if (domxml_parse_hostdev_network(net_xml, strlen(net_xml), &total, &used,
+							 d) >= 0 &&
+			    total > used)
+				*ret_n = total - used;
+		}
 	}
 	for (int k = 0; xmls && k < nx; k++)
 		free(xmls[k]);
@@ -174,11 +262,22 @@ static int vp_probe(void *ud, const char *physnet, int64_t deadline_ms, unsigned
 	for (size_t i = 0; i < p->n; i++) {
 		struct diag sd = {{0}};
 		bool f = false;
-		int r = source_free(p, i, &f, &sd);
+		unsigned k = 0;
+		int r = source_free(p, i, &f, &k, &sd);
 
 		if (r < 0 && !first_rc) {
 			first_rc = r;
 			first = sd;
+		}
+		if (r >= 0 && f && p->dir[0]) {
+			/* Not counted while another run holds it between reserve and plug. */
+			struct diag ld = {{0}};
+			int fd = take_slot(p, i, k, &ld);
+
+			if (fd >= 0)
+				close(fd);
+			else if (fd == -EWOULDBLOCK)
+				f = false; /* a state dir we cannot use is reserve's error, not ours */
 		}
 		if (r >= 0 && f)
 			nfree++;
@@ -204,11 +303,34 @@ static int vp_reserve(void *ud, const char *physnet, const uint8_t mac[6], int v
 	for (size_t i = 0; i < p->n; i++) {
 		struct plug_spec s = {.vlan = vlan};
 		bool f = false;
+		unsigned k = 0;
+		int fd = -1;
 
-		if (source_free(p, i, &f, &sd) < 0 || !f)
+		if (source_free(p, i, &f, &k, &sd) < 0 || !f)
 			continue;
-		if (domxml_source_to_spec(p->sources[i], &s, d) < 0)
+		if (p->dir[0]) {
+			fd = take_slot(p, i, k, &sd);
+			if (fd == -EWOULDBLOCK)
+				continue; /* another run's, on its way to its guest */
+			if (fd < 0) {
+				*d = sd;
+				return fd;
+			}
+			/* Ours now: look again (a run may have plugged it and ended meanwhile). */
+			if (source_free(p, i, &f, &k, &sd) < 0 || !f) {
+				close(fd);
+				continue;
+			}
+		}
+		if (domxml_source_to_spec(p->sources[i], &s, d) < 0) {
+			if (fd >= 0)
+				close(fd);
 			return -EINVAL;
+		}
+		if (p->held_fd >= 0)
+			close(p->held_fd);
+		p->held_fd = fd;
+		p->held_source = i;
 		memcpy(s.mac, mac, 6);
 		s.has_mac = true;
 		if (device_id_hint)
@@ -225,11 +347,18 @@ static int vp_reserve(void *ud, const char *physnet, const uint8_t mac[6], int v
 
 static int vp_release(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
 {
-	(void)ud;
+	struct vfpool_libvirt *p = ud;
+
 	(void)spec;
 	(void)deadline_ms;
 	(void)d;
-	return 0; /* libvirt frees a VF when its interface is detached or the guest leaves */
+	/* libvirt frees a VF when its interface is detached or the guest leaves; this run's
+	 * in-flight lock goes with the reservation. */
+	if (p->held_fd >= 0) {
+		close(p->held_fd);
+		p->held_fd = -1;
+	}
+	return 0;
 }
 
 bool vfpool_libvirt_takes_guest_mac(const char (*sources)[VFM_ID_MAX], size_t n)

@@ -15,6 +15,8 @@
 #include "core/ops.h"
 #include "io/hv_libvirt.h"
 
+#define VFPOOL_LIBVIRT_DIR_MAX 4096
+
 struct vfpool_libvirt;
 
 /* hv: this host's adapter (its connection is used; borrowed). sources: copied. */
@@ -23,6 +25,16 @@ int vfpool_libvirt_new(struct hv_libvirt *hv, const char (*sources)[VFM_ID_MAX],
 /* Accepts NULL; returns NULL. */
 struct vfpool_libvirt *vfpool_libvirt_free(struct vfpool_libvirt *p);
 void vfpool_libvirt_ops(struct vfpool_libvirt *p, struct vfpool_ops *ret_ops);
+
+/*
+ * Keeps concurrent vfmigrate runs on this host (host: its libvirt URI, any string) from taking
+ * one VF: from reserve until release or the end of the process, the run holds a flock on
+ * STATE_DIR/vfpool-libvirt/KEY@SOURCE#N.lock (N: one slot per VF a network source may still
+ * hand out); probe and reserve skip what another run holds. A killed run's locks go with it.
+ * Without this call, two runs at once may pick one VF (the second plug then fails).
+ */
+int vfpool_libvirt_share(struct vfpool_libvirt *p, const char *state_dir, const char *host,
+			 struct diag *d);
 
 /*
  * Whether every source hands out VFs that take a MAC from the guest: only "ethernet:" (the

@@ -54,6 +54,7 @@ struct ckey {
 	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                 \
 	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                 \
 	    {sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool"}, \
+	    {sec, "pool-host", T_STR, S(sd, pool_host), 0, "host name of shared reservations"}, \
 	{                                                                                   \
 		sec, "sysfs-root", T_PATH, S(sd, sysfs_root), 0, "sysfs for the VF pool"    \
 	}

@@ -46,6 +46,9 @@ struct config_side {
 	 * or real SR-IOV VFs, "sysfs:PF" or "sysfs:PF:rootport" (never both kinds). */
 	char vf_pool[CONFIG_POOL_MAX][VFM_ID_MAX];
 	size_t n_vf_pool;
+	/* Emulated pool: the host's name for reservations shared under the state dir with every
+	 * vfmigrate run on it ("" = they live in the run only). */
+	char pool_host[VFM_ID_MAX];
 	/* sysfs pool: where sysfs is ("" = /sys; a fake tree in tests). */
 	char sysfs_root[CONFIG_PATH_MAX];
 	/* source only: the host PCI address of the real VF the guest has now (instead of

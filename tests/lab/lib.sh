@@ -234,7 +234,7 @@ lab_on_exit() {
 			tail -n 15 "$f" >&2
 		done
 		for side in src dst; do
-			[ -S "$LAB_DIR/g0-$side.qga" ] || continue
+			[ -S "$LAB_DIR/${LAB_G:-g0}-$side.qga" ] || continue
 			echo "--- vfmigrate-agent log in the guest on $side" >&2
 			LAB_CALL_TIMEOUT=3000 lab_guest_exec "$side" /bin/tail -n 30 /tmp/vfmigrate-agent.log >&2 2>/dev/null || true
 		done
@@ -492,20 +492,20 @@ lab_guest_start() {
 		shift
 	done
 	ns=$(lab_ns_of "$side")
-	base=$LAB_DIR/g0-$side
+	base=$LAB_DIR/${LAB_G:-g0}-$side
 	append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $bond = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
 	[ $agent = 0 ] && append+=" vfm.noagent"
 	append+=${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND}
 	local args=(
-		-name "g0-$side" -machine q35 -accel "${LAB_ACCEL:-tcg}" -m "${LAB_GUEST_MEM:-256}" -smp 1
+		-name "${LAB_G:-g0}-$side" -machine q35 -accel "${LAB_ACCEL:-tcg}" -m "${LAB_GUEST_MEM:-256}" -smp 1
 		-nodefaults -no-user-config -display none
 		-kernel "$LAB_VMLINUZ" -initrd "$LAB_INITRD" -append "$append"
 		-serial "file:$base.console"
 		-qmp "unix:$base.qmp,server=on,wait=off"
 		-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3
 		-device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=0x4
-		-netdev tap,id=hn0,ifname=v0,script=no,downscript=no
+		-netdev tap,id=hn0,ifname=${LAB_TAP_V:-v0},script=no,downscript=no
 		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=${LAB_VIRTIO_OPTS:-}
 		-device virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x5
 		-chardev "socket,id=ch-agent,path=$base.agent,server=on,wait=off"
@@ -513,12 +513,14 @@ lab_guest_start() {
 		-chardev "socket,id=ch-qga,path=$base.qga,server=on,wait=off"
 		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
 	)
+	# LAB_SPARE_PORT=1: one more empty root port, rp3 (a pool with two VFs for the guest).
+	[ -n "${LAB_SPARE_PORT:-}" ] && args+=(-device pcie-root-port,id=rp3,chassis=3,bus=pcie.0,addr=0x6)
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
 		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
 		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)
 	elif [ $vf = 1 ] && [ $incoming = 0 ]; then
-		args+=(-netdev tap,id=nd-vf0,ifname=f0,script=no,downscript=no
-			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=rp1,romfile=)
+		args+=(-netdev tap,id=nd-vf0,ifname=${LAB_TAP_F:-f0},script=no,downscript=no
+			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=${LAB_VF_BUS:-rp1},romfile=)
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
@@ -533,7 +535,7 @@ lab_guest_start() {
 	lab_die "QEMU on $side did not create its QMP socket"
 }
 
-lab_guest_pid() { cat "$LAB_DIR/g0-$1.pid"; }
+lab_guest_pid() { cat "$LAB_DIR/${LAB_G:-g0}-$1.pid"; }
 
 # Waits up to 10 s for process $1 to exit.
 lab_wait_exit() {
@@ -548,11 +550,11 @@ lab_wait_exit() {
 lab_guest_wait_ready() {
 	local side=$1 secs=${2:-90} end=$((SECONDS + ${2:-90}))
 	while [ $SECONDS -lt $end ]; do
-		grep -q VFM-READY "$LAB_DIR/g0-$side.console" 2>/dev/null && return 0
+		grep -q VFM-READY "$LAB_DIR/${LAB_G:-g0}-$side.console" 2>/dev/null && return 0
 		kill -0 "$(lab_guest_pid "$side")" 2>/dev/null || lab_die "QEMU on $side died"
 		sleep 0.1
 	done
-	tail -20 "$LAB_DIR/g0-$side.console" >&2
+	tail -20 "$LAB_DIR/${LAB_G:-g0}-$side.console" >&2
 	lab_die "guest on $side not ready after ${secs}s"
 }
 
@@ -560,17 +562,17 @@ LAB_TOOLS=$VFM_BUILDDIR/tools
 lab_qmp() {
 	local side=$1
 	shift
-	"$LAB_TOOLS/qmp-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.qmp" "$@"
+	"$LAB_TOOLS/qmp-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/${LAB_G:-g0}-$side.qmp" "$@"
 }
 lab_agent() {
 	local side=$1
 	shift
-	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.agent" "$@"
+	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/${LAB_G:-g0}-$side.agent" "$@"
 }
 lab_qga() {
 	local side=$1
 	shift
-	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/g0-$side.qga" "$@"
+	"$LAB_TOOLS/qga-call" --timeout "${LAB_CALL_TIMEOUT:-10000}" "$LAB_DIR/${LAB_G:-g0}-$side.qga" "$@"
 }
 
 # Waits until vfmigrate-agent on SIDE answers guest-ping (seconds, default 60).
@@ -710,26 +712,29 @@ lab_vfm_config() {
 		echo "backup-mac = $LAB_MAC_VIRTIO"
 		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
 		echo "[source]"
-		echo "qmp = $LAB_DIR/g0-$from.qmp"
-		echo "$agent = $LAB_DIR/g0-$from.$agent"
+		echo "qmp = $LAB_DIR/${LAB_G:-g0}-$from.qmp"
+		echo "$agent = $LAB_DIR/${LAB_G:-g0}-$from.$agent"
+		[ -n "${LAB_POOL_HOSTS:-}" ] && echo "pool-host = $from"
 		if [ $novf = 0 ]; then
 			echo "vf-device = vf0"
-			echo "vf-bus = rp1"
+			echo "vf-bus = ${LAB_VF_BUS:-rp1}"
 			echo "vf-driver = e1000e"
 			echo "vf-netdev = nd-vf0"
-			echo "vf-tap = f0"
+			echo "vf-tap = ${LAB_TAP_F:-f0}"
 		fi
 		echo "[destination]"
-		echo "qmp = $LAB_DIR/g0-$to.qmp"
-		echo "$agent = $LAB_DIR/g0-$to.$agent"
-		[ $novf = 0 ] && echo "vf-pool = f0:rp1"
+		echo "qmp = $LAB_DIR/${LAB_G:-g0}-$to.qmp"
+		echo "$agent = $LAB_DIR/${LAB_G:-g0}-$to.$agent"
+		[ $novf = 0 ] && echo "vf-pool = ${LAB_VFM_POOL:-f0:rp1}"
+		# LAB_POOL_HOSTS=1: the pools' reservations shared between runs, one name per host.
+		[ -n "${LAB_POOL_HOSTS:-}" ] && echo "pool-host = $to"
 		echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
 		echo "incoming = defer"
-	} >"$LAB_DIR/g0.conf"
+	} >"$LAB_DIR/${LAB_G:-g0}.conf"
 }
 
 # The destination of the current config (what `vfmigrate status` shows from the journal).
-lab_vfm_dest() { sed -n 's/^migrate-uri = //p' "$LAB_DIR/g0.conf"; }
+lab_vfm_dest() { sed -n 's/^migrate-uri = //p' "$LAB_DIR/${LAB_G:-g0}.conf"; }
 
 # Ends the QEMU of guest 0 on SIDE (QMP quit, then SIGKILL if it lingers).
 lab_guest_stop() {
@@ -737,14 +742,14 @@ lab_guest_stop() {
 	pid=$(lab_guest_pid "$side" 2>/dev/null) || return 0
 	LAB_CALL_TIMEOUT=2000 lab_qmp "$side" quit >/dev/null 2>&1 || true
 	lab_wait_exit "$pid" || { kill -9 "$pid" 2>/dev/null; lab_wait_exit "$pid"; } || true
-	rm -f "$LAB_DIR/g0-$side".{pid,qmp,agent,qga}
+	rm -f "$LAB_DIR/${LAB_G:-g0}-$side".{pid,qmp,agent,qga}
 }
 
 # Runs the built vfmigrate with the lab guest's config and a state dir in $LAB_DIR.
 lab_vfm() {
 	local cmd=$1
 	shift
-	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@"
+	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/${LAB_G:-g0}.conf" -s "$LAB_DIR/state" "$cmd" "${LAB_G:-g0}" "$@"
 }
 
 # Starts vfmigrate in the background (its own pid in LAB_VFM_PID, not a subshell's, so that a
@@ -752,7 +757,7 @@ lab_vfm() {
 lab_vfm_bg() {
 	local out=$1 cmd=$2
 	shift 2
-	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/g0.conf" -s "$LAB_DIR/state" "$cmd" g0 "$@" >"$out" 2>&1 &
+	"$VFM_BUILDDIR/src/cli/vfmigrate" --config "$LAB_DIR/${LAB_G:-g0}.conf" -s "$LAB_DIR/state" "$cmd" "${LAB_G:-g0}" "$@" >"$out" 2>&1 &
 	LAB_VFM_PID=$!
 }
 
@@ -786,7 +791,7 @@ lab_vfm_migrate() {
 		[ "$(lab_qmp "$from" query-status | jq -r .status)" = running ] || lab_die "$from not running after the rollback"
 		lab_guest_stop "$to"
 		# The corruption is QEMU's, in the copy that is now gone: forget its console.
-		rm -f "$LAB_DIR/g0-$to.console"
+		rm -f "$LAB_DIR/${LAB_G:-g0}-$to.console"
 		lab_guest_start "$to" --incoming
 		[ -n "${LAB_VFM_ON_RETRY:-}" ] && eval "$LAB_VFM_ON_RETRY"
 		lab_log "trying the migration once more"

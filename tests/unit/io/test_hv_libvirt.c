@@ -11,13 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <libvirt/virterror.h>
 
 #include "io/hv_libvirt.h"
+#include "io/vfpool_libvirt.h"
+
+#include <fcntl.h>
+#include <glob.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 
 static const char dom_xml[] =
     "<domain type='test'><name>vfm-g0</name><memory>262144</memory><vcpu>1</vcpu>"
@@ -113,6 +123,138 @@ static void test_probe_unreachable(void **state)
 	assert_non_null(strstr(d.msg, "connect to qemu+unix:///system?socket=/nonexistent/sock: "));
 	assert_non_null(strstr(d.msg, "/nonexistent/sock"));
 	hv_libvirt_free(h);
+}
+
+/* A daemon that is away (restarting) when a plug or presence check needs it: waited for until
+ * the deadline, then used; with no daemon at all, an error in bounded time. The test driver's
+ * node file stands in for the daemon: absent, then written by a thread. */
+struct later_file {
+	char path[128];
+	int delay_ms;
+};
+
+static void *write_later(void *arg)
+{
+	const struct later_file *l = arg;
+	FILE *fp;
+
+	usleep((useconds_t)l->delay_ms * 1000);
+	fp = fopen(l->path, "w");
+	if (fp) {
+		fprintf(fp, "<node>%s</node>", dom_xml);
+		fclose(fp);
+	}
+	return NULL;
+}
+
+static void test_daemon_back_before_deadline(void **state)
+{
+	struct later_file l = {.delay_ms = 300};
+	struct hv_libvirt_options o = {.domain = "vfm-g0"};
+	struct hv_libvirt *h = NULL;
+	struct hv_ops ops;
+	struct diag d = {{0}};
+	bool present = false;
+	pthread_t t;
+	int64_t t0;
+	char dir[] = "/tmp/vfm-lv-XXXXXX";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(l.path, sizeof(l.path), "%s/node.xml", dir);
+	snprintf(o.uri, sizeof(o.uri), "test://%s", l.path);
+	assert_int_equal(hv_libvirt_new(&o, &h, &d), 0);
+	hv_libvirt_ops(h, &ops);
+	/* No daemon and a deadline: an error, not before the deadline, not long after it. */
+	t0 = time_now_ms();
+	assert_true(ops.device_present(h, "ua-vf0", t0 + 250, &present, &d) < 0);
+	assert_true(time_now_ms() - t0 >= 200 && time_now_ms() - t0 < 2000);
+	assert_non_null(strstr(d.msg, "connect to test://"));
+	/* It comes back while the call waits. */
+	assert_int_equal(pthread_create(&t, NULL, write_later, &l), 0);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(ops.device_present(h, "ua-vf0", time_now_ms() + 5000, &present, &d), 0);
+	assert_true(present);
+	pthread_join(t, NULL);
+	hv_libvirt_free(h);
+	unlink(l.path);
+	rmdir(dir);
+}
+
+/* Runs at once on one host never take one VF: a reservation holds its source's lock from
+ * reserve to release (or the end of the run); a killed run's lock is gone with it. vfm-g0
+ * uses f0, so f1 and f2 are the free ones. */
+static void test_pool_runs_apart(void **state)
+{
+	static const char src[3][VFM_ID_MAX] = {"ethernet:f0:e1000e", "ethernet:f1:e1000e",
+						"ethernet:f2:e1000e"};
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x77, 0x01, 0x10};
+	struct fx *f = *state;
+	char dir[] = "/tmp/vfm-lvpool-XXXXXX", pat[128], cmd[160];
+	struct vfpool_libvirt *p[3];
+	struct vfpool_ops o[3];
+	struct plug_spec s1, s2, s3;
+	struct diag d = {{0}};
+	unsigned n = 9;
+	int sync[2], st;
+	glob_t g;
+	pid_t pid;
+	char c;
+
+	assert_non_null(mkdtemp(dir));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(vfpool_libvirt_new(f->src, src, 3, &p[i], &d), 0);
+		assert_int_equal(vfpool_libvirt_share(p[i], dir, "test:///default", &d), 0);
+		vfpool_libvirt_ops(p[i], &o[i]);
+	}
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(o[0].reserve(p[0], "", mac, -1, "vf0", 0, &s1, &d), 0);
+	assert_string_equal(s1.backend, "f1");
+	assert_int_equal(o[1].probe(p[1], "", 0, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(o[1].reserve(p[1], "", mac, -1, "vf0", 0, &s2, &d), 0);
+	assert_string_equal(s2.backend, "f2");
+	assert_int_equal(o[2].probe(p[2], "", 0, &n, &d), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(o[2].reserve(p[2], "", mac, -1, "vf0", 0, &s3, &d), -ENOSPC);
+	assert_int_equal(o[0].release(p[0], &s1, 0, &d), 0);
+	assert_int_equal(o[2].reserve(p[2], "", mac, -1, "vf0", 0, &s3, &d), 0);
+	assert_string_equal(s3.backend, "f1");
+	assert_int_equal(o[2].release(p[2], &s3, 0, &d), 0);
+	assert_int_equal(o[1].release(p[1], &s2, 0, &d), 0);
+	/* Another process holds f1's lock (as a run between reserve and plug), then is killed. */
+	snprintf(pat, sizeof(pat), "%s/vfpool-libvirt/*@ethernet:f1:e1000e#0.lock", dir);
+	assert_int_equal(glob(pat, 0, NULL, &g), 0);
+	assert_int_equal(pipe(sync), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(g.gl_pathv[0], O_RDWR);
+
+		if (fd < 0 || flock(fd, LOCK_EX) < 0)
+			_exit(1);
+		(void)!write(sync[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(o[0].reserve(p[0], "", mac, -1, "vf0", 0, &s1, &d), 0);
+	assert_string_equal(s1.backend, "f2");
+	assert_int_equal(o[0].release(p[0], &s1, 0, &d), 0);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(o[0].probe(p[0], "", 0, &n, &d), 0);
+	assert_int_equal(n, 2);
+	globfree(&g);
+	close(sync[0]);
+	close(sync[1]);
+	for (int i = 0; i < 3; i++)
+		vfpool_libvirt_free(p[i]);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_metadata(void **state)
@@ -244,6 +386,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_error_codes),	      cmocka_unit_test(test_probe),
 	    cmocka_unit_test(test_probe_unreachable), cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_daemon_back_before_deadline),
+	    cmocka_unit_test(test_pool_runs_apart),
 	    cmocka_unit_test(test_devices_and_agent), cmocka_unit_test(test_errors_verbatim),
 	    cmocka_unit_test(test_stop_cont_quit),    cmocka_unit_test(test_channel),
 	};
