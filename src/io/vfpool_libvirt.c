@@ -61,7 +61,8 @@ int vfpool_libvirt_share(struct vfpool_libvirt *p, const char *state_dir, const 
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a: a file name for any URI */
 
 	if (!state_dir || !state_dir[0] || !host ||
-	    snprintf(p->dir, sizeof(p->dir), "%s/vfpool-libvirt", state_dir) >= (int)sizeof(p->dir)) {
+	    snprintf(p->dir, sizeof(p->dir), "%s/vfpool-libvirt", state_dir) >=
+		(int)sizeof(p->dir)) {
 		p->dir[0] = '\0';
 		diag_set(d, "libvirt VF pool: state dir path empty or too long");
 		return -EINVAL;
@@ -277,7 +278,8 @@ static int vp_probe(void *ud, const char *physnet, int64_t deadline_ms, unsigned
 			if (fd >= 0)
 				close(fd);
 			else if (fd == -EWOULDBLOCK)
-				f = false; /* a state dir we cannot use is reserve's error, not ours */
+				f = false; /* a state dir we cannot use is reserve's error, not ours
+					    */
 		}
 		if (r >= 0 && f)
 			nfree++;

@@ -44,19 +44,19 @@ struct ckey {
 
 #define F(field)     offsetof(struct config, field), sizeof(((struct config *)0)->field)
 #define S(side, fld) offsetof(struct config, side.fld), sizeof(((struct config *)0)->side.fld)
-#define SIDE(sec, sd)                                                                       \
-	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                  \
-	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                  \
-	    {sec, "qga", T_PATH, S(sd, qga), 0, "stock qemu-ga socket"},                    \
-	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                 \
-	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                    \
-	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},             \
-	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                 \
-	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                 \
-	    {sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool"}, \
+#define SIDE(sec, sd)                                                                           \
+	{sec, "qmp", T_PATH, S(sd, qmp), 0, "QMP socket"},                                      \
+	    {sec, "agent", T_PATH, S(sd, agent), 0, "guest agent socket"},                      \
+	    {sec, "qga", T_PATH, S(sd, qga), 0, "stock qemu-ga socket"},                        \
+	    {sec, "vf-device", T_STR, S(sd, vf_device), 0, "VF device id"},                     \
+	    {sec, "vf-bus", T_STR, S(sd, vf_bus), 0, "VF root port id"},                        \
+	    {sec, "vf-driver", T_STR, S(sd, vf_driver), 0, "VF device driver"},                 \
+	    {sec, "vf-netdev", T_STR, S(sd, vf_netdev), 0, "VF netdev id"},                     \
+	    {sec, "vf-tap", T_STR, S(sd, vf_tap), 0, "tap backing the VF"},                     \
+	    {sec, "vf-pool", T_POOL, offsetof(struct config, sd.vf_pool), 0, 0, "VF pool"},     \
 	    {sec, "pool-host", T_STR, S(sd, pool_host), 0, "host name of shared reservations"}, \
-	{                                                                                   \
-		sec, "sysfs-root", T_PATH, S(sd, sysfs_root), 0, "sysfs for the VF pool"    \
+	{                                                                                       \
+		sec, "sysfs-root", T_PATH, S(sd, sysfs_root), 0, "sysfs for the VF pool"        \
 	}
 
 static const struct ckey keys[] = {

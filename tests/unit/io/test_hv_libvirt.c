@@ -384,12 +384,16 @@ static void test_error_codes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_error_codes),	      cmocka_unit_test(test_probe),
-	    cmocka_unit_test(test_probe_unreachable), cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_error_codes),
+	    cmocka_unit_test(test_probe),
+	    cmocka_unit_test(test_probe_unreachable),
+	    cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_daemon_back_before_deadline),
 	    cmocka_unit_test(test_pool_runs_apart),
-	    cmocka_unit_test(test_devices_and_agent), cmocka_unit_test(test_errors_verbatim),
-	    cmocka_unit_test(test_stop_cont_quit),    cmocka_unit_test(test_channel),
+	    cmocka_unit_test(test_devices_and_agent),
+	    cmocka_unit_test(test_errors_verbatim),
+	    cmocka_unit_test(test_stop_cont_quit),
+	    cmocka_unit_test(test_channel),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

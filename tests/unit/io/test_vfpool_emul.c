@@ -213,7 +213,10 @@ static void test_shared_between_runs(void **state)
 /* Many processes reserve from one host's pool at once: each slot goes to exactly one. */
 static void test_concurrent_processes(void **state)
 {
-	enum { SLOTS = 4, RUNS = 10 };
+	enum {
+		SLOTS = 4,
+		RUNS = 10
+	};
 	char dir[] = "/tmp/vfm-emul-XXXXXX";
 	int fds[2], got = 0, nospc = 0;
 	char seen[SLOTS] = {0};
@@ -318,12 +321,9 @@ static void test_killed_holder(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_add_validates),
-	    cmocka_unit_test(test_reserve_release),
-	    cmocka_unit_test(test_in_use_slot),
-	    cmocka_unit_test(test_shared_between_runs),
-	    cmocka_unit_test(test_concurrent_processes),
-	    cmocka_unit_test(test_killed_holder),
+	    cmocka_unit_test(test_add_validates),	 cmocka_unit_test(test_reserve_release),
+	    cmocka_unit_test(test_in_use_slot),		 cmocka_unit_test(test_shared_between_runs),
+	    cmocka_unit_test(test_concurrent_processes), cmocka_unit_test(test_killed_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
