@@ -128,6 +128,9 @@ static int status_run(const struct cli_args *a, const struct config *c)
 
 		brc = s->ag.bond_status(s->ag.userdata, bond, time_now_ms() + 3000, &b, &bd);
 		have_bond = brc >= 0;
+		/* As the plan names an agent's failure: its side, once. */
+		if (brc < 0)
+			diag_prefix(&bd, "%s guest agent", on_dst ? "destination" : "source");
 	}
 	status_print(a, &js, rc >= 0, torn, dest, code, bond, have_bond ? &b : NULL,
 		     bd.msg[0] ? bd.msg : d.msg);

@@ -93,6 +93,12 @@ assert t == ["source guest agent: connect to /run/vfm/g1-src.agent: No such file
 }
 expect 3 "migrate is refused by pre-flight, no journal left open" "$V" -f "$cfg" -s "$tmp/state" migrate g1
 expect 0 "status without journal" "$V" -f "$cfg" -s "$tmp/state" status g1
+# The agent's failure names its side, once.
+grep -qx "g1: bond bond0: unavailable (source guest agent: connect to /run/vfm/g1-src.agent: No such file or directory)" "$tmp/out" || {
+	echo "FAIL: status: the agent's error does not name its side once"
+	cat "$tmp/out"
+	fails=$((fails + 1))
+}
 # An unfinished journal blocks a new run and makes status say so.
 mkdir -p "$tmp/state"
 printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0b"}' '{"seq":2,"t":2,"rec":"intent","step":"unplug"}' >"$tmp/state/g1.journal"
