@@ -761,6 +761,21 @@ lab_vfm_bg() {
 	LAB_VFM_PID=$!
 }
 
+# SIGKILLs a vfmigrate started in the background (PID, its progress in FILE) as soon as its
+# progress says the unplug is done, DELAY seconds later (default 0): a crash after the VF
+# left, for recover. Usage: lab_kill_after_unplug FILE PID [DELAY]
+lab_kill_after_unplug() {
+	local out=$1 pid=$2
+	for _ in $(seq 600); do
+		grep -q 'unplug  *ok' "$out" && break
+		sleep 0.05
+	done
+	grep -q 'unplug  *ok' "$out" || { cat "$out" >&2; lab_die "the unplug did not finish"; }
+	sleep "${3:-0}"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
 # Runs `vfmigrate migrate --json ARGS...` from FROM to TO, the report in FILE, printing nothing
 # (FILE "-": the human output, printed as it goes); returns vfmigrate's exit code. QEMU 7.2 under TCG now and then delivers a guest whose
 # virtio-net ring is corrupt ("output.0:id N is not a head!" on its console): QEMU says

@@ -14,15 +14,7 @@ lv_setup_meta
 
 lab_probe_start --rate 1000
 lv_vfm_bg "$LAB_DIR/run.txt" src migrate --max-bandwidth 8388608
-vfm=$LV_VFM_PID
-for _ in $(seq 300); do
-	grep -q 'unplug  *ok' "$LAB_DIR/run.txt" && break
-	sleep 0.05
-done
-grep -q 'unplug  *ok' "$LAB_DIR/run.txt" || { cat "$LAB_DIR/run.txt" >&2; lab_die "the unplug did not finish"; }
-sleep 1
-kill -9 $vfm
-wait $vfm 2>/dev/null || true
+lab_kill_after_unplug "$LAB_DIR/run.txt" "$LV_VFM_PID" 1
 cat "$LAB_DIR/run.txt" >&2
 lab_log "vfmigrate killed after the unplug"
 

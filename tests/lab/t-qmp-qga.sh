@@ -54,14 +54,7 @@ lab_log "rolled back through qemu-ga"
 
 # 3. SIGKILL after the unplug, then recover.
 lab_vfm_bg "$LAB_DIR/run.txt" migrate --max-bandwidth 10000000
-vfm=$LAB_VFM_PID
-for _ in $(seq 600); do
-	grep -q 'unplug  *ok' "$LAB_DIR/run.txt" && break
-	sleep 0.05
-done
-grep -q 'unplug  *ok' "$LAB_DIR/run.txt" || { cat "$LAB_DIR/run.txt" >&2; lab_die "the unplug did not finish"; }
-kill -9 $vfm
-wait $vfm 2>/dev/null || true
+lab_kill_after_unplug "$LAB_DIR/run.txt" "$LAB_VFM_PID"
 lab_log "vfmigrate killed after the unplug"
 rc=0
 lab_vfm recover --json >"$LAB_DIR/recover.json" || rc=$?

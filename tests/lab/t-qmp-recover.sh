@@ -19,14 +19,7 @@ lab_vfm_config
 
 lab_probe_start --rate 1000
 lab_vfm_bg "$LAB_DIR/run.txt" migrate --max-bandwidth 10000000
-vfm=$LAB_VFM_PID
-for _ in $(seq 300); do
-	grep -q 'unplug  *ok' "$LAB_DIR/run.txt" && break
-	sleep 0.05
-done
-grep -q 'unplug  *ok' "$LAB_DIR/run.txt" || { cat "$LAB_DIR/run.txt" >&2; lab_die "the unplug did not finish"; }
-kill -9 $vfm
-wait $vfm 2>/dev/null || true
+lab_kill_after_unplug "$LAB_DIR/run.txt" "$LAB_VFM_PID"
 cat "$LAB_DIR/run.txt" >&2
 lab_log "vfmigrate killed after the unplug"
 [ "$(lab_devices src | grep -c vf0 || true)" = 0 ] || lab_die "vf0 still plugged on src after the unplug"
