@@ -349,14 +349,24 @@ static int hv_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadli
 }
 
 /*
- * netdev_add of the tap behind an emulated VF. Refused, it is tried again (at most
- * NETDEV_ADD_TRIES times, a netdev_del before each try) while the deadline allows: QEMU frees
+ * netdev_add of the tap behind an emulated VF. Refused while no device of the VF's id is in the
+ * machine, it is tried again (at most NETDEV_ADD_TRIES times, a netdev_del before each try)
+ * while the deadline allows: QEMU frees
  * the netdev of a removed NIC only when it finalizes the NIC, which may come after
  * DEVICE_DELETED and our netdev_del (the id stays taken until then); and a run killed between
  * netdev_add and device_add leaves a netdev that netdev_del frees at once.
  */
 #define NETDEV_ADD_TRIES 40
 #define NETDEV_ADD_PAUSE 50 /* ms */
+
+/* Whether QEMU says no device of this id is in the machine (false when it cannot say). */
+static bool device_gone(struct hv_qmp *h, const char *device_id, int64_t deadline_ms)
+{
+	struct diag ignored;
+	bool present = true;
+
+	return hv_device_present(h, device_id, deadline_ms, &present, &ignored) >= 0 && !present;
+}
 
 static int hv_netdev_add(struct hv_qmp *h, const struct plug_spec *spec, const char *nd,
 			 int64_t deadline_ms, struct diag *d)
@@ -370,6 +380,9 @@ static int hv_netdev_add(struct hv_qmp *h, const struct plug_spec *spec, const c
 
 		if (r != -EREMOTEIO || i == NETDEV_ADD_TRIES ||
 		    time_now_ms() + NETDEV_ADD_PAUSE >= deadline_ms)
+			return r;
+		/* A device of that id still in the machine owns the netdev: leave both. */
+		if (i == 1 && !device_gone(h, spec->device_id, deadline_ms))
 			return r;
 		(void)hv_netdev_del(h, spec, deadline_ms, &ignored);
 		usleep(NETDEV_ADD_PAUSE * 1000);

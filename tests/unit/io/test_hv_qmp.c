@@ -543,12 +543,19 @@ static void test_plug(void **state)
 	     * it finalizes the NIC): deleted again, added again. */
 	    {FQ_EXPECT, "netdev_add", NULL, 0},
 	    {FQ_ERROR, "GenericError", "Duplicate ID 'nd-vf0' for netdev", 0},
+	    {FQ_EXPECT, "qom-list", NULL, 0},
+	    {FQ_REPLY, "[{\"name\": \"net0\", \"type\": \"child<virtio-net-pci>\"}]", NULL, 0},
 	    {FQ_EXPECT, "netdev_del", "{\"id\": \"nd-vf0\"}", 0},
 	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_EXPECT, "netdev_add", NULL, 0},
 	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_EXPECT, "device_add", NULL, 0},
 	    {FQ_REPLY, "{}", NULL, 0},
+	    /* Fourth: the VF's device is still there and owns the netdev: nothing is deleted. */
+	    {FQ_EXPECT, "netdev_add", NULL, 0},
+	    {FQ_ERROR, "GenericError", "Duplicate ID 'nd-vf0' for netdev", 0},
+	    {FQ_EXPECT, "qom-list", NULL, 0},
+	    {FQ_REPLY, "[{\"name\": \"vf0\", \"type\": \"child<e1000e>\"}]", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -561,6 +568,8 @@ static void test_plug(void **state)
 	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), -EREMOTEIO);
 	assert_non_null(strstr(d.msg, "Duplicate device ID 'vf0'"));
 	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &vf0, in_ms(2000), &d), -EREMOTEIO);
+	assert_non_null(strstr(d.msg, "Duplicate ID 'nd-vf0'"));
 	teardown(&fx);
 }
 
