@@ -190,35 +190,11 @@ static int file_read(struct agent_qga *a, const char *path, int64_t deadline, ch
 	return 0;
 }
 
-static char *b64_encode(const char *s)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), o = 0;
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		out[o++] = t[(v >> 18) & 63];
-		out[o++] = t[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? t[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? t[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* Writes text to a guest (sysfs) file. */
 static int file_write(struct agent_qga *a, const char *path, const char *text, int64_t deadline,
 		      struct diag *d)
 {
-	_cleanup_free_ char *b64 = b64_encode(text);
+	_cleanup_free_ char *b64 = qga_base64_encode(text);
 	json_int_t handle;
 	int r, rc;
 

@@ -64,6 +64,9 @@ const char *qga_client_last_error_class(struct qga_client *c);
 int qga_client_exec(struct qga_client *c, const char *path, const char *const *argv,
 		    int64_t deadline_ms, int *ret_exitcode, char **ret_out, struct diag *d);
 
+/* Encodes s as standard base64 (padded): malloc'd, NULL when out of memory. */
+char *qga_base64_encode(const char *s);
+
 /* Decodes standard base64 into a malloc'd, NUL-terminated buffer. Returns 0 or -EINVAL. */
 int qga_base64_decode(const char *in, size_t max_out, char **ret, size_t *ret_len);
 

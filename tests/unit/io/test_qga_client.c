@@ -409,13 +409,16 @@ static void test_exec_codes(void **state)
 	waitpid(pid, &status, 0);
 }
 
-/* A fake agent on a unix socket at path: runs fn(fd) for one connection in a child. */
-static pid_t fake_listener(const char *path, void (*fn)(int fd))
+/* A fake agent on a unix socket at a fresh path made from the template path (ending in
+ * XXXXXX): runs fn(fd) for one connection in a child. */
+static pid_t fake_listener(char *path, void (*fn)(int fd))
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int lfd;
+	int lfd = mkstemp(path);
 	pid_t pid;
 
+	assert_true(lfd >= 0);
+	close(lfd);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	unlink(path);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -465,13 +468,10 @@ static void test_agent_vfm_sanitizes(void **state)
 	struct agent_ops ops;
 	struct bond_status b;
 	struct diag d = {{0}};
-	int status, tfd;
+	int status;
 	pid_t pid;
 
 	(void)state;
-	tfd = mkstemp(path);
-	assert_true(tfd >= 0);
-	close(tfd);
 	pid = fake_listener(path, peer_hostile_bond);
 	assert_int_equal(agent_vfm_new(path, &a, &d), 0);
 	agent_vfm_ops(a, &ops);
@@ -511,42 +511,10 @@ static const struct {
     /* /sys/class/net/bond0/address: missing (the bond's MAC stays unknown) */
 };
 
-static void b64(const char *in, char *out)
-{
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
-			     (unsigned char)in[i + 2];
-
-		*out++ = t[v >> 18];
-		*out++ = t[(v >> 12) & 63];
-		*out++ = t[(v >> 6) & 63];
-		*out++ = t[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned char)in[i] << 16;
-
-		*out++ = t[v >> 18];
-		*out++ = t[(v >> 12) & 63];
-		*out++ = '=';
-		*out++ = '=';
-	} else if (n - i == 2) {
-		unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-
-		*out++ = t[v >> 18];
-		*out++ = t[(v >> 12) & 63];
-		*out++ = t[(v >> 6) & 63];
-		*out++ = '=';
-	}
-	*out = '\0';
-}
-
 /* Answers requests until the client hangs up: sync, ping, guest-file-open/read/close. */
 static void peer_qga_files(int fd)
 {
-	char req[1024], out[4096], enc[2048];
+	char req[1024], out[4096];
 	int handle = -1;
 
 	for (;;) {
@@ -583,11 +551,13 @@ static void peer_qga_files(int fd)
 				len =
 				    snprintf(out, sizeof(out), "{\"return\":%d}\n", 1000 + handle);
 		} else if (strstr(req, "guest-file-read") && handle >= 0) {
-			b64(qga_files[handle].text, enc);
+			char *enc = qga_base64_encode(qga_files[handle].text);
+
 			len = snprintf(
 			    out, sizeof(out),
 			    "{\"return\":{\"count\":%zu,\"buf-b64\":\"%s\",\"eof\":true}}\n",
-			    strlen(qga_files[handle].text), enc);
+			    strlen(qga_files[handle].text), enc ? enc : "");
+			free(enc);
 		} else {
 			len = snprintf(out, sizeof(out), "{\"return\":{}}\n");
 		}
@@ -605,13 +575,10 @@ static void test_agent_qga_socket(void **state)
 	struct agent_ops ops;
 	struct bond_status b;
 	struct diag d = {{0}};
-	int status, tfd;
+	int status;
 	pid_t pid;
 
 	(void)state;
-	tfd = mkstemp(path);
-	assert_true(tfd >= 0);
-	close(tfd);
 	pid = fake_listener(path, peer_qga_files);
 	assert_int_equal(agent_qga_new_socket(path, &a, &d), 0);
 	assert_false(agent_qga_socket_used(a));
@@ -652,6 +619,21 @@ static void test_base64(void **state)
 	size_t len;
 
 	(void)state;
+	/* The encoder (what guest-file-write sends) and the decoder agree, padding included. */
+	for (const char *const *t =
+		 (const char *const[]){"", "h", "he", "hel", "hello world", NULL};
+	     *t; t++) {
+		char *enc = qga_base64_encode(*t);
+
+		assert_non_null(enc);
+		assert_int_equal(qga_base64_decode(enc, 100, &out, &len), 0);
+		assert_string_equal(out, *t);
+		free(out);
+		free(enc);
+	}
+	out = qga_base64_encode("hello world");
+	assert_string_equal(out, "aGVsbG8gd29ybGQ=");
+	free(out);
 	assert_int_equal(qga_base64_decode("aGVsbG8gd29ybGQ=", 100, &out, &len), 0);
 	assert_string_equal(out, "hello world");
 	assert_int_equal(len, 11);
