@@ -51,6 +51,18 @@ static const char live_xml[] =
     "  </devices>\n"
     "</domain>\n";
 
+/* A guest whose VF is a bare PCI <hostdev managed='no'> (its MAC set on the PF by the host),
+ * beside a USB hostdev that is no NIC. */
+static const char hostdev_xml[] =
+    "<domain type='qemu'><name>g1</name><devices>\n"
+    "    <interface type='ethernet'><mac address='52:54:00:77:00:10'/>"
+    "<target dev='v0' managed='no'/><model type='virtio'/><alias name='ua-net0'/></interface>\n"
+    "    <hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1d6b'/>"
+    "<product id='0x0002'/></source><alias name='ua-usb0'/></hostdev>\n"
+    "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' "
+    "bus='0x01' slot='0x10' function='0x0'/></source><alias name='ua-vf0'/></hostdev>\n"
+    "</devices></domain>";
+
 static const uint8_t vf_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x01, 0x10};
 static const uint8_t net_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x03, 0x10};
 

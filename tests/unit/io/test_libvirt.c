@@ -72,19 +72,9 @@ static void test_hostdev_network(void **state)
 }
 
 /* Another domain's bare PCI VF (<hostdev managed='no'>) is taken for the pool. */
-static const char hostdev_dom_xml[] =
-    "<domain type='qemu'><name>g1</name><devices>\n"
-    "    <interface type='ethernet'><mac address='52:54:00:77:00:10'/>"
-    "<target dev='v0' managed='no'/><model type='virtio'/><alias name='ua-net0'/></interface>\n"
-    "    <hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1d6b'/>"
-    "<product id='0x0002'/></source><alias name='ua-usb0'/></hostdev>\n"
-    "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' "
-    "bus='0x01' slot='0x10' function='0x0'/></source><alias name='ua-vf0'/></hostdev>\n"
-    "</devices></domain>";
-
 static void test_source_free_hostdev_pci(void **state)
 {
-	const char *doms[1] = {hostdev_dom_xml};
+	const char *doms[1] = {hostdev_xml};
 	struct diag d = {{0}};
 	bool free_ = true;
 

@@ -192,16 +192,6 @@ static void test_build_nic(void **state)
 /* A VF given as a bare PCI device (<hostdev managed='no'>, its MAC set on the PF by the host):
  * found by alias, removed by alias, re-plugged as it was (the pool's view: io/test_libvirt.c). USB
  * hostdevs are not NICs. */
-static const char hostdev_xml[] =
-    "<domain type='qemu'><name>g1</name><devices>\n"
-    "    <interface type='ethernet'><mac address='52:54:00:77:00:10'/>"
-    "<target dev='v0' managed='no'/><model type='virtio'/><alias name='ua-net0'/></interface>\n"
-    "    <hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x1d6b'/>"
-    "<product id='0x0002'/></source><alias name='ua-usb0'/></hostdev>\n"
-    "    <hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' "
-    "bus='0x01' slot='0x10' function='0x0'/></source><alias name='ua-vf0'/></hostdev>\n"
-    "</devices></domain>";
-
 static void test_hostdev_pci(void **state)
 {
 	const struct domxml_nic *n;
