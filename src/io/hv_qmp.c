@@ -12,12 +12,10 @@ struct hv_qmp {
 	/* Incremented on every (re)connection: events from before it are lost. */
 	unsigned gen;
 	unsigned unplug_gen;
+	/* QEMU's refusal of a device_del taken for a removal already pending (unplug_refused):
+	 * named should that removal not come. "" otherwise. */
+	char unplug_refusal[512];
 	bool incoming_started;
-	/*
-	 * The source's migration parameters that migrate_start changed, with their values from
-	 * before: QEMU keeps them, so a migration that does not complete must not leave the
-	 * next one (ours or the operator's) with e.g. our bandwidth limit.
-	 */
 	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
 	interrupt_fn interrupted;
 	void *intr_userdata;
@@ -266,13 +264,54 @@ static int hv_netdev_del(struct hv_qmp *h, const struct plug_spec *spec, int64_t
 		return r;
 	}
 	r = hv_exec_new(h, "netdev_del", json_pack("{ss}", "id", nd), deadline_ms, NULL, &tmp);
-	/* Already gone (QEMU 7.2 says DeviceNotFound or GenericError "not found"). */
-	if (r == -EREMOTEIO &&
-	    (error_class_is(h, "DeviceNotFound") || strstr(tmp.msg, "not found")))
+	/* Already gone: QEMU 7.2 and 10 both say DeviceNotFound. */
+	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
 		return 0;
 	if (r < 0)
 		diag_set(d, "%s", tmp.msg);
 	return r;
+}
+
+/*
+ * device_del said GenericError. QEMU says that for a removal already pending (a second
+ * device_del, as recover sends after a run killed mid-unplug), and for a device or a time that
+ * does not allow one (not hot-pluggable, a migration running). Only its text tells them apart,
+ * and a text is not an interface: ask the machine instead. The device gone: -ENOENT. It cannot
+ * be hot-unplugged, or a migration runs: the refusal stands (-EREMOTEIO). Otherwise a removal
+ * is pending: 0, and unplug_wait waits for it within its deadline; the refusal's text is kept
+ * for the message should that removal never come.
+ */
+static int hv_query_migrate(struct hv_qmp *h, int64_t deadline_ms,
+			    struct qmp_migration_info *ret_info, struct diag *d);
+
+static int unplug_refused(struct hv_qmp *h, const char *device_id, int64_t deadline_ms,
+			  struct diag *refusal)
+{
+	struct qmp_migration_info mi;
+	struct diag tmp = {{0}};
+	char path[sizeof("/machine/peripheral/") + VFM_ID_MAX];
+	json_t *hot = NULL;
+	bool present = true;
+	int r;
+
+	r = hv_device_present(h, device_id, deadline_ms, &present, &tmp);
+	if (r < 0)
+		return -EREMOTEIO;
+	if (!present)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/machine/peripheral/%s", device_id);
+	r = hv_exec_new(h, "qom-get", json_pack("{ssss}", "path", path, "property", "hotpluggable"),
+			deadline_ms, &hot, &tmp);
+	if (r < 0 || !json_is_true(hot)) {
+		json_decref(hot);
+		return -EREMOTEIO;
+	}
+	json_decref(hot);
+	r = hv_query_migrate(h, deadline_ms, &mi, &tmp);
+	if (r < 0 || (mi.status != QMP_MIG_NONE && !qmp_migration_status_is_final(mi.status)))
+		return -EREMOTEIO;
+	snprintf(h->unplug_refusal, sizeof(h->unplug_refusal), "%s", refusal->msg);
+	return 0;
 }
 
 static int hv_unplug_start(void *ud, const struct plug_spec *spec, int64_t deadline_ms,
@@ -285,16 +324,17 @@ static int hv_unplug_start(void *ud, const struct plug_spec *spec, int64_t deadl
 	r = hv_conn(h, deadline_ms, d);
 	if (r < 0)
 		return r;
+	h->unplug_refusal[0] = '\0';
 	/* Stale events about this device from an earlier attempt must not answer this one. */
 	while (qmp_client_wait_event(h->c, NULL, match_unplug, (void *)spec->device_id, 0, NULL,
 				     NULL) == 0)
 		;
 	r = hv_exec_new(h, "device_del", json_pack("{ss}", "id", spec->device_id), deadline_ms,
 			NULL, &tmp);
-	if (r == -EREMOTEIO && strstr(tmp.msg, "already in the process of unplug"))
-		r = 0; /* a removal is already pending: wait for it like for ours */
 	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
 		r = -ENOENT;
+	else if (r == -EREMOTEIO && error_class_is(h, "GenericError"))
+		r = unplug_refused(h, spec->device_id, deadline_ms, &tmp);
 	if (r < 0) {
 		diag_set(d, "%s", tmp.msg);
 		return r;
@@ -327,7 +367,12 @@ static int hv_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadli
 	r = qmp_client_wait_event(h->c, NULL, match_unplug, (void *)spec->device_id, deadline_ms,
 				  &ev, d);
 	if (r == -ETIMEDOUT) {
-		diag_set(d, "removal of %s still in flight", spec->device_id);
+		if (h->unplug_refusal[0])
+			diag_set(
+			    d, "removal of %s still in flight (QEMU had refused a device_del: %s)",
+			    spec->device_id, h->unplug_refusal);
+		else
+			diag_set(d, "removal of %s still in flight", spec->device_id);
 		return r;
 	}
 	if (r < 0)
@@ -446,6 +491,33 @@ static int hv_enable_events(struct hv_qmp *h, int64_t deadline_ms, struct diag *
 	    deadline_ms, NULL, d);
 }
 
+/*
+ * Whether the destination already listens for the incoming migration: query-migrate names the
+ * listening socket (QEMU 7.2 and 10) or a status once migrate-incoming ran. Asked after QEMU
+ * refused a migrate-incoming with GenericError, whose text alone says "already started".
+ */
+static bool incoming_listening(struct hv_qmp *h, int64_t deadline_ms)
+{
+	struct diag tmp = {{0}};
+	json_t *ret = NULL, *sa, *st;
+	bool yes;
+
+	if (hv_exec(h, "query-migrate", NULL, deadline_ms, &ret, &tmp) < 0)
+		return false;
+	sa = json_object_get(ret, "socket-address");
+	st = json_object_get(ret, "status");
+	if (json_is_string(st)) {
+		enum qmp_migration_status m =
+		    qmp_migration_status_from_string(json_string_value(st));
+
+		yes = m != QMP_MIG_NONE && !qmp_migration_status_is_final(m);
+	} else {
+		yes = json_is_array(sa) && json_array_size(sa) > 0;
+	}
+	json_decref(ret);
+	return yes;
+}
+
 static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t deadline_ms,
 			       struct diag *d)
 {
@@ -459,8 +531,9 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 		return r;
 	r = hv_exec_new(h, "migrate-incoming", json_pack("{ss}", "uri", uri), deadline_ms, NULL,
 			&tmp);
-	if (r == -EREMOTEIO && strstr(tmp.msg, "already been started"))
-		r = 0;
+	if (r == -EREMOTEIO && error_class_is(h, "GenericError") &&
+	    incoming_listening(h, deadline_ms))
+		r = 0; /* started before (an earlier run): it listens, as asked */
 	if (r < 0) {
 		diag_set(d, "%s", tmp.msg);
 		return r;
