@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/file.h"
+
 struct slot {
 	char physnet[VFM_ID_MAX];
 	char tap[VFM_IFNAME_MAX];
@@ -162,25 +164,10 @@ static int mark(const struct vfpool_emul *p, const struct slot *s, const uint8_t
 		const char *device_id, struct diag *d)
 {
 	char path[VFPOOL_EMUL_DIR_MAX + 2 * VFM_ID_MAX], text[128], m[18];
-	int fd, r = 0;
 
 	marker_path(p, s, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		if (r != -EEXIST)
-			diag_set(d, "creating %s: %s", path, strerror(-r));
-		return r;
-	}
 	snprintf(text, sizeof(text), "mac=%s\ndevice=%s\n", format_mac(mac, m), device_id);
-	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r < 0) {
-		diag_set(d, "writing %s: %s", path, strerror(-r));
-		(void)unlink(path);
-	}
-	return r;
+	return file_create_excl(path, text, strlen(text), d);
 }
 
 /* The MAC a slot's marker holds: 0, -ENOENT without a marker, -EBADMSG when unreadable. */

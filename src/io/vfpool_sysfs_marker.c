@@ -56,7 +56,6 @@ int marker_create(struct vfpool_sysfs *p, const struct vf *vf, const uint8_t mac
 {
 	char path[2 * VFPOOL_SYSFS_PATH_MAX], dir[2 * VFPOOL_SYSFS_PATH_MAX], text[SMALL_FILE_MAX],
 	    m[18];
-	_cleanup_close_ int fd = -1;
 	int r;
 
 	snprintf(dir, sizeof(dir), "%s/vfpool", p->o.state_dir);
@@ -70,24 +69,9 @@ int marker_create(struct vfpool_sysfs *p, const struct vf *vf, const uint8_t mac
 		diag_set(d, "state dir path too long");
 		return r;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		if (r != -EEXIST)
-			diag_set(d, "creating %s: %s", path, strerror(-r));
-		return r;
-	}
 	snprintf(text, sizeof(text), "pf=%s\nvf=%u\nmac=%s\nvlan=%d\ndevice=%s\n", vf->pf->name,
 		 vf->index, format_mac(mac, m), vlan, device_id);
-	r = write_all(fd, text, strlen(text));
-	if (r >= 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r < 0) {
-		diag_set(d, "writing %s: %s", path, strerror(-r));
-		(void)unlink(path);
-		return r;
-	}
-	return 0;
+	return file_create_excl(path, text, strlen(text), d);
 }
 
 int marker_remove(const struct vfpool_sysfs *p, const char *bdf, struct diag *d)

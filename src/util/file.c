@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *file_type_name(mode_t mode)
 {
@@ -159,4 +160,27 @@ int file_read_alloc(const char *path, unsigned flags, size_t max, char **ret, si
 	if (r < 0)
 		diag_prefix(d, "%s", path);
 	return r;
+}
+
+int file_create_excl(const char *path, const void *data, size_t len, struct diag *d)
+{
+	int fd, r;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -EEXIST)
+			diag_set(d, "creating %s: %s", path, strerror(-r));
+		return r;
+	}
+	r = write_all(fd, data, len);
+	if (r >= 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0) {
+		diag_set(d, "writing %s: %s", path, strerror(-r));
+		(void)unlink(path);
+		return r;
+	}
+	return 0;
 }

@@ -34,4 +34,12 @@ int file_read_alloc(const char *path, unsigned flags, size_t max, char **ret, si
 /* The same on an fd the caller opened (and keeps: not closed, its offset moves). */
 int file_read_fd_alloc(int fd, size_t max, char **ret, size_t *ret_len, struct diag *d);
 
+/*
+ * Creates path (O_EXCL, not through a symbolic link, mode 0600) holding exactly data, written
+ * and fsync()ed: a claim that exists whole or not at all (a VF's reservation marker). A file
+ * already there: -EEXIST, d untouched (someone else's claim, not an error to report). Any
+ * other failure removes what was created and says why in d, naming the path.
+ */
+int file_create_excl(const char *path, const void *data, size_t len, struct diag *d);
+
 #endif

@@ -183,6 +183,33 @@ static void test_nofollow(void **state)
 	assert_non_null(strstr(d.msg, "a symbolic link"));
 }
 
+/* A claim: created whole with mode 0600; a second is -EEXIST with d untouched; never through
+ * a symbolic link; a failure names the path. */
+static void test_create_excl(void **state)
+{
+	struct diag d = {{0}};
+	struct stat st;
+	char buf[16];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(file_create_excl(at("claim"), "mac=1\n", 6, &d), 0);
+	assert_int_equal(file_read(at("claim"), 0, buf, sizeof(buf), &len, &d), 0);
+	assert_string_equal(buf, "mac=1\n");
+	assert_int_equal(stat(at("claim"), &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(file_create_excl(at("claim"), "mac=2\n", 6, &d), -EEXIST);
+	assert_string_equal(d.msg, "");
+	assert_int_equal(file_read(at("claim"), 0, buf, sizeof(buf), &len, &d), 0);
+	assert_string_equal(buf, "mac=1\n");
+	/* A dangling link where the claim goes: not followed, not created behind it. */
+	assert_int_equal(symlink("elsewhere", at("link")), 0);
+	assert_int_equal(file_create_excl(at("link"), "x", 1, &d), -EEXIST);
+	assert_int_equal(access(at("elsewhere"), F_OK), -1);
+	assert_int_equal(file_create_excl(at("nodir/claim"), "x", 1, &d), -ENOENT);
+	assert_non_null(strstr(d.msg, "nodir/claim"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +219,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fd_pipe_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_other_kinds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nofollow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_excl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
