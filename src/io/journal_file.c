@@ -2,6 +2,7 @@
 #include "journal_file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static int load_fd(int fd, struct journal_record **ret_recs, size_t *ret_n, bool
 int journal_file_load(const char *state_dir, const char *guest, struct journal_record **ret_recs,
 		      size_t *ret_n, bool *ret_torn, struct diag *d)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	int r;
 
@@ -104,7 +105,7 @@ static int fsync_dir(const char *dir)
 
 static int take_lock(const char *state_dir, const char *guest, int *ret_fd, struct diag *d)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	int fd, r;
 
 	r = make_path(state_dir, guest, ".lock", path, sizeof(path), d);
@@ -151,98 +152,104 @@ static int journal_file_new(int fd, int lock_fd, struct journal_file **ret)
 	return 0;
 }
 
+/* What create and open start with: the journal's path, and the guest's lock taken. */
+static int journal_begin(const char *state_dir, const char *guest, char path[static PATH_MAX],
+			 int *ret_lock_fd, struct diag *d)
+{
+	int r = make_path(state_dir, guest, ".journal", path, PATH_MAX, d);
+
+	if (r < 0)
+		return r;
+	return take_lock(state_dir, guest, ret_lock_fd, d);
+}
+
+/* An existing journal that create may set aside (as .prev): finished, or empty. Else
+ * -EEXIST (unfinished: recover first) or -EBADMSG (unreadable), said in d. */
+static int journal_check_finished(const char *path, const char *guest, struct diag *d)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	struct journal_record *recs = NULL;
+	struct diag pd = {0};
+	bool finished = false;
+	size_t n = 0;
+	int r;
+
+	if (fd < 0) {
+		r = -errno;
+		if (r != -ENOENT)
+			diag_set(d, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = load_fd(fd, &recs, &n, NULL, NULL, &pd);
+	if ((r >= 0 && n > 0 && recs[n - 1].kind == JOURNAL_END) || r == -ENODATA)
+		finished = true;
+	free(recs);
+	if (finished)
+		return 0;
+	if (r < 0) {
+		diag_set(d, "journal %s is unreadable (%s); inspect it, then remove it", path,
+			 pd.msg);
+		return -EBADMSG;
+	}
+	diag_set(d,
+		 "an unfinished journal exists for guest %s (%s); run 'vfmigrate recover %s' first",
+		 guest, path, guest);
+	return -EEXIST;
+}
+
 int journal_file_create(const char *state_dir, const char *guest, struct journal_file **ret,
 			struct diag *d)
 {
-	char path[4096], prev[4096];
-	int lock_fd = -1, fd, r;
+	char path[PATH_MAX], prev[PATH_MAX];
+	_cleanup_close_ int lock_fd = -1, fd = -1;
+	int r;
 
-	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
-	if (r < 0)
-		return r;
 	r = make_path(state_dir, guest, ".journal.prev", prev, sizeof(prev), d);
 	if (r < 0)
 		return r;
-	r = take_lock(state_dir, guest, &lock_fd, d);
+	r = journal_begin(state_dir, guest, path, &lock_fd, d);
 	if (r < 0)
 		return r;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		struct journal_record *recs = NULL;
-		bool finished = false;
-		size_t n = 0;
-		struct diag pd = {0};
-
-		r = load_fd(fd, &recs, &n, NULL, NULL, &pd);
-		close(fd);
-		if ((r >= 0 && n > 0 && recs[n - 1].kind == JOURNAL_END) || r == -ENODATA)
-			finished = true;
-		free(recs);
-		if (!finished) {
-			close(lock_fd);
-			if (r < 0) {
-				diag_set(
-				    d, "journal %s is unreadable (%s); inspect it, then remove it",
-				    path, pd.msg);
-				return -EBADMSG;
-			}
-			diag_set(d,
-				 "an unfinished journal exists for guest %s (%s); run "
-				 "'vfmigrate recover %s' first",
-				 guest, path, guest);
-			return -EEXIST;
-		}
-		if (rename(path, prev) < 0) {
-			r = -errno;
-			close(lock_fd);
-			diag_set(d, "rename %s: %s", path, strerror(-r));
-			return r;
-		}
-	} else if (errno != ENOENT) {
+	r = journal_check_finished(path, guest, d);
+	if (r == 0 && rename(path, prev) < 0) {
 		r = -errno;
-		close(lock_fd);
-		diag_set(d, "%s: %s", path, strerror(-r));
+		diag_set(d, "rename %s: %s", path, strerror(-r));
 		return r;
 	}
+	if (r < 0 && r != -ENOENT)
+		return r;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = -errno;
-		close(lock_fd);
 		diag_set(d, "create %s: %s", path, strerror(-r));
 		return r;
 	}
 	/* The new name must survive a crash before its first record counts. */
 	r = fsync_dir(state_dir);
 	if (r < 0) {
-		close(fd);
-		close(lock_fd);
 		diag_set(d, "fsync %s: %s", state_dir, strerror(-r));
 		return r;
 	}
-	return journal_file_new(fd, lock_fd, ret);
+	return journal_file_new(fd_take(&fd), fd_take(&lock_fd), ret);
 }
 
 int journal_file_open(const char *state_dir, const char *guest, struct journal_file **ret,
 		      struct diag *d)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	struct journal_record *recs = NULL;
 	size_t n = 0, valid = 0;
 	bool torn = false;
-	int lock_fd = -1, fd, r;
+	_cleanup_close_ int lock_fd = -1, fd = -1;
+	int r;
 
-	r = make_path(state_dir, guest, ".journal", path, sizeof(path), d);
-	if (r < 0)
-		return r;
-	r = take_lock(state_dir, guest, &lock_fd, d);
+	r = journal_begin(state_dir, guest, path, &lock_fd, d);
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		r = -errno;
-		close(lock_fd);
 		if (r != -ENOENT)
 			diag_set(d, "%s: %s", path, strerror(-r));
 		else
@@ -257,12 +264,10 @@ int journal_file_open(const char *state_dir, const char *guest, struct journal_f
 			r = -errno;
 	}
 	if (r < 0) {
-		close(fd);
-		close(lock_fd);
 		diag_prefix(d, "%s", path);
 		return r;
 	}
-	return journal_file_new(fd, lock_fd, ret);
+	return journal_file_new(fd_take(&fd), fd_take(&lock_fd), ret);
 }
 
 struct journal_file *journal_file_close(struct journal_file *j)

@@ -29,6 +29,15 @@ static inline void closep(int *fd)
 #define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
+/* Hands an fd on out of a _cleanup_close_ variable (which is left -1). */
+static inline int fd_take(int *fd)
+{
+	int r = *fd;
+
+	*fd = -1;
+	return r;
+}
+
 /* Text for the user about a failure. Filled only on failure; callers may pass NULL. */
 struct diag {
 	char msg[512];
