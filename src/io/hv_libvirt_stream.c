@@ -130,15 +130,35 @@ static void pump_rearm(struct chan_pump *p)
 	virEventUpdateHandle(p->watch, hev);
 }
 
-static void pump_on_stream(virStreamPtr st, int events, void *opaque)
+enum pump_next {
+	PUMP_ON,     /* go on: wait for what the buffers' fill asks for */
+	PUMP_ABORT,  /* a side failed: the channel goes */
+	PUMP_FINISH, /* the guest's side ended: finish the stream, the channel goes */
+};
+
+/* One wake-up of either side: under the lock, unless the pump died meanwhile. */
+static void pump_wake(struct chan_pump *p, enum pump_next (*handle)(struct chan_pump *, int),
+		      int events)
 {
-	struct chan_pump *p = opaque;
 	bool killed = false;
 
-	(void)st;
 	pthread_mutex_lock(&p->lock);
-	if (p->dead)
-		goto out;
+	if (!p->dead) {
+		enum pump_next next = handle(p, events);
+
+		if (next == PUMP_ON)
+			pump_rearm(p);
+		else
+			killed = pump_kill_locked(p, next == PUMP_FINISH);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (killed)
+		pump_unref(p);
+}
+
+/* The guest's side woke us (under the lock, the pump alive). */
+static enum pump_next pump_stream_events(struct chan_pump *p, int events)
+{
 	if (events & VIR_STREAM_EVENT_READABLE) {
 		size_t budget = PUMP_READ_BUDGET;
 
@@ -155,63 +175,41 @@ static void pump_on_stream(virStreamPtr st, int events, void *opaque)
 			if (n == -2)
 				break; /* nothing more for now */
 			if (n == 0) {
-				/* The guest side ended (domain gone, migrated away, daemon closed
-				 * it). */
+				/* The guest side ended (domain gone, migrated away, daemon
+				 * closed it). */
 				pump_flush_sock(p);
-				killed = pump_kill_locked(p, true);
-				goto out;
+				return PUMP_FINISH;
 			}
 			if (n < 0) {
 				virResetLastError();
-				killed = pump_kill_locked(p, false);
-				goto out;
+				return PUMP_ABORT;
 			}
 			if (room)
 				p->to_sock_len += (size_t)n;
 			else
 				p->dropped += (uint64_t)n;
 			budget -= (size_t)n < budget ? (size_t)n : budget;
-			if (pump_flush_sock(p) < 0) {
-				killed = pump_kill_locked(p, false);
-				goto out;
-			}
+			if (pump_flush_sock(p) < 0)
+				return PUMP_ABORT;
 		}
 		/* A guest that floods a channel nobody reads: cut it; the client reconnects. */
-		if (p->dropped > PUMP_DROP_MAX) {
-			killed = pump_kill_locked(p, false);
-			goto out;
-		}
+		if (p->dropped > PUMP_DROP_MAX)
+			return PUMP_ABORT;
 	}
-	if ((events & VIR_STREAM_EVENT_WRITABLE) && pump_flush_stream(p) < 0) {
-		killed = pump_kill_locked(p, false);
-		goto out;
-	}
+	if ((events & VIR_STREAM_EVENT_WRITABLE) && pump_flush_stream(p) < 0)
+		return PUMP_ABORT;
 	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) {
 		pump_flush_sock(p);
-		killed = pump_kill_locked(p, false);
-		goto out;
+		return PUMP_ABORT;
 	}
-	pump_rearm(p);
-out:
-	pthread_mutex_unlock(&p->lock);
-	if (killed)
-		pump_unref(p);
+	return PUMP_ON;
 }
 
-static void pump_on_sock(int watch, int fd, int events, void *opaque)
+/* The caller's socket woke us (under the lock, the pump alive). */
+static enum pump_next pump_sock_events(struct chan_pump *p, int events)
 {
-	struct chan_pump *p = opaque;
-	bool killed = false;
-
-	(void)watch;
-	(void)fd;
-	pthread_mutex_lock(&p->lock);
-	if (p->dead)
-		goto out;
-	if ((events & VIR_EVENT_HANDLE_WRITABLE) && pump_flush_sock(p) < 0) {
-		killed = pump_kill_locked(p, false);
-		goto out;
-	}
+	if ((events & VIR_EVENT_HANDLE_WRITABLE) && pump_flush_sock(p) < 0)
+		return PUMP_ABORT;
 	if ((events & VIR_EVENT_HANDLE_READABLE) && p->to_st_len < sizeof(p->to_st)) {
 		ssize_t n = recv(p->fd, p->to_st + p->to_st_len, sizeof(p->to_st) - p->to_st_len,
 				 MSG_DONTWAIT);
@@ -219,24 +217,28 @@ static void pump_on_sock(int watch, int fd, int events, void *opaque)
 		if (n == 0 ||
 		    (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 			/* The caller closed its end: the whole channel goes. */
-			killed = pump_kill_locked(p, false);
-			goto out;
+			return PUMP_ABORT;
 		}
 		if (n > 0)
 			p->to_st_len += (size_t)n;
-		if (pump_flush_stream(p) < 0) {
-			killed = pump_kill_locked(p, false);
-			goto out;
-		}
-	} else if (events & (VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR)) {
-		killed = pump_kill_locked(p, false);
-		goto out;
-	}
-	pump_rearm(p);
-out:
-	pthread_mutex_unlock(&p->lock);
-	if (killed)
-		pump_unref(p);
+		if (pump_flush_stream(p) < 0)
+			return PUMP_ABORT;
+	} else if (events & (VIR_EVENT_HANDLE_HANGUP | VIR_EVENT_HANDLE_ERROR))
+		return PUMP_ABORT;
+	return PUMP_ON;
+}
+
+static void pump_on_stream(virStreamPtr st, int events, void *opaque)
+{
+	(void)st;
+	pump_wake(opaque, pump_stream_events, events);
+}
+
+static void pump_on_sock(int watch, int fd, int events, void *opaque)
+{
+	(void)watch;
+	(void)fd;
+	pump_wake(opaque, pump_sock_events, events);
 }
 
 int hv_libvirt_open_channel(struct hv_libvirt *h, const char *name, struct diag *d)
