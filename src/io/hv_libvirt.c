@@ -169,7 +169,7 @@ int hv_libvirt_new(const struct hv_libvirt_options *o, struct hv_libvirt **ret, 
 	h->o.domain[sizeof(h->o.domain) - 1] = '\0';
 	if (h->o.progress_interval_ms <= 0)
 		h->o.progress_interval_ms = 250;
-	h->cb_removed = h->cb_failed = -1;
+	h->cb_removed = h->cb_failed = h->cb_job = -1;
 	*ret = h;
 	return 0;
 }
@@ -194,7 +194,9 @@ static void lv_disconnect(struct hv_libvirt *h)
 		virConnectDomainEventDeregisterAny(h->conn, h->cb_removed);
 	if (h->cb_failed >= 0)
 		virConnectDomainEventDeregisterAny(h->conn, h->cb_failed);
-	h->cb_removed = h->cb_failed = -1;
+	if (h->cb_job >= 0)
+		virConnectDomainEventDeregisterAny(h->conn, h->cb_job);
+	h->cb_removed = h->cb_failed = h->cb_job = -1;
 	virConnectClose(h->conn);
 	h->conn = NULL;
 }
@@ -217,7 +219,7 @@ void hv_libvirt_set_peer(struct hv_libvirt *src, struct hv_libvirt *dst)
 	src->peer = dst;
 }
 
-static bool dom_is_ours(struct hv_libvirt *h, virDomainPtr dom)
+bool lv_dom_is_ours(struct hv_libvirt *h, virDomainPtr dom)
 {
 	const char *n = virDomainGetName(dom);
 
@@ -228,7 +230,7 @@ static bool dom_is_ours(struct hv_libvirt *h, virDomainPtr dom)
 static void unplug_event(struct hv_libvirt *h, virDomainPtr dom, const char *alias,
 			 enum unplug_state state)
 {
-	if (!alias || !dom_is_ours(h, dom))
+	if (!alias || !lv_dom_is_ours(h, dom))
 		return;
 	pthread_mutex_lock(&lv_lock);
 	if (h->unplug == UNPLUG_PENDING && strcmp(alias, h->unplug_alias) == 0) {
@@ -270,6 +272,13 @@ int lv_conn(struct hv_libvirt *h, struct diag *d)
 	h->cb_failed = virConnectDomainEventRegisterAny(
 	    h->conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVAL_FAILED,
 	    VIR_DOMAIN_EVENT_CALLBACK(on_removal_failed), h, NULL);
+	/* The completed migration's statistics: waited for, not polled (hv_libvirt_migrate.c).
+	 * A daemon without the event leaves the one query after it. */
+	h->cb_job = virConnectDomainEventRegisterAny(
+	    h->conn, NULL, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+	    VIR_DOMAIN_EVENT_CALLBACK(lv_on_job_completed), h, NULL);
+	if (h->cb_job < 0)
+		virResetLastError();
 	if (h->cb_removed < 0 || h->cb_failed < 0) {
 		int r = lv_error(d, "register for device removal events");
 

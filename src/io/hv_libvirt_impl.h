@@ -49,12 +49,16 @@ struct hv_libvirt {
 	struct hv_libvirt_options o;
 	struct hv_libvirt *peer;
 	virConnectPtr conn;
-	int cb_removed, cb_failed;
+	int cb_removed, cb_failed, cb_job;
 	unsigned gen, unplug_gen;
 	/* Under lv_lock. */
 	enum unplug_state unplug;
 	char unplug_alias[VFM_ID_MAX];
 	struct mig_thread *mig;
+	/* The domain's last job-completed event since migrate_start cleared it (the completed
+	 * migration's statistics), on this connection. */
+	bool job_completed;
+	struct migrate_stats job_stats;
 	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
 	interrupt_fn interrupted;
 	void *intr_userdata;
@@ -69,9 +73,13 @@ int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_
 int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn progress, void *cb_userdata,
 		    struct migrate_stats *ret_stats, struct diag *d);
 void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata);
+/* The VIR_DOMAIN_EVENT_ID_JOB_COMPLETED callback; opaque is the struct hv_libvirt. */
+void lv_on_job_completed(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr params,
+			 int nparams, void *opaque);
 int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d);
 
 /* hv_libvirt.c */
+bool lv_dom_is_ours(struct hv_libvirt *h, virDomainPtr dom);
 void lv_cond_wait_until(int64_t deadline_ms);
 int lv_error(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 void mig_unref_locked(struct mig_thread *m);

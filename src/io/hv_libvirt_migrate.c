@@ -149,6 +149,7 @@ int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_
 	pthread_mutex_lock(&lv_lock);
 	mig_unref_locked(h->mig);
 	h->mig = m;
+	h->job_completed = h->peer->job_completed = false;
 	pthread_mutex_unlock(&lv_lock);
 	if (pthread_create(&t, NULL, mig_run, m) != 0) {
 		pthread_mutex_lock(&lv_lock);
@@ -199,28 +200,74 @@ static int job_stats(virDomainPtr dom, bool completed, struct migrate_stats *ret
 	return type;
 }
 
-static void final_stats(struct hv_libvirt *h, struct migrate_stats *s)
+void lv_on_job_completed(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr params,
+			 int nparams, void *opaque)
+{
+	struct hv_libvirt *h = opaque;
+	struct migrate_stats s = {0};
+
+	(void)c;
+	if (!lv_dom_is_ours(h, dom))
+		return;
+	stats_from_params(params, nparams, &s);
+	pthread_mutex_lock(&lv_lock);
+	h->job_stats = s;
+	h->job_completed = true;
+	pthread_cond_broadcast(&lv_cond);
+	pthread_mutex_unlock(&lv_lock);
+}
+
+/* The destination's completed job: its statistics once libvirt has them, else -1. */
+static int peer_job_stats(struct hv_libvirt *h, struct migrate_stats *ret)
 {
 	_cleanup_dom_ virDomainPtr dd = NULL;
 	struct diag ignored;
-	int64_t until = time_now_ms() + 2000;
+	struct migrate_stats t;
+
+	if (!h->peer || lv_dom(h->peer, &dd, &ignored) < 0 || job_stats(dd, true, &t) < 0 ||
+	    t.total_ms <= 0)
+		return -1;
+	*ret = t;
+	return 0;
+}
+
+/* Under lv_lock: the statistics a job-completed event brought, on either connection. */
+static bool event_stats_locked(struct hv_libvirt *h, struct migrate_stats *ret)
+{
+	if (h->job_completed && h->job_stats.total_ms > 0) {
+		*ret = h->job_stats;
+		return true;
+	}
+	if (h->peer && h->peer->job_completed && h->peer->job_stats.total_ms > 0) {
+		*ret = h->peer->job_stats;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The completed migration's statistics. libvirt's migrate API may return before the
+ * destination has them: then they come with the domain's job-completed event (on the source's
+ * or the destination's connection, whichever says first), waited for up to FINAL_STATS_MS,
+ * and for a daemon that sends no such event the destination is asked once more at the end.
+ */
+#define FINAL_STATS_MS 2000
+static void final_stats(struct hv_libvirt *h, struct migrate_stats *s)
+{
+	int64_t until = time_now_ms() + FINAL_STATS_MS;
+	bool got;
 
 	memset(s, 0, sizeof(*s));
 	s->total_ms = s->downtime_ms = s->setup_ms = -1;
-	if (h->peer && lv_dom(h->peer, &dd, &ignored) >= 0) {
-		/* The completed stats may show up a moment after the API returned. */
-		for (;;) {
-			struct migrate_stats t;
-
-			if (job_stats(dd, true, &t) >= 0 && t.total_ms > 0) {
-				*s = t;
-				break;
-			}
-			if (time_now_ms() >= until)
-				break;
-			usleep(50000);
-		}
+	got = peer_job_stats(h, s) == 0;
+	if (!got) {
+		pthread_mutex_lock(&lv_lock);
+		while (!(got = event_stats_locked(h, s)) && time_now_ms() < until)
+			lv_cond_wait_until(until);
+		pthread_mutex_unlock(&lv_lock);
 	}
+	if (!got)
+		(void)peer_job_stats(h, s);
 	snprintf(s->status, sizeof(s->status), "completed");
 	if (s->total_ms <= 0)
 		s->total_ms = -1;
