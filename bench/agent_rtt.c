@@ -6,15 +6,28 @@
  *
  *   agent-rtt-run --agent SOCK --qga SOCK --vf MAC --backup MAC [--bond NAME] [-n N]
  *
- * Prints a table of medians (min-max) per operation and, last, "speedup vs guest-exec: N.N":
- * the median over the operations of (guest-exec median / agent median).
+ * Prints a table of medians (min-max) per operation and "speedup vs guest-exec: N.N": the
+ * median over the operations of (guest-exec median / agent median). Those round trips are
+ * mostly the guest kernel's work (an e1000e reset on enslave), the same for any agent, so a
+ * second table compares the agents' own shares, per operation (medians):
+ *   vfmigrate-agent: its own time as it measures it (guest-agent-timing after each call:
+ *     from the request to its first call into the kernel, plus from the return of its last to
+ *     the reply);
+ *   guest-exec: process start, a guest-exec of the same program with arguments that do no
+ *     work (its round trips until the exit status is in, less one guest-ping round trip to the
+ *     same qemu-ga: the one round trip both pay), plus output parse on the host (status: the
+ *     /proc/net/bonding text into a bond status, with vfmigrate's own parser; the others print
+ *     nothing to parse).
+ * Last line: "agent overhead ratio guest-exec/agent: N.N", the median over the operations.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "io/agent_qga.h"
 #include "io/qga_client.h"
+#include "proto/agent_timing.h"
 
 #define MAX_N	200
 #define CALL_MS 30000
@@ -28,7 +41,14 @@ enum op {
 };
 static const char *const op_names[_OP_MAX] = {"status", "set-active", "release", "enslave"};
 
+static const char *const op_commands[_OP_MAX] = {"guest-bond-status", "guest-bond-set-active",
+						 "guest-bond-release", "guest-bond-enslave"};
+
+/* [0] vfmigrate-agent, [1] guest-exec: round trips, ms. */
 static double samples[2][_OP_MAX][MAX_N];
+/* Own shares, us: the agent's; guest-exec's no-op round trip and its output parse. */
+static double own_agent[_OP_MAX][MAX_N], noop_exec[_OP_MAX][MAX_N], parse_exec[_OP_MAX][MAX_N];
+static double ping_qga[MAX_N];
 
 static double now_ms(void)
 {
@@ -58,7 +78,9 @@ static double agent_call(struct qga_client *c, const char *cmd, json_t *args, js
 	return t;
 }
 
-static double exec_call(struct qga_client *c, const char *path, const char *const *argv)
+/* A guest-exec round trip (until the exit status is in); its stdout into *ret_out if asked. */
+static double exec_call(struct qga_client *c, const char *path, const char *const *argv,
+			bool any_status, char **ret_out)
 {
 	struct diag d = {{0}};
 	double t0 = now_ms(), t;
@@ -68,13 +90,48 @@ static double exec_call(struct qga_client *c, const char *path, const char *cons
 	if (qga_client_exec(c, path, argv, time_now_ms() + CALL_MS, &status, &out, &d) < 0)
 		die(path, &d);
 	t = now_ms() - t0;
-	if (status != 0) {
+	if (status != 0 && !any_status) {
 		fprintf(stderr, "agent-rtt-run: guest-exec %s %s... exited %d\n", path,
 			argv[0] ? argv[0] : "", status);
 		exit(1);
 	}
-	free(out);
+	if (ret_out)
+		*ret_out = out;
+	else
+		free(out);
 	return t;
+}
+
+/* The agent's own share (us) of its last request, which must have been command. */
+static double agent_own_us(struct qga_client *c, const char *command)
+{
+	struct agent_timing_reply t;
+	struct diag d = {{0}};
+	json_t *v = NULL;
+
+	if (qga_client_call(c, AGENT_TIMING_COMMAND, NULL, time_now_ms() + CALL_MS, &v, &d) < 0)
+		die(AGENT_TIMING_COMMAND, &d);
+	if (agent_timing_parse(v, &t, &d) < 0)
+		die(AGENT_TIMING_COMMAND, &d);
+	json_decref(v);
+	if (!t.has_last || strcmp(t.last.command, command) != 0) {
+		fprintf(stderr, "agent-rtt-run: the agent timed %s, not %s\n",
+			t.has_last ? t.last.command : "nothing", command);
+		exit(1);
+	}
+	return (double)(t.last.before_ns + t.last.after_ns) / 1e3;
+}
+
+/* Host time (us) to parse a /proc/net/bonding text as vfmigrate's qemu-ga backend does. */
+static double parse_bonding_us(const char *text, const char *bond)
+{
+	struct bond_status b;
+	struct diag d = {{0}};
+	double t0 = (double)time_now_ns();
+
+	if (agent_qga_parse_bonding(text, bond, &b, &d) < 0)
+		die("parsing /proc/net/bonding", &d);
+	return ((double)time_now_ns() - t0) / 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -111,6 +168,31 @@ static double vmax(const double *v, int n)
 	return m;
 }
 
+/* The second table: each agent's own share per operation, then the ratio line. */
+static void print_own_shares(int n)
+{
+	double ratios[_OP_MAX], ping = median(ping_qga, n);
+
+	printf("\nown share per op (us, medians)  vfmigrate-agent  guest-exec: start    parse      "
+	       "sum   ratio\n");
+	for (int o = 0; o < _OP_MAX; o++) {
+		double own = median(own_agent[o], n), start = median(noop_exec[o], n) - ping;
+		double parse = median(parse_exec[o], n);
+
+		ratios[o] = (start + parse) / own;
+		printf("%-31s %16.1f %18.1f %8.1f %8.1f %7.1f\n", op_names[o], own, start, parse,
+		       start + parse, ratios[o]);
+	}
+	printf("agent: from the request to its first call into the kernel plus from its last to "
+	       "the reply;\n"
+	       "guest-exec start: a no-op exec of the same program (cat /dev/null, sh -c :, "
+	       "ip -V)\n"
+	       "  to its exit status, less a guest-ping round trip to qemu-ga (%.1f us);\n"
+	       "parse: /proc/net/bonding into a bond status on the host (status only)\n",
+	       ping);
+	printf("agent overhead ratio guest-exec/agent: %.1f\n", median(ratios, _OP_MAX));
+}
+
 /* Interface name of the bond's slave with this MAC. */
 static void slave_name(json_t *status, const char *mac, char *buf, size_t n)
 {
@@ -137,7 +219,7 @@ int main(int argc, char **argv)
 	const char *agent_path = NULL, *qga_path = NULL, *vf = NULL, *backup = NULL;
 	const char *bond = "bond0";
 	struct qga_client *ag = NULL, *qg = NULL;
-	char vfname[32], bkname[32], cmd[256];
+	char vfname[32], bkname[32], cmd[256], path_bonding[64];
 	double ratios[_OP_MAX];
 	struct diag d = {{0}};
 	json_t *st;
@@ -191,28 +273,48 @@ int main(int argc, char **argv)
 
 	snprintf(cmd, sizeof(cmd), "echo %s > /sys/class/net/%s/bonding/active_slave", bkname,
 		 bond);
+	snprintf(path_bonding, sizeof(path_bonding), "/proc/net/bonding/%s", bond);
 	for (int i = 0; i < n; i++) {
-		const char *const cat_args[] = {"/proc/net/bonding/bond0", NULL};
+		const char *const cat_args[] = {path_bonding, NULL};
 		const char *const sh_args[] = {"-c", cmd, NULL};
 		const char *const nomaster[] = {"link", "set", vfname, "nomaster", NULL};
 		const char *const master[] = {"link", "set", vfname, "master", bond, NULL};
+		/* The same programs, doing nothing. */
+		const char *const cat_noop[] = {"/dev/null", NULL};
+		const char *const sh_noop[] = {"-c", ":", NULL};
+		const char *const ip_noop[] = {"-V", NULL};
+		char *out = NULL;
 
 		samples[0][OP_STATUS][i] =
 		    agent_call(ag, "guest-bond-status", json_pack("{s:s}", "bond", bond), NULL);
+		own_agent[OP_STATUS][i] = agent_own_us(ag, op_commands[OP_STATUS]);
 		samples[0][OP_SET_ACTIVE][i] = agent_call(
 		    ag, "guest-bond-set-active",
 		    json_pack("{s:s,s:s,s:b}", "bond", bond, "mac", backup, "primary", 0), NULL);
+		own_agent[OP_SET_ACTIVE][i] = agent_own_us(ag, op_commands[OP_SET_ACTIVE]);
 		samples[0][OP_RELEASE][i] =
 		    agent_call(ag, "guest-bond-release",
 			       json_pack("{s:s,s:s}", "bond", bond, "mac", vf), NULL);
+		own_agent[OP_RELEASE][i] = agent_own_us(ag, op_commands[OP_RELEASE]);
 		samples[0][OP_ENSLAVE][i] = agent_call(
 		    ag, "guest-bond-enslave",
 		    json_pack("{s:s,s:s,s:b}", "bond", bond, "mac", vf, "wait_link", 0), NULL);
+		own_agent[OP_ENSLAVE][i] = agent_own_us(ag, op_commands[OP_ENSLAVE]);
 
-		samples[1][OP_STATUS][i] = exec_call(qg, "/bin/cat", cat_args);
-		samples[1][OP_SET_ACTIVE][i] = exec_call(qg, "/bin/sh", sh_args);
-		samples[1][OP_RELEASE][i] = exec_call(qg, "/bin/ip", nomaster);
-		samples[1][OP_ENSLAVE][i] = exec_call(qg, "/bin/ip", master);
+		samples[1][OP_STATUS][i] = exec_call(qg, "/bin/cat", cat_args, false, &out);
+		parse_exec[OP_STATUS][i] = parse_bonding_us(out, bond);
+		free(out);
+		samples[1][OP_SET_ACTIVE][i] = exec_call(qg, "/bin/sh", sh_args, false, NULL);
+		samples[1][OP_RELEASE][i] = exec_call(qg, "/bin/ip", nomaster, false, NULL);
+		samples[1][OP_ENSLAVE][i] = exec_call(qg, "/bin/ip", master, false, NULL);
+
+		ping_qga[i] = agent_call(qg, "guest-ping", NULL, NULL) * 1e3;
+		noop_exec[OP_STATUS][i] = exec_call(qg, "/bin/cat", cat_noop, true, NULL) * 1e3;
+		noop_exec[OP_SET_ACTIVE][i] = exec_call(qg, "/bin/sh", sh_noop, true, NULL) * 1e3;
+		noop_exec[OP_RELEASE][i] = exec_call(qg, "/bin/ip", ip_noop, true, NULL) * 1e3;
+		noop_exec[OP_ENSLAVE][i] = noop_exec[OP_RELEASE][i];
+		parse_exec[OP_SET_ACTIVE][i] = parse_exec[OP_RELEASE][i] =
+		    parse_exec[OP_ENSLAVE][i] = 0;
 	}
 
 	printf("%-11s %28s %28s %8s\n", "op (ms)", "vfmigrate-agent med (min-max)",
@@ -240,5 +342,6 @@ int main(int argc, char **argv)
 	qga_client_free(ag);
 	qga_client_free(qg);
 	printf("speedup vs guest-exec: %.1f\n", median(ratios, _OP_MAX));
+	print_own_shares((int)n);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../src/proto/qga.h"
+#include "timing.h"
 
 /* The errno of a failure of each class (a kernel failure returns the kernel's own). */
 static const int class_errno[_QGA_ERROR_MAX] = {
@@ -708,6 +709,18 @@ static int cmd_link_wait(struct agent *a, json_t *args, json_t **ret, struct cmd
 	return 0;
 }
 
+static int cmd_agent_timing(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e)
+{
+	int r;
+
+	if ((r = args_check(args, NULL, e)) < 0)
+		return r;
+	if (!a->timing)
+		return cmd_fail(e, QGA_ERROR_GENERIC, "this agent does not time its requests");
+	*ret = agent_timing_to_json(&a->timing->done);
+	return 0;
+}
+
 static const struct command commands[] = {
     {"guest-sync-delimited", cmd_sync, true},
     {"guest-sync", cmd_sync, false},
@@ -720,6 +733,7 @@ static const struct command commands[] = {
     {"guest-bond-enslave", cmd_bond_enslave, false},
     {"guest-link-wait", cmd_link_wait, false},
     {"guest-link-list", cmd_link_list, false},
+    {AGENT_TIMING_COMMAND, cmd_agent_timing, false},
 };
 
 static const struct command *commands_table(size_t *n)
@@ -749,7 +763,9 @@ char *agent_reply_oversize(struct agent *a, size_t dropped, size_t *ret_len)
 	return reply_error(a, QGA_ERROR_GENERIC, desc, NULL, ret_len);
 }
 
-char *agent_handle_message(struct agent *a, const char *buf, size_t len, size_t *ret_len)
+/* *ret_name: the command's name from the table, when the request named a known one. */
+static char *handle_message(struct agent *a, const char *buf, size_t len, size_t *ret_len,
+			    const char **ret_name)
 {
 	struct qga_request req = {0};
 	enum qga_error_class cls;
@@ -777,6 +793,7 @@ char *agent_handle_message(struct agent *a, const char *buf, size_t len, size_t 
 		qga_request_done(&req);
 		return s;
 	}
+	*ret_name = c->name;
 	if (c->fn(a, req.arguments, &value, &e) < 0) {
 		s = reply_error(a, e.cls, e.desc, req.id, ret_len);
 	} else if (!value) {
@@ -788,5 +805,18 @@ char *agent_handle_message(struct agent *a, const char *buf, size_t len, size_t 
 	}
 	json_decref(value);
 	qga_request_done(&req);
+	return s;
+}
+
+char *agent_handle_message(struct agent *a, const char *buf, size_t len, size_t *ret_len)
+{
+	const char *name = "-";
+	char *s;
+
+	if (a->timing)
+		agent_timing_begin(a->timing);
+	s = handle_message(a, buf, len, ret_len, &name);
+	if (a->timing)
+		agent_timing_end(a->timing, name);
 	return s;
 }

@@ -101,9 +101,13 @@ struct agent_backend {
 	void *ctx;
 };
 
+struct agent_timing;
+
 struct agent {
 	const struct agent_backend *be;
 	uint64_t requests, errors;
+	/* NULL, or what guest-agent-timing reports (be is then its ops: timing.h). */
+	struct agent_timing *timing;
 };
 
 void agent_init(struct agent *a, const struct agent_backend *be);

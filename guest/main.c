@@ -20,6 +20,7 @@
 #include "../src/util/file.h"
 #include "agent.h"
 #include "backend_nl.h"
+#include "timing.h"
 
 #define HANGUP_RETRY_MS	 100
 #define OPEN_RETRY_MS	 1000
@@ -280,6 +281,7 @@ int main(int argc, char **argv)
 	const char *device = NULL, *listen_path = NULL;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct nl_backend *nb = NULL;
+	struct agent_timing timing;
 	struct agent_backend be;
 	struct agent a;
 	int c, r;
@@ -320,7 +322,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nl_backend_ops(nb, &be);
-	agent_init(&a, &be);
+	/* Timing costs two clock reads per kernel call; only guest-agent-timing shows it. */
+	agent_timing_init(&timing, &be, time_now_ns);
+	agent_init(&a, &timing.ops);
+	a.timing = &timing;
 	logmsg("version %s starting", VFM_VERSION);
 	if (listen_path)
 		r = serve_listen(&a, listen_path);

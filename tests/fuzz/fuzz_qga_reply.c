@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzzes what the host-side client reads from a guest agent: the stream splitter (with and
- * without waiting for the 0xFF sentinel) and the strict reply parser. The codec is included so
- * libFuzzer instruments it.
+ * without waiting for the 0xFF sentinel), the strict reply parser, and the parser of
+ * vfmigrate-agent's guest-agent-timing reply on every return value. The codecs are included so
+ * libFuzzer instruments them.
  */
+#include "../../src/proto/agent_timing.c"
 #include "../../src/proto/qga.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				if (strlen(r.error_class) >= sizeof(r.error_class))
 					abort();
+				if (r.value) {
+					struct agent_timing_reply t;
+
+					if (agent_timing_parse(r.value, &t, &d) == 0 &&
+					    t.has_last &&
+					    t.last.before_ns + t.last.kernel_ns + t.last.after_ns !=
+						t.last.total_ns)
+						abort();
+				}
 				qga_reply_done(&r);
 			}
 		} else if (ev == QGA_SPLIT_NEED_MORE && used != size - (off - used)) {
