@@ -720,6 +720,7 @@ static const struct command commands[] = {
     {"guest-bond-enslave", cmd_bond_enslave, false},
     {"guest-link-wait", cmd_link_wait, false},
     {"guest-link-list", cmd_link_list, false},
+    {"guest-failover-status", cmd_failover_status, false},
 };
 
 static const struct command *commands_table(size_t *n)

@@ -11,7 +11,7 @@
 
 /* An agent call's result: a failure names the side whose guest agent it was, once (the
  * adapters name only their transport). */
-static int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
+int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
 {
 	if (rc < 0)
 		diag_prefix(d, "%s guest agent", a == c->env->dst.agent ? "destination" : "source");
@@ -117,10 +117,8 @@ static int bond_nics_apart(const struct ctx *c, const struct bond_status *b, str
 }
 
 /* Records one pre-flight problem in the report. */
-static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
-		    const char *fmt, ...) _printf_(5, 6);
-static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
-		    const char *fmt, ...)
+void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+	     const char *fmt, ...)
 {
 	struct plan_report *r = c->rep;
 	struct plan_problem *pb;
@@ -608,7 +606,7 @@ static void on_progress(void *ud, const struct migrate_stats *st)
 }
 
 /* Source running again, destination gone: what a failed migration must leave. */
-static int ensure_source_running(struct ctx *c, struct diag *d)
+int ensure_source_running(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
 	struct hv_probe pr;
@@ -727,6 +725,9 @@ int run_migrate(struct ctx *c, struct diag *d)
 		return rc;
 	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
 	if (rc < 0)
+		return rc;
+	/* QEMU unplugs a failover primary first: bounded by our deadline, not QEMU's. */
+	if (plan_failover(c) && (rc = failover_wait_unplug(c, d)) < 0)
 		return rc;
 	if (c->env->interrupted && s->set_interrupt)
 		s->set_interrupt(s->userdata, c->env->interrupted, c->env->interrupted_userdata);

@@ -407,6 +407,8 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	}
 	if (spec->bus[0])
 		json_object_set_new(dev, "bus", json_string(spec->bus));
+	if (spec->failover_pair_id[0])
+		json_object_set_new(dev, "failover_pair_id", json_string(spec->failover_pair_id));
 	if (spec->backend_kind == PLUG_BACKEND_TAP) {
 		if (hv_qmp_netdev_id(spec, nd) < 0 || !spec->backend[0]) {
 			json_decref(dev);
@@ -759,6 +761,62 @@ static int hv_announce(void *ud, int64_t deadline_ms, struct diag *d)
 	return hv_exec_new(h, "announce-self", args, deadline_ms, NULL, d);
 }
 
+/* The device's failover_pair_id property (qom-get): "" when it is no failover primary. */
+static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
+			    char ret[VFM_ID_MAX], struct diag *d)
+{
+	struct hv_qmp *h = ud;
+	char path[VFM_ID_MAX + 32];
+	json_t *v = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), "/machine/peripheral/%s", device_id);
+	r = hv_exec_new(h, "qom-get",
+			json_pack("{ssss}", "path", path, "property", "failover_pair_id"),
+			deadline_ms, &v, d);
+	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
+		r = -ENOENT;
+	if (r < 0)
+		return r;
+	if (!json_is_string(v)) {
+		json_decref(v);
+		diag_set(d, "qom-get failover_pair_id: not a string");
+		return -EPROTO;
+	}
+	r = copy_str(ret, VFM_ID_MAX, json_string_value(v), "failover_pair_id", d);
+	json_decref(v);
+	return r;
+}
+
+/* Until the migration leaves setup and wait-unplug (MIGRATION events, re-polled). */
+static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct hv_qmp *h = ud;
+	int r;
+
+	for (;;) {
+		struct qmp_migration_info mi;
+		struct qmp_event ev = {0};
+		int64_t slice = time_now_ms() + h->o.progress_interval_ms;
+
+		r = hv_query_migrate(h, deadline_ms, &mi, d);
+		if (r < 0)
+			return r;
+		if (mi.status != QMP_MIG_SETUP && mi.status != QMP_MIG_WAIT_UNPLUG)
+			return 0;
+		if (time_now_ms() >= deadline_ms) {
+			diag_set(d, "migration still in %s at the deadline",
+				 qmp_migration_status_to_string(mi.status));
+			return -ETIMEDOUT;
+		}
+		r = qmp_client_wait_event(h->c, "MIGRATION", NULL, NULL,
+					  slice < deadline_ms ? slice : deadline_ms, &ev, d);
+		qmp_event_clear(&ev);
+		if (r < 0 && r != -ETIMEDOUT)
+			return r;
+	}
+}
+
 void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 {
 	*ret_ops = (struct hv_ops){
@@ -779,5 +837,7 @@ void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 	    .quit = hv_quit,
 	    .announce = hv_announce,
 	    .set_interrupt = hv_set_interrupt,
+	    .failover_pair = hv_failover_pair,
+	    .migrate_wait_unplug = hv_migrate_wait_unplug,
 	};
 }
