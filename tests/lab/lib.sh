@@ -479,7 +479,7 @@ lab_ns_of() {
 }
 
 lab_guest_start() {
-	local side=$1 incoming=0 vf=1 bond=1 agent=1 ns base append
+	local side=$1 incoming=0 vf=1 bond=1 agent=1 fo=0 ns base append
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -487,6 +487,9 @@ lab_guest_start() {
 		--no-vf) vf=0 ;;
 		--no-bond) bond=0 ;;
 		--no-agent) agent=0 ;;
+		# QEMU failover: virtio-net failover=on, the e1000e its hidden primary on the
+		# virtio MAC (failover_pair_id); no bond, the guest kernel's net_failover pairs them.
+		--failover) fo=1 bond=0 ;;
 		*) lab_die "lab_guest_start: unknown option $1" ;;
 		esac
 		shift
@@ -506,7 +509,7 @@ lab_guest_start() {
 		-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3
 		-device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=0x4
 		-netdev tap,id=hn0,ifname=${LAB_TAP_V:-v0},script=no,downscript=no
-		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=${LAB_VIRTIO_OPTS:-}
+		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=${LAB_VIRTIO_OPTS:-}$([ $fo = 1 ] && echo ,failover=on)
 		-device virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x5
 		-chardev "socket,id=ch-agent,path=$base.agent,server=on,wait=off"
 		-device virtserialport,chardev=ch-agent,name=org.vfmigrate.agent.0
@@ -520,7 +523,8 @@ lab_guest_start() {
 		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)
 	elif [ $vf = 1 ] && [ $incoming = 0 ]; then
 		args+=(-netdev tap,id=nd-vf0,ifname=${LAB_TAP_F:-f0},script=no,downscript=no
-			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=${LAB_VF_BUS:-rp1},romfile=)
+			-device e1000e,netdev=nd-vf0,id=vf0,bus=${LAB_VF_BUS:-rp1},romfile=$(
+				[ $fo = 1 ] && echo ",mac=$LAB_MAC_VIRTIO,failover_pair_id=net0" || echo ",mac=$LAB_MAC_VF"))
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
 	rm -f "$base".{console,qmp,agent,qga}
