@@ -788,22 +788,25 @@ static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms
 	return r;
 }
 
-/* Until the migration leaves setup and wait-unplug (MIGRATION events, re-polled). */
+static bool unplug_pending(enum qmp_migration_status st)
+{
+	return st == QMP_MIG_SETUP || st == QMP_MIG_WAIT_UNPLUG;
+}
+
+/* Until the migration leaves setup and wait-unplug: its MIGRATION events, re-polled each
+ * progress interval (an event may be lost to a reconnect). */
 static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_qmp *h = ud;
+	struct qmp_migration_info mi;
 	int r;
 
-	for (;;) {
-		struct qmp_migration_info mi;
-		struct qmp_event ev = {0};
+	r = hv_query_migrate(h, deadline_ms, &mi, d);
+	while (r >= 0 && unplug_pending(mi.status)) {
 		int64_t slice = time_now_ms() + h->o.progress_interval_ms;
+		struct qmp_event ev = {0};
+		enum qmp_migration_status st;
 
-		r = hv_query_migrate(h, deadline_ms, &mi, d);
-		if (r < 0)
-			return r;
-		if (mi.status != QMP_MIG_SETUP && mi.status != QMP_MIG_WAIT_UNPLUG)
-			return 0;
 		if (time_now_ms() >= deadline_ms) {
 			diag_set(d, "migration still in %s at the deadline",
 				 qmp_migration_status_to_string(mi.status));
@@ -811,10 +814,20 @@ static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 		}
 		r = qmp_client_wait_event(h->c, "MIGRATION", NULL, NULL,
 					  slice < deadline_ms ? slice : deadline_ms, &ev, d);
-		qmp_event_clear(&ev);
-		if (r < 0 && r != -ETIMEDOUT)
-			return r;
+		if (r == 0) {
+			r = qmp_parse_migration_event(ev.data, &st, d);
+			qmp_event_clear(&ev);
+			if (r < 0)
+				return -EPROTO;
+			if (!unplug_pending(st))
+				return 0;
+		} else if (r == -ETIMEDOUT && time_now_ms() < deadline_ms) {
+			r = hv_query_migrate(h, deadline_ms, &mi, d);
+		} else if (r == -ETIMEDOUT) {
+			r = 0; /* the deadline: say so with the last state seen */
+		}
 	}
+	return r < 0 ? r : 0;
 }
 
 void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)

@@ -516,6 +516,8 @@ lab_guest_start() {
 		-chardev "socket,id=ch-qga,path=$base.qga,server=on,wait=off"
 		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
 	)
+	# LAB_QMP2=1: a second QMP monitor, SIDE.qmp2, for the test while vfmigrate holds the first.
+	[ -n "${LAB_QMP2:-}" ] && args+=(-qmp "unix:$base.qmp2,server=on,wait=off")
 	# LAB_SPARE_PORT=1: one more empty root port, rp3 (a pool with two VFs for the guest).
 	[ -n "${LAB_SPARE_PORT:-}" ] && args+=(-device pcie-root-port,id=rp3,chassis=3,bus=pcie.0,addr=0x6)
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
@@ -527,7 +529,7 @@ lab_guest_start() {
 				[ $fo = 1 ] && echo ",mac=$LAB_MAC_VIRTIO,failover_pair_id=net0" || echo ",mac=$LAB_MAC_VF"))
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
-	rm -f "$base".{console,qmp,agent,qga}
+	rm -f "$base".{console,qmp,qmp2,agent,qga}
 	ip netns exec "$ns" "${LAB_QEMU_CMD[@]}" "${args[@]}" >"$base.qemu.log" 2>&1 &
 	echo $! >"$base.pid"
 	local i

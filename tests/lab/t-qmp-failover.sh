@@ -15,6 +15,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-faults.sh"
 
 lab_init qmpfo
+# A second monitor: the test pauses the guest while vfmigrate holds the first.
+LAB_QMP2=1
 lab_image
 lab_net_up
 
@@ -118,7 +120,7 @@ FO_UNPLUG=3s fo_config src dst "$LAB_MIG_DST" "$(fault_stall_sock)"
 t0=$(date +%s%N)
 lab_vfm_bg "$LAB_DIR/paused.json" migrate --json
 fault_stall_wait_hit 60 || lab_die "vfmigrate never started the migration"
-lab_qmp src stop >/dev/null
+"$LAB_TOOLS/qmp-call" --timeout 10000 "$LAB_DIR/g0-src.qmp2" stop >/dev/null || lab_die "QMP stop failed"
 lab_log "guest paused on src before the migration started"
 fault_stall_go
 rc=0
