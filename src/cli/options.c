@@ -81,6 +81,8 @@ void cli_usage(FILE *f)
 	      "      --create-bond         create the guest's bond when it does not exist\n"
 	      "      --fail-over-mac MODE  the bond --create-bond builds: active (default),\n"
 	      "                            none or follow\n"
+	      "      --mode MODE           auto (default: what pre-flight finds), bond or\n"
+	      "                            failover (QEMU failover=on / failover_pair_id)\n"
 	      "      --unplug-timeout DUR  VF removal deadline (default 10s)\n"
 	      "      --max-bandwidth BPS   migration bandwidth limit, bytes per second\n"
 	      "      --downtime-limit DUR  migration downtime limit (e.g. 50ms)\n"
