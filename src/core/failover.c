@@ -43,9 +43,7 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 	const struct plan_env *e = c->env;
 	const struct agent_ops *a = e->src.agent;
 	struct failover_status st;
-	struct hv_probe pr;
 	struct diag sd = {0};
-	unsigned free_vfs = 0;
 	char m[18];
 	int rc, first = 0;
 
@@ -57,18 +55,7 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 	} while (0)
 
 	format_mac(p->vf_mac, m);
-	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		FO_PROBLEM(rc, HYPERVISOR, SOURCE, "source hypervisor: %s", sd.msg);
-	else if (!pr.running)
-		FO_PROBLEM(-EINVAL, GUEST_NOT_RUNNING, SOURCE, "source guest is not running (%s)",
-			   pr.status);
-	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		FO_PROBLEM(rc, HYPERVISOR, DESTINATION, "destination hypervisor: %s", sd.msg);
-	else if (pr.incoming == HV_INCOMING_NONE)
-		FO_PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
-			   "destination is not waiting for an incoming migration (%s)", pr.status);
+	first = preflight_hosts(c);
 
 	if (!e->src.hv->failover_pair || !e->src.hv->migrate_wait_unplug)
 		FO_PROBLEM(-EOPNOTSUPP, FAILOVER_PAIR, SOURCE,
@@ -107,13 +94,8 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 				   st.master);
 	}
 
-	rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs, &sd);
-	if (rc < 0)
-		FO_PROBLEM(rc, VF_POOL, DESTINATION, "destination VF pool: %s", sd.msg);
-	else if (free_vfs == 0)
-		FO_PROBLEM(-ENOSPC, NO_FREE_VF, DESTINATION,
-			   "destination VF pool has no free VF%s%s", p->physnet[0] ? " on " : "",
-			   p->physnet);
+	if ((rc = preflight_pool(c)) < 0 && !first)
+		first = rc;
 #undef FO_PROBLEM
 	if (first) {
 		diag_set(d, "%s", c->rep->problems[0].text);

@@ -102,6 +102,10 @@ int run_release_source(struct ctx *c, struct diag *d);
 int ensure_source_running(struct ctx *c, struct diag *d);
 /* An agent call's result; a failure names the side whose guest agent it was. */
 int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d);
+/* Pre-flight's checks of the hypervisors and of the destination's pool, shared by the modes:
+ * each records its problems and returns the first one's rc (0: none). */
+int preflight_hosts(struct ctx *c);
+int preflight_pool(struct ctx *c);
 /* Records one pre-flight problem in the report. */
 void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
 	     const char *fmt, ...) _printf_(5, 6);

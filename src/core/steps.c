@@ -191,6 +191,56 @@ static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8
 	return 0;
 }
 
+/* Pre-flight of the two hypervisors, in every mode: problems recorded; the first one's rc. */
+int preflight_hosts(struct ctx *c)
+{
+	const struct plan_env *e = c->env;
+	struct hv_probe pr;
+	struct diag sd = {0};
+	int rc, first = 0;
+
+	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
+	if (rc < 0)
+		problem(c, PROBLEM_HYPERVISOR, PROBLEM_SIDE_SOURCE, first = rc,
+			"source hypervisor: %s", sd.msg);
+	else if (!pr.running)
+		problem(c, PROBLEM_GUEST_NOT_RUNNING, PROBLEM_SIDE_SOURCE, first = -EINVAL,
+			"source guest is not running (%s)", pr.status);
+
+	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
+	if (rc < 0)
+		problem(c, PROBLEM_HYPERVISOR, PROBLEM_SIDE_DESTINATION, rc,
+			"destination hypervisor: %s", sd.msg);
+	else if (pr.incoming == HV_INCOMING_NONE)
+		problem(c, PROBLEM_NOT_INCOMING, PROBLEM_SIDE_DESTINATION, rc = -EINVAL,
+			"destination is not waiting for an incoming migration (%s)", pr.status);
+	return first ? first : rc < 0 ? rc : 0;
+}
+
+/* Pre-flight of the destination's VF pool, in every mode. */
+int preflight_pool(struct ctx *c)
+{
+	const struct plan *p = c->p;
+	const struct vfpool_ops *v = c->env->dst.vfpool;
+	struct diag sd = {0};
+	unsigned free_vfs = 0;
+	int rc;
+
+	rc = v->probe(v->userdata, p->physnet, cmd_dl(c), &free_vfs, &sd);
+	if (rc < 0) {
+		problem(c, PROBLEM_VF_POOL, PROBLEM_SIDE_DESTINATION, rc, "destination VF pool: %s",
+			sd.msg);
+		return rc;
+	}
+	if (free_vfs == 0) {
+		problem(c, PROBLEM_NO_FREE_VF, PROBLEM_SIDE_DESTINATION, -ENOSPC,
+			"destination VF pool has no free VF%s%s", p->physnet[0] ? " on " : "",
+			p->physnet);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* The steps. run and undo return 0 or -errno with d filled.                                 */
 
@@ -198,7 +248,6 @@ int run_preflight(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
 	const struct plan_env *e = c->env;
-	struct hv_probe pr;
 	struct diag sd = {0};
 	int rc, first = 0;
 
@@ -209,19 +258,7 @@ int run_preflight(struct ctx *c, struct diag *d)
 		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
-	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		PROBLEM(rc, HYPERVISOR, SOURCE, "source hypervisor: %s", sd.msg);
-	else if (!pr.running)
-		PROBLEM(-EINVAL, GUEST_NOT_RUNNING, SOURCE, "source guest is not running (%s)",
-			pr.status);
-
-	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		PROBLEM(rc, HYPERVISOR, DESTINATION, "destination hypervisor: %s", sd.msg);
-	else if (pr.incoming == HV_INCOMING_NONE)
-		PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
-			"destination is not waiting for an incoming migration (%s)", pr.status);
+	first = preflight_hosts(c);
 
 	rc = agent_rc(c, e->src.agent, e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd),
 		      &sd);
@@ -304,18 +341,8 @@ int run_preflight(struct ctx *c, struct diag *d)
 	}
 
 pool:
-	if (p->has_vf) {
-		unsigned free_vfs = 0;
-
-		rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs,
-					  &sd);
-		if (rc < 0)
-			PROBLEM(rc, VF_POOL, DESTINATION, "destination VF pool: %s", sd.msg);
-		else if (free_vfs == 0)
-			PROBLEM(-ENOSPC, NO_FREE_VF, DESTINATION,
-				"destination VF pool has no free VF%s%s",
-				p->physnet[0] ? " on " : "", p->physnet);
-	}
+	if (p->has_vf && (rc = preflight_pool(c)) < 0 && !first)
+		first = rc;
 #undef PROBLEM
 	if (first) {
 		/* The step's error is the first problem; the report has them all. */
