@@ -154,10 +154,38 @@ int run_failover_reserve(struct ctx *c, struct diag *d)
 }
 
 /*
+ * Cancels a migration stuck in wait-unplug. QEMU cancels only once the unplug it requested is
+ * done or 30 s have passed; a paused guest never does it, and a primary cancelled that way is
+ * plugged back while the guest still has the eject pending (it then deletes the VF). The
+ * rollback resumes the source anyway: resumed as soon as the cancel is asked for, the guest
+ * lets the primary go, QEMU cancels at once and plugs it back, hidden, as after any failure.
+ */
+static int cancel_wait_unplug(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *h = c->env->src.hv;
+	struct hv_probe pr;
+	int rc;
+
+	rc = h->migrate_cancel(h->userdata, cmd_dl(c), d);
+	if (rc != -ETIMEDOUT)
+		return rc;
+	rc = h->probe(h->userdata, cmd_dl(c), &pr, d);
+	if (rc >= 0 && !pr.running) {
+		note(c, STEP_MIGRATE,
+		     "the source guest is paused (%s): resumed so that it lets the failover "
+		     "primary go and QEMU can finish cancelling",
+		     pr.status);
+		rc = h->cont(h->userdata, cmd_dl(c), d);
+	}
+	if (rc < 0)
+		return rc;
+	return h->migrate_cancel(h->userdata, dl(c, c->p->timeouts.unplug_settle_ms), d);
+}
+
+/*
  * Right after migrate_start: QEMU asked the guest to unplug the primary and sits in
  * wait-unplug, without a deadline of its own (a paused guest never answers). Past ours the
- * migration is cancelled; QEMU then still waits up to 30 s for an unplug it has requested,
- * so the cancel gets the settle time.
+ * migration is cancelled.
  */
 int failover_wait_unplug(struct ctx *c, struct diag *d)
 {
@@ -182,7 +210,7 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 			 c->p->src_vf.device_id, (long long)t->unplug_ms);
 	else
 		diag_prefix(d, "waiting for the failover primary's unplug");
-	crc = h->migrate_cancel(h->userdata, dl(c, t->unplug_settle_ms + t->command_ms), &sd);
+	crc = cancel_wait_unplug(c, &sd);
 	if (crc < 0)
 		note(c, STEP_MIGRATE, "cancelling the migration: %s", sd.msg);
 	return rc;
@@ -191,27 +219,35 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 /*
  * The source runs the guest again (as in bond mode) and its failover master sends on the
  * primary again: QEMU plugs back a primary the guest had released when a migration fails or
- * is cancelled; a primary it still holds stays.
+ * is cancelled; a primary it still holds stays. One that a late eject deleted from QEMU is
+ * plugged again as it was.
  */
 int undo_failover_migrate(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
-	bool present = false;
+	struct plug_spec s = c->p->src_vf;
+	struct diag wd = {0};
+	bool present = true;
 	int rc;
 
 	rc = undo_migrate(c, d);
 	if (rc < 0)
 		return rc;
-	rc = h->device_present(h->userdata, c->p->src_vf.device_id, cmd_dl(c), &present, d);
-	if (rc >= 0 && !present) {
-		/* Gone from QEMU altogether (not only hidden): plug it as it was. */
-		struct plug_spec s = c->p->src_vf;
-
-		snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", c->failover_pair);
-		rc = h->plug(h->userdata, &s, cmd_dl(c), d);
-		if (rc < 0)
-			return rc;
+	if (primary_active(c, c->env->src.agent, &wd) >= 0)
+		return 0;
+	rc = h->device_present(h->userdata, s.device_id, cmd_dl(c), &present, d);
+	if (rc < 0)
+		return rc;
+	if (present) {
+		*d = wd;
+		return -ETIMEDOUT;
 	}
+	note(c, STEP_MIGRATE, "failover primary %s is gone from the source QEMU: plugging it again",
+	     s.device_id);
+	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", c->failover_pair);
+	rc = h->plug(h->userdata, &s, cmd_dl(c), d);
+	if (rc < 0)
+		return rc;
 	return primary_active(c, c->env->src.agent, d);
 }
 

@@ -59,6 +59,11 @@ static int fo_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 		w->vf_present[FAKE_SRC] = false;
 		w->fo_hidden = true;
 	}
+	if (w->fo_pause_at_migrate) {
+		/* The operator paused the guest just before (after pre-flight). */
+		w->running[FAKE_SRC] = false;
+		w->fo_paused = true;
+	}
 	return w->fo_orig[FAKE_SRC].migrate_start(ud, p, deadline, d);
 }
 
@@ -90,13 +95,24 @@ static void replug_if_hidden(struct fake_world *w)
 	log_add(w, "src.replug_primary");
 }
 
+/* QEMU cancels a wait-unplug only once the guest did the unplug (or after 30 s). */
 static int fo_migrate_cancel(void *ud, int64_t deadline, struct diag *d)
 {
 	struct fake_world *w = W(ud);
-	int rc = w->fo_orig[FAKE_SRC].migrate_cancel(ud, deadline, d);
+	int rc;
 
-	if (rc >= 0)
+	if (w->fo_hidden && w->fo_paused && !w->running[FAKE_SRC]) {
+		log_add(w, "src.cancelling");
+		w->fo_cancelling = true;
+		w->now = deadline;
+		diag_set(d, "migration still cancelling at the deadline");
+		return -ETIMEDOUT;
+	}
+	rc = w->fo_orig[FAKE_SRC].migrate_cancel(ud, deadline, d);
+	if (rc >= 0) {
+		w->fo_cancelling = false;
 		replug_if_hidden(w);
+	}
 	return rc;
 }
 
@@ -105,8 +121,15 @@ static int fo_cont(void *ud, int64_t deadline, struct diag *d)
 	struct fake_world *w = W(ud);
 	int rc = w->fo_orig[SIDE(ud)].cont(ud, deadline, d);
 
-	if (rc >= 0 && SIDE(ud) == FAKE_SRC)
+	if (rc < 0 || SIDE(ud) != FAKE_SRC)
+		return rc;
+	if (w->fo_cancelling) {
+		/* Running again, the guest does the unplug QEMU waits for. */
+		w->fo_paused = false;
+		primary_left(w);
+	} else {
 		replug_if_hidden(w);
+	}
 	return rc;
 }
 

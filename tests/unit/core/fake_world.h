@@ -125,6 +125,8 @@ struct fake_world {
 	bool fo_hidden;		       /* QEMU unplugged it for a migration (hidden, not deleted) */
 	bool fo_paused;		       /* the guest never releases the primary (paused) */
 	bool fo_no_primary;	       /* the primary never becomes active on the destination */
+	bool fo_pause_at_migrate;      /* the guest is paused as the migration starts */
+	bool fo_cancelling;	       /* a cancel waits for the unplug QEMU requested */
 	char fo_plug_pair[VFM_ID_MAX]; /* failover_pair_id of the last plug on the destination */
 	struct hv_ops fo_orig[2];      /* the plain fakes the failover ones wrap */
 	struct hv_ops hv[2];

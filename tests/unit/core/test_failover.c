@@ -180,6 +180,26 @@ static void test_wait_unplug_deadline_rolls_back(void **state)
 	test_free(w);
 }
 
+/* Paused by the operator as the migration starts: QEMU cancels only once the guest did the
+ * unplug, so vfmigrate resumes it (the rollback would anyway) and the cancel goes through. */
+static void test_paused_guest_resumed_to_cancel(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_pause_at_migrate = true;
+	w->plan.timeouts.unplug_ms = 3000;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_code, PLAN_ERR_TIMEOUT);
+	assert_log(w, "src.unplug_primary;src.cancelling;src.cont;src.migrate_cancel;"
+		      "src.replug_primary");
+	assert_non_null(strstr(w->notes, "resumed so that it lets the failover primary go"));
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
 static void test_failed_migration_replugs_primary(void **state)
 {
 	struct fake_world *w = fo_world();
@@ -294,6 +314,7 @@ int main(void)
 	    cmocka_unit_test(test_forced_bond_ignores_pair),
 	    cmocka_unit_test(test_failover_agent_without_support_refused),
 	    cmocka_unit_test(test_wait_unplug_deadline_rolls_back),
+	    cmocka_unit_test(test_paused_guest_resumed_to_cancel),
 	    cmocka_unit_test(test_failed_migration_replugs_primary),
 	    cmocka_unit_test(test_plug_failure_after_ponr_degraded),
 	    cmocka_unit_test(test_primary_never_active_degraded),
