@@ -76,8 +76,7 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 		FO_PROBLEM(rc, AGENT, GUEST, "%s", sd.msg);
 	} else if (!a->failover_status) {
 		FO_PROBLEM(-EOPNOTSUPP, FAILOVER_MASTER, GUEST,
-			   "the guest agent cannot report the guest's net_failover (failover mode "
-			   "needs vfmigrate-agent in the guest)");
+			   "the guest agent cannot report the guest's net_failover");
 	} else {
 		rc = agent_rc(
 		    c, a, a->failover_status(a->userdata, p->vf_mac, 0, cmd_dl(c), &st, &sd), &sd);

@@ -2,9 +2,10 @@
 /*
  * The guest's net_failover through the stock qemu-ga, by reading sysfs like the bond path:
  * the NICs on the MAC from guest-network-get-interfaces; the standby is the one bound to
- * virtio_net, its master the one whose ifindex /sys/class/net/STANDBY/master/ifindex names (not
- * a bond: no bonding/mode), the primary the other NIC with a device under that master; a NIC
- * sends while /sys/class/net/NAME/carrier reads 1. Polled while waiting.
+ * virtio_net that has a master, the master the one whose ifindex
+ * /sys/class/net/STANDBY/master/ifindex names (not a bond: no bonding/mode; its device is the
+ * standby's, so it reads virtio_net too), the primary the other NIC with a device under that
+ * master; a NIC sends while /sys/class/net/NAME/carrier reads 1. Polled while waiting.
  */
 #include "agent_qga_impl.h"
 
@@ -105,7 +106,8 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 		_cleanup_free_ char *mode = NULL;
 		char path[128];
 
-		if (ifindex[i] != master_of[standby] || kind[i] != NIC_KIND_OTHER)
+		/* Any kind: the master's device is the standby's (virtio) device. */
+		if (ifindex[i] != master_of[standby] || (int)i == standby)
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/mode", names[i]);
 		if (agent_qga_read(a, path, deadline, &mode, &ignored) == -ENOENT)
@@ -117,7 +119,7 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 		return -ENOENT;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((int)i != standby && kind[i] != NIC_KIND_OTHER &&
+		if ((int)i != standby && (int)i != master && kind[i] != NIC_KIND_OTHER &&
 		    master_of[i] == ifindex[master])
 			primary = (int)i;
 	snprintf(st.master, sizeof(st.master), "%s", names[master]);

@@ -700,13 +700,16 @@ lab_migrate_plain() {
 
 # Writes $LAB_DIR/g0.conf describing guest 0 for vfmigrate (qmp backend). The destination's
 # VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF; with --qga the
-# guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent).
+# guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent); with --failover the
+# guest is lab_guest_start --failover's (no bond: vf-mac is the virtio MAC the pair shares, and
+# vfmigrate picks failover mode).
 lab_vfm_config() {
-	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent
+	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent fo=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) novf=1 ;;
 		--qga) agent=qga ;;
+		--failover) fo=1 ;;
 		--reverse) from=dst to=src to_ip=$LAB_MIG_SRC ;; # the guest is on dst, going back
 		*) lab_die "lab_vfm_config: unknown option $1" ;;
 		esac
@@ -714,9 +717,13 @@ lab_vfm_config() {
 	done
 	{
 		echo "[guest]"
-		echo "bond = bond0"
-		echo "backup-mac = $LAB_MAC_VIRTIO"
-		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
+		if [ $fo = 1 ]; then
+			echo "vf-mac = $LAB_MAC_VIRTIO"
+		else
+			echo "bond = bond0"
+			echo "backup-mac = $LAB_MAC_VIRTIO"
+			[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
+		fi
 		echo "[source]"
 		echo "qmp = $LAB_DIR/${LAB_G:-g0}-$from.qmp"
 		echo "$agent = $LAB_DIR/${LAB_G:-g0}-$from.$agent"

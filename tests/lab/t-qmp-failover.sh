@@ -2,7 +2,8 @@
 # Failover mode over QMP: a guest whose virtio-net has failover=on and whose "VF" (the e1000e,
 # romfile= empty) is its hidden primary (failover_pair_id=net0, on the virtio MAC); no bond,
 # the guest kernel's net_failover pairs them. vfmigrate picks failover mode by itself (check
-# and the report say so), migrates src -> dst and back with the probe at 1000 pps, and each
+# and the report say so), migrates src -> dst (through vfmigrate-agent) and back (through the
+# stock qemu-ga, which reads net_failover from sysfs) with the probe at 1000 pps, and each
 # time the guest ends with the primary enslaved to the failover master with carrier (read
 # through vfmigrate-agent and, independently, the guest's sysfs through the stock qemu-ga),
 # reachable. Then the guest is paused (QMP stop, through a pass-through in front of the source's
@@ -20,32 +21,12 @@ LAB_QMP2=1
 lab_image
 lab_net_up
 
-# vfmigrate's config for the failover guest: no bond, no backup-mac (the pair shares vf-mac).
-# Usage: fo_config FROM TO TO_IP [SOURCE_QMP]
+# vfmigrate's config for the failover guest (lab_vfm_config --failover) with the lab's
+# timeouts. Usage: fo_config [lab_vfm_config options]
 fo_config() {
-	{
-		echo "[guest]"
-		echo "vf-mac = $LAB_MAC_VIRTIO"
-		echo "[source]"
-		echo "qmp = ${4:-$LAB_DIR/g0-$1.qmp}"
-		echo "agent = $LAB_DIR/g0-$1.agent"
-		echo "vf-device = vf0"
-		echo "vf-bus = rp1"
-		echo "vf-driver = e1000e"
-		echo "vf-netdev = nd-vf0"
-		echo "vf-tap = f0"
-		echo "[destination]"
-		echo "qmp = $LAB_DIR/g0-$2.qmp"
-		echo "agent = $LAB_DIR/g0-$2.agent"
-		echo "vf-pool = f0:rp1"
-		echo "migrate-uri = tcp:$3:$LAB_MIG_PORT"
-		echo "incoming = defer"
-		echo "[timeouts]"
-		echo "unplug = ${FO_UNPLUG:-10s}"
-		echo "unplug-settle = 40s"
-		echo "link = 30s"
-		echo "alive = 30s"
-	} >"$LAB_DIR/g0.conf"
+	lab_vfm_config --failover "$@"
+	printf '[timeouts]\nunplug = %s\nunplug-settle = 40s\nlink = 30s\nalive = 30s\n' \
+		"${FO_UNPLUG:-10s}" >>"$LAB_DIR/g0.conf"
 }
 
 # Succeeds when, on SIDE, vfmigrate-agent reports the failover master sending on its primary
@@ -81,8 +62,9 @@ fo_primary_active src 60 || lab_die "the primary is not active before the migrat
 lab_wait_reachable
 
 migrate_once() {
-	local from=$1 to=$2 to_ip=$3 rc=0 ms pk lost sent
-	fo_config "$from" "$to" "$to_ip"
+	local from=$1 to=$2 rc=0 ms pk lost sent
+	shift 2
+	fo_config "$@"
 	lab_vfm check --json >"$LAB_DIR/check-$to.json" || lab_die "check before $from -> $to: $(cat "$LAB_DIR/check-$to.json")"
 	[ "$(jq -r .mode "$LAB_DIR/check-$to.json")" = failover ] || lab_die "check did not pick failover mode"
 	lab_probe_start --rate 1000
@@ -94,6 +76,9 @@ migrate_once() {
 	[ $rc = 0 ] || lab_die "vfmigrate migrate $from -> $to exited $rc: $(jq -c .error "$LAB_DIR/report-$to.json")"
 	[ "$(jq -r .outcome "$LAB_DIR/report-$to.json")" = migrated ] || lab_die "outcome is not migrated"
 	[ "$(jq -r .mode "$LAB_DIR/report-$to.json")" = failover ] || lab_die "the report's mode is not failover"
+	if [[ " $* " == *" --qga "* ]]; then
+		[ "$(jq -r .agent.source "$LAB_DIR/report-$to.json")" = qemu-ga ] || lab_die "the run did not go through qemu-ga"
+	fi
 	fo_primary_active "$to" 30 || lab_die "the primary is not active on $to after the migration"
 	lab_devices "$to" | grep -qw vf0 || lab_die "no vf0 on $to"
 	read -r ms pk lost sent < <(lab_probe_summary)
@@ -106,17 +91,20 @@ migrate_once() {
 	lab_vfm status | head -1 | grep -q '^g0: journal finished' || lab_die "journal not finished"
 }
 
-migrate_once src dst "$LAB_MIG_DST"
+migrate_once src dst
 lab_guest_stop src
 lab_guest_start src --failover --incoming
-migrate_once dst src "$LAB_MIG_SRC"
-lab_log "migrated there and back in failover mode, the primary active at each end"
+# Back through the stock qemu-ga on both sides (net_failover read from sysfs).
+migrate_once dst src --reverse --qga
+lab_log "migrated there and back in failover mode (vfmigrate-agent, then qemu-ga), the primary active at each end"
 
 # The paused guest: a fresh destination, and vfmigrate's source QMP through the stall proxy.
 lab_guest_stop dst
 lab_guest_start dst --failover --incoming
 fault_stall_start src migrate-set-capabilities "$LAB_DIR/g0-src.qmp"
-FO_UNPLUG=3s fo_config src dst "$LAB_MIG_DST" "$(fault_stall_sock)"
+FO_UNPLUG=3s fo_config
+sed -i "0,/^qmp = .*/s||qmp = $(fault_stall_sock)|" "$LAB_DIR/g0.conf"
+grep -q "^qmp = $(fault_stall_sock)$" "$LAB_DIR/g0.conf" || lab_die "the source QMP is not the proxy"
 t0=$(date +%s%N)
 lab_vfm_bg "$LAB_DIR/paused.json" migrate --json
 fault_stall_wait_hit 60 || lab_die "vfmigrate never started the migration"

@@ -756,6 +756,8 @@ static void test_failover_status(void **state)
 	m = add_nic("eth9", VIRTIO_MAC, 0, 0);
 	m->l.flags = IFF_UP;
 	m->l.has_perm_addr = false;
+	/* The kernel gives the master its standby's device: by driver it reads virtio too. */
+	m->driver = "virtio_net";
 	vio->driver = "virtio_net";
 	vio->l.master = m->l.ifindex;
 	vio->l.flags = IFF_UP;
@@ -773,6 +775,36 @@ static void test_failover_status(void **state)
 	assert_string_equal(jstr(v, "active"), "standby");
 	assert_string_equal(jstr(json_object_get(v, "standby"), "kind"), "virtio");
 	assert_true(json_is_null(json_object_get(v, "primary")));
+	json_decref(v);
+	/* The kind rule: the master is "other", so kind "virtio" names the standby alone. */
+	v = call_ok("{\"execute\":\"guest-link-list\"}");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+
+		if (!strcmp(jstr(n, "name"), "eth9"))
+			assert_string_equal(jstr(n, "kind"), "other");
+		if (!strcmp(jstr(n, "name"), "eth0"))
+			assert_string_equal(jstr(n, "kind"), "virtio");
+	}
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"virtio\",\"link\":false}}");
+	assert_string_equal(jstr(v, "name"), "eth0");
+	json_decref(v);
+	/* The kind rule: the master is "other", so kind "virtio" names the standby alone. */
+	v = call_ok("{\"execute\":\"guest-link-list\"}");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+
+		if (!strcmp(jstr(n, "name"), "eth9"))
+			assert_string_equal(jstr(n, "kind"), "other");
+		if (!strcmp(jstr(n, "name"), "eth0"))
+			assert_string_equal(jstr(n, "kind"), "virtio");
+	}
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"virtio\",\"link\":false}}");
+	assert_string_equal(jstr(v, "name"), "eth0");
 	json_decref(v);
 	v = call_ok("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
 		    "\",\"timeout\":5000}}");

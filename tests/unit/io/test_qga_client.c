@@ -516,6 +516,7 @@ static const struct {
     {"/sys/class/net/fo2/ifindex", "4\n"},
     {"/sys/class/net/fo1/master/ifindex", "2\n"},
     {"/sys/class/net/fo2/master/ifindex", "2\n"},
+    {"/sys/class/net/fo0/device/uevent", "DRIVER=virtio_net\n"}, /* the standby's device */
     {"/sys/class/net/fo1/device/uevent", "DRIVER=virtio_net\n"},
     {"/sys/class/net/fo2/device/uevent", "DRIVER=e1000e\nPCI_SLOT_NAME=0000:01:00.0\n"},
     {"/sys/class/net/fo1/carrier", "1\n"},
