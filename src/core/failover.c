@@ -200,6 +200,12 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 			c->t_vf_left = now(c);
 		note(c, STEP_MIGRATE, "the guest released failover primary %s after %lld ms",
 		     c->p->src_vf.device_id, (long long)(now(c) - t0));
+		/* net_failover sends on the standby now but announces nothing: the network
+		 * would keep the guest's MAC on the gone VF until the guest's next frame. */
+		if (h->announce_nic &&
+		    h->announce_nic(h->userdata, c->failover_pair, cmd_dl(c), &sd) < 0)
+			note(c, STEP_MIGRATE, "announcing the guest on %s: %s", c->failover_pair,
+			     sd.msg);
 		return 0;
 	}
 	if (rc == -ETIMEDOUT)

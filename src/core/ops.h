@@ -123,6 +123,9 @@ struct hv_ops {
 	int (*failover_pair)(void *ud, const char *device_id, int64_t deadline_ms,
 			     char ret[VFM_ID_MAX], struct diag *d);
 	int (*migrate_wait_unplug)(void *ud, int64_t deadline_ms, struct diag *d);
+	/* Optional: one self-announce (RARP) out of NIC nic_id now, so the network learns the
+	 * guest's MAC there (the failover standby, once the guest let the primary go). */
+	int (*announce_nic)(void *ud, const char *nic_id, int64_t deadline_ms, struct diag *d);
 };
 
 /* ------------------------------------------------------------------------------------------ */

@@ -830,6 +830,15 @@ static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 	return r < 0 ? r : 0;
 }
 
+/* One round, at once, out of one NIC (QMP announce-self with "interfaces"). */
+static int hv_announce_nic(void *ud, const char *nic_id, int64_t deadline_ms, struct diag *d)
+{
+	return hv_exec_new(ud, "announce-self",
+			   json_pack("{sisisisis[s]}", "initial", 1, "max", 1, "rounds", 1, "step",
+				     1, "interfaces", nic_id),
+			   deadline_ms, NULL, d);
+}
+
 void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 {
 	*ret_ops = (struct hv_ops){
@@ -852,5 +861,6 @@ void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 	    .set_interrupt = hv_set_interrupt,
 	    .failover_pair = hv_failover_pair,
 	    .migrate_wait_unplug = hv_migrate_wait_unplug,
+	    .announce_nic = hv_announce_nic,
 	};
 }

@@ -133,3 +133,40 @@ fo_primary_active src 60 || lab_die "the primary is not active on src after the 
 lab_vfm status | head -1 | grep -q '^g0: journal finished' || lab_die "journal: $(lab_vfm status | head -1)"
 lab_wait_reachable 20
 lab_log "paused guest: cancelled at the deadline and rolled back in $secs s"
+
+# A crash after the switchover: vfmigrate SIGKILLed as soon as its progress shows the migration
+# done; `vfmigrate recover` takes the failover journal up (in the journal's mode) and finishes on dst with the primary, or, killed before the point of no return was
+# journaled, rolls back to src.
+lab_guest_stop dst
+lab_guest_start dst --failover --incoming
+fo_config
+lab_vfm_bg "$LAB_DIR/run.txt" migrate
+for _ in $(seq 600); do
+	grep -q 'migrate  *ok' "$LAB_DIR/run.txt" && break
+	sleep 0.05
+done
+grep -q 'migrate  *ok' "$LAB_DIR/run.txt" || { cat "$LAB_DIR/run.txt" >&2; lab_die "the migration did not finish"; }
+kill -9 "$LAB_VFM_PID"
+wait "$LAB_VFM_PID" 2>/dev/null || true
+st=$(lab_vfm status 2>&1 || true)
+[[ $st == *"journal unfinished"* ]] || lab_die "journal after the kill: $st"
+rc=0
+lab_vfm recover --json >"$LAB_DIR/recover.json" || rc=$?
+jq -c '{outcome, mode, error, steps: [.steps[] | select(.result != "skipped" and .result != "not-run") | "\(.name) \(.result) \(.ms)"]}' "$LAB_DIR/recover.json" >&2 || cat "$LAB_DIR/recover.json" >&2
+outcome=$(jq -r .outcome "$LAB_DIR/recover.json")
+[ "$(jq -r .mode "$LAB_DIR/recover.json")" = failover ] || lab_die "recover did not take the journal's mode"
+case "$outcome" in
+migrated)
+	[ $rc = 0 ] || lab_die "recover: outcome migrated, exit $rc"
+	fo_primary_active dst 30 || lab_die "the primary is not active on dst after recover"
+	[ "$(lab_qmp dst query-status | jq -r .status)" = running ] || lab_die "dst does not run the guest"
+	;;
+rolled-back)
+	[ $rc = 4 ] || lab_die "recover: outcome rolled-back, exit $rc"
+	fo_primary_active src 30 || lab_die "the primary is not active on src after recover"
+	;;
+*) lab_die "recover ended with outcome '$outcome' (exit $rc)" ;;
+esac
+lab_vfm status | head -1 | grep -q '^g0: journal finished' || lab_die "journal: $(lab_vfm status | head -1)"
+lab_wait_reachable 20
+lab_log "killed after the switchover: recover ended $outcome"

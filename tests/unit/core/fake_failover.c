@@ -85,6 +85,19 @@ static int fo_wait_unplug(void *ud, int64_t deadline, struct diag *d)
 	return 0;
 }
 
+static int fo_announce_nic(void *ud, const char *nic_id, int64_t deadline, struct diag *d)
+{
+	char e[64];
+	int rc = fake_enter(ud, "hv.announce_nic", d);
+
+	(void)deadline;
+	if (rc < 0)
+		return rc;
+	snprintf(e, sizeof(e), "%s.announce(%s)", SIDE(ud) ? "dst" : "src", nic_id);
+	log_add(W(ud), e);
+	return 0;
+}
+
 /* QEMU plugs back a primary it hid when the migration does not complete. */
 static void replug_if_hidden(struct fake_world *w)
 {
@@ -187,6 +200,7 @@ void fake_world_failover(struct fake_world *w)
 		w->fo_orig[s] = w->hv[s];
 		w->hv[s].failover_pair = fo_pair;
 		w->hv[s].migrate_wait_unplug = fo_wait_unplug;
+		w->hv[s].announce_nic = fo_announce_nic;
 		w->hv[s].migrate_start = fo_migrate_start;
 		w->hv[s].migrate_cancel = fo_migrate_cancel;
 		w->hv[s].cont = fo_cont;

@@ -55,8 +55,9 @@ static void test_auto_picks_failover_and_migrates(void **state)
 	assert_int_equal(r.steps[STEP_RELEASE_VF].result, STEP_SKIPPED);
 	assert_int_equal(r.steps[STEP_UNPLUG].result, STEP_SKIPPED);
 	assert_int_equal(r.steps[STEP_ENSLAVE].result, STEP_OK);
-	assert_log(w, "src.unplug_primary;src.migrate_start;src.primary_released;src.migrated;"
-		      "dst.plug(vf0,tapd0)");
+	/* The standby is announced as soon as the guest let the primary go. */
+	assert_log(w, "src.unplug_primary;src.migrate_start;src.primary_released;"
+		      "src.announce(net0);src.migrated;dst.plug(vf0,tapd0)");
 	assert_string_equal(w->fo_plug_pair, "net0");
 	/* The destination VF carries the pair's one MAC. */
 	assert_memory_equal(w->plug_mac, fake_bk_mac, 6);
@@ -200,6 +201,22 @@ static void test_paused_guest_resumed_to_cancel(void **state)
 	test_free(w);
 }
 
+/* The announce is a help, not a need: its failure is only noted. */
+static void test_announce_failure_noted(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fail_step = STEP_MIGRATE;
+	w->fail_op = "hv.announce_nic";
+	w->fail_rc = -EIO;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_non_null(strstr(w->notes, "announcing the guest on net0"));
+	test_free(w);
+}
+
 static void test_failed_migration_replugs_primary(void **state)
 {
 	struct fake_world *w = fo_world();
@@ -315,6 +332,7 @@ int main(void)
 	    cmocka_unit_test(test_failover_agent_without_support_refused),
 	    cmocka_unit_test(test_wait_unplug_deadline_rolls_back),
 	    cmocka_unit_test(test_paused_guest_resumed_to_cancel),
+	    cmocka_unit_test(test_announce_failure_noted),
 	    cmocka_unit_test(test_failed_migration_replugs_primary),
 	    cmocka_unit_test(test_plug_failure_after_ponr_degraded),
 	    cmocka_unit_test(test_primary_never_active_degraded),

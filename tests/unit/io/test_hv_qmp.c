@@ -734,6 +734,8 @@ static void test_failover_pair_and_plug(void **state)
 	     "\"romfile\": \"\", \"mac\": \"52:54:00:77:00:20\"}",
 	     0},
 	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "announce-self", "{\"rounds\": 1, \"interfaces\": [\"net0\"]}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
 	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
 	    {0},
 	};
@@ -754,6 +756,7 @@ static void test_failover_pair_and_plug(void **state)
 			 -EPROTO);
 	snprintf(spec.failover_pair_id, sizeof(spec.failover_pair_id), "net0");
 	assert_int_equal(fx.ops.plug(fx.ops.userdata, &spec, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.announce_nic(fx.ops.userdata, "net0", in_ms(2000), &d), 0);
 	teardown(&fx);
 }
 
