@@ -791,21 +791,6 @@ static void test_failover_status(void **state)
 		    "\",\"kind\":\"virtio\",\"link\":false}}");
 	assert_string_equal(jstr(v, "name"), "eth0");
 	json_decref(v);
-	/* The kind rule: the master is "other", so kind "virtio" names the standby alone. */
-	v = call_ok("{\"execute\":\"guest-link-list\"}");
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		json_t *n = json_array_get(v, i);
-
-		if (!strcmp(jstr(n, "name"), "eth9"))
-			assert_string_equal(jstr(n, "kind"), "other");
-		if (!strcmp(jstr(n, "name"), "eth0"))
-			assert_string_equal(jstr(n, "kind"), "virtio");
-	}
-	json_decref(v);
-	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
-		    "\",\"kind\":\"virtio\",\"link\":false}}");
-	assert_string_equal(jstr(v, "name"), "eth0");
-	json_decref(v);
 	v = call_ok("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
 		    "\",\"timeout\":5000}}");
 	assert_string_equal(jstr(v, "active"), "primary");
