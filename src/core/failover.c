@@ -192,9 +192,15 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 	const struct plan_timeouts *t = &c->p->timeouts;
 	struct diag sd = {0};
 	int64_t t0 = now(c);
+	const char *why;
 	int rc, crc;
 
+	/* An operator's interrupt ends the wait too (the hypervisor checks it each slice). */
+	if (c->env->interrupted && h->set_interrupt)
+		h->set_interrupt(h->userdata, c->env->interrupted, c->env->interrupted_userdata);
 	rc = h->migrate_wait_unplug(h->userdata, dl(c, t->unplug_ms), d);
+	if (c->env->interrupted && h->set_interrupt)
+		h->set_interrupt(h->userdata, NULL, NULL);
 	if (rc >= 0) {
 		if (c->t_vf_left < 0)
 			c->t_vf_left = now(c);
@@ -208,11 +214,15 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 			     sd.msg);
 		return 0;
 	}
+	why = rc == -EINTR ? interrupt_poll(c) : NULL;
 	if (rc == -ETIMEDOUT)
 		diag_set(d,
 			 "the guest did not release failover primary %s within %lld ms (QEMU's "
 			 "wait-unplug); migration cancelled",
 			 c->p->src_vf.device_id, (long long)t->unplug_ms);
+	else if (rc == -EINTR)
+		diag_set(d, "interrupted by %s in QEMU's wait-unplug; migration cancelled",
+			 why ? why : "a signal");
 	else
 		diag_prefix(d, "waiting for the failover primary's unplug");
 	crc = cancel_wait_unplug(c, &sd);

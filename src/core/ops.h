@@ -118,7 +118,8 @@ struct hv_ops {
 	 * device. migrate_wait_unplug: source, after migrate_start: waits until the migration
 	 * left QEMU's wait-unplug (the guest released the failover primary); 0 then (the
 	 * migration runs, or already ended: migrate_wait says how), -ETIMEDOUT still waiting at
-	 * the deadline (the migration is not cancelled: the caller does that).
+	 * the deadline, -EINTR interrupted as set_interrupt says (in both cases the migration is
+	 * not cancelled: the caller does that).
 	 */
 	int (*failover_pair)(void *ud, const char *device_id, int64_t deadline_ms,
 			     char ret[VFM_ID_MAX], struct diag *d);

@@ -826,6 +826,14 @@ static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 		} else if (r == -ETIMEDOUT) {
 			r = 0; /* the deadline: say so with the last state seen */
 		}
+		if (r >= 0 && h->interrupted && unplug_pending(mi.status)) {
+			const char *why = h->interrupted(h->intr_userdata);
+
+			if (why) {
+				diag_set(d, "interrupted by %s in wait-unplug", why);
+				return -EINTR;
+			}
+		}
 	}
 	return r < 0 ? r : 0;
 }

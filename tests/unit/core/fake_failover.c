@@ -74,6 +74,12 @@ static int fo_wait_unplug(void *ud, int64_t deadline, struct diag *d)
 
 	if (rc < 0)
 		return rc;
+	if (w->fo_paused && w->hv_intr[SIDE(ud)] && w->hv_intr[SIDE(ud)](w->hv_intr_ud[SIDE(ud)])) {
+		/* The operator's Ctrl-C, seen at the next slice. */
+		w->now += 250;
+		diag_set(d, "interrupted in wait-unplug");
+		return -EINTR;
+	}
 	if (w->fo_paused) {
 		w->now = deadline;
 		diag_set(d, "migration still in wait-unplug at the deadline");

@@ -217,6 +217,29 @@ static void test_announce_failure_noted(void **state)
 	test_free(w);
 }
 
+/* Ctrl-C while QEMU waits for the unplug: cancelled and rolled back at once, not at the
+ * deadline. */
+static void test_interrupt_in_wait_unplug(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+	int64_t t0 = w->now;
+
+	(void)state;
+	w->fo_paused = true;
+	w->intr_step = STEP_MIGRATE;
+	w->intr_op = "hv.wait_unplug";
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_code, PLAN_ERR_INTERRUPTED);
+	assert_string_equal(r.interrupted, "SIGINT");
+	assert_non_null(strstr(r.error, "interrupted by SIGINT in QEMU's wait-unplug"));
+	assert_true(w->now - t0 < w->plan.timeouts.unplug_ms);
+	assert_null(w->hv_intr[FAKE_SRC]); /* switched off again */
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
 static void test_failed_migration_replugs_primary(void **state)
 {
 	struct fake_world *w = fo_world();
@@ -333,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_wait_unplug_deadline_rolls_back),
 	    cmocka_unit_test(test_paused_guest_resumed_to_cancel),
 	    cmocka_unit_test(test_announce_failure_noted),
+	    cmocka_unit_test(test_interrupt_in_wait_unplug),
 	    cmocka_unit_test(test_failed_migration_replugs_primary),
 	    cmocka_unit_test(test_plug_failure_after_ponr_degraded),
 	    cmocka_unit_test(test_primary_never_active_degraded),

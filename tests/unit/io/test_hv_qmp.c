@@ -808,6 +808,35 @@ static void test_wait_unplug_deadline(void **state)
 	teardown(&fx);
 }
 
+static const char *always_sigint(void *ud)
+{
+	(void)ud;
+	return "SIGINT";
+}
+
+/* An operator's interrupt ends the wait for the unplug at the next progress slice. */
+static void test_wait_unplug_interrupted(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	fx.ops.set_interrupt(fx.ops.userdata, always_sigint, NULL);
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), -EINTR);
+	assert_non_null(strstr(d.msg, "interrupted by SIGINT"));
+	teardown(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -831,6 +860,7 @@ int main(void)
 	    cmocka_unit_test(test_failover_pair_and_plug),
 	    cmocka_unit_test(test_wait_unplug_released),
 	    cmocka_unit_test(test_wait_unplug_deadline),
+	    cmocka_unit_test(test_wait_unplug_interrupted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
