@@ -29,7 +29,7 @@ _vfmigrate()
 				libvirt.agent=channel libvirt.agent=qemu-ga' -- "$cur"))
 		else
 			local side keys='guest.bond= guest.vf-mac= guest.backup-mac= guest.physnet=
-				guest.vlan= guest.create-bond= guest.fail-over-mac= guest.backend=
+				guest.vlan= guest.create-bond= guest.fail-over-mac= guest.backend= guest.mode=
 				source.vf-host=
 				destination.migrate-uri= destination.incoming-uri=
 				destination.incoming= migration.max-bandwidth=
@@ -49,6 +49,10 @@ _vfmigrate()
 		COMPREPLY=($(compgen -W 'active none follow' -- "$cur"))
 		return
 		;;
+	--mode)
+		COMPREPLY=($(compgen -W 'auto bond failover' -- "$cur"))
+		return
+		;;
 	--unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
 		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet)
 		return
@@ -56,7 +60,7 @@ _vfmigrate()
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W '--connect --config --set --state-dir --backend --json
-			--create-bond --fail-over-mac --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
+			--create-bond --fail-over-mac --mode --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
 			--src-path-map --dst-path-map --bond --vf-alias --backup-mac --vf-source --vlan
 			--physnet --help --version' -- "$cur"))
 		return

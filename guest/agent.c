@@ -253,6 +253,12 @@ int links_load(struct agent *a, struct links *ls, struct cmd_err *e)
 	r = a->be->link_list(a->be->ctx, &ls->v, &ls->n, &d);
 	if (r < 0)
 		return cmd_fail_kernel(e, "reading links", r, &d);
+	for (size_t i = 0; i < ls->n; i++) {
+		ls->v[i].is_upper = false;
+		for (size_t j = 0; j < ls->n; j++)
+			if (ls->v[j].master == ls->v[i].ifindex)
+				ls->v[i].is_upper = true;
+	}
 	return 0;
 }
 
@@ -280,7 +286,9 @@ static bool link_is_nic(const struct agent_link *l)
 
 /*
  * virtio: the virtio-net driver; vf: any other driver of a PCI function (a VF passed through,
- * or the lab's emulated stand-in: the guest cannot tell those apart); other: neither.
+ * or the lab's emulated stand-in: the guest cannot tell those apart); other: neither, and a
+ * NIC that other NICs have as master: net_failover's master, whose device is its standby's
+ * virtio device (so by driver it would read virtio too).
  */
 static void nic_ident(struct agent *a, const struct agent_link *l, struct nic_ident *ret)
 {
@@ -291,7 +299,9 @@ static void nic_ident(struct agent *a, const struct agent_link *l, struct nic_id
 	if (!a->be->driver ||
 	    a->be->driver(a->be->ctx, l->name, ret->driver, sizeof(ret->driver)) < 0)
 		ret->driver[0] = '\0';
-	if (strcmp(ret->driver, "virtio_net") == 0)
+	if (l->is_upper)
+		ret->kind = kind_names[2];
+	else if (strcmp(ret->driver, "virtio_net") == 0)
 		ret->kind = kind_names[0];
 	else if (ret->pci[0])
 		ret->kind = kind_names[1];
@@ -734,6 +744,7 @@ static const struct command commands[] = {
     {"guest-link-wait", cmd_link_wait, false},
     {"guest-link-list", cmd_link_list, false},
     {AGENT_TIMING_COMMAND, cmd_agent_timing, false},
+    {"guest-failover-status", cmd_failover_status, false},
 };
 
 static const struct command *commands_table(size_t *n)

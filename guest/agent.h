@@ -50,6 +50,8 @@ struct agent_link {
 	int master;	     /* ifindex, 0 when none */
 	char kind[16];	     /* IFLA_INFO_KIND, "" if none */
 	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND, "" if none */
+	/* Other links name it as their master (set by the command logic, not the backend). */
+	bool is_upper;
 	/* kind == "bond" */
 	bool has_bond_mode, has_bond_miimon, has_bond_fom;
 	uint8_t bond_mode;

@@ -55,6 +55,7 @@ int cmd_bond_set_active(struct agent *a, json_t *args, json_t **ret, struct cmd_
 int cmd_bond_release(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
 int cmd_bond_enslave(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
 int cmd_bond_create(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
+int cmd_failover_status(struct agent *a, json_t *args, json_t **ret, struct cmd_err *e);
 
 /* agent.c */
 extern const char *const fom_names[3]; /* the bond's fail_over_mac, by its number */

@@ -117,6 +117,15 @@ void plan_apply_limits(const struct config *c, struct plan *p)
 		p->timeouts.link_ms = c->t_link;
 }
 
+int plan_apply_mode(const struct config *c, struct plan *p, struct diag *d)
+{
+	if (c->mode[0] && plan_mode_from_string(c->mode, &p->mode) < 0) {
+		diag_set(d, "guest.mode (--mode) must be auto, bond or failover");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * Whether a libvirt URI read from a journal may be opened without the operator naming it: not
  * one that makes libvirt run a program here (the ext transport, or a command= parameter).

@@ -247,6 +247,9 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s",
 		 a->migrate_uri ? a->migrate_uri : "");
 	plan_apply_limits(c, p);
+	rc = plan_apply_mode(c, p, d);
+	if (rc < 0)
+		return rc;
 	world_env(w);
 	return 0;
 }

@@ -187,6 +187,8 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 	plan_init(p);
 	snprintf(p->guest, sizeof(p->guest), "%s", a->guest);
 	p->has_vf = c->has_vf_mac;
+	if (plan_apply_mode(c, p, d) < 0)
+		return -EINVAL;
 	if (!c->src.qmp[0])
 		missing = "source.qmp";
 	else if (!c->dst.qmp[0])
@@ -197,9 +199,10 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 		missing = "destination.agent (or destination.qga)";
 	else if (need_uri && !c->dst.migrate_uri[0])
 		missing = "destination.migrate-uri (or DEST)";
-	else if (p->has_vf && !c->bond[0])
+	/* Failover mode has no bond, and its virtio NIC carries vf-mac. */
+	else if (p->has_vf && !c->bond[0] && p->mode == PLAN_MODE_BOND)
 		missing = "guest.bond";
-	else if (p->has_vf && !c->has_backup_mac)
+	else if (p->has_vf && !c->has_backup_mac && p->mode == PLAN_MODE_BOND)
 		missing = "guest.backup-mac";
 	else if (p->has_vf && !c->src.vf_device[0])
 		missing = "source.vf-device";
@@ -213,7 +216,7 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 	}
 	snprintf(p->bond, sizeof(p->bond), "%s", c->bond);
 	memcpy(p->vf_mac, c->vf_mac, 6);
-	memcpy(p->backup_mac, c->backup_mac, 6);
+	memcpy(p->backup_mac, c->has_backup_mac ? c->backup_mac : c->vf_mac, 6);
 	p->create_bond = c->create_bond;
 	p->fail_over_mac = c->fail_over_mac;
 	snprintf(p->src_vf.device_id, VFM_ID_MAX, "%s", c->src.vf_device);

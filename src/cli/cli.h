@@ -90,6 +90,7 @@ struct cli_args {
 	bool json;
 	bool create_bond;
 	const char *fail_over_mac;
+	const char *mode; /* --mode: guest.mode */
 	const char *unplug_timeout;
 	const char *max_bandwidth;
 	const char *downtime_limit;
@@ -203,5 +204,7 @@ void world_close(struct world *w);
 bool journal_uri_safe(const char *uri);
 /* Migration parameters and timeouts from the config (0 = built-in default). */
 void plan_apply_limits(const struct config *c, struct plan *p);
+/* guest.mode (--mode) into p->mode; -EINVAL with d for another word. */
+int plan_apply_mode(const struct config *c, struct plan *p, struct diag *d);
 
 #endif

@@ -22,6 +22,7 @@ enum {
 	OPT_MIGRATE_URI,
 	OPT_SRC_MAP,
 	OPT_DST_MAP,
+	OPT_MODE,
 };
 
 const struct option cli_common_options[] = {
@@ -36,6 +37,7 @@ const struct option cli_common_options[] = {
     {"json", no_argument, NULL, 'j'},
     {"create-bond", no_argument, NULL, OPT_CREATE_BOND},
     {"fail-over-mac", required_argument, NULL, OPT_FAIL_OVER_MAC},
+    {"mode", required_argument, NULL, OPT_MODE},
     {"unplug-timeout", required_argument, NULL, OPT_UNPLUG_TIMEOUT},
     {"max-bandwidth", required_argument, NULL, OPT_MAX_BANDWIDTH},
     {"downtime-limit", required_argument, NULL, OPT_DOWNTIME_LIMIT},
@@ -79,6 +81,8 @@ void cli_usage(FILE *f)
 	      "      --create-bond         create the guest's bond when it does not exist\n"
 	      "      --fail-over-mac MODE  the bond --create-bond builds: active (default),\n"
 	      "                            none or follow\n"
+	      "      --mode MODE           auto (default: what pre-flight finds), bond or\n"
+	      "                            failover (QEMU failover=on / failover_pair_id)\n"
 	      "      --unplug-timeout DUR  VF removal deadline (default 10s)\n"
 	      "      --max-bandwidth BPS   migration bandwidth limit, bytes per second\n"
 	      "      --downtime-limit DUR  migration downtime limit (e.g. 50ms)\n"
@@ -129,6 +133,9 @@ int cli_common_option(struct cli_args *a, int opt, const char *arg)
 		break;
 	case OPT_FAIL_OVER_MAC:
 		a->fail_over_mac = arg;
+		break;
+	case OPT_MODE:
+		a->mode = arg;
 		break;
 	case OPT_UNPLUG_TIMEOUT:
 		a->unplug_timeout = arg;
@@ -192,6 +199,7 @@ int cli_load_config(const struct cli_args *a, struct config *c, struct diag *d)
 	} shorthands[] = {
 	    {a->backend, "guest.backend", "--backend"},
 	    {a->fail_over_mac, "guest.fail-over-mac", "--fail-over-mac"},
+	    {a->mode, "guest.mode", "--mode"},
 	    {a->unplug_timeout, "timeouts.unplug", "--unplug-timeout"},
 	    {a->downtime_limit, "migration.downtime-limit", "--downtime-limit"},
 	    {a->max_bandwidth, "migration.max-bandwidth", "--max-bandwidth"},

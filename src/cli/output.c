@@ -337,6 +337,9 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 	print_string(&p, PRINT_ANY, "guest", "%s: ", guest);
 	print_string(&p, PRINT_JSON, "outcome", NULL, plan_outcome_to_string(r->outcome));
 	print_text(&p, PRINT_TEXT, "%s\n", outcome_sentence(r->outcome));
+	/* bond or failover: how the VF left the guest's way (null: never decided). */
+	print_string(&p, PRINT_ANY, "mode", "  mode: %s\n",
+		     r->mode != PLAN_MODE_AUTO ? plan_mode_to_string(r->mode) : NULL);
 	print_not_undone_all(&p, guest, r);
 	print_string(&p, PRINT_ANY, "interrupted", "  interrupted by %s",
 		     r->interrupted[0] ? r->interrupted : NULL);

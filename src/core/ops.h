@@ -111,6 +111,22 @@ struct hv_ops {
 	 * interrupted NULL switches this off again.
 	 */
 	void (*set_interrupt)(void *ud, interrupt_fn interrupted, void *intr_userdata);
+
+	/*
+	 * QEMU failover (both optional, NULL: the hypervisor has none). failover_pair: the
+	 * failover_pair_id of device_id into ret ("" when it has none); -ENOENT when no such
+	 * device. migrate_wait_unplug: source, after migrate_start: waits until the migration
+	 * left QEMU's wait-unplug (the guest released the failover primary); 0 then (the
+	 * migration runs, or already ended: migrate_wait says how), -ETIMEDOUT still waiting at
+	 * the deadline, -EINTR interrupted as set_interrupt says (in both cases the migration is
+	 * not cancelled: the caller does that).
+	 */
+	int (*failover_pair)(void *ud, const char *device_id, int64_t deadline_ms,
+			     char ret[VFM_ID_MAX], struct diag *d);
+	int (*migrate_wait_unplug)(void *ud, int64_t deadline_ms, struct diag *d);
+	/* Optional: one self-announce (RARP) out of NIC nic_id now, so the network learns the
+	 * guest's MAC there (the failover standby, once the guest let the primary go). */
+	int (*announce_nic)(void *ud, const char *nic_id, int64_t deadline_ms, struct diag *d);
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -155,6 +171,14 @@ struct agent_ops {
 	/* Waits up to link_timeout_ms for carrier on nic. */
 	int (*link_wait)(void *ud, const struct nic_sel *nic, int64_t link_timeout_ms,
 			 int64_t deadline_ms, struct diag *d);
+	/*
+	 * Optional (NULL: the agent cannot tell). The guest's net_failover master whose standby
+	 * (virtio) NIC carries mac. primary_wait_ms > 0: waits up to that long (guest time) for
+	 * the master to send on its primary (-ETIMEDOUT, d says what it saw); 0: reports at once.
+	 * -ENOENT: no failover master on that MAC.
+	 */
+	int (*failover_status)(void *ud, const uint8_t mac[6], int64_t primary_wait_ms,
+			       int64_t deadline_ms, struct failover_status *ret, struct diag *d);
 };
 
 /* ------------------------------------------------------------------------------------------ */

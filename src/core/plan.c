@@ -35,6 +35,27 @@ int step_from_string(const char *name, enum step_id *ret)
 	return -EINVAL;
 }
 
+static const char *const mode_names[_PLAN_MODE_MAX] = {
+    [PLAN_MODE_AUTO] = "auto",
+    [PLAN_MODE_BOND] = "bond",
+    [PLAN_MODE_FAILOVER] = "failover",
+};
+
+const char *plan_mode_to_string(enum plan_mode m)
+{
+	return (unsigned)m < _PLAN_MODE_MAX ? mode_names[m] : "unknown";
+}
+
+int plan_mode_from_string(const char *s, enum plan_mode *ret)
+{
+	for (int i = 0; i < _PLAN_MODE_MAX; i++)
+		if (strcmp(mode_names[i], s) == 0) {
+			*ret = (enum plan_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static const char *const outcome_names[_OUTCOME_MAX] = {
     [OUTCOME_MIGRATED] = "migrated",	       [OUTCOME_REFUSED] = "refused",
     [OUTCOME_ROLLED_BACK] = "rolled-back",     [OUTCOME_DEGRADED] = "degraded",
@@ -102,6 +123,8 @@ static const char *const problem_names[_PROBLEM_MAX] = {
     [PROBLEM_VF_POOL] = "vf-pool",
     [PROBLEM_NO_FREE_VF] = "no-free-vf",
     [PROBLEM_NICS_APART] = "nics-apart",
+    [PROBLEM_FAILOVER_PAIR] = "failover-pair",
+    [PROBLEM_FAILOVER_MASTER] = "failover-master",
 };
 
 const char *plan_problem_code_to_string(enum plan_problem_code c)
@@ -260,10 +283,15 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 		memcpy(r.backup_mac, c->p->backup_mac, 6);
 		r.has_dst_mac = c->has_dst_mac;
 		memcpy(r.dst_mac, c->dst_mac, 6);
+		if (plan_failover(c))
+			snprintf(r.mode, sizeof(r.mode), "%s", mode_names[PLAN_MODE_FAILOVER]);
 	}
 	if (spec) {
 		r.has_spec = true;
 		r.spec = *spec;
+		if (kind == JOURNAL_BEGIN && plan_failover(c))
+			snprintf(r.spec.failover_pair_id, sizeof(r.spec.failover_pair_id), "%s",
+				 c->failover_pair);
 	}
 	if (kind == JOURNAL_FAIL) {
 		r.err = err < 0 ? -err : err;
@@ -310,39 +338,52 @@ struct step_def {
 	 * else failed before it: a silent guest does not keep the hosts from being put back.
 	 */
 	unsigned undo_needs;
+	/* Failover mode: the step has nothing to do (the bond's steps; QEMU unplugs the VF),
+	 * or these replace run and undo (NULL: the same as in bond mode). */
+	bool bond_only;
+	int (*fo_run)(struct ctx *c, struct diag *d);
+	int (*fo_undo)(struct ctx *c, struct diag *d);
 };
 
 static const struct step_def steps[_STEP_MAX] = {
-    [STEP_PREFLIGHT] = {.run = run_preflight},
-    [STEP_BOND] = {.run = run_bond, .vf_only = true},
+    /* Picks the mode, then checks what that mode needs. */
+    [STEP_PREFLIGHT] = {.run = run_preflight_pick},
+    [STEP_BOND] = {.run = run_bond, .vf_only = true, .bond_only = true},
     /* The reserved VF is not in the guest before the point of no return: always given back. */
-    [STEP_RESERVE] = {.run = run_reserve, .undo = undo_reserve, .vf_only = true},
+    [STEP_RESERVE] = {.run = run_reserve,
+		      .undo = undo_reserve,
+		      .vf_only = true,
+		      .fo_run = run_failover_reserve},
     /* Making the VF active again needs it back in the bond. */
     [STEP_BACKUP_ACTIVE] = {.run = run_backup_active,
 			    .undo = undo_backup_active,
 			    .vf_only = true,
 			    .undo_in_guest = true,
-			    .undo_needs = STEP_BIT(STEP_RELEASE_VF)},
+			    .undo_needs = STEP_BIT(STEP_RELEASE_VF),
+			    .bond_only = true},
     /* Enslaving the VF needs it plugged again. */
     [STEP_RELEASE_VF] = {.run = run_release_vf,
 			 .undo = undo_release_vf,
 			 .vf_only = true,
 			 .undo_in_guest = true,
-			 .undo_needs = STEP_BIT(STEP_UNPLUG)},
+			 .undo_needs = STEP_BIT(STEP_UNPLUG),
+			 .bond_only = true},
     /* Re-plugging needs the guest running on the source and the PF giving the VF its MAC. */
     [STEP_UNPLUG] = {.run = run_unplug,
 		     .undo = undo_unplug,
 		     .vf_only = true,
-		     .undo_needs = STEP_BIT(STEP_SOURCE_HANDOFF) | STEP_BIT(STEP_MIGRATE)},
+		     .undo_needs = STEP_BIT(STEP_SOURCE_HANDOFF) | STEP_BIT(STEP_MIGRATE),
+		     .bond_only = true},
     /* The guest's MAC goes back on the source PF only once the guest runs there again. */
     [STEP_SOURCE_HANDOFF] = {.run = run_source_handoff,
 			     .undo = undo_source_handoff,
 			     .vf_only = true,
 			     .wanted = source_handoff_wanted,
-			     .undo_needs = STEP_BIT(STEP_MIGRATE)},
-    [STEP_MIGRATE] = {.run = run_migrate, .undo = undo_migrate},
+			     .undo_needs = STEP_BIT(STEP_MIGRATE),
+			     .bond_only = true},
+    [STEP_MIGRATE] = {.run = run_migrate, .undo = undo_migrate, .fo_undo = undo_failover_migrate},
     [STEP_PLUG] = {.run = run_plug, .vf_only = true},
-    [STEP_ENSLAVE] = {.run = run_enslave, .vf_only = true},
+    [STEP_ENSLAVE] = {.run = run_enslave, .vf_only = true, .fo_run = run_failover_primary},
     [STEP_RELEASE_SOURCE] = {.run = run_release_source, .vf_only = true},
 };
 
@@ -354,7 +395,19 @@ bool step_undo_in_guest(enum step_id s)
 /* A step this run skips: a VF step without a VF, or one with nothing to do. */
 static bool step_skipped(const struct ctx *c, enum step_id s)
 {
-	return (steps[s].vf_only && !c->p->has_vf) || (steps[s].wanted && !steps[s].wanted(c));
+	return (steps[s].vf_only && !c->p->has_vf) || (steps[s].wanted && !steps[s].wanted(c)) ||
+	       (steps[s].bond_only && plan_failover(c));
+}
+
+/* The step's run and undo in the run's mode. */
+static int step_run(struct ctx *c, enum step_id s, struct diag *d)
+{
+	return (plan_failover(c) && steps[s].fo_run ? steps[s].fo_run : steps[s].run)(c, d);
+}
+
+static int step_undo(struct ctx *c, enum step_id s, struct diag *d)
+{
+	return (plan_failover(c) && steps[s].fo_undo ? steps[s].fo_undo : steps[s].undo)(c, d);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -378,7 +431,7 @@ static int do_step(struct ctx *c, enum step_id s)
 	if (rc < 0)
 		code = PLAN_ERR_JOURNAL;
 	else
-		rc = steps[s].run(c, &d);
+		rc = step_run(c, s, &d);
 	if (rc < 0 && code != PLAN_ERR_JOURNAL)
 		code = s == STEP_PREFLIGHT		      ? PLAN_ERR_REFUSED
 		       : s == STEP_MIGRATE && c->dead_arrival ? PLAN_ERR_DEAD_ARRIVAL
@@ -419,7 +472,7 @@ static int do_undo(struct ctx *c, enum step_id s)
 	emit(c, PLAN_EV_UNDO_BEGIN, s, 0, 0, NULL, NULL);
 	t0 = now(c);
 	jrec(c, JOURNAL_UNDO, s, NULL, 0, NULL, &jd);
-	rc = steps[s].undo(c, &d);
+	rc = step_undo(c, s, &d);
 	sr->undo_ms = now(c) - t0;
 	if (rc < 0) {
 		if (!d.msg[0])
@@ -499,6 +552,7 @@ void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env
 	c->t_start = now(c);
 	c->t_vf_left = -1;
 	rep->without_vf_ms = -1;
+	rep->mode = p->mode;
 }
 
 void finish(struct ctx *c, enum plan_outcome o)
@@ -517,7 +571,9 @@ static int plan_validate(const struct plan *p)
 {
 	if (!p->guest[0])
 		return -EINVAL;
-	if (p->has_vf && (!p->bond[0] || !p->src_vf.device_id[0]))
+	if (p->has_vf && (!p->src_vf.device_id[0] || (!p->bond[0] && p->mode == PLAN_MODE_BOND)))
+		return -EINVAL;
+	if ((unsigned)p->mode >= _PLAN_MODE_MAX)
 		return -EINVAL;
 	if (p->has_vf && p->create_bond &&
 	    (p->fail_over_mac == BOND_FOM_UNKNOWN || (unsigned)p->fail_over_mac >= _BOND_FOM_MAX))

@@ -47,6 +47,18 @@ enum plan_outcome {
 const char *plan_outcome_to_string(enum plan_outcome o);
 int plan_outcome_from_string(const char *s, enum plan_outcome *ret);
 
+/* How the VF is taken out of the guest's way: through its bond (vfmigrate-agent/qemu-ga), or
+ * by QEMU's failover (failover=on, failover_pair_id) and the guest kernel's net_failover. */
+enum plan_mode {
+	PLAN_MODE_AUTO = 0, /* pre-flight picks: failover when the VF has a failover_pair_id */
+	PLAN_MODE_BOND,
+	PLAN_MODE_FAILOVER,
+	_PLAN_MODE_MAX,
+};
+
+const char *plan_mode_to_string(enum plan_mode m);
+int plan_mode_from_string(const char *s, enum plan_mode *ret);
+
 struct plan_timeouts {
 	int64_t command_ms;	  /* one hypervisor/agent/pool command */
 	int64_t unplug_ms;	  /* VF removal (default 10 s) */
@@ -84,6 +96,7 @@ struct plan {
 	struct plan_timeouts timeouts;
 	unsigned plug_attempts;	   /* after the point of no return; default 2 */
 	unsigned enslave_attempts; /* default 2 */
+	enum plan_mode mode;	   /* default AUTO */
 };
 
 void plan_init(struct plan *p);
@@ -194,6 +207,8 @@ enum plan_problem_code {
 	PROBLEM_VF_POOL,	   /* the destination VF pool cannot be read */
 	PROBLEM_NO_FREE_VF,	   /* the destination VF pool has no free VF */
 	PROBLEM_NICS_APART,	   /* NICs that share a MAC cannot be told apart */
+	PROBLEM_FAILOVER_PAIR,	   /* failover mode: the VF is no QEMU failover primary */
+	PROBLEM_FAILOVER_MASTER,   /* failover mode: the guest's net_failover is not ready */
 	_PROBLEM_MAX,
 };
 
@@ -220,6 +235,7 @@ struct plan_problem {
 
 struct plan_report {
 	enum plan_outcome outcome;
+	enum plan_mode mode; /* what the run used: BOND or FAILOVER (AUTO: not decided yet) */
 	struct step_report steps[_STEP_MAX];
 	bool has_migration;
 	struct migrate_stats migration;

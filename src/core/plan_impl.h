@@ -32,7 +32,17 @@ struct ctx {
 	/* The source's migration tuning before run_migrate changed it: a rollback restores it. */
 	bool has_prev_tuning;
 	struct migrate_tuning prev_tuning;
+	/* Failover mode: the VF's failover_pair_id (the virtio-net NIC's id), read in
+	 * pre-flight (or from the journal): the destination VF is plugged with it. */
+	char failover_pair[VFM_ID_MAX];
 };
+
+/* Whether the run goes through QEMU's failover (the mode pre-flight picked or the journal
+ * recorded), not through a bond. */
+static inline bool plan_failover(const struct ctx *c)
+{
+	return c->rep->mode == PLAN_MODE_FAILOVER;
+}
 
 static inline int64_t now(struct ctx *c)
 {
@@ -89,5 +99,22 @@ int undo_migrate(struct ctx *c, struct diag *d);
 int run_plug(struct ctx *c, struct diag *d);
 int run_enslave(struct ctx *c, struct diag *d);
 int run_release_source(struct ctx *c, struct diag *d);
+int ensure_source_running(struct ctx *c, struct diag *d);
+/* An agent call's result; a failure names the side whose guest agent it was. */
+int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d);
+/* Pre-flight's checks of the hypervisors and of the destination's pool, shared by the modes:
+ * each records its problems and returns the first one's rc (0: none). */
+int preflight_hosts(struct ctx *c);
+int preflight_pool(struct ctx *c);
+/* Records one pre-flight problem in the report. */
+void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+	     const char *fmt, ...) _printf_(5, 6);
+
+/* failover.c: failover mode's own steps (the step table's fo_run/fo_undo). */
+int run_preflight_pick(struct ctx *c, struct diag *d);
+int run_failover_reserve(struct ctx *c, struct diag *d);
+int failover_wait_unplug(struct ctx *c, struct diag *d);
+int undo_failover_migrate(struct ctx *c, struct diag *d);
+int run_failover_primary(struct ctx *c, struct diag *d);
 
 #endif

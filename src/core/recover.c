@@ -105,6 +105,11 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 	/* Journals older than the MAC model gave the destination VF vf-mac. */
 	c.has_dst_mac = true;
 	memcpy(c.dst_mac, js.begin.has_dst_mac ? js.begin.dst_mac : js.begin.vf_mac, 6);
+	/* The mode the run took (journals without one were bond mode's). */
+	ret->mode = strcmp(js.begin.mode, "failover") == 0 ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
+	if (js.begin.has_spec)
+		snprintf(c.failover_pair, sizeof(c.failover_pair), "%s",
+			 js.begin.spec.failover_pair_id);
 	c.has_prev_tuning = js.has_tuning;
 	c.prev_tuning = js.tuning;
 

@@ -11,7 +11,7 @@
 
 /* An agent call's result: a failure names the side whose guest agent it was, once (the
  * adapters name only their transport). */
-static int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
+int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d)
 {
 	if (rc < 0)
 		diag_prefix(d, "%s guest agent", a == c->env->dst.agent ? "destination" : "source");
@@ -117,10 +117,8 @@ static int bond_nics_apart(const struct ctx *c, const struct bond_status *b, str
 }
 
 /* Records one pre-flight problem in the report. */
-static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
-		    const char *fmt, ...) _printf_(5, 6);
-static void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
-		    const char *fmt, ...)
+void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
+	     const char *fmt, ...)
 {
 	struct plan_report *r = c->rep;
 	struct plan_problem *pb;
@@ -200,7 +198,6 @@ int run_preflight(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
 	const struct plan_env *e = c->env;
-	struct hv_probe pr;
 	struct diag sd = {0};
 	int rc, first = 0;
 
@@ -211,19 +208,7 @@ int run_preflight(struct ctx *c, struct diag *d)
 		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
-	rc = e->src.hv->probe(e->src.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		PROBLEM(rc, HYPERVISOR, SOURCE, "source hypervisor: %s", sd.msg);
-	else if (!pr.running)
-		PROBLEM(-EINVAL, GUEST_NOT_RUNNING, SOURCE, "source guest is not running (%s)",
-			pr.status);
-
-	rc = e->dst.hv->probe(e->dst.hv->userdata, cmd_dl(c), &pr, &sd);
-	if (rc < 0)
-		PROBLEM(rc, HYPERVISOR, DESTINATION, "destination hypervisor: %s", sd.msg);
-	else if (pr.incoming == HV_INCOMING_NONE)
-		PROBLEM(-EINVAL, NOT_INCOMING, DESTINATION,
-			"destination is not waiting for an incoming migration (%s)", pr.status);
+	first = preflight_hosts(c);
 
 	rc = agent_rc(c, e->src.agent, e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd),
 		      &sd);
@@ -306,18 +291,8 @@ int run_preflight(struct ctx *c, struct diag *d)
 	}
 
 pool:
-	if (p->has_vf) {
-		unsigned free_vfs = 0;
-
-		rc = e->dst.vfpool->probe(e->dst.vfpool->userdata, p->physnet, cmd_dl(c), &free_vfs,
-					  &sd);
-		if (rc < 0)
-			PROBLEM(rc, VF_POOL, DESTINATION, "destination VF pool: %s", sd.msg);
-		else if (free_vfs == 0)
-			PROBLEM(-ENOSPC, NO_FREE_VF, DESTINATION,
-				"destination VF pool has no free VF%s%s",
-				p->physnet[0] ? " on " : "", p->physnet);
-	}
+	if (p->has_vf && (rc = preflight_pool(c)) < 0 && !first)
+		first = rc;
 #undef PROBLEM
 	if (first) {
 		/* The step's error is the first problem; the report has them all. */
@@ -608,7 +583,7 @@ static void on_progress(void *ud, const struct migrate_stats *st)
 }
 
 /* Source running again, destination gone: what a failed migration must leave. */
-static int ensure_source_running(struct ctx *c, struct diag *d)
+int ensure_source_running(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
 	struct hv_probe pr;
@@ -727,6 +702,9 @@ int run_migrate(struct ctx *c, struct diag *d)
 		return rc;
 	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
 	if (rc < 0)
+		return rc;
+	/* QEMU unplugs a failover primary first: bounded by our deadline, not QEMU's. */
+	if (plan_failover(c) && (rc = failover_wait_unplug(c, d)) < 0)
 		return rc;
 	if (c->env->interrupted && s->set_interrupt)
 		s->set_interrupt(s->userdata, c->env->interrupted, c->env->interrupted_userdata);

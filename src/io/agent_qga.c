@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "agent_qga.h"
+#include "agent_qga_impl.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -781,5 +782,27 @@ void agent_qga_ops(struct agent_qga *a, struct agent_ops *ret_ops)
 	    .release = lv_release,
 	    .enslave = lv_enslave,
 	    .link_wait = lv_link_wait,
+	    .failover_status = agent_qga_failover_status,
 	};
+}
+
+/* For agent_qga_failover.c (agent_qga_impl.h). */
+int agent_qga_cmd(struct agent_qga *a, const char *cmd, json_t *args, int64_t deadline,
+		  json_t **ret, struct diag *d)
+{
+	return qga(a, cmd, args, deadline, ret, d);
+}
+
+int agent_qga_read(struct agent_qga *a, const char *path, int64_t deadline, char **ret,
+		   struct diag *d)
+{
+	return file_read(a, path, deadline, ret, d);
+}
+
+int agent_qga_nic_ident(struct agent_qga *a, const char *name, int64_t deadline,
+			enum nic_kind *ret_kind, struct diag *d)
+{
+	char pci[VFM_PCI_MAX];
+
+	return nic_ident(a, name, deadline, ret_kind, pci, d);
 }

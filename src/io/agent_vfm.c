@@ -415,6 +415,59 @@ static int op_link_wait(void *ud, const struct nic_sel *nic, int64_t link_timeou
 			nic, deadline, d);
 }
 
+/* One NIC of a failover status: absent/null = none; else its link from "carrier". */
+static int failover_nic(json_t *r, const char *key, bool *ret_has, bool *ret_link)
+{
+	json_t *v = json_object_get(r, key);
+
+	*ret_has = *ret_link = false;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return -EPROTO;
+	*ret_has = true;
+	return get_bool(v, "carrier", false, ret_link);
+}
+
+int agent_vfm_parse_failover(json_t *r, struct failover_status *ret, struct diag *d)
+{
+	struct failover_status st = {0};
+	char active[16];
+
+	if (!json_is_object(r) || get_text(r, "master", st.master, sizeof(st.master), false) < 0 ||
+	    get_text(r, "active", active, sizeof(active), false) < 0 ||
+	    failover_nic(r, "standby", &st.has_standby, &st.standby_link) < 0 ||
+	    failover_nic(r, "primary", &st.has_primary, &st.primary_link) < 0 ||
+	    (strcmp(active, "primary") != 0 && strcmp(active, "standby") != 0 &&
+	     strcmp(active, "none") != 0)) {
+		diag_set(d, "guest-failover-status: malformed reply");
+		return -EPROTO;
+	}
+	st.primary_active = strcmp(active, "primary") == 0 && st.has_primary;
+	*ret = st;
+	return 0;
+}
+
+static int op_failover_status(void *ud, const uint8_t mac[6], int64_t primary_wait_ms,
+			      int64_t deadline, struct failover_status *ret, struct diag *d)
+{
+	char m[18];
+	json_t *args = json_pack("{s:s,s:I}", "mac", format_mac(mac, m), "timeout",
+				 (json_int_t)clamp_timeout(primary_wait_ms)),
+	       *r = NULL;
+	int rc;
+
+	if (!args)
+		return -ENOMEM;
+	rc = call(ud, "guest-failover-status", args, deadline, &r, -ENOENT, d);
+	json_decref(args);
+	if (rc < 0)
+		return rc;
+	rc = agent_vfm_parse_failover(r, ret, d);
+	json_decref(r);
+	return rc;
+}
+
 void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops)
 {
 	*ret_ops = (struct agent_ops){
@@ -426,5 +479,6 @@ void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops)
 	    .release = op_release,
 	    .enslave = op_enslave,
 	    .link_wait = op_link_wait,
+	    .failover_status = op_failover_status,
 	};
 }

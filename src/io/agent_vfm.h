@@ -15,6 +15,8 @@
 #ifndef VFM_IO_AGENT_VFM_H
 #define VFM_IO_AGENT_VFM_H
 
+#include <jansson.h>
+
 #include "core/ops.h"
 
 struct agent_vfm;
@@ -41,5 +43,8 @@ struct agent_vfm *agent_vfm_free(struct agent_vfm *a);
 /* Whether any call tried to reach the agent (for a report of what was used). */
 bool agent_vfm_used(const struct agent_vfm *a);
 void agent_vfm_ops(struct agent_vfm *a, struct agent_ops *ret_ops);
+
+/* guest-failover-status's reply (strict: -EPROTO with d on anything else). For the fuzzer. */
+int agent_vfm_parse_failover(json_t *r, struct failover_status *ret, struct diag *d);
 
 #endif

@@ -61,6 +61,9 @@ struct plug_spec {
 	 * empty = the adapter derives one from device_id. */
 	char netdev_id[VFM_ID_MAX];
 	int vlan; /* -1 = none; used by vfpool handoff, not by the hypervisor */
+	/* QEMU failover: the id of the virtio-net NIC (failover=on) this VF is the hidden
+	 * primary of; "" = none. Plugged with it (device_add failover_pair_id). */
+	char failover_pair_id[VFM_ID_MAX];
 };
 
 struct migrate_params {
@@ -192,6 +195,20 @@ struct bond_status {
 	uint8_t active_mac[6]; /* valid when has_active */
 	size_t n_slaves;
 	struct bond_slave slaves[VFM_BOND_SLAVES_MAX];
+};
+
+/*
+ * The guest kernel's net_failover (QEMU failover=on): a master NIC over a virtio-net standby
+ * and, while the VF is there, the VF as primary, all three on one MAC. The master sends on the
+ * primary while it is up with carrier, else on the standby.
+ */
+struct failover_status {
+	char master[VFM_IFNAME_MAX];
+	bool has_standby;
+	bool standby_link;
+	bool has_primary;
+	bool primary_link;
+	bool primary_active; /* the master sends on the primary */
 };
 
 #endif

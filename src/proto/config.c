@@ -69,6 +69,7 @@ static const struct ckey keys[] = {
     {"guest", "create-bond", T_BOOL, F(create_bond), 0, "create the bond if missing"},
     {"guest", "fail-over-mac", T_FOM, F(fail_over_mac), 0, "none|active|follow"},
     {"guest", "backend", T_STR, F(backend), 0, "hypervisor backend"},
+    {"guest", "mode", T_STR, F(mode), 0, "auto|bond|failover"},
     SIDE("source", src),
     {"source", "vf-host", T_PCI, S(src, vf_host), 0, "host PCI address of the VF"},
     SIDE("destination", dst),
@@ -92,6 +93,7 @@ void config_init(struct config *c)
 	c->vlan = -1;
 	c->fail_over_mac = BOND_FOM_ACTIVE;
 	snprintf(c->backend, sizeof(c->backend), "qmp");
+	snprintf(c->mode, sizeof(c->mode), "auto");
 }
 
 static bool word_ok(const char *s)

@@ -82,6 +82,7 @@ struct config {
 	bool create_bond;
 	enum bond_fom fail_over_mac;   /* what create_bond builds: none, active (default), follow */
 	char backend[CONFIG_WORD_MAX]; /* hypervisor backend: "qmp" (default); later "libvirt" */
+	char mode[CONFIG_WORD_MAX];    /* "" or auto, bond, failover (plan_mode) */
 	/* [source], [destination] */
 	struct config_side src, dst;
 	/* [migration] */

@@ -85,6 +85,8 @@ static json_t *spec_to_json(const struct plug_spec *s)
 	json_object_set_new(o, "backend", json_string(s->backend));
 	json_object_set_new(o, "netdev_id", json_string(s->netdev_id));
 	json_object_set_new(o, "vlan", json_integer(s->vlan));
+	if (s->failover_pair_id[0])
+		json_object_set_new(o, "failover_pair_id", json_string(s->failover_pair_id));
 	return o;
 }
 
@@ -94,6 +96,7 @@ static bool spec_valid(const struct plug_spec *s)
 	       text_valid(s->driver, sizeof(s->driver)) && text_valid(s->bus, sizeof(s->bus)) &&
 	       text_valid(s->backend, sizeof(s->backend)) &&
 	       text_valid(s->netdev_id, sizeof(s->netdev_id)) &&
+	       text_valid(s->failover_pair_id, sizeof(s->failover_pair_id)) &&
 	       (s->backend_kind == PLUG_BACKEND_TAP || s->backend_kind == PLUG_BACKEND_HOSTDEV) &&
 	       s->vlan >= -1 && s->vlan <= 4094;
 }
@@ -127,6 +130,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		return -EINVAL;
 	if (r->kind == JOURNAL_BEGIN && r->dest[0] && !journal_dest_valid(r->dest))
 		return -EINVAL;
+	if (r->kind == JOURNAL_BEGIN && r->mode[0] && !journal_name_valid(r->mode))
+		return -EINVAL;
 	if (r->has_spec && !spec_valid(&r->spec))
 		return -EINVAL;
 	if (r->has_tuning && (r->kind != JOURNAL_INTENT || !tuning_valid(&r->tuning)))
@@ -150,6 +155,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 			json_object_set_new(o, "dst_mac", json_string(format_mac(r->dst_mac, mac)));
 		if (r->dest[0])
 			json_object_set_new(o, "dest", json_string(r->dest));
+		if (r->mode[0])
+			json_object_set_new(o, "mode", json_string(r->mode));
 	}
 	if (r->has_spec && (r->kind == JOURNAL_BEGIN || r->kind == JOURNAL_DONE))
 		json_object_set_new(o, "spec", spec_to_json(&r->spec));
@@ -281,8 +288,9 @@ static int only_keys(json_t *o, const char *const *allowed, struct diag *d)
 
 static int spec_from_json(json_t *o, struct plug_spec *s, struct diag *d)
 {
-	static const char *const keys[] = {"device_id", "driver",    "bus",  "mac", "backend_kind",
-					   "backend",	"netdev_id", "vlan", NULL};
+	static const char *const keys[] = {"device_id",	       "driver",  "bus",       "mac",
+					   "backend_kind",     "backend", "netdev_id", "vlan",
+					   "failover_pair_id", NULL};
 	char kind[16];
 	int64_t vlan;
 	int r;
@@ -300,7 +308,10 @@ static int spec_from_json(json_t *o, struct plug_spec *s, struct diag *d)
 	    (r = get_str(o, "backend_kind", kind, sizeof(kind), true, d)) < 0 ||
 	    (r = get_str(o, "backend", s->backend, sizeof(s->backend), true, d)) < 0 ||
 	    (r = get_str(o, "netdev_id", s->netdev_id, sizeof(s->netdev_id), true, d)) < 0 ||
-	    (r = get_int(o, "vlan", -1, 4094, &vlan, d)) < 0)
+	    (r = get_int(o, "vlan", -1, 4094, &vlan, d)) < 0 ||
+	    /* Optional: only a failover primary has one. */
+	    (r = get_str(o, "failover_pair_id", s->failover_pair_id, sizeof(s->failover_pair_id),
+			 false, d)) < 0)
 		return r;
 	if (strcmp(kind, "tap") == 0)
 		s->backend_kind = PLUG_BACKEND_TAP;
@@ -347,7 +358,7 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 {
 	static const char *const keys[] = {
 	    "seq",     "t",    "rec",  "step",	 "guest", "bond", "has_vf",  "vf_mac", "backup_mac",
-	    "dst_mac", "dest", "spec", "tuning", "err",	  "msg",  "outcome", NULL};
+	    "dst_mac", "dest", "spec", "tuning", "err",	  "msg",  "outcome", "mode",   NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];
@@ -420,9 +431,17 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 			rc = -EBADMSG;
 			goto out;
 		}
+		/* Optional: bond mode's journals (and older ones) have no "mode". */
+		if ((rc = get_str(o, "mode", r.mode, sizeof(r.mode), false, d)) < 0)
+			goto out;
+		if (json_object_get(o, "mode") && strcmp(r.mode, "failover") != 0) {
+			diag_set(d, "journal record: unknown \"mode\"");
+			rc = -EBADMSG;
+			goto out;
+		}
 	} else {
 		static const char *const begin_only[] = {
-		    "guest", "bond", "has_vf", "vf_mac", "backup_mac", "dst_mac", "dest"};
+		    "guest", "bond", "has_vf", "vf_mac", "backup_mac", "dst_mac", "dest", "mode"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(begin_only); i++)

@@ -65,6 +65,8 @@ struct journal_record {
 	 * Optional: older journals have none, and gave it vf_mac. */
 	bool has_dst_mac;
 	uint8_t dst_mac[6];
+	/* "failover" for a failover mode run; "" (no key): bond mode. */
+	char mode[JOURNAL_NAME_MAX];
 	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
 	bool has_spec;
 	struct plug_spec spec;

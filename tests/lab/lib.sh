@@ -479,7 +479,7 @@ lab_ns_of() {
 }
 
 lab_guest_start() {
-	local side=$1 incoming=0 vf=1 bond=1 agent=1 ns base append
+	local side=$1 incoming=0 vf=1 bond=1 agent=1 fo=0 ns base append
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -487,6 +487,9 @@ lab_guest_start() {
 		--no-vf) vf=0 ;;
 		--no-bond) bond=0 ;;
 		--no-agent) agent=0 ;;
+		# QEMU failover: virtio-net failover=on, the e1000e its hidden primary on the
+		# virtio MAC (failover_pair_id); no bond, the guest kernel's net_failover pairs them.
+		--failover) fo=1 bond=0 ;;
 		*) lab_die "lab_guest_start: unknown option $1" ;;
 		esac
 		shift
@@ -506,13 +509,15 @@ lab_guest_start() {
 		-device pcie-root-port,id=rp1,chassis=1,bus=pcie.0,addr=0x3
 		-device pcie-root-port,id=rp2,chassis=2,bus=pcie.0,addr=0x4
 		-netdev tap,id=hn0,ifname=${LAB_TAP_V:-v0},script=no,downscript=no
-		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=${LAB_VIRTIO_OPTS:-}
+		-device virtio-net-pci,netdev=hn0,id=net0,mac=$LAB_MAC_VIRTIO,bus=rp2,romfile=${LAB_VIRTIO_OPTS:-}$([ $fo = 1 ] && echo ,failover=on)
 		-device virtio-serial-pci,id=vser0,bus=pcie.0,addr=0x5
 		-chardev "socket,id=ch-agent,path=$base.agent,server=on,wait=off"
 		-device virtserialport,chardev=ch-agent,name=org.vfmigrate.agent.0
 		-chardev "socket,id=ch-qga,path=$base.qga,server=on,wait=off"
 		-device virtserialport,chardev=ch-qga,name=org.qemu.guest_agent.0
 	)
+	# LAB_QMP2=1: a second QMP monitor, SIDE.qmp2, for the test while vfmigrate holds the first.
+	[ -n "${LAB_QMP2:-}" ] && args+=(-qmp "unix:$base.qmp2,server=on,wait=off")
 	# LAB_SPARE_PORT=1: one more empty root port, rp3 (a pool with two VFs for the guest).
 	[ -n "${LAB_SPARE_PORT:-}" ] && args+=(-device pcie-root-port,id=rp3,chassis=3,bus=pcie.0,addr=0x6)
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
@@ -520,10 +525,11 @@ lab_guest_start() {
 		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)
 	elif [ $vf = 1 ] && [ $incoming = 0 ]; then
 		args+=(-netdev tap,id=nd-vf0,ifname=${LAB_TAP_F:-f0},script=no,downscript=no
-			-device e1000e,netdev=nd-vf0,id=vf0,mac=$LAB_MAC_VF,bus=${LAB_VF_BUS:-rp1},romfile=)
+			-device e1000e,netdev=nd-vf0,id=vf0,bus=${LAB_VF_BUS:-rp1},romfile=$(
+				[ $fo = 1 ] && echo ",mac=$LAB_MAC_VIRTIO,failover_pair_id=net0" || echo ",mac=$LAB_MAC_VF"))
 	fi
 	[ $incoming = 1 ] && args+=(-incoming defer)
-	rm -f "$base".{console,qmp,agent,qga}
+	rm -f "$base".{console,qmp,qmp2,agent,qga}
 	ip netns exec "$ns" "${LAB_QEMU_CMD[@]}" "${args[@]}" >"$base.qemu.log" 2>&1 &
 	echo $! >"$base.pid"
 	local i
@@ -694,13 +700,16 @@ lab_migrate_plain() {
 
 # Writes $LAB_DIR/g0.conf describing guest 0 for vfmigrate (qmp backend). The destination's
 # VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF; with --qga the
-# guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent).
+# guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent); with --failover the
+# guest is lab_guest_start --failover's (no bond: vf-mac is the virtio MAC the pair shares, and
+# vfmigrate picks failover mode).
 lab_vfm_config() {
-	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent
+	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent fo=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) novf=1 ;;
 		--qga) agent=qga ;;
+		--failover) fo=1 ;;
 		--reverse) from=dst to=src to_ip=$LAB_MIG_SRC ;; # the guest is on dst, going back
 		*) lab_die "lab_vfm_config: unknown option $1" ;;
 		esac
@@ -708,9 +717,13 @@ lab_vfm_config() {
 	done
 	{
 		echo "[guest]"
-		echo "bond = bond0"
-		echo "backup-mac = $LAB_MAC_VIRTIO"
-		[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
+		if [ $fo = 1 ]; then
+			echo "vf-mac = $LAB_MAC_VIRTIO"
+		else
+			echo "bond = bond0"
+			echo "backup-mac = $LAB_MAC_VIRTIO"
+			[ $novf = 0 ] && echo "vf-mac = $LAB_MAC_VF"
+		fi
 		echo "[source]"
 		echo "qmp = $LAB_DIR/${LAB_G:-g0}-$from.qmp"
 		echo "$agent = $LAB_DIR/${LAB_G:-g0}-$from.$agent"

@@ -47,6 +47,22 @@ grep -qx "fail-over-mac = none" "$tmp/out" || {
 	echo "FAIL: --fail-over-mac does not reach guest.fail-over-mac"
 	fails=$((fails + 1))
 }
+expect 2 "bad --mode" "$V" -f "$cfg" -s "$tmp/state" --mode swap check g1
+grep -q "guest.mode (--mode) must be auto, bond or failover" "$tmp/err" || {
+	echo "FAIL: a bad --mode is not named"
+	fails=$((fails + 1))
+}
+expect 0 "--mode" "$V" -f "$cfg" --mode failover config g1
+grep -qx "mode = failover" "$tmp/out" || {
+	echo "FAIL: --mode does not reach guest.mode"
+	fails=$((fails + 1))
+}
+# Forced failover mode, nothing reachable: refused, the mode in the report.
+expect 3 "check --mode failover --json" "$V" -f "$cfg" -s "$tmp/state" --mode failover --json check g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["mode"]=="failover" and "failover-pair" in [p["code"] for p in r["problems"]], r' "$tmp/out" || {
+	echo "FAIL: check --mode failover --json report"
+	fails=$((fails + 1))
+}
 expect 3 "check without hypervisors is refused" "$V" -f "$cfg" -s "$tmp/state" check g1
 grep -q "source hypervisor" "$tmp/err" || {
 	echo "FAIL: check does not name the source hypervisor problem"

@@ -33,6 +33,7 @@ int main(void)
 
 	memset(&r, 0, sizeof(r));
 	r.outcome = OUTCOME_MIGRATED;
+	r.mode = PLAN_MODE_FAILOVER;
 	for (int i = 0; i < _STEP_MAX; i++) {
 		r.steps[i].result = STEP_OK;
 		r.steps[i].duration_ms = 10 * i;

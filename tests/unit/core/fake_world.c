@@ -599,6 +599,17 @@ static int ag_link_wait(void *ud, const struct nic_sel *sel, int64_t link_ms, in
 	return agent_enter(ud, "agent.link_wait", deadline, d);
 }
 
+/* For the fakes of other files (fake_failover.c): an op's entry, on a host or in the guest. */
+int fake_enter(void *ud, const char *op, struct diag *d)
+{
+	return enter(ud, op, d);
+}
+
+int fake_agent_enter(void *ud, const char *op, int64_t deadline, struct diag *d)
+{
+	return agent_enter(ud, op, deadline, d);
+}
+
 /* ---- pools ---- */
 
 static int pool_probe(void *ud, const char *physnet, int64_t deadline, unsigned *ret,

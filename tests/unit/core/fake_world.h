@@ -120,6 +120,15 @@ struct fake_world {
 	char notes[4096];
 	unsigned progress_events;
 
+	/* failover (fake_failover.c) */
+	bool failover;		       /* the VF is a failover primary */
+	bool fo_hidden;		       /* QEMU unplugged it for a migration (hidden, not deleted) */
+	bool fo_paused;		       /* the guest never releases the primary (paused) */
+	bool fo_no_primary;	       /* the primary never becomes active on the destination */
+	bool fo_pause_at_migrate;      /* the guest is paused as the migration starts */
+	bool fo_cancelling;	       /* a cancel waits for the unplug QEMU requested */
+	char fo_plug_pair[VFM_ID_MAX]; /* failover_pair_id of the last plug on the destination */
+	struct hv_ops fo_orig[2];      /* the plain fakes the failover ones wrap */
 	struct hv_ops hv[2];
 	struct agent_ops agent[2];
 	struct vfpool_ops pool[2];
@@ -144,6 +153,16 @@ void fake_world_share_mac(struct fake_world *w);
  * again) / on the destination with its VF (the source's PF no longer claiming the MAC). */
 bool fake_on_source_with_vf(const struct fake_world *w);
 bool fake_on_destination_with_vf(const struct fake_world *w);
+
+/* An op's entry (10 ms, failure injection; the agent's: only where the guest runs), for fakes
+ * in other files. */
+int fake_enter(void *ud, const char *op, struct diag *d);
+int fake_agent_enter(void *ud, const char *op, int64_t deadline, struct diag *d);
+
+/* fake_failover.c: the guest is a QEMU failover pair (virtio-net failover=on, the VF its primary
+ * with failover_pair_id "net0", one MAC) under the kernel's net_failover; no bond. The plan
+ * asks for mode AUTO. */
+void fake_world_failover(struct fake_world *w);
 
 /* Whether the log contains these entries in this order (";"-separated, not contiguous). */
 bool fake_log_has_in_order(const struct fake_world *w, const char *seq);

@@ -741,6 +741,80 @@ static void test_link_wait(void **state)
 	json_decref(v);
 }
 
+/*
+ * net_failover: a master with no device and no link kind over the virtio NIC (the standby) and,
+ * once it appears, a VF of the same MAC (the primary). guest-failover-status finds the master
+ * from the virtio NIC's MAC and says which lower it sends on; with a timeout it waits for the
+ * primary.
+ */
+static void test_failover_status(void **state)
+{
+	struct fake_link *vio = &W.v[1], *vf = &W.v[2], *m;
+	json_t *v;
+
+	(void)state;
+	m = add_nic("eth9", VIRTIO_MAC, 0, 0);
+	m->l.flags = IFF_UP;
+	m->l.has_perm_addr = false;
+	/* The kernel gives the master its standby's device: by driver it reads virtio too. */
+	m->driver = "virtio_net";
+	vio->driver = "virtio_net";
+	vio->l.master = m->l.ifindex;
+	vio->l.flags = IFF_UP;
+	/* The kernel takes the VF as primary when it appears (hot-plugged at +500 ms, carrier
+	 * 2.5 s after it is up). */
+	memcpy(vf->l.perm_addr, vio->l.perm_addr, 6);
+	memcpy(vf->l.addr, vio->l.addr, 6);
+	vf->driver = "e1000e";
+	vf->l.master = m->l.ifindex;
+	vf->l.flags = IFF_UP;
+	vf->appear_at = vf->up_at = W.now + 500;
+	v = call_ok("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\"}}");
+	assert_string_equal(jstr(v, "master"), "eth9");
+	assert_string_equal(jstr(v, "active"), "standby");
+	assert_string_equal(jstr(json_object_get(v, "standby"), "kind"), "virtio");
+	assert_true(json_is_null(json_object_get(v, "primary")));
+	json_decref(v);
+	/* The kind rule: the master is "other", so kind "virtio" names the standby alone. */
+	v = call_ok("{\"execute\":\"guest-link-list\"}");
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		json_t *n = json_array_get(v, i);
+
+		if (!strcmp(jstr(n, "name"), "eth9"))
+			assert_string_equal(jstr(n, "kind"), "other");
+		if (!strcmp(jstr(n, "name"), "eth0"))
+			assert_string_equal(jstr(n, "kind"), "virtio");
+	}
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-link-wait\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"kind\":\"virtio\",\"link\":false}}");
+	assert_string_equal(jstr(v, "name"), "eth0");
+	json_decref(v);
+	v = call_ok("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		    "\",\"timeout\":5000}}");
+	assert_string_equal(jstr(v, "active"), "primary");
+	assert_string_equal(jstr(json_object_get(v, "primary"), "name"), "eth1");
+	assert_string_equal(jstr(json_object_get(v, "primary"), "kind"), "vf");
+	assert_true(json_integer_value(json_object_get(v, "waited_ms")) >= 3000);
+	json_decref(v);
+	/* A primary that never gets carrier: the wait says so at its end. */
+	vf->carrier_lag = -1;
+	call_err("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\",\"timeout\":200}}",
+		 "Timeout", "failover master eth9: its primary got no link within 200 ms");
+	call_err("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VF2_MAC "\"}}",
+		 "DeviceNotFound", "no net_failover master over a virtio NIC with MAC " VF2_MAC);
+	/* A bond over a virtio NIC is no failover master. */
+	snprintf(m->l.kind, sizeof(m->l.kind), "bond");
+	call_err("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\"}}",
+		 "DeviceNotFound", "no net_failover master");
+	call_err("{\"execute\":\"guest-failover-status\",\"arguments\":{\"mac\":\"" VIRTIO_MAC
+		 "\",\"timeout\":-1}}",
+		 "InvalidParameter", "timeout");
+}
+
 /* The slave of bond0 with this kind, or NULL. */
 static json_t *slave_of_kind(json_t *bond, const char *kind)
 {
@@ -1329,6 +1403,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_basic_commands, setup),
+	    cmocka_unit_test_setup(test_failover_status, setup),
 	    cmocka_unit_test_setup(test_error_classes, setup),
 	    cmocka_unit_test_setup(test_create_and_status, setup),
 	    cmocka_unit_test_setup(test_set_active_both_ways, setup),

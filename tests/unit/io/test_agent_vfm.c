@@ -565,6 +565,44 @@ static void test_socket_connect_failure(void **state)
 	assert_false(agent_vfm_used(NULL));
 }
 
+/* guest-failover-status's reply, strictly: an unknown "active" word, a primary that is not an
+ * object or a name too long is -EPROTO; guest text comes out sanitized. */
+static void test_parse_failover(void **state)
+{
+	static const char *const bad[] = {
+	    "[]",
+	    "{\"active\":\"primary\"}",
+	    "{\"master\":\"eth0\",\"active\":\"both\"}",
+	    "{\"master\":\"eth0\",\"active\":\"primary\",\"primary\":\"eth2\"}",
+	    "{\"master\":\"eth0\",\"active\":\"standby\",\"standby\":{\"carrier\":1}}",
+	    "{\"master\":\"a-name-far-too-long\",\"active\":\"none\"}",
+	};
+	struct failover_status st;
+	struct diag d = {{0}};
+	json_t *j;
+
+	(void)state;
+	j = json_loads("{\"master\":\"eth0\\u001b\",\"mac\":\"52:54:00:77:00:10\",\"active\":"
+		       "\"primary\",\"standby\":{\"name\":\"eth1\",\"carrier\":true},\"primary\":"
+		       "{\"name\":\"eth2\",\"carrier\":true},\"waited_ms\":3}",
+		       0, NULL);
+	assert_int_equal(agent_vfm_parse_failover(j, &st, &d), 0);
+	json_decref(j);
+	assert_string_equal(st.master, "eth0?");
+	assert_true(st.has_standby && st.standby_link && st.has_primary && st.primary_active);
+	/* "primary" active without a primary is not believed. */
+	j = json_loads("{\"master\":\"eth0\",\"active\":\"primary\",\"primary\":null}", 0, NULL);
+	assert_int_equal(agent_vfm_parse_failover(j, &st, &d), 0);
+	json_decref(j);
+	assert_false(st.primary_active);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		j = json_loads(bad[i], 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(agent_vfm_parse_failover(j, &st, &d), -EPROTO);
+		json_decref(j);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(test_no_callback),
 	    cmocka_unit_test(test_bond_fail_over_mac),
 	    cmocka_unit_test(test_nic_selectors),
+	    cmocka_unit_test(test_parse_failover),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

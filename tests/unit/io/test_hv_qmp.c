@@ -841,6 +841,134 @@ static void test_netdev_id(void **state)
 	assert_int_equal(hv_qmp_netdev_id(&s, nd), -E2BIG);
 }
 
+/*
+ * QEMU failover, as QEMU 10 speaks it: the VF's failover_pair_id (qom-get; a device without one
+ * answers "", a missing one DeviceNotFound), plugging with it, and the migration's
+ * wait-unplug: UNPLUG_PRIMARY once the guest let the primary go, then "active".
+ */
+static void test_failover_pair_and_plug(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "qom-get",
+	     "{\"path\": \"/machine/peripheral/vf0\", \"property\": \"failover_pair_id\"}", 0},
+	    {FQ_REPLY, "\"net0\"", NULL, 0},
+	    {FQ_EXPECT, "qom-get", NULL, 0},
+	    {FQ_REPLY, "\"\"", NULL, 0},
+	    {FQ_EXPECT, "qom-get", NULL, 0},
+	    {FQ_ERROR, "DeviceNotFound", "Device '/machine/peripheral/vf9' not found", 0},
+	    {FQ_EXPECT, "qom-get", NULL, 0},
+	    {FQ_REPLY, "42", NULL, 0},
+	    {FQ_EXPECT, "netdev_add", NULL, 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "device_add",
+	     "{\"driver\": \"e1000e\", \"id\": \"vf0\", \"failover_pair_id\": \"net0\", "
+	     "\"romfile\": \"\", \"mac\": \"52:54:00:77:00:20\"}",
+	     0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_EXPECT, "announce-self", "{\"rounds\": 1, \"interfaces\": [\"net0\"]}", 0},
+	    {FQ_REPLY, "{}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct plug_spec spec = vf0;
+	struct fixture fx;
+	struct diag d = {{0}};
+	char pair[VFM_ID_MAX] = "x";
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.failover_pair(fx.ops.userdata, "vf0", in_ms(2000), pair, &d), 0);
+	assert_string_equal(pair, "net0");
+	assert_int_equal(fx.ops.failover_pair(fx.ops.userdata, "vf0", in_ms(2000), pair, &d), 0);
+	assert_string_equal(pair, "");
+	assert_int_equal(fx.ops.failover_pair(fx.ops.userdata, "vf9", in_ms(2000), pair, &d),
+			 -ENOENT);
+	assert_int_equal(fx.ops.failover_pair(fx.ops.userdata, "vf0", in_ms(2000), pair, &d),
+			 -EPROTO);
+	snprintf(spec.failover_pair_id, sizeof(spec.failover_pair_id), "net0");
+	assert_int_equal(fx.ops.plug(fx.ops.userdata, &spec, in_ms(2000), &d), 0);
+	assert_int_equal(fx.ops.announce_nic(fx.ops.userdata, "net0", in_ms(2000), &d), 0);
+	teardown(&fx);
+}
+
+static void test_wait_unplug_released(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_SEND, EV_MIG("setup"), NULL, 0},
+	    {FQ_SEND, EV("UNPLUG_PRIMARY", "{\"device-id\": \"vf0\"}"), NULL, 0},
+	    {FQ_SEND, EV_MIG("wait-unplug"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_DELAY, NULL, NULL, 100},
+	    {FQ_SEND, EV_MIG("active"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"active\", \"total-time\": 300}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), 0);
+	teardown(&fx);
+}
+
+/* A paused guest never releases the primary: still in wait-unplug at the deadline. */
+static void test_wait_unplug_deadline(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_SEND, EV_MIG("wait-unplug"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	/* Shorter than the progress interval (30 ms): one query, no event, the deadline. */
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(25), &d), -ETIMEDOUT);
+	if (!strstr(d.msg, "wait-unplug"))
+		fail_msg("diag: %s", d.msg);
+	teardown(&fx);
+}
+
+static const char *always_sigint(void *ud)
+{
+	(void)ud;
+	return "SIGINT";
+}
+
+/* An operator's interrupt ends the wait for the unplug at the next progress slice. */
+static void test_wait_unplug_interrupted(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	fx.ops.set_interrupt(fx.ops.userdata, always_sigint, NULL);
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), -EINTR);
+	assert_non_null(strstr(d.msg, "interrupted by SIGINT"));
+	teardown(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +992,10 @@ int main(void)
 	    cmocka_unit_test(test_probe_and_incoming),
 	    cmocka_unit_test(test_misc_commands),
 	    cmocka_unit_test(test_netdev_id),
+	    cmocka_unit_test(test_failover_pair_and_plug),
+	    cmocka_unit_test(test_wait_unplug_released),
+	    cmocka_unit_test(test_wait_unplug_deadline),
+	    cmocka_unit_test(test_wait_unplug_interrupted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -509,6 +509,22 @@ static const struct {
     {"/sys/class/net/eth0/device/../uevent", "DRIVER=virtio-pci\nPCI_SLOT_NAME=0000:02:00.0\n"},
     {"/sys/class/net/eth1/device/uevent", "DRIVER=igbvf\nPCI_SLOT_NAME=0000:01:00.0\n"},
     /* /sys/class/net/bond0/address: missing (the bond's MAC stays unknown) */
+    /* net_failover on 52:54:00:77:00:20: master fo0 (no device), standby fo1 (virtio), primary
+     * fo2 (e1000e); fo3 a virtio NIC on that MAC too, in a bond (fo4). */
+    {"/sys/class/net/fo0/ifindex", "2\n"},
+    {"/sys/class/net/fo1/ifindex", "3\n"},
+    {"/sys/class/net/fo2/ifindex", "4\n"},
+    {"/sys/class/net/fo1/master/ifindex", "2\n"},
+    {"/sys/class/net/fo2/master/ifindex", "2\n"},
+    {"/sys/class/net/fo0/device/uevent", "DRIVER=virtio_net\n"}, /* the standby's device */
+    {"/sys/class/net/fo1/device/uevent", "DRIVER=virtio_net\n"},
+    {"/sys/class/net/fo2/device/uevent", "DRIVER=e1000e\nPCI_SLOT_NAME=0000:01:00.0\n"},
+    {"/sys/class/net/fo1/carrier", "1\n"},
+    {"/sys/class/net/fo2/carrier", "1\n"},
+    {"/sys/class/net/fo3/device/uevent", "DRIVER=virtio_net\n"},
+    {"/sys/class/net/fo3/master/ifindex", "6\n"},
+    {"/sys/class/net/fo4/ifindex", "6\n"},
+    {"/sys/class/net/fo4/bonding/mode", "active-backup 1\n"},
 };
 
 /* Answers requests until the client hangs up: sync, ping, guest-file-open/read/close. */
@@ -550,6 +566,16 @@ static void peer_qga_files(int fd)
 			else
 				len =
 				    snprintf(out, sizeof(out), "{\"return\":%d}\n", 1000 + handle);
+		} else if (strstr(req, "guest-network-get-interfaces")) {
+			len = snprintf(
+			    out, sizeof(out),
+			    "{\"return\":[{\"name\":\"lo\"},"
+			    "{\"name\":\"fo0\",\"hardware-address\":\"52:54:00:77:00:20\"},"
+			    "{\"name\":\"fo1\",\"hardware-address\":\"52:54:00:77:00:20\"},"
+			    "{\"name\":\"fo2\",\"hardware-address\":\"52:54:00:77:00:20\"},"
+			    "{\"name\":\"../x\",\"hardware-address\":\"52:54:00:77:00:20\"},"
+			    "{\"name\":\"fo3\",\"hardware-address\":\"52:54:00:77:00:30\"},"
+			    "{\"name\":\"fo4\",\"hardware-address\":\"52:54:00:77:00:30\"}]}\n");
 		} else if (strstr(req, "guest-file-read") && handle >= 0) {
 			char *enc = qga_base64_encode(qga_files[handle].text);
 
@@ -563,6 +589,36 @@ static void peer_qga_files(int fd)
 		}
 		(void)!write(fd, out, (size_t)len);
 	}
+}
+
+/* net_failover as agent_qga reads it from sysfs: the master by the standby's master/ifindex,
+ * not a bond; a name unfit for a path is never used. */
+static void test_agent_qga_failover(void **state)
+{
+	char path[] = "/tmp/vfm-qga-fo.XXXXXX";
+	const uint8_t fo_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x20};
+	const uint8_t bond_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x30};
+	struct failover_status st;
+	struct agent_qga *a = NULL;
+	struct agent_ops ops;
+	struct diag d = {{0}};
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fake_listener(path, peer_qga_files);
+	assert_int_equal(agent_qga_new_socket(path, &a, &d), 0);
+	agent_qga_ops(a, &ops);
+	assert_int_equal(ops.failover_status(ops.userdata, fo_mac, 1000, in_ms(5000), &st, &d), 0);
+	assert_string_equal(st.master, "fo0");
+	assert_true(st.has_standby && st.standby_link);
+	assert_true(st.has_primary && st.primary_link && st.primary_active);
+	assert_int_equal(ops.failover_status(ops.userdata, bond_mac, 0, in_ms(5000), &st, &d),
+			 -ENOENT);
+	assert_non_null(strstr(d.msg, "no net_failover master"));
+	agent_qga_free(a);
+	unlink(path);
+	waitpid(pid, &status, 0);
 }
 
 /* The stock qemu-ga through its own socket: the bond as agent_qga reads it from the guest's
@@ -659,6 +715,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_exec_codes),
 	    cmocka_unit_test(test_agent_vfm_sanitizes),
 	    cmocka_unit_test(test_agent_qga_socket),
+	    cmocka_unit_test(test_agent_qga_failover),
 	};
 
 	if (argc != 2) {

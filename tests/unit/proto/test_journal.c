@@ -326,6 +326,46 @@ static void test_begin_dst_mac(void **state)
 	assert_non_null(strstr(d.msg, "dst_mac"));
 }
 
+/* Failover mode: "mode" on BEGIN (absent: bond mode), the pair id in a spec (optional). */
+static void test_begin_failover(void **state)
+{
+	static const char old[] =
+	    "{\"seq\":1,\"t\":1,\"rec\":\"begin\",\"guest\":\"g1\",\"bond\":\"bond0\","
+	    "\"has_vf\":true,\"vf_mac\":\"52:54:00:00:00:0f\","
+	    "\"backup_mac\":\"52:54:00:00:00:0b\"}";
+	static const char *const bad[] = {"\"bond\"", "\"\"", "7", "null"};
+	struct journal_record r = begin_rec(), out;
+	char line[JOURNAL_LINE_MAX];
+	struct diag d = {0};
+	const char *p;
+
+	(void)state;
+	assert_int_equal(journal_record_decode(old, strlen(old), &out, &d), 0);
+	assert_string_equal(out.mode, "");
+	snprintf(r.mode, sizeof(r.mode), "failover");
+	r.bond[0] = '\0';
+	r.has_spec = true;
+	snprintf(r.spec.device_id, sizeof(r.spec.device_id), "vf0");
+	snprintf(r.spec.failover_pair_id, sizeof(r.spec.failover_pair_id), "net0");
+	r.spec.vlan = -1;
+	assert_true(journal_record_encode(&r, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, "\"mode\":\"failover\""));
+	assert_non_null(strstr(line, "\"failover_pair_id\":\"net0\""));
+	round_trip(&r);
+	assert_int_equal(journal_record_decode(line, strlen(line) - 1, &out, &d), 0);
+	assert_string_equal(out.mode, "failover");
+	assert_string_equal(out.spec.failover_pair_id, "net0");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(line, sizeof(line), "%.*s,\"mode\":%s}", (int)strlen(old) - 1, old,
+			 bad[i]);
+		memset(&d, 0, sizeof(d));
+		if (journal_record_decode(line, strlen(line), &out, &d) >= 0)
+			fail_msg("accepted mode %s", bad[i]);
+	}
+	p = "{\"seq\":2,\"t\":0,\"rec\":\"ponr\",\"mode\":\"failover\"}";
+	assert_int_equal(journal_record_decode(p, strlen(p), &out, &d), -EBADMSG);
+}
+
 static void test_parse_file(void **state)
 {
 	struct journal_record b = begin_rec(), p = {.seq = 2, .kind = JOURNAL_PONR}, *recs;
@@ -431,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(test_rejects),
 	    cmocka_unit_test(test_begin_dest),
 	    cmocka_unit_test(test_begin_dst_mac),
+	    cmocka_unit_test(test_begin_failover),
 	    cmocka_unit_test(test_intent_tuning),
 	    cmocka_unit_test(test_parse_record_limit),
 	    cmocka_unit_test(test_parse_file),

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest's net_failover through the stock qemu-ga, by reading sysfs like the bond path:
+ * the NICs on the MAC from guest-network-get-interfaces; the standby is the one bound to
+ * virtio_net that has a master, the master the one whose ifindex
+ * /sys/class/net/STANDBY/master/ifindex names (not a bond: no bonding/mode; its device is the
+ * standby's, so it reads virtio_net too), the primary the other NIC with a device under that
+ * master; a NIC sends while /sys/class/net/NAME/carrier reads 1. Polled while waiting.
+ */
+#include "agent_qga_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FO_POLL_MS 100
+#define FO_NICS	   8 /* NICs on one MAC looked at */
+
+/* A small sysfs file's first line as an integer; -ENOENT when unreadable. */
+static int read_int(struct agent_qga *a, const char *fmt, const char *name, int64_t deadline,
+		    long *ret, struct diag *d)
+{
+	_cleanup_free_ char *v = NULL;
+	char path[128], *end;
+	int r;
+
+	snprintf(path, sizeof(path), fmt, name);
+	r = agent_qga_read(a, path, deadline, &v, d);
+	if (r < 0)
+		return r;
+	*ret = strtol(v, &end, 10);
+	if (end == v || (*end && *end != '\n')) {
+		diag_set(d, "%s: not a number", path);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The guest's NICs that carry mac (names checked for paths), at most FO_NICS. */
+static int nics_on_mac(struct agent_qga *a, const uint8_t mac[6], int64_t deadline,
+		       char names[FO_NICS][VFM_IFNAME_MAX], size_t *ret_n, struct diag *d)
+{
+	json_t *ifs = NULL, *e;
+	size_t i, n = 0;
+	int r;
+
+	r = agent_qga_cmd(a, "guest-network-get-interfaces", NULL, deadline, &ifs, d);
+	if (r < 0)
+		return r;
+	json_array_foreach (ifs, i, e) {
+		const char *nm = json_string_value(json_object_get(e, "name"));
+		const char *hw = json_string_value(json_object_get(e, "hardware-address"));
+		uint8_t m[6];
+
+		if (!nm || !hw || parse_mac(hw, m) < 0 || memcmp(m, mac, 6) != 0 ||
+		    !agent_qga_ifname_ok(nm) || n == FO_NICS)
+			continue;
+		snprintf(names[n++], VFM_IFNAME_MAX, "%s", nm);
+	}
+	json_decref(ifs);
+	*ret_n = n;
+	return 0;
+}
+
+static bool has_carrier(struct agent_qga *a, const char *name, int64_t deadline)
+{
+	struct diag ignored;
+	long c = 0;
+
+	return read_int(a, "/sys/class/net/%s/carrier", name, deadline, &c, &ignored) >= 0 &&
+	       c == 1;
+}
+
+/* One look. -ENOENT: no net_failover master over a virtio NIC with this MAC. */
+static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t deadline,
+			 struct failover_status *ret, struct diag *d)
+{
+	char names[FO_NICS][VFM_IFNAME_MAX], m[18];
+	int standby = -1, master = -1, primary = -1;
+	long ifindex[FO_NICS], master_of[FO_NICS];
+	enum nic_kind kind[FO_NICS];
+	struct failover_status st = {0};
+	struct diag ignored;
+	size_t n;
+	int r;
+
+	r = nics_on_mac(a, mac, deadline, names, &n, d);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = agent_qga_nic_ident(a, names[i], deadline, &kind[i], d);
+		if (r < 0)
+			return r;
+		if (read_int(a, "/sys/class/net/%s/ifindex", names[i], deadline, &ifindex[i], d) <
+		    0)
+			ifindex[i] = -1;
+		if (read_int(a, "/sys/class/net/%s/master/ifindex", names[i], deadline,
+			     &master_of[i], &ignored) < 0)
+			master_of[i] = -1;
+		if (kind[i] == NIC_KIND_VIRTIO && master_of[i] > 0 && standby < 0)
+			standby = (int)i;
+	}
+	for (size_t i = 0; standby >= 0 && i < n; i++) {
+		_cleanup_free_ char *mode = NULL;
+		char path[128];
+
+		/* Any kind: the master's device is the standby's (virtio) device. */
+		if (ifindex[i] != master_of[standby] || (int)i == standby)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/mode", names[i]);
+		if (agent_qga_read(a, path, deadline, &mode, &ignored) == -ENOENT)
+			master = (int)i; /* not a bond */
+	}
+	if (master < 0) {
+		diag_set(d, "no net_failover master over a virtio NIC with MAC %s",
+			 format_mac(mac, m));
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((int)i != standby && (int)i != master && kind[i] != NIC_KIND_OTHER &&
+		    master_of[i] == ifindex[master])
+			primary = (int)i;
+	snprintf(st.master, sizeof(st.master), "%s", names[master]);
+	st.has_standby = true;
+	st.standby_link = has_carrier(a, names[standby], deadline);
+	st.has_primary = primary >= 0;
+	st.primary_link = st.has_primary && has_carrier(a, names[primary], deadline);
+	st.primary_active = st.primary_link;
+	*ret = st;
+	return 0;
+}
+
+int agent_qga_failover_status(void *ud, const uint8_t mac[6], int64_t primary_wait_ms,
+			      int64_t deadline, struct failover_status *ret, struct diag *d)
+{
+	struct agent_qga *a = ud;
+	int64_t until = time_now_ms() + primary_wait_ms;
+	struct failover_status st;
+
+	for (;;) {
+		int r = failover_read(a, mac, deadline, &st, d);
+
+		if (r < 0)
+			return r;
+		if (st.primary_active || primary_wait_ms <= 0)
+			break;
+		if (time_now_ms() + FO_POLL_MS >= (until < deadline ? until : deadline)) {
+			diag_set(d, "failover master %s: %s within %lld ms", st.master,
+				 st.has_primary ? "its primary got no link" : "no primary appeared",
+				 (long long)primary_wait_ms);
+			return -ETIMEDOUT;
+		}
+		usleep(FO_POLL_MS * 1000);
+	}
+	*ret = st;
+	return 0;
+}
