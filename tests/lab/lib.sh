@@ -8,7 +8,7 @@
 #   lab_init NAME          unique run id, lock, trap cleanup; sets LAB_DIR, NS_SRC, NS_DST, NS_CLI
 #   lab_image              kernel + initramfs (cached by content); sets LAB_VMLINUZ, LAB_INITRD
 #   lab_net_up             the namespaces, bridges, veths and taps of this run
-#   lab_guest_start SIDE [--incoming] [--no-vf] [--no-bond] [--no-agent]
+#   lab_guest_start SIDE [--incoming] [--no-vf] [--no-bond] [--no-agent] [--failover]
 #                          QEMU for guest 0 on host SIDE (src|dst); sockets in $LAB_DIR:
 #                          g0-SIDE.qmp, g0-SIDE.agent (vfmigrate-agent), g0-SIDE.qga (qemu-ga)
 #   lab_guest_wait_ready SIDE [SECONDS]   until the guest's init printed VFM-READY
@@ -847,6 +847,47 @@ lab_wait_vf_active() {
 		sleep 0.5
 	done
 	lab_log "bond on $side: ${st:-unknown}"
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------
+# The failover guest (lab_guest_start --failover): QEMU failover, the guest kernel's net_failover
+
+# vfmigrate's config for the failover guest (lab_vfm_config --failover) with the lab's
+# timeouts (FO_UNPLUG: timeouts.unplug, default 10s). Usage: fo_config [lab_vfm_config options]
+fo_config() {
+	lab_vfm_config --failover "$@"
+	printf '[timeouts]\nunplug = %s\nunplug-settle = 40s\nlink = 30s\nalive = 30s\n' \
+		"${FO_UNPLUG:-10s}" >>"$LAB_DIR/${LAB_G:-g0}.conf"
+}
+
+# fo_config for a run FROM TO (bench/modes' CONFIG): lab_vfm_config's migrate-uri is the
+# destination's migration address, dst's by default, src's with --reverse.
+fo_config_run() {
+	if [ "$2" = src ]; then fo_config --reverse; else fo_config; fi
+}
+
+# Succeeds when, on SIDE, vfmigrate-agent reports the failover master sending on its primary
+# and the guest's sysfs (read through qemu-ga, not through our agent) has that primary enslaved
+# to that master with carrier. Waits up to SECS (default 30).
+fo_primary_active() {
+	local side=$1 end=$((SECONDS + ${2:-30})) st m p link carrier
+	while [ $SECONDS -lt $end ]; do
+		st=$(lab_agent "$side" guest-failover-status "{\"mac\":\"$LAB_MAC_VIRTIO\"}" 2>/dev/null) || st=
+		m=$(echo "$st" | jq -r '.master // empty' 2>/dev/null)
+		p=$(echo "$st" | jq -r '.primary.name // empty' 2>/dev/null)
+		if [ "$(echo "$st" | jq -r '.active // empty' 2>/dev/null)" = primary ] &&
+			[[ $m =~ ^[a-z0-9]+$ ]] && [[ $p =~ ^[a-z0-9]+$ ]]; then
+			link=$(lab_guest_exec "$side" /bin/readlink "/sys/class/net/$p/master") || link=
+			carrier=$(lab_guest_exec "$side" /bin/cat "/sys/class/net/$p/carrier") || carrier=
+			if [ "${link##*/}" = "$m" ] && [ "$carrier" = 1 ]; then
+				lab_log "$side: failover master $m sends on primary $p ($(echo "$st" | jq -r .primary.driver))"
+				return 0
+			fi
+		fi
+		sleep 0.5
+	done
+	lab_log "$side: failover status: ${st:-none}"
 	return 1
 }
 

@@ -21,38 +21,6 @@ LAB_QMP2=1
 lab_image
 lab_net_up
 
-# vfmigrate's config for the failover guest (lab_vfm_config --failover) with the lab's
-# timeouts. Usage: fo_config [lab_vfm_config options]
-fo_config() {
-	lab_vfm_config --failover "$@"
-	printf '[timeouts]\nunplug = %s\nunplug-settle = 40s\nlink = 30s\nalive = 30s\n' \
-		"${FO_UNPLUG:-10s}" >>"$LAB_DIR/g0.conf"
-}
-
-# Succeeds when, on SIDE, vfmigrate-agent reports the failover master sending on its primary
-# and the guest's sysfs (read through qemu-ga, not through our agent) has that primary enslaved
-# to that master with carrier. Waits up to SECS (default 30).
-fo_primary_active() {
-	local side=$1 end=$((SECONDS + ${2:-30})) st m p link carrier
-	while [ $SECONDS -lt $end ]; do
-		st=$(lab_agent "$side" guest-failover-status "{\"mac\":\"$LAB_MAC_VIRTIO\"}" 2>/dev/null) || st=
-		m=$(echo "$st" | jq -r '.master // empty' 2>/dev/null)
-		p=$(echo "$st" | jq -r '.primary.name // empty' 2>/dev/null)
-		if [ "$(echo "$st" | jq -r '.active // empty' 2>/dev/null)" = primary ] &&
-			[[ $m =~ ^[a-z0-9]+$ ]] && [[ $p =~ ^[a-z0-9]+$ ]]; then
-			link=$(lab_guest_exec "$side" /bin/readlink "/sys/class/net/$p/master") || link=
-			carrier=$(lab_guest_exec "$side" /bin/cat "/sys/class/net/$p/carrier") || carrier=
-			if [ "${link##*/}" = "$m" ] && [ "$carrier" = 1 ]; then
-				lab_log "$side: failover master $m sends on primary $p ($(echo "$st" | jq -r .primary.driver))"
-				return 0
-			fi
-		fi
-		sleep 0.5
-	done
-	lab_log "$side: failover status: ${st:-none}"
-	return 1
-}
-
 lab_guest_start src --failover
 lab_guest_start dst --failover --incoming
 lab_guest_wait_ready src
