@@ -470,6 +470,30 @@ lab_net_up() {
 # ---------------------------------------------------------------------------------------
 # Guests
 
+# Several guests (K = 0..9): guest K is gK with taps vK (virtio) and fK (its VF) on both hosts,
+# MACs 52:54:00:77:00:1K / 52:54:00:77:01:1K, address $LAB_NET.1K and migration port
+# 4444+K; guest 0's are the defaults above. lab_as K CMD [ARGS...] runs a lab command (a
+# lib.sh function or anything reading these variables) as guest K; lab_guests_add K adds the
+# taps of guests 1..K-1 (lab_net_up made guest 0's).
+lab_as() {
+	local k=$1
+	shift
+	LAB_G=g$k LAB_TAP_V=v$k LAB_TAP_F=${LAB_AS_TAP_F:-f$k} LAB_MAC_VIRTIO=52:54:00:77:00:1$k \
+		LAB_MAC_VF=52:54:00:77:01:1$k LAB_GUEST_IP=$LAB_NET.1$k LAB_MIG_PORT=$((4444 + k)) "$@"
+}
+lab_guests_add() {
+	local k ns t
+	for ((k = 1; k < $1; k++)); do
+		for ns in "$NS_SRC" "$NS_DST"; do
+			for t in "v$k" "f$k"; do
+				ip -n "$ns" link show "$t" >/dev/null 2>&1 && continue
+				ip -n "$ns" tuntap add "$t" mode tap
+				ip -n "$ns" link set "$t" master br0 up
+			done
+		done
+	done
+}
+
 lab_ns_of() {
 	case "$1" in
 	src) echo "$NS_SRC" ;;
