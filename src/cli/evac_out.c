@@ -14,6 +14,25 @@ static const char *const state_names[_EVAC_STATE_MAX] = {
     [EVAC_NOT_STARTED] = "not-started",
 };
 
+/* Rank of an exit code, worst last: ok, refused (nothing changed), degraded (moved, no VF),
+ * rolled back (still here), usage, error, needs recover. */
+static int exit_rank(int code)
+{
+	static const int order[] = {VFM_EXIT_OK,	   VFM_EXIT_REFUSED, VFM_EXIT_DEGRADED,
+				    VFM_EXIT_ROLLED_BACK,  VFM_EXIT_USAGE,   VFM_EXIT_ERROR,
+				    VFM_EXIT_NEEDS_RECOVER};
+
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (order[i] == code)
+			return (int)i;
+	return (int)ARRAY_SIZE(order); /* unknown: worst */
+}
+
+int evac_exit_worse(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
+}
+
 static void print_needs(struct printer *p, const struct evac_guest *g)
 {
 	print_open_array(p, "needs");
@@ -224,7 +243,7 @@ void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n,
 	}
 	print_close(&p);
 	print_int(&p, PRINT_ANY, "migrated", "evacuate: %lld", (long long)migrated);
-	print_int(&p, PRINT_ANY, "guests", " of %lld guests migrated", (long long)n);
+	print_int(&p, PRINT_ANY, "count", " of %lld guests migrated", (long long)n);
 	print_int(&p, PRINT_ANY, "not_started", ", %lld not started",
 		  (long long)counts[EVAC_NOT_STARTED]);
 	print_int(&p, PRINT_ANY, "total_ms", "; total %lld ms; ", total_ms);

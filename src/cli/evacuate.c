@@ -77,25 +77,6 @@ static int evacuate_option(int opt, const char *arg)
 	}
 }
 
-/* Rank of an exit code, worst last: ok, refused (nothing changed), degraded (moved, no VF),
- * rolled back (still here), usage, error, needs recover. */
-static int exit_rank(int code)
-{
-	static const int order[] = {VFM_EXIT_OK,	   VFM_EXIT_REFUSED, VFM_EXIT_DEGRADED,
-				    VFM_EXIT_ROLLED_BACK,  VFM_EXIT_USAGE,   VFM_EXIT_ERROR,
-				    VFM_EXIT_NEEDS_RECOVER};
-
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (order[i] == code)
-			return (int)i;
-	return (int)ARRAY_SIZE(order); /* unknown: worst */
-}
-
-int evac_exit_worse(int a, int b)
-{
-	return exit_rank(b) > exit_rank(a) ? b : a;
-}
-
 /* "NAME" or "NAME=CONFIG". */
 static int row_parse(const char *arg, struct evac_row *r, struct diag *d)
 {

@@ -15,7 +15,11 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-faults.sh"
 export LAB_POOL_HOSTS=1 LAB_GUEST_MEM=${LAB_GUEST_MEM:-192}
 K=3
-POOL="f0:rp1 f1:rp1 f2:rp1"
+# Each host's pool: f0 on root port rp1, f1 on rp3, f2 on rp4 (spare ports every guest has
+# here: the emulated pool puts each VF on its own port).
+export LAB_SPARE_PORT=2
+bus_of() { case $1 in f0) echo rp1 ;; f1) echo rp3 ;; *) echo rp4 ;; esac; }
+POOL="f0:rp1 f1:rp3 f2:rp4"
 # TCG guests, six QEMUs on two cores: the lab's timeouts, not the product's.
 T=(-o timeouts.command=30s -o timeouts.alive=90s -o timeouts.link=40s -o timeouts.unplug=20s)
 
@@ -44,7 +48,8 @@ configs() {
 		tap=f$k
 		[ "$from" = dst ] && { tap=$(tap_of dst $k) || true; }
 		[ -n "$tap" ] || lab_die "g$k holds no VF on $from"
-		LAB_VFM_POOL=$pool LAB_AS_TAP_F=$tap lab_as $k lab_vfm_config $rev
+		LAB_VFM_POOL=$pool LAB_AS_TAP_F=$tap LAB_AS_VF_BUS=$([ "$from" = dst ] && bus_of "$tap" || echo rp1) \
+			lab_as $k lab_vfm_config $rev
 	done
 }
 
@@ -79,7 +84,7 @@ settled() {
 
 # 1. one VF too few: refused before anything moves.
 for ((k = 0; k < K; k++)); do lab_as $k lab_guest_start dst --incoming; done
-configs src "f0:rp1 f1:rp1"
+configs src "f0:rp1 f1:rp3"
 fault_begin one-vf-too-few qmp
 rc=0
 evacuate "$LAB_DIR/e1.txt" --parallel 3 || rc=$?
