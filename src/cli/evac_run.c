@@ -298,6 +298,33 @@ static int read_err(struct evac_row *r)
 	return 1;
 }
 
+static int64_t json_int_or(json_t *o, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+/* Step times and migration figures from a child's report. */
+static void report_times(struct evac_row *r, json_t *o)
+{
+	json_t *steps = json_object_get(o, "steps"), *m = json_object_get(o, "migration"), *s;
+	size_t i;
+
+	json_array_foreach (steps, i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		enum step_id id;
+
+		if (name && step_from_string(name, &id) == 0)
+			r->step_ms[id] = json_int_or(s, "ms", -1);
+	}
+	if (json_is_object(m)) {
+		r->mig_ms = json_int_or(m, "total_ms", -1);
+		r->mig_downtime_ms = json_int_or(m, "downtime_ms", -1);
+		r->mig_bytes = json_int_or(m, "transferred_bytes", -1);
+	}
+}
+
 static void json_str(json_t *o, const char *key, char *dst, size_t n)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -325,9 +352,8 @@ static void child_done(struct evac_row *r, int status)
 	snprintf(r->outcome, sizeof(r->outcome), "%s", vfm_exit_to_string(r->exit_code));
 	if (json_is_object(o)) {
 		json_str(o, "outcome", r->outcome, sizeof(r->outcome));
-		v = json_object_get(o, "without_vf_ms");
-		if (json_is_integer(v))
-			r->without_vf_ms = json_integer_value(v);
+		r->without_vf_ms = json_int_or(o, "without_vf_ms", -1);
+		report_times(r, o);
 		if (!r->error[0]) {
 			v = json_object_get(o, "error");
 			json_str(json_is_object(v) ? v : o, "message", r->error, sizeof(r->error));

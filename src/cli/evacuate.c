@@ -96,6 +96,9 @@ static int row_parse(const char *arg, struct evac_row *r, struct diag *d)
 	r->config_path = eq ? eq + 1 : NULL;
 	r->fd_progress = r->fd_report = r->fd_err = r->fd_probe = -1;
 	r->without_vf_ms = r->loss_ms = -1;
+	r->mig_ms = r->mig_downtime_ms = r->mig_bytes = -1;
+	for (size_t i = 0; i < _STEP_MAX; i++)
+		r->step_ms[i] = -1;
 	for (size_t i = 0; i < opts.n_probes; i++) {
 		const char *e = strchr(opts.probes[i], '=');
 

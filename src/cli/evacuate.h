@@ -57,6 +57,10 @@ struct evac_row {
 	int64_t without_vf_ms; /* -1: unknown, the VF never left */
 	int64_t loss_ms;       /* longest loss window; -1: not probed */
 	char error[256];
+	/* From its report, for where the time went: each step's run time (-1: unknown), the
+	 * migration's total time and bytes sent (-1: none). */
+	int64_t step_ms[_STEP_MAX];
+	int64_t mig_ms, mig_downtime_ms, mig_bytes;
 };
 
 struct evac_opts {
