@@ -8,61 +8,17 @@
 #     run by evacuate itself), all three migrated, each on dst with a VF of its own active,
 #     reachable, every reservation a VF a guest holds; the summary in JSON has the loss windows.
 #  3. and back dst -> src, --parallel 3.
+#  3b. two evacuations at once ({g0, g1} and {g2}) into one pool of two VFs: two guests migrate
+#     on distinct VFs, the third finds none at its reserve and stays on src, nothing changed.
 #  4. one guest fails mid-way: its destination QEMU dies after its unplug; its run rolls back
 #     (g1 on src with its VF) while g0 and g2 migrate; exit 4 (the worst per-guest outcome).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-faults.sh"
-export LAB_POOL_HOSTS=1 LAB_GUEST_MEM=${LAB_GUEST_MEM:-192}
 K=3
-# Each host's pool: f0 on root port rp1, f1 on rp3, f2 on rp4 (spare ports every guest has
-# here: the emulated pool puts each VF on its own port).
-export LAB_SPARE_PORT=2
-bus_of() { case $1 in f0) echo rp1 ;; f1) echo rp3 ;; *) echo rp4 ;; esac; }
-POOL="f0:rp1 f1:rp3 f2:rp4"
-# TCG guests, six QEMUs on two cores: the lab's timeouts, not the product's.
-T=(-o timeouts.command=30s -o timeouts.alive=90s -o timeouts.link=40s -o timeouts.unplug=20s)
-
+source "$(dirname "$0")/lib-evacuate.sh"
 lab_init qevac
-lab_image
-lab_net_up
-lab_guests_add $K
-for ((k = 0; k < K; k++)); do lab_as $k lab_guest_start src; done
-for ((k = 0; k < K; k++)); do
-	lab_as $k lab_guest_wait_ready src 180
-	lab_as $k lab_agent_wait src 120
-	lab_as $k lab_qga_wait src 120
-	lab_as $k lab_wait_vf_active src 60 || lab_die "g$k: VF not active at start"
-	lab_as $k lab_wait_reachable
-done
-
-# The tap of HOST's pool reserved for guest K's MAC (from its marker), or nothing.
-tap_of() { grep -l "^mac=52:54:00:77:01:1$2\$" "$LAB_DIR"/state/vfpool-emul/"$1"@* 2>/dev/null | sed 's/.*@//'; }
-
-# configs SIDE-FROM POOL: every guest's config for a run from SIDE-FROM (src: as started;
-# dst: back), the destination pool POOL; the source VF is the tap the guest holds now.
-configs() {
-	local from=$1 pool=$2 k tap rev=
-	[ "$from" = dst ] && rev=--reverse
-	for ((k = 0; k < K; k++)); do
-		tap=f$k
-		[ "$from" = dst ] && { tap=$(tap_of dst $k) || true; }
-		[ -n "$tap" ] || lab_die "g$k holds no VF on $from"
-		LAB_VFM_POOL=$pool LAB_AS_TAP_F=$tap LAB_AS_VF_BUS=$([ "$from" = dst ] && bus_of "$tap" || echo rp1) \
-			lab_as $k lab_vfm_config $rev
-	done
-}
-
-# evacuate OUT ARGS...: vfmigrate evacuate of g0..g2 (GUEST=CONFIG), from the client
-# namespace (so its probes reach the guests; QMP and agent sockets are files).
-evacuate() {
-	local out=$1 args=() k
-	shift
-	for ((k = 0; k < K; k++)); do args+=("g$k=$LAB_DIR/g$k.conf"); done
-	ip netns exec "$NS_CLI" "$VFM_BUILDDIR/src/cli/vfmigrate" -s "$LAB_DIR/state" "${T[@]}" evacuate \
-		--vfprobe "$VFM_BUILDDIR/src/probe/vfprobe" "$@" "${args[@]}" >"$out" 2>"$out.err"
-}
-probes() { local k; for ((k = 0; k < K; k++)); do echo "--probe g$k=$LAB_NET.1$k"; done; }
+evac_boot
 
 # settled SIDE: every guest runs on SIDE with a VF active, reachable; its QEMU on the other
 # host runs nothing; journal finished; each holds its own tap; markers all held.
@@ -137,6 +93,53 @@ cat "$LAB_DIR/e3.txt" "$LAB_DIR/e3.txt.err" >&2
 grep -q '^evacuate: 3 of 3 guests migrated' "$LAB_DIR/e3.txt" || lab_die "summary: $(tail -3 "$LAB_DIR/e3.txt")"
 settled src
 fault_end migrated
+
+# 3b. two evacuations at once into one pool of two VFs: {g0, g1} and {g2}. Each plan fits
+# alone (two free); together they are one short: two guests migrate, each with its own VF, and
+# the one whose reserve finds none ends before its point of no return with nothing changed.
+for ((k = 0; k < K; k++)); do
+	lab_as $k lab_guest_stop dst
+	lab_as $k lab_guest_start dst --incoming
+done
+configs src "f0:rp1 f1:rp3"
+fault_begin two-evacuations-one-pool qmp
+ra=0 rb=0
+EVAC_GUESTS="0 1" evacuate "$LAB_DIR/e3a.json" --json --parallel 2 &
+pa=$!
+EVAC_GUESTS=2 evacuate "$LAB_DIR/e3b.json" --json &
+pb=$!
+wait $pa || ra=$?
+wait $pb || rb=$?
+cat "$LAB_DIR/e3a.json" "$LAB_DIR/e3a.json.err" "$LAB_DIR/e3b.json" "$LAB_DIR/e3b.json.err" >&2
+lab_log "two evacuations: exit $ra and $rb"
+jq -s '[.[].guests[]?]' "$LAB_DIR/e3a.json" "$LAB_DIR/e3b.json" >"$LAB_DIR/e3ab.json"
+[ "$(jq '[.[] | select(.outcome == "migrated")] | length' "$LAB_DIR/e3ab.json")" = 2 ] || lab_die "not two migrated"
+lost=$(jq -r '.[] | select(.outcome != "migrated") | .guest' "$LAB_DIR/e3ab.json")
+[ -n "$lost" ] && [ "$(echo "$lost" | wc -l)" = 1 ] || lab_die "not one guest left behind: $lost"
+k=${lost#g}
+lab_as "$k" lab_wait_vf_active src 60 || lab_die "$lost: VF not active on src"
+[ "$(lab_as "$k" lab_qmp src query-status | jq -r .status)" = running ] || lab_die "$lost does not run on src"
+moved=
+for j in 0 1 2; do
+	[ "$j" = "$k" ] && continue
+	moved+=" $j"
+	lab_as $j lab_wait_vf_active dst 60 || lab_die "g$j: VF not active on dst"
+	lab_as $j lab_wait_reachable 30
+done
+[ "$(for j in $moved; do tap_of dst "$j"; done | sort -u | wc -l)" = 2 ] || lab_die "two guests on one VF: $(fault_markers)"
+fault_markers_held
+fault_end "two-of-three"
+# The two back to src (their src QEMUs wait for them), for the next case.
+for j in $moved; do
+	lab_as $j lab_guest_stop src
+	lab_as $j lab_guest_start src --incoming
+done
+configs dst "$POOL" "$moved"
+rc=0
+EVAC_GUESTS=$moved evacuate "$LAB_DIR/e3c.txt" --parallel 2 || rc=$?
+cat "$LAB_DIR/e3c.txt" "$LAB_DIR/e3c.txt.err" >&2
+[ $rc = 0 ] || lab_die "evacuating the two back: exit $rc"
+settled src
 
 # 4. one guest fails mid-way: g1's destination QEMU dies right after g1's VF left (its
 # run's progress says unplug ok): g1's migration fails, its run rolls back (g1 on src with its
