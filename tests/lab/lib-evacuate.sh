@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers of the evacuation lab test and bench (t-qmp-evacuate.sh, bench/evacuation), on top
-# of lib.sh: K guests (lab_as K), each host's emulated pool f0 (rp1), f1 (rp3), f2 (rp4) shared
+# of lib.sh: K guests (lab_as K), each host's emulated pool of K VFs (f0 on rp1, fN on rpN+2) shared
 # between runs (pool-host), evacuate run from the client namespace.
 #
 #   evac_boot                  the lab and K guests on src, each with its VF active, reachable
@@ -10,11 +10,12 @@
 #   probes                     --probe options for every guest
 export LAB_POOL_HOSTS=1 LAB_GUEST_MEM=${LAB_GUEST_MEM:-192}
 : "${K:=3}"
-# Each host's pool: f0 on root port rp1, f1 on rp3, f2 on rp4 (spare ports every guest has
-# here: the emulated pool puts each VF on its own port).
-export LAB_SPARE_PORT=2
-bus_of() { case $1 in f0) echo rp1 ;; f1) echo rp3 ;; *) echo rp4 ;; esac; }
-POOL="f0:rp1 f1:rp3 f2:rp4"
+# Each host's pool: f0 on root port rp1, fN on rpN+2 (spare ports every guest has here: the
+# emulated pool puts each VF on its own port); K VFs, one per guest.
+export LAB_SPARE_PORT=$((K - 1))
+bus_of() { local n=${1#f}; [ "$n" = 0 ] && echo rp1 || echo "rp$((n + 2))"; }
+POOL="f0:rp1"
+for ((_k = 1; _k < K; _k++)); do POOL+=" f$_k:rp$((_k + 2))"; done
 # TCG guests, six QEMUs on two cores: the lab's timeouts, not the product's.
 T=(-o timeouts.command=30s -o timeouts.alive=90s -o timeouts.link=40s -o timeouts.unplug=20s)
 
