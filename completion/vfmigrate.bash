@@ -63,7 +63,7 @@ _vfmigrate()
 		COMPREPLY=($(compgen -W '--connect --config --set --state-dir --backend --json
 			--create-bond --fail-over-mac --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
 			--src-path-map --dst-path-map --bond --vf-alias --backup-mac --vf-source --vlan
-			--physnet --parallel --dry-run --to --probe --vfprobe --progress-fd
+			--physnet --parallel --dry-run --all --to --probe --vfprobe --progress-fd
 			--help --version' -- "$cur"))
 		return
 	fi

@@ -181,6 +181,10 @@ struct backend {
 	 * the backend has no setup. */
 	int (*setup)(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
 		     struct diag *d);
+	/* evacuate: the running guests of the source (-c URI) that carry vfmigrate's metadata.
+	 * NULL: the backend cannot list them. */
+	int (*list_guests)(const struct cli_args *a, char (*ret)[VFM_ID_MAX], size_t max,
+			   size_t *ret_n, struct diag *d);
 };
 
 extern const struct backend backend_qmp;

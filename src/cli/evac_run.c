@@ -407,8 +407,11 @@ static bool row_service(struct evac_row *r, bool tty, int64_t t0)
 			}
 		}
 	}
-	if (r->probe_pid > 0 && r->state == EVAC_DONE && time_now_ms() >= r->t_end + PROBE_LINGER)
+	if (r->probe_pid > 0 && !r->probe_stopping && r->state == EVAC_DONE &&
+	    time_now_ms() >= r->t_end + PROBE_LINGER) {
 		kill(r->probe_pid, SIGINT);
+		r->probe_stopping = true;
+	}
 	if (r->fd_probe >= 0 &&
 	    read_into(r->fd_probe, &r->probe_out, &r->probe_len, PROBE_MAX) <= 0) {
 		close_fd(&r->fd_probe);

@@ -19,6 +19,7 @@ enum {
 	OPT_TO,
 	OPT_PROBE,
 	OPT_VFPROBE,
+	OPT_ALL,
 };
 
 static const struct option evacuate_options[] = {
@@ -27,6 +28,7 @@ static const struct option evacuate_options[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"probe", required_argument, NULL, OPT_PROBE},
     {"vfprobe", required_argument, NULL, OPT_VFPROBE},
+    {"all", no_argument, NULL, OPT_ALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -71,6 +73,9 @@ static int evacuate_option(int opt, const char *arg)
 		return 0;
 	case OPT_VFPROBE:
 		opts.vfprobe = arg;
+		return 0;
+	case OPT_ALL:
+		opts.all = true;
 		return 0;
 	default:
 		return 1;
@@ -275,6 +280,50 @@ static void rows_free(struct evac_row *rows, size_t n)
 	free(rows);
 }
 
+/* The guests: the arguments, or (--all) every running domain of the source with vfmigrate's
+ * metadata. *ret_names holds the listed names (caller frees). */
+static int guest_args(const struct cli_args *a, const char **ret, size_t *ret_n,
+		      char (**ret_names)[VFM_ID_MAX], struct diag *d)
+{
+	const struct backend *be = backend_named("libvirt");
+	char(*names)[VFM_ID_MAX];
+	size_t n = 0;
+	int r;
+
+	*ret_names = NULL;
+	if (!opts.all) {
+		if (a->n_guests == 0 || a->n_guests > EVAC_GUESTS_MAX) {
+			diag_set(d, "evacuate: from 1 to %d guests (or --all)", EVAC_GUESTS_MAX);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < a->n_guests; i++)
+			ret[i] = a->guests[i];
+		*ret_n = a->n_guests;
+		return 0;
+	}
+	if (a->n_guests || !a->connect_uri || !be || !be->list_guests) {
+		diag_set(d, "evacuate --all: libvirt only (-c URI), without guest names");
+		return -EINVAL;
+	}
+	names = calloc(EVAC_GUESTS_MAX, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	r = be->list_guests(a, names, EVAC_GUESTS_MAX, &n, d);
+	if (r >= 0 && n == 0) {
+		diag_set(d, "evacuate --all: no running domain with vfmigrate metadata");
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		free(names);
+		return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		ret[i] = names[i];
+	*ret_n = n;
+	*ret_names = names;
+	return 0;
+}
+
 static int evacuate_run(const struct cli_args *a, const struct config *unused)
 {
 	int64_t t0 = time_now_ms();
@@ -282,16 +331,20 @@ static int evacuate_run(const struct cli_args *a, const struct config *unused)
 	struct evac_dest dests[EVAC_DESTS_MAX];
 	struct evac_plan *pl = NULL;
 	struct evac_row *rows = NULL;
+	const char *args[EVAC_GUESTS_MAX];
+	char(*listed)[VFM_ID_MAX] = NULL;
 	struct diag d = {{0}};
-	size_t n = a->n_guests, nd = 0;
-	int code = VFM_EXIT_OK;
+	size_t n = 0, nd = 0;
+	int code = VFM_EXIT_OK, r;
 
 	(void)unused;
-	if (n == 0 || n > EVAC_GUESTS_MAX) {
-		diag_set(&d, "evacuate: from 1 to %d guests", EVAC_GUESTS_MAX);
-		return cli_fail_usage(a, &d);
-	}
+	r = guest_args(a, args, &n, &listed, &d);
+	if (r < 0)
+		return r == -EINVAL
+			   ? cli_fail_usage(a, &d)
+			   : cli_fail_error(a, VFM_EXIT_ERROR, vfm_error_from_errno(r), &d);
 	if (a->config_path && n > 1) {
+		free(listed);
 		diag_set(&d, "evacuate: one config per guest, as GUEST=CONFIG (not --config)");
 		return cli_fail_usage(a, &d);
 	}
@@ -302,10 +355,11 @@ static int evacuate_run(const struct cli_args *a, const struct config *unused)
 		free(guests);
 		free(rows);
 		free(pl);
+		free(listed);
 		return VFM_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (row_parse(a->guests[i], &rows[i], &d) < 0) {
+		if (row_parse(args[i], &rows[i], &d) < 0) {
 			code = cli_fail_usage(a, &d);
 			goto out;
 		}
@@ -366,6 +420,7 @@ out:
 	free(guests);
 	free(pl);
 	rows_free(rows, n);
+	free(listed);
 	return code;
 }
 

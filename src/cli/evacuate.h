@@ -48,6 +48,7 @@ struct evac_row {
 	char now[64]; /* what it does now, for the progress line */
 	int64_t t_start, t_end;
 	pid_t probe_pid;
+	bool probe_stopping; /* SIGINT sent (once: a second one ends vfprobe without a report) */
 	int fd_probe;
 	char *probe_out;
 	size_t probe_len;
@@ -66,6 +67,7 @@ struct evac_row {
 struct evac_opts {
 	unsigned parallel;
 	bool dry_run;
+	bool all; /* libvirt: every running domain of the source with vfmigrate's metadata */
 	const char *to[EVAC_DESTS_MAX];
 	size_t n_to;
 	const char *vfprobe;

@@ -74,19 +74,20 @@ static int parse_args(int argc, char **argv, struct cli_args *a, const struct co
 		if (r < 0)
 			return r;
 	}
+	if (cmd && cmd->takes_list && optind < argc) {
+		/* COMMAND [GUEST...]: the command reads each one. */
+		a->command = argv[optind];
+		a->guests = (const char *const *)&argv[optind + 1];
+		a->n_guests = (size_t)(argc - optind - 1);
+		*ret_cmd = cmd;
+		return 0;
+	}
 	if (optind + 2 > argc) {
 		cli_usage(stderr);
 		return -EINVAL;
 	}
 	a->command = argv[optind];
 	a->guest = argv[optind + 1];
-	if (cmd && cmd->takes_list) {
-		/* COMMAND GUEST...: the command reads each one. */
-		a->guests = (const char *const *)&argv[optind + 1];
-		a->n_guests = (size_t)(argc - optind - 1);
-		*ret_cmd = cmd;
-		return 0;
-	}
 	if (optind + 3 == argc)
 		a->dest = argv[optind + 2];
 	else if (optind + 3 < argc) {

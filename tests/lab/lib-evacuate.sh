@@ -8,6 +8,7 @@
 #   configs FROM POOL [KS]     guest configs (guests KS, default all) for a run from FROM
 #   evacuate OUT ARGS...       vfmigrate evacuate of the guests (EVAC_GUESTS, default all)
 #   probes                     --probe options for every guest
+#   evac_incoming SIDE [KS]    guests KS' QEMUs on SIDE (default all) restarted to wait for them
 export LAB_POOL_HOSTS=1 LAB_GUEST_MEM=${LAB_GUEST_MEM:-192}
 : "${K:=3}"
 # Each host's pool: f0 on root port rp1, fN on rpN+2 (spare ports every guest has here: the
@@ -31,6 +32,14 @@ evac_boot() {
 		lab_as $k lab_qga_wait src 120
 		lab_as $k lab_wait_vf_active src 60 || lab_die "g$k: VF not active at start"
 		lab_as $k lab_wait_reachable
+	done
+}
+
+evac_incoming() {
+	local side=$1 k
+	for k in ${2:-$(seq 0 $((K - 1)))}; do
+		lab_as "$k" lab_guest_stop "$side"
+		lab_as "$k" lab_guest_start "$side" --incoming
 	done
 }
 

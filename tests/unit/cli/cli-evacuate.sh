@@ -55,6 +55,21 @@ mkdir -p "$tmp/state"
 printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0b"}' '{"seq":2,"t":2,"rec":"intent","step":"unplug"}' >"$tmp/state/g1.journal"
 expect 3 "an unfinished journal" "$V" "${S[@]}" evacuate "g1=$cfg"
 grep -q "run 'vfmigrate recover g1'" "$tmp/err" || fail "unfinished journal: not said"
+# libvirt (built with it: third argument "libvirt"), its test driver: --all takes the running
+# domains with vfmigrate metadata and no other; --all is libvirt's, without names.
+if [ "${3:-}" = libvirt ]; then
+	meta="<metadata><vfm:vfmigrate xmlns:vfm='https://vfmigrate.org/xmlns/libvirt/1'><vfm:bond name='bond0'/></vfm:vfmigrate></metadata>"
+	dom() { echo "<domain type='test'><name>$1</name><memory>262144</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os>$2</domain>"; }
+	echo "<node>$(dom lv0 "$meta")$(dom plain "")$(dom lv1 "$meta")</node>" >"$tmp/src.xml"
+	echo '<node/>' >"$tmp/dst.xml"
+	LV=(-c "test://$tmp/src.xml" "${S[@]}")
+	expect 3 "--all --dry-run" "$V" "${LV[@]}" --json evacuate --all --dry-run --to "test://$tmp/dst.xml"
+	[ "$(jq -c '[.plan[].guest]' "$tmp/out")" = '["lv0","lv1"]' ] || fail "--all: not the two domains with metadata"
+	expect 2 "--all with names" "$V" "${LV[@]}" evacuate --all lv0
+	expect 2 "--all with qmp" "$V" "${S[@]}" evacuate --all
+	expect 3 "libvirt without --to" "$V" "${LV[@]}" evacuate lv0
+	grep -q "libvirt: name the destinations with --to URI" "$tmp/err" || fail "libvirt without --to: not said"
+fi
 # migrate's progress stream option.
 expect 2 "--progress-fd x" "$V" -f "$cfg" migrate --progress-fd x g1
 [ $fails = 0 ] && echo "cli-evacuate: all passed"
