@@ -32,6 +32,8 @@
 #define PROBE_LINGER 1000 /* ms a probe goes on after its guest's run ended */
 
 static volatile sig_atomic_t n_signals;
+/* Where plain progress lines go: stdout, or stderr beside --json's one object. */
+static FILE *events_out;
 
 static void on_signal(int sig)
 {
@@ -251,7 +253,7 @@ static void on_progress_line(struct evac_row *r, const char *line, size_t len, b
 			 ev.rc < 0 ? ": " : "", ev.rc < 0 ? ev.msg : "");
 	else
 		snprintf(what, sizeof(what), "%s", r->now);
-	evac_out_event(stdout, r, t0, what);
+	evac_out_event(events_out, r, t0, what);
 }
 
 static int read_progress(struct evac_row *r, bool tty, int64_t t0)
@@ -403,7 +405,7 @@ static bool row_service(struct evac_row *r, bool tty, int64_t t0)
 
 				snprintf(what, sizeof(what), "%s, exit %d", r->outcome,
 					 r->exit_code);
-				evac_out_event(stdout, r, t0, what);
+				evac_out_event(events_out, r, t0, what);
 			}
 		}
 	}
@@ -444,6 +446,7 @@ int evac_run(const struct cli_args *a, const struct evac_opts *o, struct evac_ro
 	size_t next = 0, busy = 0, drawn = 0;
 	int seen = 0, worst = VFM_EXIT_OK;
 
+	events_out = a->json ? stderr : stdout;
 	if (!mkdtemp(dir))
 		dir[0] = '\0';
 	n_signals = 0;
@@ -480,7 +483,7 @@ int evac_run(const struct cli_args *a, const struct evac_opts *o, struct evac_ro
 			}
 			busy++;
 			if (!tty)
-				evac_out_event(stdout, r, t0, "started");
+				evac_out_event(events_out, r, t0, "started");
 		}
 		if (n_signals)
 			for (; next < n; next++)

@@ -39,7 +39,7 @@ settled() {
 }
 
 # 1. one VF too few: refused before anything moves.
-for ((k = 0; k < K; k++)); do lab_as $k lab_guest_start dst --incoming; done
+evac_incoming dst
 configs src "f0:rp1 f1:rp3"
 fault_begin one-vf-too-few qmp
 rc=0
@@ -79,10 +79,7 @@ lab_log "there: $(jq -c '[.guests[] | {guest, loss_window_ms, without_vf_ms, ms}
 fault_end migrated
 
 # 3. and back, three at once.
-for ((k = 0; k < K; k++)); do
-	lab_as $k lab_guest_stop src
-	lab_as $k lab_guest_start src --incoming
-done
+evac_incoming src
 configs dst "$POOL"
 fault_begin evacuate-back qmp
 rc=0
@@ -97,10 +94,7 @@ fault_end migrated
 # 3b. two evacuations at once into one pool of two VFs: {g0, g1} and {g2}. Each plan fits
 # alone (two free); together they are one short: two guests migrate, each with its own VF, and
 # the one whose reserve finds none ends before its point of no return with nothing changed.
-for ((k = 0; k < K; k++)); do
-	lab_as $k lab_guest_stop dst
-	lab_as $k lab_guest_start dst --incoming
-done
+evac_incoming dst
 configs src "f0:rp1 f1:rp3"
 fault_begin two-evacuations-one-pool qmp
 ra=0 rb=0
@@ -130,10 +124,7 @@ done
 fault_markers_held
 fault_end "two-of-three"
 # The two back to src (their src QEMUs wait for them), for the next case.
-for j in $moved; do
-	lab_as $j lab_guest_stop src
-	lab_as $j lab_guest_start src --incoming
-done
+evac_incoming src "$moved"
 configs dst "$POOL" "$moved"
 rc=0
 EVAC_GUESTS=$moved evacuate "$LAB_DIR/e3c.txt" --parallel 2 || rc=$?
@@ -144,10 +135,7 @@ settled src
 # 4. one guest fails mid-way: g1's destination QEMU dies right after g1's VF left (its
 # run's progress says unplug ok): g1's migration fails, its run rolls back (g1 on src with its
 # VF); g0 and g2 migrate; exit 4, the worst per-guest outcome.
-for ((k = 0; k < K; k++)); do
-	lab_as $k lab_guest_stop dst
-	lab_as $k lab_guest_start dst --incoming
-done
+evac_incoming dst
 configs src "$POOL"
 fault_begin one-fails qmp
 evacuate "$LAB_DIR/e4.txt" --parallel 3 &
