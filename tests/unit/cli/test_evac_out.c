@@ -157,6 +157,45 @@ static void test_plan_refused(void **state)
 	fclose(f);
 }
 
+/* On a terminal: one line per guest, redrawn in place (cursor up by the lines drawn); a
+ * guest's state and current step on its line. Elsewhere nothing (plain event lines instead). */
+static void test_progress_block(void **state)
+{
+	struct evac_row r[3];
+	FILE *f = tmpfile();
+	size_t drawn = 0;
+	char *s;
+
+	(void)state;
+	rows3(r);
+	r[0].state = EVAC_RUNNING;
+	r[0].t_start = time_now_ms();
+	snprintf(r[0].now, sizeof(r[0].now), "migrate ...");
+	evac_out_progress(f, false, r, 3, 0, &drawn);
+	assert_int_equal(drawn, 0);
+	assert_int_equal(ftell(f), 0);
+	evac_out_progress(f, true, r, 3, 0, &drawn);
+	assert_int_equal(drawn, 3);
+	evac_out_progress(f, true, r, 3, 0, &drawn);
+	s = slurp(f);
+	/* The second drawing starts by going up over the first. */
+	assert_non_null(strstr(s, "\033[3A"));
+	assert_true(strstr(s, "\033[3A") > s);
+	assert_non_null(strstr(s, "g0           -> dst"));
+	assert_non_null(strstr(s, "running     migrate ..."));
+	assert_non_null(strstr(s, "rolled-back"));
+	assert_non_null(strstr(s, "not-started"));
+	{
+		size_t lines = 0;
+
+		for (char *c = s; *c; c++)
+			lines += *c == '\n';
+		assert_int_equal(lines, 6);
+	}
+	free(s);
+	fclose(f);
+}
+
 static void test_exit_worse(void **state)
 {
 	(void)state;
@@ -225,7 +264,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_summary_text),   cmocka_unit_test(test_summary_json),
 	    cmocka_unit_test(test_plan_refused),   cmocka_unit_test(test_exit_worse),
-	    cmocka_unit_test(test_progress_lines),
+	    cmocka_unit_test(test_progress_lines), cmocka_unit_test(test_progress_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
