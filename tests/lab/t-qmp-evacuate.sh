@@ -12,6 +12,10 @@
 #     on distinct VFs, the third finds none at its reserve and stays on src, nothing changed.
 #  4. one guest fails mid-way: its destination QEMU dies after its unplug; its run rolls back
 #     (g1 on src with its VF) while g0 and g2 migrate; exit 4 (the worst per-guest outcome).
+#  5. SIGINT during an evacuation of two, one at a time: the running guest finishes, the other
+#     is not started (exit 3).
+#  6. an evacuation SIGKILLed with its runs after their unplugs: recover of each guest with an
+#     unfinished journal settles it (on one host, VF active, nothing reserved that no guest holds).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-faults.sh"
@@ -21,9 +25,9 @@ lab_init qevac
 evac_boot
 
 # settled SIDE: every guest runs on SIDE with a VF active, reachable; its QEMU on the other
-# host runs nothing; journal finished; each holds its own tap; markers all held.
+# host runs nothing; no journal unfinished; markers all held.
 settled() {
-	local side=$1 other k st taps=
+	local side=$1 other k st
 	other=$(fault_other "$side")
 	for ((k = 0; k < K; k++)); do
 		[ "$(lab_as $k lab_qmp "$side" query-status | jq -r .status)" = running ] || lab_die "g$k does not run on $side"
@@ -32,7 +36,8 @@ settled() {
 			[ "$(echo "$st" | jq -r .status)" != running ] || lab_die "g$k runs on $other too"
 			lab_as $k lab_devices "$other" | grep -qw vf0 && lab_die "g$k still has a VF on $other"
 		fi
-		lab_as $k lab_vfm status | head -1 | grep -q "^g$k: journal finished" || lab_die "g$k journal: $(lab_as $k lab_vfm status | head -1)"
+		# finished; none: its last run was refused before it began (case 3b).
+		lab_as $k lab_vfm status | head -1 | grep -Eq "^g$k: journal (finished|none)" || lab_die "g$k journal: $(lab_as $k lab_vfm status | head -1)"
 		lab_as $k lab_wait_reachable 30
 	done
 	fault_markers_held
@@ -159,4 +164,62 @@ lab_as 1 lab_vfm status | head -1 | grep -q '^g1: journal finished' || lab_die "
 lab_as 1 lab_wait_reachable 30
 fault_markers_held
 fault_end rolled-back
-lab_log "evacuations: refused one short, there and back with three at once, one rolled back while two went on"
+# 5. SIGINT: g0 and g2 back to src, one at a time; SIGINT once g0's run started: g0 finishes
+# (migrated), g2 is not started (still on dst with its VF); exit 3, nothing changed for g2.
+evac_incoming src "0 2"
+configs dst "$POOL" "0 2"
+fault_begin sigint-stops-starting qmp
+EVAC_GUESTS="0 2" evacuate "$LAB_DIR/e5.txt" --parallel 1 &
+epid=$!
+fault_wait_line "$LAB_DIR/e5.txt" 'g0: started' 60
+# The evacuate function's subshell runs vfmigrate (ip netns exec execs it): signal that.
+kill -INT "$(pgrep -P $epid)"
+rc=0
+wait $epid || rc=$?
+cat "$LAB_DIR/e5.txt" "$LAB_DIR/e5.txt.err" >&2
+[ $rc = 3 ] || lab_die "SIGINT: exit $rc, not 3"
+grep -q 'starting no more guests' "$LAB_DIR/e5.txt.err" || lab_die "SIGINT: not said"
+grep -Eq '^g0 +dst +migrated' "$LAB_DIR/e5.txt" || lab_die "g0 did not finish after the SIGINT"
+grep -Eq '^g2 +- *not-started|^g2 +dst +not-started' "$LAB_DIR/e5.txt" || lab_die "g2 started after the SIGINT"
+lab_as 0 lab_wait_vf_active src 60 || lab_die "g0: VF not active on src"
+lab_as 2 lab_wait_vf_active dst 60 || lab_die "g2: VF not active on dst (it should not have moved)"
+[ "$(lab_as 2 lab_qmp dst query-status | jq -r .status)" = running ] || lab_die "g2 does not run on dst"
+fault_markers_held
+fault_end not-started
+
+# 6. an evacuation killed mid-way (SIGKILL to it and every guest's run once both runs' VFs
+# left): the journals it leaves are unfinished; recover of each guest finishes or undoes it,
+# and every guest ends on one host with its VF, nothing reserved that no guest holds.
+evac_incoming src 2
+evac_incoming dst "0 1"
+configs src "$POOL" "0 1"
+configs dst "$POOL" 2
+fault_begin killed-evacuation-recover qmp
+EVAC_GUESTS="0 1 2" evacuate "$LAB_DIR/e6.txt" --parallel 3 &
+epid=$!
+for g in g0 g1 g2; do fault_wait_line "$LAB_DIR/e6.txt" "$g: unplug ok" 120; done
+vpid=$(pgrep -P $epid)
+kids=$(pgrep -P "$vpid" || true)
+kill -9 "$vpid" $kids 2>/dev/null || true
+wait $epid 2>/dev/null || true
+lab_log "killed the evacuation and its runs ($kids)"
+unfinished=0
+for k in 0 1 2; do
+	if lab_as $k lab_vfm status | head -1 | grep -q 'journal unfinished'; then
+		unfinished=$((unfinished + 1))
+		r=0
+		lab_as $k lab_vfm recover >"$LAB_DIR/e6-rec$k.txt" 2>&1 || r=$?
+		cat "$LAB_DIR/e6-rec$k.txt" >&2
+		case $r in 0 | 4) ;; *) lab_die "recover g$k: exit $r" ;; esac
+	fi
+done
+[ $unfinished -ge 1 ] || lab_die "the killed evacuation left no unfinished journal"
+for k in 0 1 2; do
+	if [ "$(LAB_CALL_TIMEOUT=2000 lab_as $k lab_qmp src query-status 2>/dev/null | jq -r .status)" = running ]; then side=src; else side=dst; fi
+	lab_as $k lab_wait_vf_active $side 60 || lab_die "g$k: VF not active on $side after recover"
+	lab_as $k lab_vfm status | head -1 | grep -q "^g$k: journal finished" || lab_die "g$k journal: $(lab_as $k lab_vfm status | head -1)"
+	lab_as $k lab_wait_reachable 30
+done
+fault_markers_held
+fault_end recovered
+lab_log "evacuations: refused one short, there and back with three at once, two at once into one pool, one rolled back while two went on, SIGINT, killed and recovered"
