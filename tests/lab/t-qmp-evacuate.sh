@@ -187,7 +187,7 @@ lab_as 2 lab_wait_vf_active dst 60 || lab_die "g2: VF not active on dst (it shou
 fault_markers_held
 fault_end not-started
 
-# 6. an evacuation killed mid-way (SIGKILL to it and every guest's run once both runs' VFs
+# 6. an evacuation killed mid-way (SIGKILL to it and every guest's run once one run's VF
 # left): the journals it leaves are unfinished; recover of each guest finishes or undoes it,
 # and every guest ends on one host with its VF, nothing reserved that no guest holds.
 evac_incoming src 2
@@ -197,7 +197,8 @@ configs dst "$POOL" 2
 fault_begin killed-evacuation-recover qmp
 EVAC_GUESTS="0 1 2" evacuate "$LAB_DIR/e6.txt" --parallel 3 &
 epid=$!
-for g in g0 g1 g2; do fault_wait_line "$LAB_DIR/e6.txt" "$g: unplug ok" 120; done
+# As soon as one run's VF left (the runs take about two seconds here).
+fault_wait_line "$LAB_DIR/e6.txt" 'g[012]: unplug ok' 120
 vpid=$(pgrep -P $epid)
 kids=$(pgrep -P "$vpid" || true)
 kill -9 "$vpid" $kids 2>/dev/null || true
