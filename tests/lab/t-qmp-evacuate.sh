@@ -206,7 +206,9 @@ wait $epid 2>/dev/null || true
 lab_log "killed the evacuation and its runs ($kids)"
 unfinished=0
 for k in 0 1 2; do
-	if lab_as $k lab_vfm status | head -1 | grep -q 'journal unfinished'; then
+	st=$(lab_as $k lab_vfm status 2>&1 | head -1) || true # exit 6 while unfinished
+	lab_log "after the kill: $st"
+	if echo "$st" | grep -q 'journal unfinished'; then
 		unfinished=$((unfinished + 1))
 		r=0
 		lab_as $k lab_vfm recover >"$LAB_DIR/e6-rec$k.txt" 2>&1 || r=$?
