@@ -158,7 +158,7 @@ static int dest_index(struct evac_dest *dests, size_t *nd, const char *name)
 
 /* The destination's free count on physnet, lowered to what this guest's view of its pool
  * says (guests that share a destination may list different VFs of it: the least counts). */
-static void dest_note_free(struct evac_dest *d, const char *physnet, unsigned n, bool first)
+static void dest_note_free(struct evac_dest *d, const char *physnet, unsigned n)
 {
 	for (size_t k = 0; k < d->n_free; k++)
 		if (!strcmp(d->free[k].physnet, physnet)) {
@@ -168,7 +168,6 @@ static void dest_note_free(struct evac_dest *d, const char *physnet, unsigned n,
 		}
 	if (d->n_free == EVAC_NEEDS_MAX)
 		return;
-	(void)first;
 	snprintf(d->free[d->n_free].physnet, sizeof(d->free[0].physnet), "%s", physnet);
 	d->free[d->n_free++].count = n;
 }
@@ -258,10 +257,8 @@ static int preflight_one(const struct cli_args *a, struct evac_row *r, const cha
 		if (evac_count_free(&w.dst.vp, g->needs[k].physnet,
 				    time_now_ms() + p.timeouts.command_ms, &nfree, &pd) < 0)
 			nfree = 0; /* pre-flight said why (vf-pool) */
-		dest_note_free(&dests[di], g->needs[k].physnet, nfree, false);
+		dest_note_free(&dests[di], g->needs[k].physnet, nfree);
 	}
-	if (!to)
-		snprintf(r->dest_arg, sizeof(r->dest_arg), "%s", "");
 	world_close(&w);
 	return di;
 fail:
