@@ -277,8 +277,13 @@ static void rows_free(struct evac_row *rows, size_t n)
 	free(rows);
 }
 
-/* The guests: the arguments, or (--all) every running domain of the source with vfmigrate's
- * metadata. *ret_names holds the listed names (caller frees). */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The guests: the arguments, or (--all, in name order) every running domain of the source with
+ * vfmigrate's metadata. *ret_names holds the listed names (caller frees). */
 static int guest_args(const struct cli_args *a, const char **ret, size_t *ret_n,
 		      char (**ret_names)[VFM_ID_MAX], struct diag *d)
 {
@@ -314,6 +319,7 @@ static int guest_args(const struct cli_args *a, const char **ret, size_t *ret_n,
 		free(names);
 		return r;
 	}
+	qsort(names, n, sizeof(names[0]), name_cmp);
 	for (size_t i = 0; i < n; i++)
 		ret[i] = names[i];
 	*ret_n = n;
