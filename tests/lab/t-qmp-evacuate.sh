@@ -8,8 +8,8 @@
 #     run by evacuate itself), all three migrated, each on dst with a VF of its own active,
 #     reachable, every reservation a VF a guest holds; the summary in JSON has the loss windows.
 #  3. and back dst -> src, --parallel 3.
-#  3b. two evacuations at once ({g0, g1} and {g2}) into one pool of two VFs: two guests migrate
-#     on distinct VFs, the third finds none at its reserve and stays on src, nothing changed.
+#  3b. two evacuations at once ({g0, g1} and {g2}) into one pool of two VFs: at most two guests
+#     migrate, on distinct VFs; the rest stay on src, nothing changed for them.
 #  4. one guest fails mid-way: its destination QEMU dies after its unplug; its run rolls back
 #     (g1 on src with its VF) while g0 and g2 migrate; exit 4 (the worst per-guest outcome).
 #  5. SIGINT during an evacuation of two, one at a time: the running guest finishes, the other
@@ -97,8 +97,8 @@ settled src
 fault_end migrated
 
 # 3b. two evacuations at once into one pool of two VFs: {g0, g1} and {g2}. Each plan fits
-# alone (two free); together they are one short: two guests migrate, each with its own VF, and
-# the one whose reserve finds none ends before its point of no return with nothing changed.
+# alone (two free); together they are one short: at most two guests migrate, each with its own
+# VF; the rest (a guest whose run found no VF, or a plan refused whole) stay on src unchanged.
 evac_incoming dst
 configs src "f0:rp1 f1:rp3"
 fault_begin two-evacuations-one-pool qmp
@@ -111,30 +111,32 @@ wait $pa || ra=$?
 wait $pb || rb=$?
 cat "$LAB_DIR/e3a.json" "$LAB_DIR/e3a.json.err" "$LAB_DIR/e3b.json" "$LAB_DIR/e3b.json.err" >&2
 lab_log "two evacuations: exit $ra and $rb"
-jq -s '[.[].guests[]?]' "$LAB_DIR/e3a.json" "$LAB_DIR/e3b.json" >"$LAB_DIR/e3ab.json"
-[ "$(jq '[.[] | select(.outcome == "migrated")] | length' "$LAB_DIR/e3ab.json")" = 2 ] || lab_die "not two migrated"
-lost=$(jq -r '.[] | select(.outcome != "migrated") | .guest' "$LAB_DIR/e3ab.json")
-[ -n "$lost" ] && [ "$(echo "$lost" | wc -l)" = 1 ] || lab_die "not one guest left behind: $lost"
-k=${lost#g}
-lab_as "$k" lab_wait_vf_active src 60 || lab_die "$lost: VF not active on src"
-[ "$(lab_as "$k" lab_qmp src query-status | jq -r .status)" = running ] || lab_die "$lost does not run on src"
-moved=
+# Who moved, from both summaries (a refused plan has none: nothing of it moved).
+moved=$(jq -rs '[.[].guests[]? | select(.outcome == "migrated") | .guest[1:]] | join(" ")' "$LAB_DIR/e3a.json" "$LAB_DIR/e3b.json")
+n=$(echo "$moved" | wc -w)
+# Which plan sees the other's reservation depends on timing: both fit and one guest's run
+# finds no VF at its reserve (two move), or one plan finds a VF short and is refused whole
+# (one or two move). Never more than the pool's two, never two on one VF.
+[ "$n" -ge 1 ] && [ "$n" -le 2 ] || lab_die "$n guests moved into a pool of two"
 for j in 0 1 2; do
-	[ "$j" = "$k" ] && continue
-	moved+=" $j"
-	lab_as $j lab_wait_vf_active dst 60 || lab_die "g$j: VF not active on dst"
-	lab_as $j lab_wait_reachable 30
+	if [[ " $moved " == *" $j "* ]]; then
+		lab_as $j lab_wait_vf_active dst 60 || lab_die "g$j: VF not active on dst"
+		lab_as $j lab_wait_reachable 30
+	else
+		lab_as $j lab_wait_vf_active src 60 || lab_die "g$j: VF not active on src"
+		[ "$(lab_as $j lab_qmp src query-status | jq -r .status)" = running ] || lab_die "g$j does not run on src"
+	fi
 done
-[ "$(for j in $moved; do tap_of dst "$j"; done | sort -u | wc -l)" = 2 ] || lab_die "two guests on one VF: $(fault_markers)"
+[ "$(for j in $moved; do tap_of dst "$j"; done | sort -u | wc -l)" = "$n" ] || lab_die "two guests on one VF: $(fault_markers)"
 fault_markers_held
-fault_end "two-of-three"
-# The two back to src (their src QEMUs wait for them), for the next case.
+fault_end "$n-of-3-moved"
+# Those that moved back to src (their src QEMUs wait for them), for the next case.
 evac_incoming src "$moved"
 configs dst "$POOL" "$moved"
 rc=0
 EVAC_GUESTS=$moved evacuate "$LAB_DIR/e3c.txt" --parallel 2 || rc=$?
 cat "$LAB_DIR/e3c.txt" "$LAB_DIR/e3c.txt.err" >&2
-[ $rc = 0 ] || lab_die "evacuating the two back: exit $rc"
+[ $rc = 0 ] || lab_die "evacuating them back: exit $rc"
 settled src
 
 # 4. one guest fails mid-way: g1's destination QEMU dies right after g1's VF left (its
