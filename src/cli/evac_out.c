@@ -235,6 +235,16 @@ void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n,
 		print_int(&p, PRINT_JSON, "without_vf_ms", NULL, r->without_vf_ms);
 		print_int(&p, PRINT_JSON, "ms", NULL,
 			  r->state == EVAC_DONE ? r->t_end - r->t_start : -1);
+		/* Where the time went: the run's steps and its migration (-1: unknown). */
+		print_open_object(&p, "steps_ms");
+		for (int k = 0; k < _STEP_MAX; k++)
+			print_int(&p, PRINT_JSON, step_to_string(k), NULL, r->step_ms[k]);
+		print_close(&p);
+		print_open_object(&p, "migration");
+		print_int(&p, PRINT_JSON, "total_ms", NULL, r->mig_ms);
+		print_int(&p, PRINT_JSON, "downtime_ms", NULL, r->mig_downtime_ms);
+		print_int(&p, PRINT_JSON, "transferred_bytes", NULL, r->mig_bytes);
+		print_close(&p);
 		print_string(&p, PRINT_ANY, "error", "    error: %s\n",
 			     r->error[0] ? r->error : NULL);
 		if (r->state == EVAC_DONE && r->exit_code == VFM_EXIT_NEEDS_RECOVER)

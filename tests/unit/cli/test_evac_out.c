@@ -46,6 +46,8 @@ static void rows3(struct evac_row r[3])
 		r[i].without_vf_ms = 4200;
 	}
 	snprintf(r[0].outcome, sizeof(r[0].outcome), "migrated");
+	r[0].step_ms[STEP_MIGRATE] = 800;
+	r[0].mig_bytes = 300 << 20;
 	r[0].loss_ms = 120;
 	snprintf(r[1].outcome, sizeof(r[1].outcome), "rolled-back");
 	r[1].exit_code = VFM_EXIT_ROLLED_BACK;
@@ -104,6 +106,14 @@ static void test_summary_json(void **state)
 	    json_integer_value(json_object_get(json_array_get(g, 0), "loss_window_ms")), 120);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(g, 0), "ms")), 12500);
 	assert_true(json_is_null(json_object_get(json_array_get(g, 0), "error")));
+	/* Where the time went: each step's time and the migration's figures. */
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(json_array_get(g, 0), "steps_ms"), "migrate")),
+			 800);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(json_array_get(g, 0), "migration"),
+					       "transferred_bytes")),
+	    300 << 20);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(g, 2), "outcome")),
 			    "not-started");
 	/* The bidi override escaped, not raw, in the JSON text. */
