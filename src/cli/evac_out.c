@@ -200,8 +200,8 @@ void evac_out_event(FILE *f, const struct evac_row *row, int64_t t0, const char 
 	fflush(f);
 }
 
-void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n, int64_t total_ms,
-		      int exit_code)
+void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n, int64_t plan_ms,
+		      int64_t total_ms, int exit_code)
 {
 	size_t counts[_EVAC_STATE_MAX] = {0}, migrated = 0;
 	struct printer p;
@@ -256,7 +256,8 @@ void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n,
 	print_int(&p, PRINT_ANY, "count", " of %lld guests migrated", (long long)n);
 	print_int(&p, PRINT_ANY, "not_started", ", %lld not started",
 		  (long long)counts[EVAC_NOT_STARTED]);
-	print_int(&p, PRINT_ANY, "total_ms", "; total %lld ms; ", total_ms);
+	print_int(&p, PRINT_ANY, "plan_ms", "; plan %lld ms", plan_ms);
+	print_int(&p, PRINT_ANY, "total_ms", ", total %lld ms; ", total_ms);
 	print_int(&p, PRINT_ANY, "exit_code", "exit %lld", exit_code);
 	print_string(&p, PRINT_ANY, "exit", " (%s)\n", vfm_exit_to_string(exit_code));
 	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

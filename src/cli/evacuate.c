@@ -329,7 +329,7 @@ static int guest_args(const struct cli_args *a, const char **ret, size_t *ret_n,
 
 static int evacuate_run(const struct cli_args *a, const struct config *unused)
 {
-	int64_t t0 = time_now_ms();
+	int64_t t0 = time_now_ms(), plan_ms;
 	struct evac_guest *guests = NULL;
 	struct evac_dest dests[EVAC_DESTS_MAX];
 	struct evac_plan *pl = NULL;
@@ -417,8 +417,9 @@ static int evacuate_run(const struct cli_args *a, const struct config *unused)
 	if (code != VFM_EXIT_OK || opts.dry_run)
 		goto out;
 	fflush(stdout);
+	plan_ms = time_now_ms() - t0;
 	code = evac_run(a, &opts, rows, n, t0);
-	evac_out_summary(stdout, a->json, rows, n, time_now_ms() - t0, code);
+	evac_out_summary(stdout, a->json, rows, n, plan_ms, time_now_ms() - t0, code);
 out:
 	free(guests);
 	free(pl);

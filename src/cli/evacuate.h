@@ -88,8 +88,9 @@ void evac_out_progress(FILE *f, bool tty, const struct evac_row *rows, size_t n,
 		       size_t *drawn);
 /* Plain (not a terminal): one line for one event of one guest. */
 void evac_out_event(FILE *f, const struct evac_row *row, int64_t t0, const char *what);
-void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n, int64_t total_ms,
-		      int exit_code);
+/* plan_ms: the plan's time (every guest's pre-flight, before anything moved). */
+void evac_out_summary(FILE *f, bool json, const struct evac_row *rows, size_t n, int64_t plan_ms,
+		      int64_t total_ms, int exit_code);
 
 /* evac_run.c: runs the placed guests; the worst exit code. */
 int evac_run(const struct cli_args *a, const struct evac_opts *o, struct evac_row *rows, size_t n,

@@ -65,7 +65,7 @@ static void test_summary_text(void **state)
 
 	(void)state;
 	rows3(r);
-	evac_out_summary(f, false, r, 3, 20000, VFM_EXIT_ROLLED_BACK);
+	evac_out_summary(f, false, r, 3, 1500, 20000, VFM_EXIT_ROLLED_BACK);
 	s = slurp(f);
 	assert_non_null(strstr(s, "GUEST        DESTINATION"));
 	assert_non_null(strstr(s, "g0           dst                  migrated"));
@@ -77,8 +77,8 @@ static void test_summary_text(void **state)
 	assert_non_null(strstr(s, "    error: migrate: peer said"));
 	assert_null(strchr(s, '\033'));
 	assert_null(strstr(s, "\u202e"));
-	assert_non_null(strstr(s, "evacuate: 1 of 3 guests migrated, 1 not started; total 20000 "
-				  "ms; exit 4 (rolled-back)\n"));
+	assert_non_null(strstr(s, "evacuate: 1 of 3 guests migrated, 1 not started; plan 1500 ms, "
+				  "total 20000 ms; exit 4 (rolled-back)\n"));
 	free(s);
 	fclose(f);
 }
@@ -92,7 +92,7 @@ static void test_summary_json(void **state)
 
 	(void)state;
 	rows3(r);
-	evac_out_summary(f, true, r, 3, 20000, VFM_EXIT_ROLLED_BACK);
+	evac_out_summary(f, true, r, 3, 1500, 20000, VFM_EXIT_ROLLED_BACK);
 	s = slurp(f);
 	o = json_loads(s, 0, NULL);
 	assert_non_null(o);
@@ -100,6 +100,7 @@ static void test_summary_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "exit_code")), 4);
 	assert_int_equal(json_integer_value(json_object_get(o, "migrated")), 1);
 	assert_int_equal(json_integer_value(json_object_get(o, "not_started")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "plan_ms")), 1500);
 	g = json_object_get(o, "guests");
 	assert_int_equal(json_array_size(g), 3);
 	assert_int_equal(
