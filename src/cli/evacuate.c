@@ -392,15 +392,14 @@ static int evacuate_run(const struct cli_args *a, const struct config *unused)
 			int di = preflight_one(a, &rows[i], opts.n_to ? opts.to[t] : NULL, g, dests,
 					       &nd, &ok);
 
-			if (di < 0)
-				break;
-			if (ok) {
+			/* A destination that cannot be opened or fails the check is not a
+			 * candidate; another may be. */
+			if (di >= 0 && ok)
 				g->cand[g->n_cand++] = (size_t)di;
-				g->preflight_ok = true;
-			}
 		}
-		if (rows[i].setup_failed)
-			g->preflight_ok = false;
+		g->preflight_ok = g->n_cand > 0;
+		if (g->preflight_ok)
+			rows[i].setup_failed = false;
 	}
 	if (evac_plan_make(guests, n, dests, nd, pl) < 0)
 		code = VFM_EXIT_REFUSED;
