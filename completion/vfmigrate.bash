@@ -53,8 +53,13 @@ _vfmigrate()
 		COMPREPLY=($(compgen -W 'auto bond failover' -- "$cur"))
 		return
 		;;
+	--vfprobe)
+		_filedir
+		return
+		;;
 	--unplug-timeout | --max-bandwidth | --downtime-limit | --migrate-uri | \
-		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet)
+		--bond | --vf-alias | --backup-mac | --vf-source | --vlan | --physnet | \
+		--parallel | --to | --probe | --progress-fd)
 		return
 		;;
 	esac
@@ -62,20 +67,21 @@ _vfmigrate()
 		COMPREPLY=($(compgen -W '--connect --config --set --state-dir --backend --json
 			--create-bond --fail-over-mac --mode --unplug-timeout --max-bandwidth --downtime-limit --migrate-uri
 			--src-path-map --dst-path-map --bond --vf-alias --backup-mac --vf-source --vlan
-			--physnet --help --version' -- "$cur"))
+			--physnet --parallel --dry-run --all --to --probe --vfprobe --progress-fd
+			--help --version' -- "$cur"))
 		return
 	fi
 	local i cmd=
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		migrate | check | status | recover | config | setup)
+		migrate | check | status | recover | config | setup | evacuate)
 			cmd=${words[i]}
 			break
 			;;
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W 'migrate check status recover config setup' -- "$cur"))
+		COMPREPLY=($(compgen -W 'migrate check status recover config setup evacuate' -- "$cur"))
 		return
 	fi
 	local guests=

@@ -385,6 +385,21 @@ static int lv_setup(const struct cli_args *a, const struct setup_args *s, char *
 	return rc;
 }
 
+static int lv_list_guests(const struct cli_args *a, char (*ret)[VFM_ID_MAX], size_t max,
+			  size_t *ret_n, struct diag *d)
+{
+	struct hv_libvirt_options o = {0};
+	struct hv_libvirt *h = NULL;
+	int rc;
+
+	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");
+	rc = hv_libvirt_new(&o, &h, d);
+	if (rc >= 0)
+		rc = hv_libvirt_list_managed(h, ret, max, ret_n, d);
+	hv_libvirt_free(h);
+	return rc;
+}
+
 const struct backend backend_libvirt = {
     .name = "libvirt",
     .dest_is_host = true,
@@ -394,4 +409,5 @@ const struct backend backend_libvirt = {
     .close_side = lv_close_side,
     .agent_transport = lv_agent_transport,
     .setup = lv_setup,
+    .list_guests = lv_list_guests,
 };

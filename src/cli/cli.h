@@ -81,6 +81,9 @@ struct cli_args {
 	const char *command;
 	const char *guest;
 	const char *dest;
+	/* A command that takes a list (evacuate): its arguments after COMMAND. */
+	const char *const *guests;
+	size_t n_guests;
 	const char *config_path;
 	const char *connect_uri; /* libvirt: the source URI */
 	const char *migrate_uri; /* libvirt: the migration (data) URI */
@@ -103,14 +106,16 @@ struct cli_args {
 struct command {
 	const char *name;
 	bool takes_dest;	      /* COMMAND GUEST [DEST] (else COMMAND GUEST) */
+	bool takes_list;	      /* COMMAND ARG...: run gets them in guests, no config */
 	const struct option *options; /* NULL-terminated; NULL: none */
 	/* One of its options: 0; 1: not one of its own; -errno after saying why on stderr. */
 	int (*option)(int opt, const char *arg);
-	/* Returns the exit code. */
+	/* Returns the exit code. c is NULL for a command that takes a list. */
 	int (*run)(const struct cli_args *a, const struct config *c);
 };
 
-extern const struct command cmd_migrate, cmd_check, cmd_status, cmd_recover, cmd_config, cmd_setup;
+extern const struct command cmd_migrate, cmd_check, cmd_status, cmd_recover, cmd_config, cmd_setup,
+    cmd_evacuate;
 
 #define CLI_SHORT_OPTIONS "c:f:o:s:b:jhV"
 #define CLI_OPT_COMMAND	  512
@@ -177,6 +182,10 @@ struct backend {
 	 * the backend has no setup. */
 	int (*setup)(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
 		     struct diag *d);
+	/* evacuate: the running guests of the source (-c URI) that carry vfmigrate's metadata.
+	 * NULL: the backend cannot list them. */
+	int (*list_guests)(const struct cli_args *a, char (*ret)[VFM_ID_MAX], size_t max,
+			   size_t *ret_n, struct diag *d);
 };
 
 extern const struct backend backend_qmp;

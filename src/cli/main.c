@@ -14,7 +14,7 @@
 #include "io/journal_file.h"
 
 static const struct command *const commands[] = {
-    &cmd_migrate, &cmd_check, &cmd_status, &cmd_recover, &cmd_config, &cmd_setup,
+    &cmd_migrate, &cmd_check, &cmd_status, &cmd_recover, &cmd_config, &cmd_setup, &cmd_evacuate,
 };
 
 #define OPTIONS_MAX 64
@@ -74,6 +74,14 @@ static int parse_args(int argc, char **argv, struct cli_args *a, const struct co
 		if (r < 0)
 			return r;
 	}
+	if (cmd && cmd->takes_list && optind < argc) {
+		/* COMMAND [GUEST...]: the command reads each one. */
+		a->command = argv[optind];
+		a->guests = (const char *const *)&argv[optind + 1];
+		a->n_guests = (size_t)(argc - optind - 1);
+		*ret_cmd = cmd;
+		return 0;
+	}
 	if (optind + 2 > argc) {
 		cli_usage(stderr);
 		return -EINVAL;
@@ -115,6 +123,8 @@ int main(int argc, char **argv)
 		cli_usage(stderr);
 		return VFM_EXIT_USAGE;
 	}
+	if (cmd->takes_list)
+		return cmd->run(&a, NULL);
 	if (!journal_guest_name_valid(a.guest)) {
 		diag_set(&d, "invalid guest name (allowed: letters, digits, '_', '.', '-')");
 		return cli_fail_usage(&a, &d);

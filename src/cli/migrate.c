@@ -3,10 +3,52 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "io/journal_file.h"
+#include "progress.h"
+
+enum {
+	OPT_PROGRESS_FD = CLI_OPT_COMMAND + 32,
+};
+
+static const struct option migrate_options[] = {
+    {"progress-fd", required_argument, NULL, OPT_PROGRESS_FD},
+    {NULL, 0, NULL, 0},
+};
+
+/* --progress-fd: the plan's events as JSON lines (progress.h) for a program that runs us. */
+static int progress_fd = -1;
+static int64_t progress_t0;
+
+static int migrate_option(int opt, const char *arg)
+{
+	char *end;
+	long v;
+
+	if (opt != OPT_PROGRESS_FD)
+		return 1;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 0 || v > 1023) {
+		fprintf(stderr, "vfmigrate: --progress-fd: not a descriptor number\n");
+		return -EINVAL;
+	}
+	progress_fd = (int)v;
+	return 0;
+}
+
+static void progress_write(const struct plan_event *ev)
+{
+	char line[PROGRESS_LINE_MAX + 2];
+	int n = progress_line_format(ev, time_now_ms() - progress_t0, line, sizeof(line));
+
+	/* A reader that went away costs us nothing: EPIPE is ignored (SIGPIPE too). */
+	if (n > 0 && write(progress_fd, line, (size_t)n) < 0)
+		progress_fd = -1;
+}
 
 /*
  * SIGINT/SIGTERM during `migrate`. The first one sets a flag the core polls (through
@@ -73,6 +115,8 @@ static void migrate_event(void *ud, const struct plan_event *ev)
 		sig_on_dst = 1;
 	else if (ev->kind == PLAN_EV_STEP_END && ev->step == STEP_MIGRATE && ev->rc < 0)
 		sig_on_dst = 0; /* arrived dead: the source resumed */
+	if (progress_fd >= 0)
+		progress_write(ev);
 	cli_out_event(ud, ev);
 }
 
@@ -115,6 +159,7 @@ static int migrate_run(const struct cli_args *a, const struct config *c)
 	int rc;
 
 	w.out = (struct cli_out){.json = a->json, .f = stdout, .t0 = time_now_ms()};
+	progress_t0 = w.out.t0;
 	rc = world_prepare(a, c, &p, &w, true, &usage, &d);
 	if (rc < 0) {
 		world_close(&w);
@@ -145,4 +190,8 @@ static int migrate_run(const struct cli_args *a, const struct config *c)
 	return code;
 }
 
-const struct command cmd_migrate = {.name = "migrate", .takes_dest = true, .run = migrate_run};
+const struct command cmd_migrate = {.name = "migrate",
+				    .takes_dest = true,
+				    .options = migrate_options,
+				    .option = migrate_option,
+				    .run = migrate_run};

@@ -386,6 +386,41 @@ int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struc
 	return domxml_meta_parse(xml, strlen(xml), ret, d);
 }
 
+int hv_libvirt_list_managed(struct hv_libvirt *h, char (*ret)[VFM_ID_MAX], size_t max,
+			    size_t *ret_n, struct diag *d)
+{
+	virDomainPtr *doms = NULL;
+	size_t n = 0;
+	int k, r = lv_conn(h, d);
+
+	if (r < 0)
+		return r;
+	k = virConnectListAllDomains(h->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (k < 0)
+		return lv_error(d, "list the domains");
+	for (int i = 0; i < k; i++) {
+		const char *name = virDomainGetName(doms[i]);
+		char *xml = virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT,
+						 DOMXML_META_NS, VIR_DOMAIN_AFFECT_LIVE);
+
+		if (!xml)
+			virResetLastError();
+		else if (name && strlen(name) < VFM_ID_MAX && n < max)
+			snprintf(ret[n++], VFM_ID_MAX, "%s", name);
+		else if (name && strlen(name) < VFM_ID_MAX && r == 0) {
+			diag_set(d, "more than %zu domains with vfmigrate metadata", max);
+			r = -E2BIG;
+		}
+		free(xml);
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (r < 0)
+		return r;
+	*ret_n = n;
+	return 0;
+}
+
 int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d)
 {
 	_cleanup_dom_ virDomainPtr dom = NULL;

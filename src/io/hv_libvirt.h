@@ -72,6 +72,14 @@ int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struc
 /* Writes it (live, and to the persistent config when the domain is persistent). */
 int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d);
 
+/*
+ * The names of the running domains of h's connection that carry vfmigrate's <metadata> (what
+ * evacuate drains), at most max of them in ret (each VFM_ID_MAX long; longer names are
+ * skipped). -E2BIG when there are more.
+ */
+int hv_libvirt_list_managed(struct hv_libvirt *h, char (*ret)[VFM_ID_MAX], size_t max,
+			    size_t *ret_n, struct diag *d);
+
 /* The org.vfmigrate.agent.0 channel of the running domain, as its live XML has it. */
 struct hv_libvirt_agent_channel {
 	char type[DOMXML_CHANNEL_TYPE_MAX]; /* "unix", "pty", ... */

@@ -470,6 +470,31 @@ lab_net_up() {
 # ---------------------------------------------------------------------------------------
 # Guests
 
+# Several guests (K = 0..9): guest K is gK with taps vK (virtio) and fK (its VF) on both hosts,
+# MACs 52:54:00:77:00:1K / 52:54:00:77:01:1K, address $LAB_NET.1K and migration port
+# 4444+K; guest 0's are the defaults above (LAB_AS_TAP_F, LAB_AS_VF_BUS: another VF tap and
+# root port for it, e.g. the one a pool gave it). lab_as K CMD [ARGS...] runs a lab command (a
+# lib.sh function or anything reading these variables) as guest K; lab_guests_add K adds the
+# taps of guests 1..K-1 (lab_net_up made guest 0's).
+lab_as() {
+	local k=$1
+	shift
+	LAB_G=g$k LAB_TAP_V=v$k LAB_TAP_F=${LAB_AS_TAP_F:-f$k} LAB_VF_BUS=${LAB_AS_VF_BUS:-rp1} LAB_MAC_VIRTIO=52:54:00:77:00:1$k \
+		LAB_MAC_VF=52:54:00:77:01:1$k LAB_GUEST_IP=$LAB_NET.1$k LAB_MIG_PORT=$((4444 + k)) "$@"
+}
+lab_guests_add() {
+	local k ns t
+	for ((k = 1; k < $1; k++)); do
+		for ns in "$NS_SRC" "$NS_DST"; do
+			for t in "v$k" "f$k"; do
+				ip -n "$ns" link show "$t" >/dev/null 2>&1 && continue
+				ip -n "$ns" tuntap add "$t" mode tap
+				ip -n "$ns" link set "$t" master br0 up
+			done
+		done
+	done
+}
+
 lab_ns_of() {
 	case "$1" in
 	src) echo "$NS_SRC" ;;
@@ -518,8 +543,12 @@ lab_guest_start() {
 	)
 	# LAB_QMP2=1: a second QMP monitor, SIDE.qmp2, for the test while vfmigrate holds the first.
 	[ -n "${LAB_QMP2:-}" ] && args+=(-qmp "unix:$base.qmp2,server=on,wait=off")
-	# LAB_SPARE_PORT=1: one more empty root port, rp3 (a pool with two VFs for the guest).
-	[ -n "${LAB_SPARE_PORT:-}" ] && args+=(-device pcie-root-port,id=rp3,chassis=3,bus=pcie.0,addr=0x6)
+	# LAB_SPARE_PORT=N: N more empty root ports, rp3, rp4, ... (a pool with several VFs for
+	# the guest: the emulated pool puts each VF on its own root port).
+	local p
+	for ((p = 3; p < 3 + ${LAB_SPARE_PORT:-0}; p++)); do
+		args+=(-device "pcie-root-port,id=rp$p,chassis=$p,bus=pcie.0,addr=0x$((p + 3))")
+	done
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
 		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
 		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)

@@ -8,19 +8,7 @@ set -u
 V=$1
 tmp=$(mktemp -d /tmp/vfm-cli-lv-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-failed() {
-	echo "FAIL: $*"
-	cat "$tmp/out" "$tmp/err"
-	fails=$((fails + 1))
-}
-expect() { # CODE DESCRIPTION CMD...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	[ "$got" = "$want" ] || failed "$what: exit $got, want $want"
-}
+source "$(dirname "$0")/expect.sh"
 cat >"$tmp/src.xml" <<'EOF'
 <node>
   <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>

@@ -6,18 +6,7 @@ V=$1
 GOLDEN=$2
 tmp=$(mktemp -d /tmp/vfm-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() { # CODE DESCRIPTION CMD...
-	local want=$1 what=$2
-	shift 2
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	if [ "$got" != "$want" ]; then
-		echo "FAIL: $what: exit $got, want $want"
-		cat "$tmp/out" "$tmp/err"
-		fails=$((fails + 1))
-	fi
-}
+source "$(dirname "$0")/expect.sh"
 cfg=$GOLDEN/lab.conf
 expect 2 "no arguments" "$V"
 expect 2 "unknown command" "$V" frobnicate g1
