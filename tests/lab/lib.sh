@@ -824,7 +824,9 @@ lab_kill_after_unplug() {
 # "completed", the guest is dead. vfmigrate must then roll back (exit 4, VF active on the
 # source again): that is checked here, the destination QEMU restarted, and the migration tried
 # once more (after running LAB_VFM_ON_RETRY, if set: a probe restarts there so that it measures
-# the migration that counts). Usage: lab_vfm_migrate FROM TO FILE [ARGS...]
+# the migration that counts). A guest of another mode sets LAB_GUEST_MODE (the destination's
+# extra lab_guest_start options, e.g. --failover) and LAB_VF_READY (what says its VF is in use
+# again on FROM, default lab_wait_vf_active). Usage: lab_vfm_migrate FROM TO FILE [ARGS...]
 lab_vfm_migrate() {
 	local from=$1 to=$2 out=$3 rc try
 	shift 3
@@ -844,12 +846,14 @@ lab_vfm_migrate() {
 			fi ||
 			return $rc
 		lab_log "the guest arrived dead on $to ($(lab_guest_corrupt || echo "no kernel message")); vfmigrate rolled back"
-		lab_wait_vf_active "$from" 30 || lab_die "after the dead arrival the VF is not active on $from"
+		"${LAB_VF_READY:-lab_wait_vf_active}" "$from" 30 ||
+			lab_die "after the dead arrival the VF is not active on $from"
 		[ "$(lab_qmp "$from" query-status | jq -r .status)" = running ] || lab_die "$from not running after the rollback"
 		lab_guest_stop "$to"
 		# The corruption is QEMU's, in the copy that is now gone: forget its console.
 		rm -f "$LAB_DIR/${LAB_G:-g0}-$to.console"
-		lab_guest_start "$to" --incoming
+		# shellcheck disable=SC2086 # LAB_GUEST_MODE: words of lab_guest_start options
+		lab_guest_start "$to" ${LAB_GUEST_MODE:-} --incoming
 		[ -n "${LAB_VFM_ON_RETRY:-}" ] && eval "$LAB_VFM_ON_RETRY"
 		lab_log "trying the migration once more"
 	done

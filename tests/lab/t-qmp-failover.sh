@@ -18,6 +18,10 @@ source "$(dirname "$0")/lib-faults.sh"
 lab_init qmpfo
 # A second monitor: the test pauses the guest while vfmigrate holds the first.
 LAB_QMP2=1
+# A dead arrival's retry (QEMU 7.2) restarts the destination as this guest, and waits for its
+# primary (lab_vfm_migrate).
+LAB_GUEST_MODE=--failover
+LAB_VF_READY=fo_primary_active
 lab_image
 lab_net_up
 
