@@ -215,11 +215,11 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 	}
 	snprintf(p->dest, sizeof(p->dest), "%s", a->dest ? a->dest : "");
 	domxml_meta_init(&m);
-	rc = lv_read_meta(a, &m, &p->src_vf, &found, d);
+	rc = lv_read_meta(a, &m, &p->vfs[0].src_vf, &found, d);
 	if (rc < 0)
 		return rc;
 	if (found && m.n_sources == 0) {
-		source_of_spec(&p->src_vf, m.sources[0]);
+		source_of_spec(&p->vfs[0].src_vf, m.sources[0]);
 		m.n_sources = 1;
 	}
 	rc = lv_open_side(a, c, false, found ? &m : NULL, &w->src, d);
@@ -233,14 +233,17 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 		return rc;
 	}
 	hv_libvirt_set_peer(((struct lv_res *)w->src.res)->hvl, ((struct lv_res *)w->dst.res)->hvl);
-	p->has_vf = found;
+	/* The libvirt metadata describes one VF. */
+	p->n_vfs = found ? 1 : 0;
 	if (found) {
-		snprintf(p->bond, sizeof(p->bond), "%s", m.bond);
-		memcpy(p->vf_mac, m.vf_mac, 6);
-		memcpy(p->backup_mac, m.backup_mac, 6);
-		snprintf(p->physnet, sizeof(p->physnet), "%s", m.physnet);
-		p->vlan = m.vlan;
-		snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s", m.vf_alias);
+		struct plan_vf *v = &p->vfs[0];
+
+		snprintf(v->bond, sizeof(v->bond), "%s", m.bond);
+		memcpy(v->vf_mac, m.vf_mac, 6);
+		memcpy(v->backup_mac, m.backup_mac, 6);
+		snprintf(v->physnet, sizeof(v->physnet), "%s", m.physnet);
+		v->vlan = m.vlan;
+		snprintf(v->dst_device_id, sizeof(v->dst_device_id), "%s", m.vf_alias);
 	}
 	p->create_bond = c->create_bond;
 	p->fail_over_mac = c->fail_over_mac;
@@ -265,8 +268,8 @@ static int lv_open_status(const struct cli_args *a, const struct config *c, stru
 	int rc = lv_prepare(a, c, &p, w, false, d);
 
 	ret_bond[0] = '\0';
-	if (rc >= 0 && p.has_vf)
-		snprintf(ret_bond, VFM_IFNAME_MAX, "%s", p.bond);
+	if (rc >= 0 && p.n_vfs)
+		snprintf(ret_bond, VFM_IFNAME_MAX, "%s", p.vfs[0].bond);
 	return rc;
 }
 

@@ -859,23 +859,23 @@ void fake_world_init(struct fake_world *w)
 
 	plan_init(&w->plan);
 	snprintf(w->plan.guest, sizeof(w->plan.guest), "g1");
-	w->plan.has_vf = true;
-	snprintf(w->plan.bond, sizeof(w->plan.bond), "bond0");
-	memcpy(w->plan.vf_mac, VF_MAC, 6);
-	memcpy(w->plan.backup_mac, BK_MAC, 6);
-	snprintf(w->plan.src_vf.device_id, VFM_ID_MAX, "vf0");
-	snprintf(w->plan.src_vf.driver, VFM_ID_MAX, "e1000e");
-	snprintf(w->plan.src_vf.bus, VFM_ID_MAX, "rp1");
-	snprintf(w->plan.src_vf.backend, VFM_ID_MAX, "taps0");
-	memcpy(w->plan.src_vf.mac, VF_MAC, 6);
-	w->plan.src_vf.has_mac = true;
+	w->plan.n_vfs = 1;
+	snprintf(w->plan.vfs[0].bond, sizeof(w->plan.vfs[0].bond), "bond0");
+	memcpy(w->plan.vfs[0].vf_mac, VF_MAC, 6);
+	memcpy(w->plan.vfs[0].backup_mac, BK_MAC, 6);
+	snprintf(w->plan.vfs[0].src_vf.device_id, VFM_ID_MAX, "vf0");
+	snprintf(w->plan.vfs[0].src_vf.driver, VFM_ID_MAX, "e1000e");
+	snprintf(w->plan.vfs[0].src_vf.bus, VFM_ID_MAX, "rp1");
+	snprintf(w->plan.vfs[0].src_vf.backend, VFM_ID_MAX, "taps0");
+	memcpy(w->plan.vfs[0].src_vf.mac, VF_MAC, 6);
+	w->plan.vfs[0].src_vf.has_mac = true;
 	snprintf(w->plan.migrate.uri, VFM_URI_MAX, "tcp:10.0.0.2:4444");
 }
 
 void fake_world_share_mac(struct fake_world *w)
 {
-	memcpy(w->plan.vf_mac, BK_MAC, 6);
-	memcpy(w->plan.src_vf.mac, BK_MAC, 6);
+	memcpy(w->plan.vfs[0].vf_mac, BK_MAC, 6);
+	memcpy(w->plan.vfs[0].src_vf.mac, BK_MAC, 6);
 	memcpy(w->vf_nic_mac[FAKE_SRC], BK_MAC, 6);
 	memcpy(w->guest_vf_mac, BK_MAC, 6);
 	memcpy(w->bond_mac, BK_MAC, 6);
