@@ -262,14 +262,15 @@ static bool lv_usage_error(int rc)
 
 /* Without DEST the destination is the journal's run (status gives it as DEST). */
 static int lv_open_status(const struct cli_args *a, const struct config *c, struct world *w,
-			  char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+			  char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
+			  struct diag *d)
 {
 	struct plan p;
 	int rc = lv_prepare(a, c, &p, w, false, d);
 
-	ret_bond[0] = '\0';
-	if (rc >= 0 && p.n_vfs)
-		snprintf(ret_bond, VFM_IFNAME_MAX, "%s", p.vfs[0].bond);
+	*ret_n = 0;
+	for (size_t i = 0; rc >= 0 && i < p.n_vfs; i++)
+		snprintf(ret_bonds[(*ret_n)++], VFM_IFNAME_MAX, "%s", p.vfs[i].bond);
 	return rc;
 }
 

@@ -325,9 +325,24 @@ static int qmp_prepare(const struct cli_args *a, const struct config *c, struct 
 
 /* The config names the sides and the bond; no plan needed. */
 static int qmp_open_status(const struct cli_args *a, const struct config *c, struct world *w,
-			   char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+			   char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
+			   struct diag *d)
 {
-	snprintf(ret_bond, VFM_IFNAME_MAX, "%s", c->bond);
+	struct config_vf vfs[VFM_VFS_MAX];
+	size_t n = 0;
+
+	*ret_n = 0;
+	if (config_vfs(c, vfs, &n, d) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		/* Several VFs in one bond: it is shown once. */
+		while (j < *ret_n && strcmp(ret_bonds[j], vfs[i].bond) != 0)
+			j++;
+		if (j == *ret_n && vfs[i].bond[0])
+			snprintf(ret_bonds[(*ret_n)++], VFM_IFNAME_MAX, "%s", vfs[i].bond);
+	}
 	return qmp_open(a, c, w, d);
 }
 
