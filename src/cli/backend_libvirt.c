@@ -41,12 +41,32 @@ static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML
 	return 0;
 }
 
+/* Where the destination's VFs may come from: every VF's sources, in the VFs' order, once. */
+static size_t lv_pool_sources(const struct domxml_metas *m,
+			      char out[DOMXML_SOURCES_MAX][VFM_ID_MAX])
+{
+	size_t n = 0;
+
+	for (size_t v = 0; m && v < m->n; v++)
+		for (size_t i = 0; i < m->vfs[v].n_sources && n < DOMXML_SOURCES_MAX; i++) {
+			size_t j = 0;
+
+			while (j < n && strcmp(out[j], m->vfs[v].sources[i]) != 0)
+				j++;
+			if (j == n)
+				snprintf(out[n++], VFM_ID_MAX, "%s", m->vfs[v].sources[i]);
+		}
+	return n;
+}
+
 static int lv_open_side(const struct cli_args *a, const struct config *c, bool dst,
-			const struct domxml_meta *m, struct side *side, struct diag *d)
+			const struct domxml_metas *m, struct side *side, struct diag *d)
 {
 	struct lv_res *r = calloc(1, sizeof(*r));
 	struct hv_libvirt_options o = {0};
 	const char *uri = dst ? a->dest : a->connect_uri;
+	char sources[DOMXML_SOURCES_MAX][VFM_ID_MAX];
+	size_t n_src;
 	int rc;
 
 	if (!r)
@@ -54,10 +74,10 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	side->res = r;
 	snprintf(o.uri, sizeof(o.uri), "%s", uri ? uri : "");
 	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
-	if (m) {
-		o.has_vf = true;
-		snprintf(o.vf_alias, sizeof(o.vf_alias), "%s", m->vf_alias);
-		memcpy(o.vf_mac, m->vf_mac, 6);
+	for (size_t i = 0; m && i < m->n; i++) {
+		snprintf(o.vfs[i].alias, sizeof(o.vfs[i].alias), "%s", m->vfs[i].vf_alias);
+		memcpy(o.vfs[i].mac, m->vfs[i].vf_mac, 6);
+		o.n_vfs++;
 	}
 	rc = split_map(dst ? a->dst_path_map : a->src_path_map, o.path_from, o.path_to, d);
 	if (rc < 0)
@@ -70,8 +90,9 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	if (rc < 0)
 		return rc;
 	agent_lazy_ops(r->lazy, &side->ag);
-	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(dst && m ? m->sources : NULL),
-				dst && m ? m->n_sources : 0, &r->pool_l, d);
+	n_src = dst ? lv_pool_sources(m, sources) : 0;
+	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(n_src ? sources : NULL), n_src,
+				&r->pool_l, d);
 	if (rc < 0)
 		return rc;
 	rc = vfpool_libvirt_share(r->pool_l, cli_state_dir(a), o.uri, d);
@@ -165,9 +186,9 @@ static void source_of_spec(const struct plug_spec *s, char out[VFM_ID_MAX])
 }
 
 /* Reads the metadata from the source, else (the guest already moved) from the destination;
- * and the VF as the guest has it. ret_found false: no metadata (a plain migration). */
-static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct plug_spec *src_vf,
-			bool *ret_found, struct diag *d)
+ * and each VF as the guest has it. ret_found false: no metadata (a plain migration). */
+static int lv_read_meta(const struct cli_args *a, struct domxml_metas *m,
+			struct plug_spec src_vf[VFM_VFS_MAX], bool *ret_found, struct diag *d)
 {
 	const char *uris[2] = {a->connect_uri ? a->connect_uri : "", a->dest};
 	int rc = -ENOENT;
@@ -185,10 +206,10 @@ static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct 
 		if (rc < 0)
 			return rc;
 		rc = hv_libvirt_get_metadata(h, m, d);
-		if (rc >= 0) {
+		if (rc >= 0)
 			*ret_found = true;
-			rc = lv_src_vf(h, m, src_vf, d);
-		}
+		for (size_t v = 0; rc >= 0 && v < m->n; v++)
+			rc = lv_src_vf(h, &m->vfs[v], &src_vf[v], d);
 		if (rc < 0)
 			diag_prefix(d, "%s", i == 0 ? "source" : "destination");
 		hv_libvirt_free(h);
@@ -199,7 +220,8 @@ static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct 
 static int lv_prepare(const struct cli_args *a, const struct config *c, struct plan *p,
 		      struct world *w, bool need_dest, struct diag *d)
 {
-	struct domxml_meta m;
+	struct domxml_metas m = {0};
+	struct plug_spec src_vf[VFM_VFS_MAX];
 	bool found = false;
 	int rc;
 
@@ -214,14 +236,17 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 		return -EINVAL;
 	}
 	snprintf(p->dest, sizeof(p->dest), "%s", a->dest ? a->dest : "");
-	domxml_meta_init(&m);
-	rc = lv_read_meta(a, &m, &p->vfs[0].src_vf, &found, d);
+	rc = lv_read_meta(a, &m, src_vf, &found, d);
 	if (rc < 0)
 		return rc;
-	if (found && m.n_sources == 0) {
-		source_of_spec(&p->vfs[0].src_vf, m.sources[0]);
-		m.n_sources = 1;
-	}
+	if (!found)
+		m.n = 0;
+	/* A VF whose metadata names no source comes from where it is now. */
+	for (size_t i = 0; i < m.n; i++)
+		if (m.vfs[i].n_sources == 0) {
+			source_of_spec(&src_vf[i], m.vfs[i].sources[0]);
+			m.vfs[i].n_sources = 1;
+		}
 	rc = lv_open_side(a, c, false, found ? &m : NULL, &w->src, d);
 	if (rc < 0) {
 		diag_prefix(d, "source");
@@ -233,17 +258,20 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 		return rc;
 	}
 	hv_libvirt_set_peer(((struct lv_res *)w->src.res)->hvl, ((struct lv_res *)w->dst.res)->hvl);
-	/* The libvirt metadata describes one VF. */
-	p->n_vfs = found ? 1 : 0;
-	if (found) {
-		struct plan_vf *v = &p->vfs[0];
+	p->n_vfs = m.n;
+	for (size_t i = 0; i < m.n; i++) {
+		struct plan_vf *v = &p->vfs[i];
 
-		snprintf(v->bond, sizeof(v->bond), "%s", m.bond);
-		memcpy(v->vf_mac, m.vf_mac, 6);
-		memcpy(v->backup_mac, m.backup_mac, 6);
-		snprintf(v->physnet, sizeof(v->physnet), "%s", m.physnet);
-		v->vlan = m.vlan;
-		snprintf(v->dst_device_id, sizeof(v->dst_device_id), "%s", m.vf_alias);
+		/* Several VFs are named by their aliases; one keeps the single VF's name. */
+		if (m.n > 1)
+			snprintf(v->name, sizeof(v->name), "%s", m.vfs[i].vf_alias);
+		v->src_vf = src_vf[i];
+		snprintf(v->bond, sizeof(v->bond), "%s", m.vfs[i].bond);
+		memcpy(v->vf_mac, m.vfs[i].vf_mac, 6);
+		memcpy(v->backup_mac, m.vfs[i].backup_mac, 6);
+		snprintf(v->physnet, sizeof(v->physnet), "%s", m.vfs[i].physnet);
+		v->vlan = m.vfs[i].vlan;
+		snprintf(v->dst_device_id, sizeof(v->dst_device_id), "%s", m.vfs[i].vf_alias);
 	}
 	p->create_bond = c->create_bond;
 	p->fail_over_mac = c->fail_over_mac;
@@ -274,16 +302,24 @@ static int lv_open_status(const struct cli_args *a, const struct config *c, stru
 	return rc;
 }
 
-/* setup: the VF's MAC and the backup's from the domain's XML, the rest from the options. */
-static int setup_meta(const struct cli_args *ca, const struct setup_args *a, struct hv_libvirt *h,
+/* Whether nic is the VF of one of the options' VFs. */
+static bool setup_is_vf(const struct setup_args *all, const struct domxml_nic *nic)
+{
+	for (size_t i = 0; i < all->n; i++)
+		if (all->vfs[i].vf_alias && !strcmp(nic->alias, all->vfs[i].vf_alias))
+			return true;
+	return false;
+}
+
+/* setup: one VF's MAC and its backup's from the domain's XML (dom), the rest from its
+ * options. */
+static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
+		      const struct setup_vf_args *a, const struct domxml_domain *dom,
 		      struct domxml_meta *m, struct diag *d)
 {
-	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	const struct domxml_nic *vf, *bk = NULL;
 	int rc;
 
-	if (!dom)
-		return -ENOMEM;
 	domxml_meta_init(m);
 	if (!a->bond || !a->vf_alias) {
 		diag_set(d, "setup needs --bond and --vf-alias");
@@ -307,9 +343,6 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 		}
 		m->vlan = (int)v;
 	}
-	rc = hv_libvirt_domain(h, false, dom, d);
-	if (rc < 0)
-		return rc;
 	vf = domxml_find_nic(dom, a->vf_alias, NULL);
 	if (!vf) {
 		diag_set(d, "domain %s has no interface or PCI hostdev with alias %s", ca->guest,
@@ -340,9 +373,9 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 			return -EINVAL;
 		}
 	} else {
-		/* The one other NIC, if there is exactly one. */
+		/* The one other NIC, if there is exactly one besides the VFs. */
 		for (size_t i = 0; i < dom->n_nics; i++) {
-			if (&dom->nics[i] == vf || !dom->nics[i].has_mac)
+			if (setup_is_vf(all, &dom->nics[i]) || !dom->nics[i].has_mac)
 				continue;
 			if (bk) {
 				diag_set(d, "more than one other NIC: say which with --backup-mac");
@@ -368,20 +401,33 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 static int lv_setup(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
 		    struct diag *d)
 {
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	struct hv_libvirt_options o = {0};
 	struct hv_libvirt *h = NULL;
-	struct domxml_meta m;
+	struct domxml_metas m = {0};
 	int rc;
 
+	if (!dom)
+		return -ENOMEM;
+	if (s->n == 0) {
+		diag_set(d, "setup needs --bond and --vf-alias");
+		return -EINVAL;
+	}
 	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");
 	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
 	rc = hv_libvirt_new(&o, &h, d);
 	if (rc >= 0)
-		rc = setup_meta(a, s, h, &m, d);
+		rc = hv_libvirt_domain(h, false, dom, d);
+	for (size_t i = 0; rc >= 0 && i < s->n; i++) {
+		rc = setup_meta(a, s, &s->vfs[i], dom, &m.vfs[i], d);
+		if (rc < 0 && s->n > 1)
+			diag_prefix(d, "VF %zu", i + 1);
+		m.n++;
+	}
 	if (rc >= 0)
 		rc = hv_libvirt_set_metadata(h, &m, d);
 	if (rc >= 0)
-		rc = domxml_meta_format(&m, ret_xml, d);
+		rc = domxml_metas_format(&m, ret_xml, d);
 	hv_libvirt_free(h);
 	return rc;
 }

@@ -150,10 +150,16 @@ struct world {
 	struct cli_out out;
 };
 
-struct setup_args {
+/* One VF's options: --vf-alias starts the next VF, the options after it are its own. */
+struct setup_vf_args {
 	const char *bond, *vf_alias, *vf_mac, *backup_mac, *vlan, *physnet;
 	const char *vf_sources[8];
 	size_t n_vf_sources;
+};
+
+struct setup_args {
+	size_t n;
+	struct setup_vf_args vfs[VFM_VFS_MAX];
 };
 
 struct backend {
