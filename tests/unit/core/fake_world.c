@@ -693,12 +693,30 @@ static int64_t clk_wall(void *ud)
 	return 1700000000000 + ((struct fake_world *)ud)->now;
 }
 
+int fake_journal_put(struct journal_record *recs, size_t *n, const struct journal_record *rec,
+		     struct diag *d)
+{
+	char line[JOURNAL_LINE_MAX];
+	int k;
+
+	k = journal_record_encode(rec, line, sizeof(line));
+	if (k < 0) {
+		diag_set(d, "encode: %d", k);
+		return k;
+	}
+	if (*n >= JOURNAL_RECORDS_MAX)
+		return -EFBIG;
+	if (journal_record_decode(line, (size_t)k - 1, &recs[*n], d) < 0)
+		return -EBADMSG;
+	(*n)++;
+	return 0;
+}
+
 /* Round-trips every record through the codec, as the file would. */
 static int j_append(void *ud, const struct journal_record *rec, struct diag *d)
 {
 	struct fake_world *w = ud;
-	char line[JOURNAL_LINE_MAX];
-	int n;
+	int rc;
 
 	if (w->crash_at && rec->seq == w->crash_at)
 		longjmp(w->crash_jmp, 1);
@@ -706,16 +724,9 @@ static int j_append(void *ud, const struct journal_record *rec, struct diag *d)
 		diag_set(d, "No space left on device");
 		return -ENOSPC;
 	}
-	n = journal_record_encode(rec, line, sizeof(line));
-	if (n < 0) {
-		diag_set(d, "encode: %d", n);
-		return n;
-	}
-	if (w->n_journal >= JOURNAL_RECORDS_MAX)
-		return -EFBIG;
-	if (journal_record_decode(line, (size_t)n - 1, &w->journal[w->n_journal], d) < 0)
-		return -EBADMSG;
-	w->n_journal++;
+	rc = fake_journal_put(w->journal, &w->n_journal, rec, d);
+	if (rc < 0)
+		return rc;
 	logf_(w, "J:%s%s%s", journal_kind_to_string(rec->kind), rec->step[0] ? ":" : "", rec->step);
 	return 0;
 }

@@ -145,6 +145,11 @@ void fake_world_share_mac(struct fake_world *w);
 bool fake_on_source_with_vf(const struct fake_world *w);
 bool fake_on_destination_with_vf(const struct fake_world *w);
 
+/* Appends rec to recs (n of them so far, room for JOURNAL_RECORDS_MAX) as the journal file
+ * would: encoded, then decoded back. */
+int fake_journal_put(struct journal_record *recs, size_t *n, const struct journal_record *rec,
+		     struct diag *d);
+
 /* Whether the log contains these entries in this order (";"-separated, not contiguous). */
 bool fake_log_has_in_order(const struct fake_world *w, const char *seq);
 
