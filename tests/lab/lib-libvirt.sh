@@ -161,6 +161,8 @@ lv_domain_xml() {
 	done
 	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] &&
+		append+=" vfm.vf2=$LAB_MAC_VF2 vfm.backup2=$LAB_MAC_VIRTIO2 vfm.bond2=bond1 vfm.ip2=$LAB_GUEST_IP2/24"
 	[ -n "${LAB_GUEST_APPEND:-}" ] && append+=" $LAB_GUEST_APPEND"
 	cat <<-EOF
 		<domain type='qemu'>
@@ -203,6 +205,25 @@ lv_domain_xml() {
 		      <model type='e1000e'/>
 		      <rom enabled='no'/>
 		      <alias name='ua-vf0'/>
+		    </interface>
+	EOF
+	# LAB_VF2=1 (lib.sh): a second virtio NIC (tap v1) and VF (e1000e on tap f1, alias ua-vf1).
+	[ -n "${LAB_VF2:-}" ] && cat <<-EOF
+		    <interface type='ethernet'>
+		      <mac address='$LAB_MAC_VIRTIO2'/>
+		      <target dev='v1' managed='no'/>
+		      <model type='virtio'/>
+		      <rom enabled='no'/>
+		      <alias name='ua-net1'/>
+		    </interface>
+	EOF
+	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] && cat <<-EOF
+		    <interface type='ethernet'>
+		      <mac address='$LAB_MAC_VF2'/>
+		      <target dev='f1' managed='no'/>
+		      <model type='e1000e'/>
+		      <rom enabled='no'/>
+		      <alias name='ua-vf1'/>
 		    </interface>
 	EOF
 	cat <<-EOF

@@ -52,7 +52,6 @@ LAB_MIG_PORT=4444
 # The second VF and bond of a guest with two (LAB_VF2=1), on a subnet of its own.
 LAB_NET2=10.79.0
 LAB_GUEST_IP2=$LAB_NET2.10
-# shellcheck disable=SC2034 # used by the tests of a guest with two VFs
 LAB_CLIENT_IP2=$LAB_NET2.1
 LAB_MAC_VIRTIO2=52:54:00:77:00:20
 LAB_MAC_VF2=52:54:00:77:01:20
@@ -472,6 +471,12 @@ lab_net_up() {
 			ip -n "$ns" link set "$t" master br0 up
 		done
 	done
+	# LAB_VF2=1: the taps of the guest's second virtio NIC and VF, and the client on the
+	# second bond's subnet.
+	if [ -n "${LAB_VF2:-}" ]; then
+		lab_taps_add v1 f1
+		ip -n "$NS_CLI" addr add "$LAB_CLIENT_IP2/24" dev eth0
+	fi
 }
 
 # More guest taps on both hosts' bridges (a second guest, a guest's second VF): lab_net_up

@@ -13,8 +13,6 @@ export LAB_VF2=1
 lab_init qmpmvf
 lab_image
 lab_net_up
-lab_taps_add v1 f1
-ip -n "$NS_CLI" addr add "$LAB_CLIENT_IP2/24" dev eth0
 
 # The config of guest 0 with its two VFs, the guest on FROM going to TO (whose pool is its
 # taps f0 on rp1 and f1 on rp3). Usage: mvf_config FROM TO TO_MIGRATION_IP
