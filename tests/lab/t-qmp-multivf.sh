@@ -4,8 +4,9 @@
 # address LAB_GUEST_IP; bond1: vf1 + net1, LAB_GUEST_IP2 on a subnet of its own), described
 # by two [vf NAME] sections. Migrated src -> dst and back with a probe on each bond's address;
 # after each run both VFs are plugged on the new host only, each the active slave of its
-# bond, both addresses reachable, each probe's longest loss window under 1 s, the report lists both VFs (none degraded) and status reads
-# both bonds.
+# bond, both addresses reachable, each probe's longest loss window under 1 s, the report lists
+# both VFs (none degraded) and status reads both bonds. Then a run SIGKILLed after both
+# unplugs: recover ends with both VFs active on one host.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 export LAB_VF2=1
@@ -63,7 +64,8 @@ both_vfs_on() {
 	for d in vf0 vf1; do
 		echo "$devs" | grep -qw "$d" || lab_die "$d not plugged on $side ($devs)"
 	done
-	if [ -S "$LAB_DIR/g0-$other.qmp" ]; then
+	# The other QEMU, if it is still there (a rollback quits the destination's).
+	if [ -S "$LAB_DIR/g0-$other.qmp" ] && LAB_CALL_TIMEOUT=2000 lab_qmp "$other" query-status >/dev/null 2>&1; then
 		devs=$(lab_devices "$other")
 		echo "$devs" | grep -qwE 'vf0|vf1' && lab_die "a VF is still plugged on $other ($devs)"
 	fi
@@ -117,3 +119,27 @@ mvf_config dst src "$LAB_MIG_SRC"
 lab_vfm check
 migrate_once dst src
 lab_log "a guest with two VFs in two bonds migrated there and back with both VFs active at each end"
+
+# A run SIGKILLed once both VFs are unplugged, while the (slowed) migration runs: recover
+# brings both back on one host, from the journal's records of each VF.
+lab_guest_stop dst
+lab_guest_start dst --incoming
+mvf_config src dst "$LAB_MIG_DST"
+lab_vfm_bg "$LAB_DIR/run.txt" migrate --max-bandwidth 10000000
+lab_kill_after_unplug "$LAB_DIR/run.txt" "$LAB_VFM_PID"
+cat "$LAB_DIR/run.txt" >&2
+lab_devices src | grep -qwE 'vf0|vf1' && lab_die "a VF still plugged on src after the unplug ($(lab_devices src))"
+grep -q '"vf":1' "$LAB_DIR/state/g0.journal" || lab_die "the journal has no record of the second VF"
+rc=0
+lab_vfm recover --json >"$LAB_DIR/recover.json" || rc=$?
+jq -c '{outcome, exit_code, vfs, steps: [.steps[]? | {name, result}]}' "$LAB_DIR/recover.json" >&2 || cat "$LAB_DIR/recover.json" >&2
+outcome=$(jq -r .outcome "$LAB_DIR/recover.json")
+case "$outcome" in
+rolled-back) [ $rc = 4 ] || lab_die "rolled back with exit $rc"; both_vfs_on src dst ;;
+migrated) [ $rc = 0 ] || lab_die "migrated with exit $rc"; both_vfs_on dst src ;;
+*) lab_die "recover ended with outcome '$outcome' (exit $rc)" ;;
+esac
+lab_wait_reachable 20
+at2 lab_wait_reachable 20
+lab_vfm status | head -1 | grep -q "^g0: journal finished, .* (outcome $outcome)$" || lab_die "journal: $(lab_vfm status | head -1)"
+lab_log "killed after the unplug of both VFs: recover ended $outcome with both VFs active on one host"
