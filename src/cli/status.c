@@ -71,6 +71,8 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 {
 	const char *side = journal && js->passed_ponr ? "destination" : "source";
 	const char *state = !journal ? "none" : js->finished ? "finished" : "unfinished";
+	const char *vf = NULL;
+	char vf_label[VFM_ID_MAX + 16] = "";
 	struct printer p;
 
 	print_start(&p, a->json, stdout, stderr);
@@ -84,12 +86,23 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 	print_string(&p, PRINT_JSON, "last_step", NULL,
 		     journal && js->last_kind != JOURNAL_BEGIN ? step_to_string(js->last_step)
 							       : "");
+	/* A guest with several VFs: which one the last record is of (null: no VF or one). */
+	if (journal && js->begin.n_more_vfs && js->last_kind != JOURNAL_BEGIN) {
+		const struct journal_record *b = &js->begin;
+
+		char clean[VFM_ID_MAX];
+
+		vf = js->last_vf ? b->more_vfs[js->last_vf - 1].name : b->vf_name;
+		str_sanitize(clean, sizeof(clean), vf[0] ? vf : "vf0");
+		snprintf(vf_label, sizeof(vf_label), " of VF %s", clean);
+	}
+	print_string(&p, PRINT_JSON, "last_vf", NULL, vf);
 	if (journal && !js->finished)
 		print_text(&p, PRINT_TEXT,
-			   " (last: %s %s; point of no return %s) - run 'vfmigrate recover %s'",
+			   " (last: %s %s%s; point of no return %s) - run 'vfmigrate recover %s'",
 			   journal_kind_to_string(js->last_kind),
 			   js->last_kind == JOURNAL_BEGIN ? "" : step_to_string(js->last_step),
-			   js->passed_ponr ? "passed" : "not passed", a->guest);
+			   vf_label, js->passed_ponr ? "passed" : "not passed", a->guest);
 	if (torn)
 		print_text(&p, PRINT_TEXT, " [torn last record ignored]");
 	print_text(&p, PRINT_TEXT, "\n");

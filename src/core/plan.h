@@ -295,6 +295,7 @@ struct journal_summary {
 	char outcome[JOURNAL_NAME_MAX]; /* of the END record */
 	bool passed_ponr;
 	enum step_id last_step; /* last step with a record */
+	unsigned last_vf;	/* the VF of that record (0: the first, or a step of no VF) */
 	enum journal_kind last_kind;
 	/* Per step: last record kind for it, or -1. */
 	int step_state[_STEP_MAX];

@@ -61,6 +61,7 @@ int journal_summarize(const struct journal_record *recs, size_t n, struct journa
 			s.step_state[st] = r->kind;
 			s.vf_step_state[r->vf][st] = r->kind;
 			s.last_step = st;
+			s.last_vf = r->vf;
 			if (st == STEP_RESERVE && r->kind == JOURNAL_DONE && r->has_spec) {
 				s.vf_has_dst_spec[r->vf] = true;
 				s.vf_dst_spec[r->vf] = r->spec;
