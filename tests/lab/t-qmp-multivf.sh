@@ -15,11 +15,18 @@ lab_init qmpmvf
 lab_image
 lab_net_up
 
+# One [vf NAME] section: NAME BOND VF-MAC BACKUP-MAC DEVICE ROOT-PORT TAP.
+vf_section() {
+	printf '\n[vf %s]\nbond = %s\nvf-mac = %s\nbackup-mac = %s\nvf-device = %s\nvf-bus = %s\nvf-netdev = nd-%s\nvf-tap = %s\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$5" "$7"
+}
+
 # The config of guest 0 with its two VFs, the guest on FROM going to TO (whose pool is its
 # taps f0 on rp1 and f1 on rp3). Usage: mvf_config FROM TO TO_MIGRATION_IP
 mvf_config() {
 	local from=$1 to=$2 to_ip=$3
-	cat >"$LAB_DIR/g0.conf" <<EOF
+	{
+		cat <<EOF
 [source]
 qmp = $LAB_DIR/g0-$from.qmp
 agent = $LAB_DIR/g0-$from.agent
@@ -31,25 +38,10 @@ agent = $LAB_DIR/g0-$to.agent
 vf-pool = f0:rp1 f1:rp3
 migrate-uri = tcp:$to_ip:$LAB_MIG_PORT
 incoming = defer
-
-[vf net0]
-bond = bond0
-vf-mac = $LAB_MAC_VF
-backup-mac = $LAB_MAC_VIRTIO
-vf-device = vf0
-vf-bus = rp1
-vf-netdev = nd-vf0
-vf-tap = f0
-
-[vf net1]
-bond = bond1
-vf-mac = $LAB_MAC_VF2
-backup-mac = $LAB_MAC_VIRTIO2
-vf-device = vf1
-vf-bus = rp3
-vf-netdev = nd-vf1
-vf-tap = f1
 EOF
+		vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 rp1 f0
+		vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 rp3 f1
+	} >"$LAB_DIR/g0.conf"
 }
 
 # The second bond's address: its own probe (LAB_PROBE=probe2), its own reachability.
