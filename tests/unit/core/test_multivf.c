@@ -674,6 +674,33 @@ static void test_replug_of_one_fails_degraded(void **state)
 	test_free(w);
 }
 
+/* The operator's SIGINT once both VFs left the source, before the migration. */
+static const char *intr_after_unplugs(void *ud)
+{
+	return strstr(((struct mw *)ud)->log, "src.unplug(vf1)") ? "SIGINT" : NULL;
+}
+
+static void test_interrupt_rolls_back_both(void **state)
+{
+	struct mw *w = new_world();
+	struct plan_report r;
+
+	(void)state;
+	w->env.interrupted = intr_after_unplugs;
+	w->env.interrupted_userdata = w;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_string_equal(r.interrupted, "SIGINT");
+	assert_int_equal(r.error_step, STEP_MIGRATE);
+	assert_null(strstr(w->log, "migrated"));
+	/* Undone in reverse: the second VF first. */
+	assert_log(w, "src.unplug(vf1);src.plug(vf1,rp1);src.plug(vf0,rp0);enslave(bond1);"
+		      "enslave(bond0);");
+	assert_true(all_vfs_on(w, SRC));
+	assert_int_equal(held(w), 0);
+	test_free(w);
+}
+
 /* Crash before each journal record of a two-VF run, then recover: the guest ends with both
  * VFs on one side, no destination VF leaked. */
 static void test_recover_every_cut(void **state)
@@ -730,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_one_vf_too_few_refused),
 	    cmocka_unit_test(test_unplug_of_second_fails),
 	    cmocka_unit_test(test_replug_of_one_fails_degraded),
+	    cmocka_unit_test(test_interrupt_rolls_back_both),
 	    cmocka_unit_test(test_recover_every_cut),
 	};
 
