@@ -249,12 +249,6 @@ static void interrupt_ignore(struct ctx *c, enum step_id step)
 	     why);
 }
 
-static bool kind_is_step(enum journal_kind kind)
-{
-	return kind == JOURNAL_INTENT || kind == JOURNAL_DONE || kind == JOURNAL_FAIL ||
-	       kind == JOURNAL_UNDO || kind == JOURNAL_UNDONE;
-}
-
 static bool steps_vf_only(enum step_id s);
 
 /* BEGIN: the guest, its first VF where a single-VF journal has it, the others in more_vfs. */
@@ -296,9 +290,9 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 	if (!c->env->journal)
 		return 0;
 	r.kind = kind;
-	if (kind_is_step(kind))
+	if (journal_kind_has_step(kind))
 		snprintf(r.step, sizeof(r.step), "%s", step_names[step]);
-	if (kind_is_step(kind) && steps_vf_only(step))
+	if (journal_kind_has_step(kind) && steps_vf_only(step))
 		r.vf = (unsigned)c->cur;
 	if (kind == JOURNAL_BEGIN)
 		begin_fill(c, &r);

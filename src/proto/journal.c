@@ -34,7 +34,7 @@ bool journal_name_valid(const char *s)
 	return true;
 }
 
-static bool kind_has_step(enum journal_kind k)
+bool journal_kind_has_step(enum journal_kind k)
 {
 	return k == JOURNAL_INTENT || k == JOURNAL_DONE || k == JOURNAL_FAIL || k == JOURNAL_UNDO ||
 	       k == JOURNAL_UNDONE;
@@ -141,7 +141,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 
 	if ((unsigned)r->kind >= _JOURNAL_KIND_MAX || r->seq == 0)
 		return -EINVAL;
-	if (kind_has_step(r->kind) && !journal_name_valid(r->step))
+	if (journal_kind_has_step(r->kind) && !journal_name_valid(r->step))
 		return -EINVAL;
 	if (r->kind == JOURNAL_END && !journal_name_valid(r->outcome))
 		return -EINVAL;
@@ -154,7 +154,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		return -EINVAL;
 	if (r->has_tuning && (r->kind != JOURNAL_INTENT || !tuning_valid(&r->tuning)))
 		return -EINVAL;
-	if (r->vf >= VFM_VFS_MAX || (r->vf && !kind_has_step(r->kind)) ||
+	if (r->vf >= VFM_VFS_MAX || (r->vf && !journal_kind_has_step(r->kind)) ||
 	    r->n_more_vfs > ARRAY_SIZE(r->more_vfs) ||
 	    (r->kind != JOURNAL_BEGIN && (r->n_more_vfs || r->vf_name[0])) ||
 	    !text_valid(r->vf_name, sizeof(r->vf_name)))
@@ -173,7 +173,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	json_object_set_new(o, "seq", json_integer(r->seq));
 	json_object_set_new(o, "t", json_integer(r->wall_ms));
 	json_object_set_new(o, "rec", json_string(kind_names[r->kind]));
-	if (kind_has_step(r->kind))
+	if (journal_kind_has_step(r->kind))
 		json_object_set_new(o, "step", json_string(r->step));
 	if (r->kind == JOURNAL_BEGIN) {
 		json_object_set_new(o, "guest", json_string(r->guest));
@@ -190,7 +190,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		if (r->n_more_vfs)
 			json_object_set_new(o, "vfs", more_vfs_to_json(r));
 	}
-	if (kind_has_step(r->kind) && r->vf)
+	if (journal_kind_has_step(r->kind) && r->vf)
 		json_object_set_new(o, "vf", json_integer(r->vf));
 	if (r->has_spec && (r->kind == JOURNAL_BEGIN || r->kind == JOURNAL_DONE))
 		json_object_set_new(o, "spec", spec_to_json(&r->spec));
@@ -465,7 +465,7 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 	r.kind = (enum journal_kind)k;
 
 	/* Each kind carries exactly its own keys. */
-	if (kind_has_step(r.kind)) {
+	if (journal_kind_has_step(r.kind)) {
 		if ((rc = get_str(o, "step", r.step, sizeof(r.step), true, d)) < 0)
 			goto out;
 		if (!journal_name_valid(r.step)) {

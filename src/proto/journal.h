@@ -52,6 +52,9 @@ enum journal_kind {
 };
 
 const char *journal_kind_to_string(enum journal_kind k);
+/* Whether records of this kind name a step (and may name a VF): intent, done, fail, undo,
+ * undone. */
+bool journal_kind_has_step(enum journal_kind k);
 
 /* BEGIN: one more VF of the guest (the first is in the record's own fields). */
 struct journal_vf {
