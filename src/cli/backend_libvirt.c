@@ -21,7 +21,122 @@ struct lv_res {
 	struct hv_libvirt *hvl;
 	struct vfpool_libvirt *pool_l;
 	struct agent_lazy *lazy;
+	/* A destination for a guest with several VFs: a pool per VF, with that VF's sources and
+	 * its own in-flight reservation (pool_l is then unused). */
+	size_t n_vf_pools;
+	struct vfpool_libvirt *vf_pool[VFM_VFS_MAX];
+	struct vfpool_ops vf_ops[VFM_VFS_MAX];
+	char vf_alias[VFM_VFS_MAX][VFM_ID_MAX];
+	uint8_t vf_mac[VFM_VFS_MAX][6];
+	char vf_physnet[VFM_VFS_MAX][VFM_ID_MAX];
 };
+
+/* The VF a pool call is for: the device id the core asks for is the VF's alias; else its
+ * MAC. -1: none. */
+static int lv_vf_of(const struct lv_res *r, const char *alias, const uint8_t *mac)
+{
+	for (size_t i = 0; alias && alias[0] && i < r->n_vf_pools; i++)
+		if (!strcmp(r->vf_alias[i], alias))
+			return (int)i;
+	for (size_t i = 0; mac && i < r->n_vf_pools; i++)
+		if (!memcmp(r->vf_mac[i], mac, 6))
+			return (int)i;
+	return -1;
+}
+
+/* As many free as the VFs on physnet whose own sources have one free (reserve decides). */
+static int mp_probe(void *ud, const char *physnet, int64_t deadline_ms, unsigned *ret_free,
+		    struct diag *d)
+{
+	struct lv_res *r = ud;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n_vf_pools; i++) {
+		const struct vfpool_ops *v = &r->vf_ops[i];
+		unsigned f = 0;
+		int rc;
+
+		if (strcmp(r->vf_physnet[i], physnet) != 0)
+			continue;
+		rc = v->probe(v->userdata, physnet, deadline_ms, &f, d);
+		if (rc < 0)
+			return rc;
+		n += f > 0;
+	}
+	*ret_free = n;
+	return 0;
+}
+
+static int mp_reserve(void *ud, const char *physnet, const uint8_t mac[6], int vlan,
+		      const char *device_id_hint, int64_t deadline_ms, struct plug_spec *ret_spec,
+		      struct diag *d)
+{
+	struct lv_res *r = ud;
+	int i = lv_vf_of(r, device_id_hint, mac);
+
+	if (i < 0) {
+		diag_set(d, "no VF of the domain's metadata is %s",
+			 device_id_hint ? device_id_hint : "named");
+		return -ENOENT;
+	}
+	return r->vf_ops[i].reserve(r->vf_ops[i].userdata, physnet, mac, vlan, device_id_hint,
+				    deadline_ms, ret_spec, d);
+}
+
+/* The VF's own pool; a spec that names no VF (recover's "whatever is reserved for this MAC")
+ * goes to every pool. */
+static int mp_release(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
+{
+	struct lv_res *r = ud;
+	int i = lv_vf_of(r, spec->device_id, spec->has_mac ? spec->mac : NULL), rc = 0;
+
+	for (size_t k = 0; k < r->n_vf_pools; k++) {
+		const struct vfpool_ops *v = &r->vf_ops[k];
+		int rk;
+
+		if (i >= 0 && (int)k != i)
+			continue;
+		rk = v->release(v->userdata, spec, deadline_ms, d);
+		if (rk < 0 && rc == 0)
+			rc = rk;
+	}
+	return rc;
+}
+
+/* The destination of a guest with several VFs: a pool per VF behind one set of ops. */
+static int lv_open_vf_pools(const struct cli_args *a, const struct domxml_metas *m,
+			    struct lv_res *r, const char *uri, struct vfpool_ops *ret_ops,
+			    struct diag *d)
+{
+	bool takes_mac = true;
+	int rc;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct domxml_meta *v = &m->vfs[i];
+
+		rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])v->sources, v->n_sources,
+					&r->vf_pool[i], d);
+		if (rc >= 0)
+			rc = vfpool_libvirt_share(r->vf_pool[i], cli_state_dir(a), uri, d);
+		if (rc < 0)
+			return rc;
+		r->n_vf_pools++;
+		vfpool_libvirt_ops(r->vf_pool[i], &r->vf_ops[i]);
+		takes_mac &= r->vf_ops[i].vf_takes_guest_mac;
+		snprintf(r->vf_alias[i], VFM_ID_MAX, "%s", v->vf_alias);
+		memcpy(r->vf_mac[i], v->vf_mac, 6);
+		snprintf(r->vf_physnet[i], VFM_ID_MAX, "%s", v->physnet);
+	}
+	*ret_ops = (struct vfpool_ops){
+	    .userdata = r,
+	    .vf_takes_guest_mac = takes_mac,
+	    .probe = mp_probe,
+	    .reserve = mp_reserve,
+	    .release = mp_release,
+	    .handoff = NULL,
+	};
+	return 0;
+}
 
 static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML_PATH_MAX],
 		     struct diag *d)
@@ -41,32 +156,12 @@ static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML
 	return 0;
 }
 
-/* Where the destination's VFs may come from: every VF's sources, in the VFs' order, once. */
-static size_t lv_pool_sources(const struct domxml_metas *m,
-			      char out[DOMXML_SOURCES_MAX][VFM_ID_MAX])
-{
-	size_t n = 0;
-
-	for (size_t v = 0; m && v < m->n; v++)
-		for (size_t i = 0; i < m->vfs[v].n_sources && n < DOMXML_SOURCES_MAX; i++) {
-			size_t j = 0;
-
-			while (j < n && strcmp(out[j], m->vfs[v].sources[i]) != 0)
-				j++;
-			if (j == n)
-				snprintf(out[n++], VFM_ID_MAX, "%s", m->vfs[v].sources[i]);
-		}
-	return n;
-}
-
 static int lv_open_side(const struct cli_args *a, const struct config *c, bool dst,
 			const struct domxml_metas *m, struct side *side, struct diag *d)
 {
 	struct lv_res *r = calloc(1, sizeof(*r));
 	struct hv_libvirt_options o = {0};
 	const char *uri = dst ? a->dest : a->connect_uri;
-	char sources[DOMXML_SOURCES_MAX][VFM_ID_MAX];
-	size_t n_src;
 	int rc;
 
 	if (!r)
@@ -90,9 +185,11 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	if (rc < 0)
 		return rc;
 	agent_lazy_ops(r->lazy, &side->ag);
-	n_src = dst ? lv_pool_sources(m, sources) : 0;
-	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(n_src ? sources : NULL), n_src,
-				&r->pool_l, d);
+	if (dst && m && m->n > 1)
+		return lv_open_vf_pools(a, m, r, o.uri, &side->vp, d);
+	rc = vfpool_libvirt_new(r->hvl,
+				(const char(*)[VFM_ID_MAX])(dst && m ? m->vfs[0].sources : NULL),
+				dst && m ? m->vfs[0].n_sources : 0, &r->pool_l, d);
 	if (rc < 0)
 		return rc;
 	rc = vfpool_libvirt_share(r->pool_l, cli_state_dir(a), o.uri, d);
@@ -162,6 +259,8 @@ static void lv_close_side(struct side *s)
 		return;
 	agent_lazy_free(r->lazy);
 	vfpool_libvirt_free(r->pool_l);
+	for (size_t i = 0; i < r->n_vf_pools; i++)
+		vfpool_libvirt_free(r->vf_pool[i]);
 	hv_libvirt_free(r->hvl);
 	free(r);
 	s->res = NULL;
