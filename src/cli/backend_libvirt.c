@@ -21,7 +21,122 @@ struct lv_res {
 	struct hv_libvirt *hvl;
 	struct vfpool_libvirt *pool_l;
 	struct agent_lazy *lazy;
+	/* A destination for a guest with several VFs: a pool per VF, with that VF's sources and
+	 * its own in-flight reservation (pool_l is then unused). */
+	size_t n_vf_pools;
+	struct vfpool_libvirt *vf_pool[VFM_VFS_MAX];
+	struct vfpool_ops vf_ops[VFM_VFS_MAX];
+	char vf_alias[VFM_VFS_MAX][VFM_ID_MAX];
+	uint8_t vf_mac[VFM_VFS_MAX][6];
+	char vf_physnet[VFM_VFS_MAX][VFM_ID_MAX];
 };
+
+/* The VF a pool call is for: the device id the core asks for is the VF's alias; else its
+ * MAC. -1: none. */
+static int lv_vf_of(const struct lv_res *r, const char *alias, const uint8_t *mac)
+{
+	for (size_t i = 0; alias && alias[0] && i < r->n_vf_pools; i++)
+		if (!strcmp(r->vf_alias[i], alias))
+			return (int)i;
+	for (size_t i = 0; mac && i < r->n_vf_pools; i++)
+		if (!memcmp(r->vf_mac[i], mac, 6))
+			return (int)i;
+	return -1;
+}
+
+/* As many free as the VFs on physnet whose own sources have one free (reserve decides). */
+static int mp_probe(void *ud, const char *physnet, int64_t deadline_ms, unsigned *ret_free,
+		    struct diag *d)
+{
+	struct lv_res *r = ud;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->n_vf_pools; i++) {
+		const struct vfpool_ops *v = &r->vf_ops[i];
+		unsigned f = 0;
+		int rc;
+
+		if (strcmp(r->vf_physnet[i], physnet) != 0)
+			continue;
+		rc = v->probe(v->userdata, physnet, deadline_ms, &f, d);
+		if (rc < 0)
+			return rc;
+		n += f > 0;
+	}
+	*ret_free = n;
+	return 0;
+}
+
+static int mp_reserve(void *ud, const char *physnet, const uint8_t mac[6], int vlan,
+		      const char *device_id_hint, int64_t deadline_ms, struct plug_spec *ret_spec,
+		      struct diag *d)
+{
+	struct lv_res *r = ud;
+	int i = lv_vf_of(r, device_id_hint, mac);
+
+	if (i < 0) {
+		diag_set(d, "no VF of the domain's metadata is %s",
+			 device_id_hint ? device_id_hint : "named");
+		return -ENOENT;
+	}
+	return r->vf_ops[i].reserve(r->vf_ops[i].userdata, physnet, mac, vlan, device_id_hint,
+				    deadline_ms, ret_spec, d);
+}
+
+/* The VF's own pool; a spec that names no VF (recover's "whatever is reserved for this MAC")
+ * goes to every pool. */
+static int mp_release(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
+{
+	struct lv_res *r = ud;
+	int i = lv_vf_of(r, spec->device_id, spec->has_mac ? spec->mac : NULL), rc = 0;
+
+	for (size_t k = 0; k < r->n_vf_pools; k++) {
+		const struct vfpool_ops *v = &r->vf_ops[k];
+		int rk;
+
+		if (i >= 0 && (int)k != i)
+			continue;
+		rk = v->release(v->userdata, spec, deadline_ms, d);
+		if (rk < 0 && rc == 0)
+			rc = rk;
+	}
+	return rc;
+}
+
+/* The destination of a guest with several VFs: a pool per VF behind one set of ops. */
+static int lv_open_vf_pools(const struct cli_args *a, const struct domxml_metas *m,
+			    struct lv_res *r, const char *uri, struct vfpool_ops *ret_ops,
+			    struct diag *d)
+{
+	bool takes_mac = true;
+	int rc;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct domxml_meta *v = &m->vfs[i];
+
+		rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])v->sources, v->n_sources,
+					&r->vf_pool[i], d);
+		if (rc >= 0)
+			rc = vfpool_libvirt_share(r->vf_pool[i], cli_state_dir(a), uri, d);
+		if (rc < 0)
+			return rc;
+		r->n_vf_pools++;
+		vfpool_libvirt_ops(r->vf_pool[i], &r->vf_ops[i]);
+		takes_mac &= r->vf_ops[i].vf_takes_guest_mac;
+		snprintf(r->vf_alias[i], VFM_ID_MAX, "%s", v->vf_alias);
+		memcpy(r->vf_mac[i], v->vf_mac, 6);
+		snprintf(r->vf_physnet[i], VFM_ID_MAX, "%s", v->physnet);
+	}
+	*ret_ops = (struct vfpool_ops){
+	    .userdata = r,
+	    .vf_takes_guest_mac = takes_mac,
+	    .probe = mp_probe,
+	    .reserve = mp_reserve,
+	    .release = mp_release,
+	    .handoff = NULL,
+	};
+	return 0;
+}
 
 static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML_PATH_MAX],
 		     struct diag *d)
@@ -42,7 +157,7 @@ static int split_map(const char *arg, char from[DOMXML_PATH_MAX], char to[DOMXML
 }
 
 static int lv_open_side(const struct cli_args *a, const struct config *c, bool dst,
-			const struct domxml_meta *m, struct side *side, struct diag *d)
+			const struct domxml_metas *m, struct side *side, struct diag *d)
 {
 	struct lv_res *r = calloc(1, sizeof(*r));
 	struct hv_libvirt_options o = {0};
@@ -54,10 +169,10 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	side->res = r;
 	snprintf(o.uri, sizeof(o.uri), "%s", uri ? uri : "");
 	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
-	if (m) {
-		o.has_vf = true;
-		snprintf(o.vf_alias, sizeof(o.vf_alias), "%s", m->vf_alias);
-		memcpy(o.vf_mac, m->vf_mac, 6);
+	for (size_t i = 0; m && i < m->n; i++) {
+		snprintf(o.vfs[i].alias, sizeof(o.vfs[i].alias), "%s", m->vfs[i].vf_alias);
+		memcpy(o.vfs[i].mac, m->vfs[i].vf_mac, 6);
+		o.n_vfs++;
 	}
 	rc = split_map(dst ? a->dst_path_map : a->src_path_map, o.path_from, o.path_to, d);
 	if (rc < 0)
@@ -70,8 +185,11 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	if (rc < 0)
 		return rc;
 	agent_lazy_ops(r->lazy, &side->ag);
-	rc = vfpool_libvirt_new(r->hvl, (const char(*)[VFM_ID_MAX])(dst && m ? m->sources : NULL),
-				dst && m ? m->n_sources : 0, &r->pool_l, d);
+	if (dst && m && m->n > 1)
+		return lv_open_vf_pools(a, m, r, o.uri, &side->vp, d);
+	rc = vfpool_libvirt_new(r->hvl,
+				(const char(*)[VFM_ID_MAX])(dst && m ? m->vfs[0].sources : NULL),
+				dst && m ? m->vfs[0].n_sources : 0, &r->pool_l, d);
 	if (rc < 0)
 		return rc;
 	rc = vfpool_libvirt_share(r->pool_l, cli_state_dir(a), o.uri, d);
@@ -141,6 +259,8 @@ static void lv_close_side(struct side *s)
 		return;
 	agent_lazy_free(r->lazy);
 	vfpool_libvirt_free(r->pool_l);
+	for (size_t i = 0; i < r->n_vf_pools; i++)
+		vfpool_libvirt_free(r->vf_pool[i]);
 	hv_libvirt_free(r->hvl);
 	free(r);
 	s->res = NULL;
@@ -165,9 +285,9 @@ static void source_of_spec(const struct plug_spec *s, char out[VFM_ID_MAX])
 }
 
 /* Reads the metadata from the source, else (the guest already moved) from the destination;
- * and the VF as the guest has it. ret_found false: no metadata (a plain migration). */
-static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct plug_spec *src_vf,
-			bool *ret_found, struct diag *d)
+ * and each VF as the guest has it. ret_found false: no metadata (a plain migration). */
+static int lv_read_meta(const struct cli_args *a, struct domxml_metas *m,
+			struct plug_spec src_vf[VFM_VFS_MAX], bool *ret_found, struct diag *d)
 {
 	const char *uris[2] = {a->connect_uri ? a->connect_uri : "", a->dest};
 	int rc = -ENOENT;
@@ -185,10 +305,10 @@ static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct 
 		if (rc < 0)
 			return rc;
 		rc = hv_libvirt_get_metadata(h, m, d);
-		if (rc >= 0) {
+		if (rc >= 0)
 			*ret_found = true;
-			rc = lv_src_vf(h, m, src_vf, d);
-		}
+		for (size_t v = 0; rc >= 0 && v < m->n; v++)
+			rc = lv_src_vf(h, &m->vfs[v], &src_vf[v], d);
 		if (rc < 0)
 			diag_prefix(d, "%s", i == 0 ? "source" : "destination");
 		hv_libvirt_free(h);
@@ -199,7 +319,8 @@ static int lv_read_meta(const struct cli_args *a, struct domxml_meta *m, struct 
 static int lv_prepare(const struct cli_args *a, const struct config *c, struct plan *p,
 		      struct world *w, bool need_dest, struct diag *d)
 {
-	struct domxml_meta m;
+	struct domxml_metas m = {0};
+	struct plug_spec src_vf[VFM_VFS_MAX];
 	bool found = false;
 	int rc;
 
@@ -214,14 +335,17 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 		return -EINVAL;
 	}
 	snprintf(p->dest, sizeof(p->dest), "%s", a->dest ? a->dest : "");
-	domxml_meta_init(&m);
-	rc = lv_read_meta(a, &m, &p->src_vf, &found, d);
+	rc = lv_read_meta(a, &m, src_vf, &found, d);
 	if (rc < 0)
 		return rc;
-	if (found && m.n_sources == 0) {
-		source_of_spec(&p->src_vf, m.sources[0]);
-		m.n_sources = 1;
-	}
+	if (!found)
+		m.n = 0;
+	/* A VF whose metadata names no source comes from where it is now. */
+	for (size_t i = 0; i < m.n; i++)
+		if (m.vfs[i].n_sources == 0) {
+			source_of_spec(&src_vf[i], m.vfs[i].sources[0]);
+			m.vfs[i].n_sources = 1;
+		}
 	rc = lv_open_side(a, c, false, found ? &m : NULL, &w->src, d);
 	if (rc < 0) {
 		diag_prefix(d, "source");
@@ -233,14 +357,20 @@ static int lv_prepare(const struct cli_args *a, const struct config *c, struct p
 		return rc;
 	}
 	hv_libvirt_set_peer(((struct lv_res *)w->src.res)->hvl, ((struct lv_res *)w->dst.res)->hvl);
-	p->has_vf = found;
-	if (found) {
-		snprintf(p->bond, sizeof(p->bond), "%s", m.bond);
-		memcpy(p->vf_mac, m.vf_mac, 6);
-		memcpy(p->backup_mac, m.backup_mac, 6);
-		snprintf(p->physnet, sizeof(p->physnet), "%s", m.physnet);
-		p->vlan = m.vlan;
-		snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s", m.vf_alias);
+	p->n_vfs = m.n;
+	for (size_t i = 0; i < m.n; i++) {
+		struct plan_vf *v = &p->vfs[i];
+
+		/* Several VFs are named by their aliases; one keeps the single VF's name. */
+		if (m.n > 1)
+			snprintf(v->name, sizeof(v->name), "%s", m.vfs[i].vf_alias);
+		v->src_vf = src_vf[i];
+		snprintf(v->bond, sizeof(v->bond), "%s", m.vfs[i].bond);
+		memcpy(v->vf_mac, m.vfs[i].vf_mac, 6);
+		memcpy(v->backup_mac, m.vfs[i].backup_mac, 6);
+		snprintf(v->physnet, sizeof(v->physnet), "%s", m.vfs[i].physnet);
+		v->vlan = m.vfs[i].vlan;
+		snprintf(v->dst_device_id, sizeof(v->dst_device_id), "%s", m.vfs[i].vf_alias);
 	}
 	p->create_bond = c->create_bond;
 	p->fail_over_mac = c->fail_over_mac;
@@ -262,27 +392,36 @@ static bool lv_usage_error(int rc)
 
 /* Without DEST the destination is the journal's run (status gives it as DEST). */
 static int lv_open_status(const struct cli_args *a, const struct config *c, struct world *w,
-			  char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+			  char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
+			  struct diag *d)
 {
 	struct plan p;
 	int rc = lv_prepare(a, c, &p, w, false, d);
 
-	ret_bond[0] = '\0';
-	if (rc >= 0 && p.has_vf)
-		snprintf(ret_bond, VFM_IFNAME_MAX, "%s", p.bond);
+	*ret_n = 0;
+	for (size_t i = 0; rc >= 0 && i < p.n_vfs; i++)
+		snprintf(ret_bonds[(*ret_n)++], VFM_IFNAME_MAX, "%s", p.vfs[i].bond);
 	return rc;
 }
 
-/* setup: the VF's MAC and the backup's from the domain's XML, the rest from the options. */
-static int setup_meta(const struct cli_args *ca, const struct setup_args *a, struct hv_libvirt *h,
+/* Whether nic is the VF of one of the options' VFs. */
+static bool setup_is_vf(const struct setup_args *all, const struct domxml_nic *nic)
+{
+	for (size_t i = 0; i < all->n; i++)
+		if (all->vfs[i].vf_alias && !strcmp(nic->alias, all->vfs[i].vf_alias))
+			return true;
+	return false;
+}
+
+/* setup: one VF's MAC and its backup's from the domain's XML (dom), the rest from its
+ * options. */
+static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
+		      const struct setup_vf_args *a, const struct domxml_domain *dom,
 		      struct domxml_meta *m, struct diag *d)
 {
-	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	const struct domxml_nic *vf, *bk = NULL;
 	int rc;
 
-	if (!dom)
-		return -ENOMEM;
 	domxml_meta_init(m);
 	if (!a->bond || !a->vf_alias) {
 		diag_set(d, "setup needs --bond and --vf-alias");
@@ -306,9 +445,6 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 		}
 		m->vlan = (int)v;
 	}
-	rc = hv_libvirt_domain(h, false, dom, d);
-	if (rc < 0)
-		return rc;
 	vf = domxml_find_nic(dom, a->vf_alias, NULL);
 	if (!vf) {
 		diag_set(d, "domain %s has no interface or PCI hostdev with alias %s", ca->guest,
@@ -339,9 +475,9 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 			return -EINVAL;
 		}
 	} else {
-		/* The one other NIC, if there is exactly one. */
+		/* The one other NIC, if there is exactly one besides the VFs. */
 		for (size_t i = 0; i < dom->n_nics; i++) {
-			if (&dom->nics[i] == vf || !dom->nics[i].has_mac)
+			if (setup_is_vf(all, &dom->nics[i]) || !dom->nics[i].has_mac)
 				continue;
 			if (bk) {
 				diag_set(d, "more than one other NIC: say which with --backup-mac");
@@ -367,20 +503,33 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *a, str
 static int lv_setup(const struct cli_args *a, const struct setup_args *s, char **ret_xml,
 		    struct diag *d)
 {
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	struct hv_libvirt_options o = {0};
 	struct hv_libvirt *h = NULL;
-	struct domxml_meta m;
+	struct domxml_metas m = {0};
 	int rc;
 
+	if (!dom)
+		return -ENOMEM;
+	if (s->n == 0) {
+		diag_set(d, "setup needs --bond and --vf-alias");
+		return -EINVAL;
+	}
 	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");
 	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
 	rc = hv_libvirt_new(&o, &h, d);
 	if (rc >= 0)
-		rc = setup_meta(a, s, h, &m, d);
+		rc = hv_libvirt_domain(h, false, dom, d);
+	for (size_t i = 0; rc >= 0 && i < s->n; i++) {
+		rc = setup_meta(a, s, &s->vfs[i], dom, &m.vfs[i], d);
+		if (rc < 0 && s->n > 1)
+			diag_prefix(d, "VF %zu", i + 1);
+		m.n++;
+	}
 	if (rc >= 0)
 		rc = hv_libvirt_set_metadata(h, &m, d);
 	if (rc >= 0)
-		rc = domxml_meta_format(&m, ret_xml, d);
+		rc = domxml_metas_format(&m, ret_xml, d);
 	hv_libvirt_free(h);
 	return rc;
 }

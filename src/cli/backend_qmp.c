@@ -78,10 +78,17 @@ static int qmp_open_side(const struct config *c, const char *state_dir, bool dst
 	const struct config_side *s = dst ? &c->dst : &c->src;
 	const char *bus = s->vf_bus[0] ? s->vf_bus : c->src.vf_bus;
 	struct hv_qmp_options o = {0};
+	struct config_vf vfs[VFM_VFS_MAX];
+	size_t n_vfs;
 	int rc;
 
 	if (!r)
 		return -ENOMEM;
+	rc = config_vfs(c, vfs, &n_vfs, d);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
 	side->res = r;
 	snprintf(o.socket_path, sizeof(o.socket_path), "%s", s->qmp);
 	o.incoming_deferred = dst && c->dst.incoming_defer;
@@ -111,9 +118,14 @@ static int qmp_open_side(const struct config *c, const char *state_dir, bool dst
 	rc = vfpool_emul_new(s->vf_driver[0] ? s->vf_driver : c->src.vf_driver, &r->pool, d);
 	if (rc < 0)
 		return rc;
-	if (!dst && s->vf_tap[0] && bus[0]) {
-		/* The VF the guest has now: in use by its device until released. */
-		rc = vfpool_emul_add(r->pool, c->physnet, s->vf_tap, bus, s->vf_device, d);
+	for (size_t i = 0; !dst && i < n_vfs; i++) {
+		const struct config_vf *v = &vfs[i];
+		const char *vb = v->vf_bus[0] ? v->vf_bus : bus;
+
+		if (!v->vf_tap[0] || !vb[0])
+			continue;
+		/* A VF the guest has now: in use by its device until released. */
+		rc = vfpool_emul_add(r->pool, v->physnet, v->vf_tap, vb, v->vf_device, d);
 		if (rc < 0)
 			return rc;
 	}
@@ -179,16 +191,84 @@ static int qmp_open(const struct cli_args *a, const struct config *c, struct wor
 	return 0;
 }
 
+/* One VF of the config into the plan; "[vf NAME] " or "" names it in what is missing. */
+static int config_vf_to_plan(const struct config *c, const struct config_vf *v, enum plan_mode mode,
+			     struct plan_vf *pv, struct diag *d)
+{
+	const char *missing = NULL;
+	char where[VFM_ID_MAX + 8];
+
+	snprintf(where, sizeof(where), "%s%s%s", v->name[0] ? "[vf " : "", v->name,
+		 v->name[0] ? "] " : "");
+	/* Failover mode has no bond, and its virtio NIC carries vf-mac; auto may pick it. */
+	if (!v->bond[0] && mode == PLAN_MODE_BOND)
+		missing = v->name[0] ? "bond" : "guest.bond";
+	else if (!v->has_vf_mac)
+		missing = v->name[0] ? "vf-mac" : "guest.vf-mac";
+	else if (!v->has_backup_mac && mode == PLAN_MODE_BOND)
+		missing = v->name[0] ? "backup-mac" : "guest.backup-mac";
+	else if (!v->vf_device[0])
+		missing = v->name[0] ? "vf-device" : "source.vf-device";
+	else if (!v->vf_bus[0] && !c->src.vf_bus[0])
+		missing = v->name[0] ? "vf-bus" : "source.vf-bus";
+	else if (!v->vf_tap[0] && !v->vf_host[0])
+		missing = v->name[0] ? "vf-tap (or vf-host)" : "source.vf-tap (or source.vf-host)";
+	if (missing) {
+		diag_set(d, "config %slacks %s", where, missing);
+		return -EINVAL;
+	}
+	snprintf(pv->name, sizeof(pv->name), "%s", v->name);
+	snprintf(pv->bond, sizeof(pv->bond), "%s", v->bond);
+	memcpy(pv->vf_mac, v->vf_mac, 6);
+	memcpy(pv->backup_mac, v->has_backup_mac ? v->backup_mac : v->vf_mac, 6);
+	snprintf(pv->src_vf.device_id, VFM_ID_MAX, "%s", v->vf_device);
+	snprintf(pv->src_vf.bus, VFM_ID_MAX, "%s", v->vf_bus[0] ? v->vf_bus : c->src.vf_bus);
+	if (v->vf_host[0]) {
+		/* A real VF, passed through with vfio-pci. */
+		if (v->vf_tap[0]) {
+			diag_set(d, "config %shas vf-tap and vf-host: the VF is one or the other",
+				 where);
+			return -EINVAL;
+		}
+		snprintf(pv->src_vf.driver, VFM_ID_MAX, "%s",
+			 v->vf_driver[0] ? v->vf_driver : "vfio-pci");
+		snprintf(pv->src_vf.backend, VFM_ID_MAX, "%s", v->vf_host);
+		pv->src_vf.backend_kind = PLUG_BACKEND_HOSTDEV;
+	} else {
+		snprintf(pv->src_vf.driver, VFM_ID_MAX, "%s",
+			 v->vf_driver[0]       ? v->vf_driver
+			 : c->src.vf_driver[0] ? c->src.vf_driver
+					       : "e1000e");
+		snprintf(pv->src_vf.backend, VFM_ID_MAX, "%s", v->vf_tap);
+		snprintf(pv->src_vf.netdev_id, VFM_ID_MAX, "%s", v->vf_netdev);
+		pv->src_vf.backend_kind = PLUG_BACKEND_TAP;
+	}
+	memcpy(pv->src_vf.mac, v->vf_mac, 6);
+	pv->src_vf.has_mac = true;
+	pv->src_vf.vlan = v->vlan;
+	snprintf(pv->physnet, sizeof(pv->physnet), "%s", v->physnet);
+	pv->vlan = v->vlan;
+	/* The pool says which root port each destination VF sits on. */
+	snprintf(pv->dst_device_id, sizeof(pv->dst_device_id), "%s",
+		 v->dst_vf_device[0] ? v->dst_vf_device : v->vf_device);
+	return 0;
+}
+
 static int config_to_plan(const struct cli_args *a, const struct config *c, struct plan *p,
 			  bool need_uri, struct diag *d)
 {
 	const char *missing = NULL;
+	struct config_vf vfs[VFM_VFS_MAX];
+	size_t n_vfs;
+	int rc;
 
 	plan_init(p);
 	snprintf(p->guest, sizeof(p->guest), "%s", a->guest);
-	p->has_vf = c->has_vf_mac;
 	if (plan_apply_mode(c, p, d) < 0)
 		return -EINVAL;
+	rc = config_vfs(c, vfs, &n_vfs, d);
+	if (rc < 0)
+		return rc;
 	if (!c->src.qmp[0])
 		missing = "source.qmp";
 	else if (!c->dst.qmp[0])
@@ -199,53 +279,26 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 		missing = "destination.agent (or destination.qga)";
 	else if (need_uri && !c->dst.migrate_uri[0])
 		missing = "destination.migrate-uri (or DEST)";
-	/* Failover mode has no bond, and its virtio NIC carries vf-mac. */
-	else if (p->has_vf && !c->bond[0] && p->mode == PLAN_MODE_BOND)
-		missing = "guest.bond";
-	else if (p->has_vf && !c->has_backup_mac && p->mode == PLAN_MODE_BOND)
-		missing = "guest.backup-mac";
-	else if (p->has_vf && !c->src.vf_device[0])
-		missing = "source.vf-device";
-	else if (p->has_vf && !c->src.vf_bus[0])
-		missing = "source.vf-bus";
-	else if (p->has_vf && !c->src.vf_tap[0] && !c->src.vf_host[0])
-		missing = "source.vf-tap (or source.vf-host)";
 	if (missing) {
 		diag_set(d, "config lacks %s", missing);
 		return -EINVAL;
 	}
-	snprintf(p->bond, sizeof(p->bond), "%s", c->bond);
-	memcpy(p->vf_mac, c->vf_mac, 6);
-	memcpy(p->backup_mac, c->has_backup_mac ? c->backup_mac : c->vf_mac, 6);
+	for (size_t i = 0; i < n_vfs; i++) {
+		rc = config_vf_to_plan(c, &vfs[i], p->mode, &p->vfs[i], d);
+		if (rc < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->vfs[i].src_vf.device_id, p->vfs[j].src_vf.device_id) ||
+			    !memcmp(p->vfs[i].vf_mac, p->vfs[j].vf_mac, 6)) {
+				diag_set(d,
+					 "config: [vf %s] and [vf %s] share a vf-device or vf-mac",
+					 vfs[j].name, vfs[i].name);
+				return -EINVAL;
+			}
+	}
+	p->n_vfs = n_vfs;
 	p->create_bond = c->create_bond;
 	p->fail_over_mac = c->fail_over_mac;
-	snprintf(p->src_vf.device_id, VFM_ID_MAX, "%s", c->src.vf_device);
-	snprintf(p->src_vf.bus, VFM_ID_MAX, "%s", c->src.vf_bus);
-	if (c->src.vf_host[0]) {
-		/* A real VF, passed through with vfio-pci. */
-		if (c->src.vf_tap[0]) {
-			diag_set(d, "source.vf-tap and source.vf-host: the VF is one or the other");
-			return -EINVAL;
-		}
-		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
-			 c->src.vf_driver[0] ? c->src.vf_driver : "vfio-pci");
-		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_host);
-		p->src_vf.backend_kind = PLUG_BACKEND_HOSTDEV;
-	} else {
-		snprintf(p->src_vf.driver, VFM_ID_MAX, "%s",
-			 c->src.vf_driver[0] ? c->src.vf_driver : "e1000e");
-		snprintf(p->src_vf.backend, VFM_ID_MAX, "%s", c->src.vf_tap);
-		snprintf(p->src_vf.netdev_id, VFM_ID_MAX, "%s", c->src.vf_netdev);
-		p->src_vf.backend_kind = PLUG_BACKEND_TAP;
-	}
-	memcpy(p->src_vf.mac, c->vf_mac, 6);
-	p->src_vf.has_mac = true;
-	p->src_vf.vlan = c->vlan;
-	snprintf(p->physnet, sizeof(p->physnet), "%s", c->physnet);
-	p->vlan = c->vlan;
-	/* The pool says which root port each destination VF sits on. */
-	snprintf(p->dst_device_id, sizeof(p->dst_device_id), "%s",
-		 c->dst.vf_device[0] ? c->dst.vf_device : c->src.vf_device);
 	snprintf(p->migrate.uri, sizeof(p->migrate.uri), "%s", c->dst.migrate_uri);
 	snprintf(p->migrate.incoming_uri, sizeof(p->migrate.incoming_uri), "%s",
 		 c->dst.incoming_uri);
@@ -256,7 +309,7 @@ static int config_to_plan(const struct cli_args *a, const struct config *c, stru
 	}
 	snprintf(p->dest, sizeof(p->dest), "%s", c->dst.migrate_uri);
 	plan_apply_limits(c, p);
-	if (p->has_vf && c->dst.n_vf_pool == 0) {
+	if (p->n_vfs && c->dst.n_vf_pool == 0) {
 		diag_set(d, "config lacks destination.vf-pool (the VFs the destination may use)");
 		return -EINVAL;
 	}
@@ -275,9 +328,24 @@ static int qmp_prepare(const struct cli_args *a, const struct config *c, struct 
 
 /* The config names the sides and the bond; no plan needed. */
 static int qmp_open_status(const struct cli_args *a, const struct config *c, struct world *w,
-			   char ret_bond[VFM_IFNAME_MAX], struct diag *d)
+			   char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
+			   struct diag *d)
 {
-	snprintf(ret_bond, VFM_IFNAME_MAX, "%s", c->bond);
+	struct config_vf vfs[VFM_VFS_MAX];
+	size_t n = 0;
+
+	*ret_n = 0;
+	if (config_vfs(c, vfs, &n, d) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		/* Several VFs in one bond: it is shown once. */
+		while (j < *ret_n && strcmp(ret_bonds[j], vfs[i].bond) != 0)
+			j++;
+		if (j == *ret_n && vfs[i].bond[0])
+			snprintf(ret_bonds[(*ret_n)++], VFM_IFNAME_MAX, "%s", vfs[i].bond);
+	}
 	return qmp_open(a, c, w, d);
 }
 

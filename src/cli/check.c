@@ -41,6 +41,15 @@ static int check_run(const struct cli_args *a, const struct config *c)
 		cli_out_report(&w.out, "check", a->guest, &r, code);
 	} else {
 		printf("%s: pre-flight passed: ready to migrate\n", a->guest);
+		/* A guest with several VFs: which, each in which bond. */
+		for (size_t i = 0; p.n_vfs > 1 && i < p.n_vfs; i++) {
+			char name[VFM_ID_MAX], bond[VFM_IFNAME_MAX];
+
+			str_sanitize(name, sizeof(name), r.vfs[i].name);
+			str_sanitize(bond, sizeof(bond), p.vfs[i].bond);
+			printf("%s%s (bond %s)%s", i ? ", " : "  VFs: ", name, bond,
+			       i + 1 == p.n_vfs ? "\n" : "");
+		}
 		cli_out_agents(&w.out);
 	}
 	world_close(&w);

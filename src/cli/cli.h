@@ -156,10 +156,16 @@ struct world {
 	struct cli_out out;
 };
 
-struct setup_args {
+/* One VF's options: --vf-alias starts the next VF, the options after it are its own. */
+struct setup_vf_args {
 	const char *bond, *vf_alias, *vf_mac, *backup_mac, *vlan, *physnet;
 	const char *vf_sources[8];
 	size_t n_vf_sources;
+};
+
+struct setup_args {
+	size_t n;
+	struct setup_vf_args vfs[VFM_VFS_MAX];
 };
 
 struct backend {
@@ -172,9 +178,11 @@ struct backend {
 		       struct world *w, bool need_dest, struct diag *d);
 	/* Whether a failure of prepare is a usage or config error. */
 	bool (*usage_error)(int rc);
-	/* status: both sides, and the guest's bond ("": none known). */
+	/* status: both sides, and the guest's bonds, one per VF or shared (*ret_n 0: none known).
+	 */
 	int (*open_status)(const struct cli_args *a, const struct config *c, struct world *w,
-			   char ret_bond[VFM_IFNAME_MAX], struct diag *d);
+			   char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
+			   struct diag *d);
 	void (*close_side)(struct side *s);
 	/* How the side's guest agent was reached; NULL: not used (yet). */
 	const char *(*agent_transport)(const struct side *s);

@@ -175,7 +175,7 @@ static int migrate_run(const struct cli_args *a, const struct config *c)
 	w.env.journal = &jops;
 	if (!a->json)
 		printf("migrating %s to %s%s\n", a->guest, p.dest,
-		       p.has_vf ? "" : " (no VF configured: plain live migration)");
+		       p.n_vfs ? "" : " (no VF configured: plain live migration)");
 	w.env.interrupted = migrate_interrupted;
 	w.env.event = migrate_event;
 	interrupt_handlers(a->guest, true);

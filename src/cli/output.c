@@ -322,6 +322,30 @@ static void print_migration(struct printer *p, const struct plan_report *r)
 	print_close(p);
 }
 
+/* What became of each VF. Text only for a guest with several: one alone is the report. */
+static void print_vfs(struct printer *p, const struct plan_report *r)
+{
+	enum print_to to = r->n_vfs > 1 ? PRINT_ANY : PRINT_JSON;
+
+	print_open_array(p, "vfs");
+	for (size_t i = 0; i < r->n_vfs && i < VFM_VFS_MAX; i++) {
+		const struct plan_vf_report *v = &r->vfs[i];
+		const char *failed = v->has_failed ? step_to_string(v->failed_step) : NULL;
+
+		print_open_object(p, NULL);
+		print_string(p, to, "name", i ? ", %s" : "  VFs: %s", v->name);
+		print_bool(p, PRINT_JSON, "degraded", NULL, v->degraded);
+		print_string(p, to, "failed_step",
+			     v->degraded ? " (degraded: %s failed, on its backup NIC)"
+					 : " (failed in %s)",
+			     failed);
+		print_close(p);
+	}
+	print_close(p);
+	if (r->n_vfs > 1)
+		print_text(p, PRINT_TEXT, "\n");
+}
+
 void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 		    const struct plan_report *r, enum vfm_exit code)
 {
@@ -355,6 +379,7 @@ void cli_out_report(struct cli_out *o, const char *command, const char *guest,
 	if (r->without_vf_ms >= 0)
 		print_text(&p, PRINT_TEXT, "  without VF: %lld ms%s\n", (long long)r->without_vf_ms,
 			   r->vf_restored ? "" : " (and still without)");
+	print_vfs(&p, r);
 	print_agents(&p, o);
 	if (r->has_error)
 		print_text(&p, PRINT_TEXT, "  error: %s (in %s)\n",

@@ -29,33 +29,52 @@ static const struct option setup_options[] = {
 
 static struct setup_args sa;
 
+/* The VF the options go to: the last --vf-alias's (the first VF before any). */
+static struct setup_vf_args *setup_cur(void)
+{
+	if (sa.n == 0)
+		sa.n = 1;
+	return &sa.vfs[sa.n - 1];
+}
+
 static int setup_option(int opt, const char *arg)
 {
+	struct setup_vf_args *v;
+
+	if (opt == OPT_VF_ALIAS && sa.n > 0 && sa.vfs[sa.n - 1].vf_alias) {
+		if (sa.n == ARRAY_SIZE(sa.vfs)) {
+			fprintf(stderr, "vfmigrate: more than %zu --vf-alias options\n",
+				ARRAY_SIZE(sa.vfs));
+			return -EINVAL;
+		}
+		sa.n++;
+	}
+	v = setup_cur();
 	switch (opt) {
 	case OPT_BOND:
-		sa.bond = arg;
+		v->bond = arg;
 		break;
 	case OPT_VF_ALIAS:
-		sa.vf_alias = arg;
+		v->vf_alias = arg;
 		break;
 	case OPT_BACKUP_MAC:
-		sa.backup_mac = arg;
+		v->backup_mac = arg;
 		break;
 	case OPT_VF_MAC:
-		sa.vf_mac = arg;
+		v->vf_mac = arg;
 		break;
 	case OPT_VF_SOURCE:
-		if (sa.n_vf_sources == ARRAY_SIZE(sa.vf_sources)) {
+		if (v->n_vf_sources == ARRAY_SIZE(v->vf_sources)) {
 			fprintf(stderr, "vfmigrate: too many --vf-source options\n");
 			return -EINVAL;
 		}
-		sa.vf_sources[sa.n_vf_sources++] = arg;
+		v->vf_sources[v->n_vf_sources++] = arg;
 		break;
 	case OPT_VLAN:
-		sa.vlan = arg;
+		v->vlan = arg;
 		break;
 	case OPT_PHYSNET:
-		sa.physnet = arg;
+		v->physnet = arg;
 		break;
 	default:
 		return 1;

@@ -10,18 +10,70 @@
 #include "io/journal_file.h"
 #include "print.h"
 
+/* One bond as read now (b NULL: not read, error says why), under key (JSON) or as a line. */
+static void print_bond(struct printer *p, const char *key, const char *guest, const char *side,
+		       const char *bond, const struct bond_status *b, const char *error)
+{
+	char m[18];
+
+	if (!b) {
+		print_string(p, PRINT_JSON, key, NULL, NULL);
+		print_string(p, PRINT_JSON, "bond_error", NULL, error);
+		if (bond[0])
+			print_text(p, PRINT_TEXT, "%s: bond %s: unavailable (", guest, bond);
+		print_string(p, PRINT_TEXT, NULL, "%s)\n", bond[0] ? error : NULL);
+		return;
+	}
+	print_text(p, PRINT_TEXT, "%s: ", guest);
+	print_open_object(p, key);
+	print_string(p, PRINT_ANY, "name", "bond %s", bond);
+	print_string(p, PRINT_ANY, "mode", " (%s", b->mode);
+	print_string(p, PRINT_ANY, "fail_over_mac", ", fail_over_mac %s",
+		     bond_fom_to_string(b->fail_over_mac));
+	print_string(p, PRINT_JSON, "mac", NULL, b->has_mac ? format_mac(b->mac, m) : NULL);
+	print_string(p, PRINT_TEXT, NULL, ", MAC %s",
+		     b->has_mac ? format_mac(b->mac, m) : "unknown");
+	print_string(p, PRINT_TEXT, NULL, ") on the %s", side);
+	print_string(p, PRINT_JSON, "active", NULL,
+		     b->has_active ? format_mac(b->active_mac, m) : NULL);
+	print_string(p, PRINT_TEXT, NULL, ", active %s\n",
+		     b->has_active ? format_mac(b->active_mac, m) : "none");
+	print_open_array(p, "slaves");
+	for (size_t i = 0; i < b->n_slaves; i++) {
+		print_open_object(p, NULL);
+		print_string(p, PRINT_ANY, "mac", "  slave %s", format_mac(b->slaves[i].mac, m));
+		print_string(p, PRINT_ANY, "name", " %s", b->slaves[i].name);
+		print_bool(p, PRINT_JSON, "link_up", NULL, b->slaves[i].link_up);
+		print_string(p, PRINT_TEXT, NULL, " link %s\n",
+			     b->slaves[i].link_up ? "up" : "down");
+		print_close(p);
+	}
+	print_close(p);
+	print_close(p);
+}
+
+/* The guest's bonds as read now: one per VF, or shared by several. */
+struct status_bonds {
+	size_t n;
+	char name[VFM_VFS_MAX][VFM_IFNAME_MAX];
+	bool have[VFM_VFS_MAX];
+	struct bond_status b[VFM_VFS_MAX];
+	char error[VFM_VFS_MAX][sizeof(((struct diag *)0)->msg)];
+};
+
 /*
- * The journal (js: what it says, when there is one), and the bond as read now (NULL: not
- * read, bond_error says why).
+ * The journal (js: what it says, when there is one), and the bonds as read now. JSON: "bond"
+ * is the first one (what single-VF consumers read), "more_bonds" the others, same shape.
  */
 static void status_print(const struct cli_args *a, const struct journal_summary *js, bool journal,
-			 bool torn, const char *dest, enum vfm_exit code, const char *bond,
-			 const struct bond_status *b, const char *bond_error)
+			 bool torn, const char *dest, enum vfm_exit code,
+			 const struct status_bonds *sb)
 {
 	const char *side = journal && js->passed_ponr ? "destination" : "source";
 	const char *state = !journal ? "none" : js->finished ? "finished" : "unfinished";
+	const char *vf = NULL;
+	char vf_label[VFM_ID_MAX + 16] = "";
 	struct printer p;
-	char m[18];
 
 	print_start(&p, a->json, stdout, stderr);
 	print_string(&p, PRINT_JSON, "command", NULL, "status");
@@ -34,53 +86,38 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 	print_string(&p, PRINT_JSON, "last_step", NULL,
 		     journal && js->last_kind != JOURNAL_BEGIN ? step_to_string(js->last_step)
 							       : "");
+	/* A guest with several VFs: which one the last record is of (null: no VF or one). */
+	if (journal && js->begin.n_more_vfs && js->last_kind != JOURNAL_BEGIN) {
+		const struct journal_record *b = &js->begin;
+
+		char clean[VFM_ID_MAX];
+
+		vf = js->last_vf ? b->more_vfs[js->last_vf - 1].name : b->vf_name;
+		str_sanitize(clean, sizeof(clean), vf[0] ? vf : "vf0");
+		snprintf(vf_label, sizeof(vf_label), " of VF %s", clean);
+	}
+	print_string(&p, PRINT_JSON, "last_vf", NULL, vf);
 	if (journal && !js->finished)
 		print_text(&p, PRINT_TEXT,
-			   " (last: %s %s; point of no return %s) - run 'vfmigrate recover %s'",
+			   " (last: %s %s%s; point of no return %s) - run 'vfmigrate recover %s'",
 			   journal_kind_to_string(js->last_kind),
 			   js->last_kind == JOURNAL_BEGIN ? "" : step_to_string(js->last_step),
-			   js->passed_ponr ? "passed" : "not passed", a->guest);
+			   vf_label, js->passed_ponr ? "passed" : "not passed", a->guest);
 	if (torn)
 		print_text(&p, PRINT_TEXT, " [torn last record ignored]");
 	print_text(&p, PRINT_TEXT, "\n");
 	print_int(&p, PRINT_JSON, "exit_code", NULL, (int)code);
 	print_string(&p, PRINT_JSON, "side", NULL, side);
-	if (b) {
-		print_text(&p, PRINT_TEXT, "%s: ", a->guest);
-		print_open_object(&p, "bond");
-		print_string(&p, PRINT_ANY, "name", "bond %s", bond);
-		print_string(&p, PRINT_ANY, "mode", " (%s", b->mode);
-		print_string(&p, PRINT_ANY, "fail_over_mac", ", fail_over_mac %s",
-			     bond_fom_to_string(b->fail_over_mac));
-		print_string(&p, PRINT_JSON, "mac", NULL,
-			     b->has_mac ? format_mac(b->mac, m) : NULL);
-		print_string(&p, PRINT_TEXT, NULL, ", MAC %s",
-			     b->has_mac ? format_mac(b->mac, m) : "unknown");
-		print_string(&p, PRINT_TEXT, NULL, ") on the %s", side);
-		print_string(&p, PRINT_JSON, "active", NULL,
-			     b->has_active ? format_mac(b->active_mac, m) : NULL);
-		print_string(&p, PRINT_TEXT, NULL, ", active %s\n",
-			     b->has_active ? format_mac(b->active_mac, m) : "none");
-		print_open_array(&p, "slaves");
-		for (size_t i = 0; i < b->n_slaves; i++) {
-			print_open_object(&p, NULL);
-			print_string(&p, PRINT_ANY, "mac", "  slave %s",
-				     format_mac(b->slaves[i].mac, m));
-			print_string(&p, PRINT_ANY, "name", " %s", b->slaves[i].name);
-			print_bool(&p, PRINT_JSON, "link_up", NULL, b->slaves[i].link_up);
-			print_string(&p, PRINT_TEXT, NULL, " link %s\n",
-				     b->slaves[i].link_up ? "up" : "down");
-			print_close(&p);
-		}
+	print_bond(&p, "bond", a->guest, side, sb->n ? sb->name[0] : "",
+		   sb->have[0] ? &sb->b[0] : NULL, sb->error[0]);
+	print_open_array(&p, "more_bonds");
+	for (size_t i = 1; i < sb->n; i++) {
+		print_open_object(&p, NULL);
+		print_bond(&p, "bond", a->guest, side, sb->name[i], sb->have[i] ? &sb->b[i] : NULL,
+			   sb->error[i]);
 		print_close(&p);
-		print_close(&p);
-	} else {
-		print_string(&p, PRINT_JSON, "bond", NULL, NULL);
-		print_string(&p, PRINT_JSON, "bond_error", NULL, bond_error);
-		if (bond[0])
-			print_text(&p, PRINT_TEXT, "%s: bond %s: unavailable (", a->guest, bond);
-		print_string(&p, PRINT_TEXT, NULL, "%s)\n", bond[0] ? bond_error : NULL);
 	}
+	print_close(&p);
 	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
@@ -88,15 +125,14 @@ static int status_run(const struct cli_args *a, const struct config *c)
 {
 	struct journal_record *recs = NULL;
 	struct journal_summary js = {0};
+	struct status_bonds sb = {0};
 	struct world w = {0};
-	struct bond_status b;
-	struct diag d = {0}, bd = {0};
-	bool torn = false, on_dst = false, have_bond = false;
+	struct diag d = {0};
+	bool torn = false, on_dst = false;
 	size_t n = 0;
-	int rc, brc = -ENOENT;
+	int rc;
 	enum vfm_exit code = VFM_EXIT_OK;
 	const char *dest;
-	char bond[VFM_IFNAME_MAX] = "";
 	bool opened = false;
 
 	rc = journal_file_load(cli_state_dir(a), a->guest, &recs, &n, &torn, &d);
@@ -119,21 +155,26 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		/* Without DEST, the destination of the journal's run is where to look. */
 		if (w.be->dest_is_host && !sa.dest && dest && journal_uri_safe(dest))
 			sa.dest = dest;
-		opened = w.be->open_status(&sa, c, &w, bond, &d) >= 0;
+		opened = w.be->open_status(&sa, c, &w, sb.name, &sb.n, &d) >= 0;
 	} else {
-		snprintf(bond, sizeof(bond), "%s", c->bond);
+		snprintf(sb.name[0], sizeof(sb.name[0]), "%s", c->bond);
+		sb.n = c->bond[0] ? 1 : 0;
 	}
-	if (opened && bond[0]) {
+	for (size_t i = 0; i < sb.n || i == 0; i++) {
 		struct side *s = on_dst ? &w.dst : &w.src;
+		struct diag bd = {0};
 
-		brc = s->ag.bond_status(s->ag.userdata, bond, time_now_ms() + 3000, &b, &bd);
-		have_bond = brc >= 0;
-		/* As the plan names an agent's failure: its side, once. */
-		if (brc < 0)
-			diag_prefix(&bd, "%s guest agent", on_dst ? "destination" : "source");
+		if (opened && sb.name[i][0]) {
+			sb.have[i] = s->ag.bond_status(s->ag.userdata, sb.name[i],
+						       time_now_ms() + 3000, &sb.b[i], &bd) >= 0;
+			/* As the plan names an agent's failure: its side, once. */
+			if (!sb.have[i])
+				diag_prefix(&bd, "%s guest agent",
+					    on_dst ? "destination" : "source");
+		}
+		snprintf(sb.error[i], sizeof(sb.error[i]), "%s", bd.msg[0] ? bd.msg : d.msg);
 	}
-	status_print(a, &js, rc >= 0, torn, dest, code, bond, have_bond ? &b : NULL,
-		     bd.msg[0] ? bd.msg : d.msg);
+	status_print(a, &js, rc >= 0, torn, dest, code, &sb);
 	world_close(&w);
 	return code;
 }

@@ -19,14 +19,24 @@ const char *evac_problem_code_to_string(enum evac_problem_code c)
 
 int evac_plan_needs(const struct plan *p, struct evac_need *ret, size_t max)
 {
-	if (!p->has_vf)
-		return 0;
-	if (max < 1)
-		return -E2BIG;
-	memset(&ret[0], 0, sizeof(ret[0]));
-	snprintf(ret[0].physnet, sizeof(ret[0].physnet), "%s", p->physnet);
-	ret[0].count = 1;
-	return 1;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_vfs; i++) {
+		const char *net = p->vfs[i].physnet;
+		size_t k = 0;
+
+		while (k < n && strcmp(ret[k].physnet, net) != 0)
+			k++;
+		if (k == n) {
+			if (n == max)
+				return -E2BIG;
+			memset(&ret[n], 0, sizeof(ret[n]));
+			snprintf(ret[n].physnet, sizeof(ret[n].physnet), "%s", net);
+			n++;
+		}
+		ret[k].count++;
+	}
+	return (int)n;
 }
 
 int evac_count_free(const struct vfpool_ops *vp, const char *physnet, int64_t deadline_ms,

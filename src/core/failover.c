@@ -27,7 +27,7 @@ static int primary_active(struct ctx *c, const struct agent_ops *a, struct diag 
 		diag_set(d, "the guest agent cannot report the guest's net_failover");
 		return -EOPNOTSUPP;
 	}
-	rc = a->failover_status(a->userdata, c->p->vf_mac, t->link_ms,
+	rc = a->failover_status(a->userdata, cv(c)->vf_mac, t->link_ms,
 				dl(c, t->link_ms + t->command_ms), &st, d);
 	if (rc >= 0 && !st.primary_active) {
 		diag_set(d, "failover master %s does not send on its primary", st.master);
@@ -39,7 +39,6 @@ static int primary_active(struct ctx *c, const struct agent_ops *a, struct diag 
 /* Failover mode's own checks; changes nothing. pair_rc: how reading the pair went. */
 static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pair_d, struct diag *d)
 {
-	const struct plan *p = c->p;
 	const struct plan_env *e = c->env;
 	const struct agent_ops *a = e->src.agent;
 	struct failover_status st;
@@ -54,14 +53,14 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
-	format_mac(p->vf_mac, m);
+	format_mac(cv(c)->vf_mac, m);
 	first = preflight_hosts(c);
 
 	if (!e->src.hv->failover_pair || !e->src.hv->migrate_wait_unplug)
 		FO_PROBLEM(-EOPNOTSUPP, FAILOVER_PAIR, SOURCE,
 			   "this hypervisor backend does not drive QEMU's failover");
 	else if (pair_rc < 0)
-		FO_PROBLEM(pair_rc, FAILOVER_PAIR, SOURCE, "VF %s: %s", p->src_vf.device_id,
+		FO_PROBLEM(pair_rc, FAILOVER_PAIR, SOURCE, "VF %s: %s", cv(c)->src_vf.device_id,
 			   pair_d->msg);
 	else if (!c->failover_pair[0])
 		FO_PROBLEM(
@@ -69,7 +68,7 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 		    "VF %s has no failover_pair_id: it is no QEMU failover primary "
 		    "(failover mode needs virtio-net-pci failover=on and the VF plugged with "
 		    "failover_pair_id)",
-		    p->src_vf.device_id);
+		    cv(c)->src_vf.device_id);
 
 	rc = agent_rc(c, a, a->ping(a->userdata, cmd_dl(c), &sd), &sd);
 	if (rc < 0) {
@@ -79,7 +78,8 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 			   "the guest agent cannot report the guest's net_failover");
 	} else {
 		rc = agent_rc(
-		    c, a, a->failover_status(a->userdata, p->vf_mac, 0, cmd_dl(c), &st, &sd), &sd);
+		    c, a, a->failover_status(a->userdata, cv(c)->vf_mac, 0, cmd_dl(c), &st, &sd),
+		    &sd);
 		if (rc < 0)
 			FO_PROBLEM(rc, FAILOVER_MASTER, GUEST, "net_failover on MAC %s: %s", m,
 				   sd.msg);
@@ -101,8 +101,45 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 		return first;
 	}
 	/* The pair shares one MAC: the destination VF carries the guest's. */
-	memcpy(c->dst_mac, p->vf_mac, 6);
-	c->has_dst_mac = true;
+	memcpy(cs(c)->dst_mac, cv(c)->vf_mac, 6);
+	cs(c)->has_dst_mac = true;
+	return 0;
+}
+
+/*
+ * Failover mode is single-VF (several VFs in it are a follow-up): forced for a guest with
+ * several VFs, or picked by auto for one whose VF is a failover primary, it is refused.
+ * Otherwise a guest with several VFs goes through its bonds.
+ */
+static int preflight_multivf(struct ctx *c, struct diag *d)
+{
+	const struct plan *p = c->p;
+	const struct hv_ops *h = c->env->src.hv;
+	char pair[VFM_ID_MAX], l[VFM_ID_MAX];
+	struct diag pd = {0};
+
+	if (p->mode == PLAN_MODE_FAILOVER) {
+		problem(c, PROBLEM_FAILOVER_MULTIVF, PROBLEM_SIDE_SOURCE, -EOPNOTSUPP,
+			"failover mode takes a guest with one VF; this one has %zu (bond mode "
+			"takes several)",
+			p->n_vfs);
+		diag_set(d, "%s", c->rep->problems[0].text);
+		return -EOPNOTSUPP;
+	}
+	for (size_t i = 0; h->failover_pair && i < p->n_vfs; i++) {
+		pair[0] = '\0';
+		if (h->failover_pair(h->userdata, p->vfs[i].src_vf.device_id, cmd_dl(c), pair,
+				     &pd) < 0 ||
+		    !pair[0])
+			continue;
+		problem(
+		    c, PROBLEM_FAILOVER_MULTIVF, PROBLEM_SIDE_SOURCE, -EOPNOTSUPP,
+		    "VF %s (%s) is the QEMU failover primary of %s: failover mode takes a guest "
+		    "with one VF; this one has %zu",
+		    plan_vf_label(p, i, l), p->vfs[i].src_vf.device_id, pair, p->n_vfs);
+		diag_set(d, "%s", c->rep->problems[0].text);
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 
@@ -114,28 +151,37 @@ int run_preflight_pick(struct ctx *c, struct diag *d)
 	int rc = -EOPNOTSUPP;
 
 	c->failover_pair[0] = '\0';
-	if (p->has_vf && p->mode != PLAN_MODE_BOND && h->failover_pair) {
-		rc = h->failover_pair(h->userdata, p->src_vf.device_id, cmd_dl(c), c->failover_pair,
-				      &pd);
+	if (p->n_vfs > 1 && p->mode != PLAN_MODE_BOND) {
+		rc = preflight_multivf(c, d);
+		if (rc < 0)
+			return rc;
+		c->rep->mode = PLAN_MODE_BOND;
+	} else if (p->n_vfs && p->mode != PLAN_MODE_BOND && h->failover_pair) {
+		rc = h->failover_pair(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c),
+				      c->failover_pair, &pd);
 		if (rc < 0)
 			c->failover_pair[0] = '\0';
 	}
-	if (p->mode == PLAN_MODE_AUTO)
+	if (p->mode == PLAN_MODE_AUTO && p->n_vfs <= 1)
 		c->rep->mode =
-		    p->has_vf && c->failover_pair[0] ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
+		    p->n_vfs && c->failover_pair[0] ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
 	if (plan_failover(c)) {
 		rc = failover_preflight(c, rc, &pd, d);
 		if (rc >= 0)
 			note(c, STEP_PREFLIGHT,
 			     "failover mode: VF %s is the failover primary of %s",
-			     p->src_vf.device_id, c->failover_pair);
+			     cv(c)->src_vf.device_id, c->failover_pair);
 		return rc;
 	}
-	if (p->has_vf && !p->bond[0]) {
-		problem(
-		    c, PROBLEM_BOND, PROBLEM_SIDE_GUEST, -EINVAL,
-		    "no bond is configured ([guest] bond) and VF %s is no QEMU failover primary",
-		    p->src_vf.device_id);
+	for (size_t i = 0; i < p->n_vfs; i++) {
+		char l[VFM_ID_MAX];
+
+		if (p->vfs[i].bond[0])
+			continue;
+		problem(c, PROBLEM_BOND, PROBLEM_SIDE_GUEST, -EINVAL,
+			"no bond is configured (%s) and VF %s is no QEMU failover primary",
+			p->vfs[i].name[0] ? "[vf] bond" : "[guest] bond",
+			p->vfs[i].name[0] ? plan_vf_label(p, i, l) : p->vfs[i].src_vf.device_id);
 		diag_set(d, "%s", c->rep->problems[0].text);
 		return -EINVAL;
 	}
@@ -147,8 +193,8 @@ int run_failover_reserve(struct ctx *c, struct diag *d)
 	int rc = run_reserve(c, d);
 
 	if (rc >= 0)
-		snprintf(c->dst_spec.failover_pair_id, sizeof(c->dst_spec.failover_pair_id), "%s",
-			 c->failover_pair);
+		snprintf(cs(c)->dst_spec.failover_pair_id, sizeof(cs(c)->dst_spec.failover_pair_id),
+			 "%s", c->failover_pair);
 	return rc;
 }
 
@@ -205,7 +251,7 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 		if (c->t_vf_left < 0)
 			c->t_vf_left = now(c);
 		note(c, STEP_MIGRATE, "the guest released failover primary %s after %lld ms",
-		     c->p->src_vf.device_id, (long long)(now(c) - t0));
+		     cv(c)->src_vf.device_id, (long long)(now(c) - t0));
 		/* net_failover sends on the standby now but announces nothing: the network
 		 * would keep the guest's MAC on the gone VF until the guest's next frame. */
 		if (h->announce_nic &&
@@ -219,7 +265,7 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 		diag_set(d,
 			 "the guest did not release failover primary %s within %lld ms (QEMU's "
 			 "wait-unplug); migration cancelled",
-			 c->p->src_vf.device_id, (long long)t->unplug_ms);
+			 cv(c)->src_vf.device_id, (long long)t->unplug_ms);
 	else if (rc == -EINTR)
 		diag_set(d, "interrupted by %s in QEMU's wait-unplug; migration cancelled",
 			 why ? why : "a signal");
@@ -240,7 +286,7 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 int undo_failover_migrate(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
-	struct plug_spec s = c->p->src_vf;
+	struct plug_spec s = cv(c)->src_vf;
 	struct diag wd = {0};
 	bool present = true;
 	int rc;

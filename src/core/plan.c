@@ -125,6 +125,7 @@ static const char *const problem_names[_PROBLEM_MAX] = {
     [PROBLEM_NICS_APART] = "nics-apart",
     [PROBLEM_FAILOVER_PAIR] = "failover-pair",
     [PROBLEM_FAILOVER_MASTER] = "failover-master",
+    [PROBLEM_FAILOVER_MULTIVF] = "failover-multivf",
 };
 
 const char *plan_problem_code_to_string(enum plan_problem_code c)
@@ -153,11 +154,22 @@ void plan_timeouts_default(struct plan_timeouts *t)
 	t->link_ms = 10000;
 }
 
+const char *plan_vf_label(const struct plan *p, size_t i, char buf[VFM_ID_MAX])
+{
+	if (i < p->n_vfs && p->vfs[i].name[0])
+		snprintf(buf, VFM_ID_MAX, "%s", p->vfs[i].name);
+	else
+		snprintf(buf, VFM_ID_MAX, "vf%zu", i);
+	return buf;
+}
+
 void plan_init(struct plan *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->vlan = -1;
-	p->src_vf.vlan = -1;
+	for (size_t i = 0; i < VFM_VFS_MAX; i++) {
+		p->vfs[i].vlan = -1;
+		p->vfs[i].src_vf.vlan = -1;
+	}
 	p->fail_over_mac = BOND_FOM_ACTIVE;
 	plan_timeouts_default(&p->timeouts);
 	p->plug_attempts = 2;
@@ -261,6 +273,40 @@ static void interrupt_ignore(struct ctx *c, enum step_id step)
 	     why);
 }
 
+static bool steps_vf_only(enum step_id s);
+
+/* BEGIN: the guest, its first VF where a single-VF journal has it, the others in more_vfs;
+ * failover mode's run says so (failover mode is single-VF). */
+static void begin_fill(struct ctx *c, struct journal_record *r)
+{
+	const struct plan *p = c->p;
+
+	snprintf(r->guest, sizeof(r->guest), "%s", p->guest);
+	snprintf(r->dest, sizeof(r->dest), "%s", p->dest);
+	r->has_vf = p->n_vfs > 0;
+	if (plan_failover(c))
+		snprintf(r->mode, sizeof(r->mode), "%s", mode_names[PLAN_MODE_FAILOVER]);
+	if (!r->has_vf)
+		return;
+	snprintf(r->bond, sizeof(r->bond), "%s", p->vfs[0].bond);
+	snprintf(r->vf_name, sizeof(r->vf_name), "%s", p->vfs[0].name);
+	memcpy(r->vf_mac, p->vfs[0].vf_mac, 6);
+	memcpy(r->backup_mac, p->vfs[0].backup_mac, 6);
+	r->has_dst_mac = c->vs[0].has_dst_mac;
+	memcpy(r->dst_mac, c->vs[0].dst_mac, 6);
+	for (size_t i = 1; i < p->n_vfs; i++) {
+		struct journal_vf *v = &r->more_vfs[r->n_more_vfs++];
+
+		snprintf(v->name, sizeof(v->name), "%s", p->vfs[i].name);
+		snprintf(v->bond, sizeof(v->bond), "%s", p->vfs[i].bond);
+		memcpy(v->vf_mac, p->vfs[i].vf_mac, 6);
+		memcpy(v->backup_mac, p->vfs[i].backup_mac, 6);
+		v->has_dst_mac = c->vs[i].has_dst_mac;
+		memcpy(v->dst_mac, c->vs[i].dst_mac, 6);
+		v->spec = p->vfs[i].src_vf;
+	}
+}
+
 /* Records one journal entry. Fails when the sink fails: the caller must not go on with the
  * side effect the record announces. */
 static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
@@ -271,21 +317,12 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 	if (!c->env->journal)
 		return 0;
 	r.kind = kind;
-	if (kind == JOURNAL_INTENT || kind == JOURNAL_DONE || kind == JOURNAL_FAIL ||
-	    kind == JOURNAL_UNDO || kind == JOURNAL_UNDONE)
+	if (journal_kind_has_step(kind))
 		snprintf(r.step, sizeof(r.step), "%s", step_names[step]);
-	if (kind == JOURNAL_BEGIN) {
-		snprintf(r.guest, sizeof(r.guest), "%s", c->p->guest);
-		snprintf(r.bond, sizeof(r.bond), "%s", c->p->bond);
-		snprintf(r.dest, sizeof(r.dest), "%s", c->p->dest);
-		r.has_vf = c->p->has_vf;
-		memcpy(r.vf_mac, c->p->vf_mac, 6);
-		memcpy(r.backup_mac, c->p->backup_mac, 6);
-		r.has_dst_mac = c->has_dst_mac;
-		memcpy(r.dst_mac, c->dst_mac, 6);
-		if (plan_failover(c))
-			snprintf(r.mode, sizeof(r.mode), "%s", mode_names[PLAN_MODE_FAILOVER]);
-	}
+	if (journal_kind_has_step(kind) && steps_vf_only(step))
+		r.vf = (unsigned)c->cur;
+	if (kind == JOURNAL_BEGIN)
+		begin_fill(c, &r);
 	if (spec) {
 		r.has_spec = true;
 		r.spec = *spec;
@@ -321,8 +358,6 @@ int jappend(struct ctx *c, struct journal_record *r, struct diag *d)
 	}
 	return rc;
 }
-
-#define STEP_BIT(s) (1u << (s))
 
 struct step_def {
 	int (*run)(struct ctx *c, struct diag *d);
@@ -387,6 +422,11 @@ static const struct step_def steps[_STEP_MAX] = {
     [STEP_RELEASE_SOURCE] = {.run = run_release_source, .vf_only = true},
 };
 
+static bool steps_vf_only(enum step_id s)
+{
+	return (unsigned)s < _STEP_MAX && steps[s].vf_only;
+}
+
 bool step_undo_in_guest(enum step_id s)
 {
 	return (unsigned)s < _STEP_MAX && steps[s].undo_in_guest;
@@ -395,7 +435,7 @@ bool step_undo_in_guest(enum step_id s)
 /* A step this run skips: a VF step without a VF, or one with nothing to do. */
 static bool step_skipped(const struct ctx *c, enum step_id s)
 {
-	return (steps[s].vf_only && !c->p->has_vf) || (steps[s].wanted && !steps[s].wanted(c)) ||
+	return (steps[s].vf_only && !c->p->n_vfs) || (steps[s].wanted && !steps[s].wanted(c)) ||
 	       (steps[s].bond_only && plan_failover(c));
 }
 
@@ -413,13 +453,72 @@ static int step_undo(struct ctx *c, enum step_id s, struct diag *d)
 /* ------------------------------------------------------------------------------------------ */
 /* The runner.                                                                                 */
 
+/* A failure of one VF's step in a run of several names the VF. */
+static void vf_prefix(struct ctx *c, enum step_id s, struct diag *d)
+{
+	char l[VFM_ID_MAX];
+
+	if (steps[s].vf_only && c->p->n_vfs > 1)
+		diag_prefix(d, "VF %s", plan_vf_label(c->p, c->cur, l));
+}
+
+/* Runs step s for the current VF (or once, for a step that is not per VF). */
+static int do_step_one(struct ctx *c, enum step_id s, enum plan_error_code *code, struct diag *d)
+{
+	int rc;
+
+	rc = s == STEP_PREFLIGHT ? 0 : jrec(c, JOURNAL_INTENT, s, NULL, 0, NULL, d);
+	if (rc < 0) {
+		*code = PLAN_ERR_JOURNAL;
+		return rc;
+	}
+	cs(c)->touched |= STEP_BIT(s);
+	rc = step_run(c, s, d);
+	if (rc < 0) {
+		*code = s == STEP_PREFLIGHT		       ? PLAN_ERR_REFUSED
+			: s == STEP_MIGRATE && c->dead_arrival ? PLAN_ERR_DEAD_ARRIVAL
+							       : error_code_of(rc);
+		return rc;
+	}
+	cs(c)->undone &= ~STEP_BIT(s);
+	if (s != STEP_PREFLIGHT) {
+		const struct plug_spec *spec = s == STEP_RESERVE ? &cs(c)->dst_spec : NULL;
+		struct diag jd = {0};
+
+		/* The effect happened; a journal failure now only weakens recover. */
+		if (jrec(c, JOURNAL_DONE, s, spec, 0, NULL, &jd) < 0)
+			note(c, s, "%s", jd.msg);
+	}
+	return 0;
+}
+
+/* After the point of no return one VF's failure leaves the others going: it is degraded. */
+static void vf_degrade(struct ctx *c, enum step_id s)
+{
+	struct plan_vf_report *vr = &c->rep->vfs[c->cur];
+	struct diag d = {0};
+
+	if (s == STEP_PLUG && undo_reserve(c, &d) < 0)
+		note(c, STEP_PLUG, "releasing the destination VF: %s", d.msg);
+	if (s == STEP_PLUG || s == STEP_ENSLAVE) {
+		cs(c)->degraded = true;
+		vr->degraded = true;
+	}
+}
+
+/*
+ * Runs step s: once, or for every VF in the plan's order. Before the point of no return the
+ * first VF that fails stops the step (rollback undoes the VFs it touched); after it every
+ * VF is tried and a failed one is degraded (plug, enslave) or only reported. Returns the
+ * first failure.
+ */
 static int do_step(struct ctx *c, enum step_id s)
 {
 	struct step_report *sr = &c->rep->steps[s];
-	enum plan_error_code code = PLAN_ERR_FAILED;
-	struct diag d = {0};
+	bool after_ponr = s >= STEP_PLUG;
+	size_t n = steps[s].vf_only ? c->p->n_vfs : 1, ran = 0;
 	int64_t t0;
-	int rc;
+	int first = 0;
 
 	if (step_skipped(c, s)) {
 		sr->result = STEP_SKIPPED;
@@ -427,87 +526,154 @@ static int do_step(struct ctx *c, enum step_id s)
 	}
 	emit(c, PLAN_EV_STEP_BEGIN, s, 0, 0, NULL, NULL);
 	t0 = now(c);
-	rc = s == STEP_PREFLIGHT ? 0 : jrec(c, JOURNAL_INTENT, s, NULL, 0, NULL, &d);
-	if (rc < 0)
-		code = PLAN_ERR_JOURNAL;
-	else
-		rc = step_run(c, s, &d);
-	if (rc < 0 && code != PLAN_ERR_JOURNAL)
-		code = s == STEP_PREFLIGHT		      ? PLAN_ERR_REFUSED
-		       : s == STEP_MIGRATE && c->dead_arrival ? PLAN_ERR_DEAD_ARRIVAL
-							      : error_code_of(rc);
-	if (rc >= 0 && s != STEP_PREFLIGHT) {
-		const struct plug_spec *spec = s == STEP_RESERVE ? &c->dst_spec : NULL;
-		struct diag jd = {0};
+	for (c->cur = 0; c->cur < n; c->cur++) {
+		enum plan_error_code code = PLAN_ERR_FAILED;
+		struct diag d = {0}, jd = {0};
+		int rc;
 
-		/* The effect happened; a journal failure now only weakens recover. */
-		if (jrec(c, JOURNAL_DONE, s, spec, 0, NULL, &jd) < 0)
-			note(c, s, "%s", jd.msg);
-	}
-	sr->duration_ms = now(c) - t0;
-	sr->rc = rc < 0 ? rc : 0;
-	sr->result = rc < 0 ? STEP_FAILED : STEP_OK;
-	if (rc < 0) {
-		struct diag jd = {0};
-
+		/* recover: what the journal says is done; roll-forward: no enslave unplugged. */
+		if (steps[s].vf_only &&
+		    ((c->recovering && (cs(c)->done & STEP_BIT(s))) ||
+		     (after_ponr && s != STEP_RELEASE_SOURCE && cs(c)->degraded)))
+			continue;
+		ran++;
+		rc = do_step_one(c, s, &code, &d);
+		if (rc >= 0) {
+			cs(c)->done |= STEP_BIT(s);
+			continue;
+		}
 		if (!d.msg[0])
 			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+		vf_prefix(c, s, &d);
 		set_error_code(c, s, rc, code, &d);
-		if (s != STEP_PREFLIGHT && !c->journal_broken)
+		if (steps[s].vf_only && !c->rep->vfs[c->cur].has_failed) {
+			c->rep->vfs[c->cur].has_failed = true;
+			c->rep->vfs[c->cur].failed_step = s;
+		}
+		if (s != STEP_PREFLIGHT && code != PLAN_ERR_JOURNAL && !c->journal_broken)
 			jrec(c, JOURNAL_FAIL, s, NULL, rc, d.msg, &jd);
+		if (!first) {
+			first = rc;
+			emit(c, PLAN_EV_STEP_END, s, rc, now(c) - t0, d.msg, NULL);
+		} else {
+			note(c, s, "%s", d.msg);
+		}
+		if (!after_ponr)
+			break;
+		vf_degrade(c, s);
 	}
-	emit(c, PLAN_EV_STEP_END, s, sr->rc, sr->duration_ms, rc < 0 ? d.msg : NULL, NULL);
-	return rc;
+	c->cur = 0;
+	sr->duration_ms = now(c) - t0;
+	sr->rc = first;
+	sr->result = first < 0 ? STEP_FAILED : ran ? STEP_OK : STEP_SKIPPED;
+	if (!first)
+		emit(c, PLAN_EV_STEP_END, s, 0, sr->duration_ms, NULL, NULL);
+	return first;
 }
 
-static int do_undo(struct ctx *c, enum step_id s)
-{
-	struct step_report *sr = &c->rep->steps[s];
-	struct diag d = {0}, jd = {0};
-	int64_t t0;
-	int rc;
-
-	if (!steps[s].undo || sr->result == STEP_SKIPPED)
-		return 0;
-	emit(c, PLAN_EV_UNDO_BEGIN, s, 0, 0, NULL, NULL);
-	t0 = now(c);
-	jrec(c, JOURNAL_UNDO, s, NULL, 0, NULL, &jd);
-	rc = step_undo(c, s, &d);
-	sr->undo_ms = now(c) - t0;
-	if (rc < 0) {
-		if (!d.msg[0])
-			snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
-		snprintf(sr->undo_error, sizeof(sr->undo_error), "%s", d.msg);
-		diag_prefix(&d, "undo");
-		set_error(c, s, rc, &d);
-		sr->result = STEP_UNDO_FAILED;
-	} else {
-		jrec(c, JOURNAL_UNDONE, s, NULL, 0, NULL, &jd);
-		if (sr->result != STEP_FAILED)
-			sr->result = STEP_UNDONE;
-	}
-	emit(c, PLAN_EV_UNDO_END, s, rc < 0 ? rc : 0, sr->undo_ms, rc < 0 ? d.msg : NULL, NULL);
-	return rc;
-}
-
-/* The step whose undo s needs and that failed or was skipped; -1: none, s may be undone. */
+/* The step whose undo s needs for the current VF and that failed or was skipped; -1: none. */
 static int undo_blocker(const struct ctx *c, enum step_id s)
 {
 	for (int n = _STEP_MAX - 1; n > STEP_PREFLIGHT; n--) {
 		enum step_result r = c->rep->steps[n].result;
+		bool bad = steps[n].vf_only ? (ccs(c)->undo_bad & STEP_BIT(n)) != 0
+					    : r == STEP_UNDO_FAILED || r == STEP_UNDO_SKIPPED;
 
-		if ((steps[s].undo_needs & STEP_BIT(n)) &&
-		    (r == STEP_UNDO_FAILED || r == STEP_UNDO_SKIPPED))
+		if ((steps[s].undo_needs & STEP_BIT(n)) && bad)
 			return n;
 	}
 	return -1;
 }
 
+/* Undoes step s for the current VF (or once). */
+static int do_undo_one(struct ctx *c, enum step_id s, struct diag *d)
+{
+	struct diag jd = {0};
+	int rc;
+
+	jrec(c, JOURNAL_UNDO, s, NULL, 0, NULL, &jd);
+	rc = step_undo(c, s, d);
+	if (rc < 0) {
+		cs(c)->undo_bad |= STEP_BIT(s);
+		return rc;
+	}
+	jrec(c, JOURNAL_UNDONE, s, NULL, 0, NULL, &jd);
+	cs(c)->undone |= STEP_BIT(s);
+	return 0;
+}
+
+/*
+ * Undoes step s: once, or for every VF it touched, in reverse. A VF whose undo fails does
+ * not keep the others from being undone. Returns <0 when an undo failed or was skipped.
+ */
+static int do_undo(struct ctx *c, enum step_id s)
+{
+	struct step_report *sr = &c->rep->steps[s];
+	bool failed = false, skipped = false, any = false;
+	int64_t t0;
+	int first = 0;
+
+	if (!steps[s].undo || sr->result == STEP_SKIPPED)
+		return 0;
+	t0 = now(c);
+	for (size_t i = steps[s].vf_only ? c->p->n_vfs : 1; i-- > 0;) {
+		struct diag d = {0};
+		int rc, blocker = -1;
+
+		c->cur = i;
+		if (!(cs(c)->touched & STEP_BIT(s)) || (cs(c)->undone & STEP_BIT(s)))
+			continue;
+		blocker = undo_blocker(c, s);
+		if (blocker >= 0) {
+			char l[VFM_ID_MAX];
+
+			cs(c)->undo_bad |= STEP_BIT(s);
+			skipped = true;
+			sr->undo_blocked_by = (enum step_id)blocker;
+			note(c, s, "%s%s%snot undone: it needs %s undone first; left to recover",
+			     steps[s].vf_only && c->p->n_vfs > 1 ? "VF " : "",
+			     steps[s].vf_only && c->p->n_vfs > 1 ? plan_vf_label(c->p, i, l) : "",
+			     steps[s].vf_only && c->p->n_vfs > 1 ? ": " : "", step_names[blocker]);
+			continue;
+		}
+		if (!any)
+			emit(c, PLAN_EV_UNDO_BEGIN, s, 0, 0, NULL, NULL);
+		any = true;
+		rc = do_undo_one(c, s, &d);
+		if (rc < 0) {
+			if (!d.msg[0])
+				snprintf(d.msg, sizeof(d.msg), "%s", strerror(-rc));
+			vf_prefix(c, s, &d);
+			if (!failed)
+				snprintf(sr->undo_error, sizeof(sr->undo_error), "%s", d.msg);
+			diag_prefix(&d, "undo");
+			set_error(c, s, rc, &d);
+			failed = true;
+			if (!first)
+				first = rc;
+		}
+	}
+	c->cur = 0;
+	if (failed)
+		sr->result = STEP_UNDO_FAILED;
+	else if (skipped)
+		sr->result = STEP_UNDO_SKIPPED;
+	else if (any && sr->result != STEP_FAILED)
+		sr->result = STEP_UNDONE;
+	if (any) {
+		sr->undo_ms = now(c) - t0;
+		emit(c, PLAN_EV_UNDO_END, s, first, sr->undo_ms, failed ? sr->undo_error : NULL,
+		     NULL);
+	}
+	return failed || skipped ? (first ? first : -EAGAIN) : 0;
+}
+
 /*
  * Undoes, in reverse from `from` down to the bond step, every step that may have had an effect
- * and is not undone yet. An undo whose needs (the step table's undo_needs) failed is skipped;
- * every other undo runs, whatever failed before it. Returns ROLLED_BACK, or NEEDS_RECOVER when
- * an undo failed or was skipped (recover takes it up from the journal).
+ * and is not undone yet, each for the VFs it touched in reverse. An undo whose needs (the step
+ * table's undo_needs) failed for that VF is skipped; every other undo runs, whatever failed
+ * before it: a silent guest does not keep the hosts from being put back. Returns ROLLED_BACK,
+ * or NEEDS_RECOVER when an undo failed or was skipped (recover takes it up from the journal).
  */
 enum plan_outcome rollback(struct ctx *c, enum step_id from)
 {
@@ -515,25 +681,14 @@ enum plan_outcome rollback(struct ctx *c, enum step_id from)
 
 	for (int s = (int)from; s > STEP_PREFLIGHT; s--) {
 		struct step_report *sr = &c->rep->steps[s];
-		int blocker;
 
 		if (!steps[s].undo || sr->result == STEP_NOT_RUN || sr->result == STEP_SKIPPED ||
-		    sr->result == STEP_UNDONE || (steps[s].vf_only && !c->p->has_vf))
+		    sr->result == STEP_UNDONE || (steps[s].vf_only && !c->p->n_vfs))
 			continue;
-		blocker = undo_blocker(c, (enum step_id)s);
-		if (blocker >= 0) {
-			sr->result = STEP_UNDO_SKIPPED;
-			sr->undo_blocked_by = (enum step_id)blocker;
-			note(c, (enum step_id)s,
-			     "not undone: it needs %s undone first; left to recover",
-			     step_names[blocker]);
-			left = true;
-			continue;
-		}
 		if (do_undo(c, (enum step_id)s) < 0)
 			left = true;
 	}
-	if (!left && c->t_vf_left >= 0 && c->p->has_vf) {
+	if (!left && c->t_vf_left >= 0 && c->p->n_vfs) {
 		c->rep->without_vf_ms = now(c) - c->t_vf_left;
 		c->rep->vf_restored = true;
 		c->t_vf_left = -1;
@@ -553,6 +708,9 @@ void report_init(struct ctx *c, const struct plan *p, const struct plan_env *env
 	c->t_vf_left = -1;
 	rep->without_vf_ms = -1;
 	rep->mode = p->mode;
+	rep->n_vfs = p->n_vfs;
+	for (size_t i = 0; i < p->n_vfs && i < VFM_VFS_MAX; i++)
+		plan_vf_label(p, i, rep->vfs[i].name);
 }
 
 void finish(struct ctx *c, enum plan_outcome o)
@@ -569,13 +727,22 @@ void finish(struct ctx *c, enum plan_outcome o)
 
 static int plan_validate(const struct plan *p)
 {
-	if (!p->guest[0])
-		return -EINVAL;
-	if (p->has_vf && (!p->src_vf.device_id[0] || (!p->bond[0] && p->mode == PLAN_MODE_BOND)))
+	if (!p->guest[0] || p->n_vfs > VFM_VFS_MAX)
 		return -EINVAL;
 	if ((unsigned)p->mode >= _PLAN_MODE_MAX)
 		return -EINVAL;
-	if (p->has_vf && p->create_bond &&
+	for (size_t i = 0; i < p->n_vfs; i++) {
+		/* Failover mode has no bond (auto may pick it). */
+		if ((!p->vfs[i].bond[0] && p->mode == PLAN_MODE_BOND) ||
+		    !p->vfs[i].src_vf.device_id[0])
+			return -EINVAL;
+		/* Two VFs of one guest are two devices with two MACs. */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->vfs[i].src_vf.device_id, p->vfs[j].src_vf.device_id) ||
+			    !memcmp(p->vfs[i].vf_mac, p->vfs[j].vf_mac, 6))
+				return -EINVAL;
+	}
+	if (p->n_vfs && p->create_bond &&
 	    (p->fail_over_mac == BOND_FOM_UNKNOWN || (unsigned)p->fail_over_mac >= _BOND_FOM_MAX))
 		return -EINVAL;
 	if (p->dest[0] && !journal_dest_valid(p->dest))
@@ -596,39 +763,26 @@ int plan_check(const struct plan *p, const struct plan_env *env, struct plan_rep
 	return 0;
 }
 
-/* Runs the steps after the point of no return, from `from` on. */
+/* Runs the steps after the point of no return, from `from` on, per VF: a VF that fails to plug
+ * or enslave is left on its backup (degraded), the others go on. */
 enum plan_outcome roll_forward(struct ctx *c, enum step_id from)
 {
-	enum plan_outcome o = OUTCOME_MIGRATED;
-	int s;
+	bool degraded = false;
 
-	for (s = from; s < _STEP_MAX; s++) {
+	for (int s = from; s < _STEP_MAX; s++) {
 		interrupt_ignore(c, (enum step_id)s);
-		if (o == OUTCOME_DEGRADED && s == STEP_ENSLAVE) {
-			c->rep->steps[s].result = STEP_SKIPPED;
-			continue;
-		}
-		if (do_step(c, (enum step_id)s) >= 0) {
-			if (s == STEP_ENSLAVE && c->p->has_vf && c->t_vf_left >= 0) {
-				c->rep->without_vf_ms = now(c) - c->t_vf_left;
-				c->rep->vf_restored = true;
-				c->t_vf_left = -1;
-			}
-			continue;
-		}
-		if (s == STEP_PLUG) {
-			struct diag d = {0};
-
-			/* Give the VF back; the guest stays on its backup NIC. */
-			if (undo_reserve(c, &d) < 0)
-				note(c, STEP_PLUG, "releasing the destination VF: %s", d.msg);
-			o = OUTCOME_DEGRADED;
-		} else if (s == STEP_ENSLAVE) {
-			o = OUTCOME_DEGRADED;
-		}
 		/* release-source failing leaks a host VF, the guest is fine: reported only. */
+		do_step(c, (enum step_id)s);
 	}
-	return o;
+	for (size_t i = 0; i < c->p->n_vfs; i++)
+		degraded |= c->vs[i].degraded;
+	if (c->p->n_vfs && !degraded && c->t_vf_left >= 0 &&
+	    c->rep->steps[STEP_ENSLAVE].result == STEP_OK) {
+		c->rep->without_vf_ms = now(c) - c->t_vf_left;
+		c->rep->vf_restored = true;
+		c->t_vf_left = -1;
+	}
+	return degraded ? OUTCOME_DEGRADED : OUTCOME_MIGRATED;
 }
 
 int plan_run(const struct plan *p, const struct plan_env *env, struct plan_report *ret)
@@ -644,8 +798,8 @@ int plan_run(const struct plan *p, const struct plan_env *env, struct plan_repor
 		finish(&c, OUTCOME_REFUSED);
 		return 0;
 	}
-	if (jrec(&c, JOURNAL_BEGIN, STEP_PREFLIGHT, p->has_vf ? &p->src_vf : NULL, 0, NULL, &d) <
-	    0) {
+	if (jrec(&c, JOURNAL_BEGIN, STEP_PREFLIGHT, p->n_vfs ? &p->vfs[0].src_vf : NULL, 0, NULL,
+		 &d) < 0) {
 		set_error_code(&c, STEP_PREFLIGHT, -EIO, PLAN_ERR_JOURNAL, &d);
 		finish(&c, OUTCOME_REFUSED);
 		return 0;

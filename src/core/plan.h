@@ -70,20 +70,15 @@ struct plan_timeouts {
 
 void plan_timeouts_default(struct plan_timeouts *t);
 
-struct plan {
-	char guest[VFM_ID_MAX];
-	/* Where the guest goes, as the operator named it (libvirt URI, QMP migration URI): only
-	 * recorded in the journal's BEGIN so recover finds the destination again. "" = none;
-	 * else journal_dest_valid(). */
-	char dest[JOURNAL_DEST_MAX];
-	bool has_vf; /* false: plain live migration */
+/* One VF of the guest, with the backup NIC it fails over to in its bond. Several VFs may be
+ * in one bond (each with its own backup) or each in its own. */
+struct plan_vf {
+	/* How the operator named it ([vf NAME], a libvirt entry's name); "" for the single VF
+	 * of an old config. */
+	char name[VFM_ID_MAX];
 	char bond[VFM_IFNAME_MAX];
 	uint8_t vf_mac[6];
 	uint8_t backup_mac[6];
-	bool create_bond;
-	/* What create_bond builds the bond with; default BOND_FOM_ACTIVE (a VF whose MAC its PF
-	 * sets keeps that MAC: only active leaves each slave its own). */
-	enum bond_fom fail_over_mac;
 	/* The VF as plugged on the source: re-plugged from this on rollback. */
 	struct plug_spec src_vf;
 	/* Destination: which pool, and where the new VF goes (bus, device id; the pool fills
@@ -92,12 +87,31 @@ struct plan {
 	int vlan;
 	char dst_bus[VFM_ID_MAX];
 	char dst_device_id[VFM_ID_MAX];
+};
+
+struct plan {
+	char guest[VFM_ID_MAX];
+	/* Where the guest goes, as the operator named it (libvirt URI, QMP migration URI): only
+	 * recorded in the journal's BEGIN so recover finds the destination again. "" = none;
+	 * else journal_dest_valid(). */
+	char dest[JOURNAL_DEST_MAX];
+	/* The VFs, in the order the steps take them (rollback undoes them in reverse). 0: plain
+	 * live migration. */
+	size_t n_vfs;
+	struct plan_vf vfs[VFM_VFS_MAX];
+	bool create_bond;
+	/* What create_bond builds the bond with; default BOND_FOM_ACTIVE (a VF whose MAC its PF
+	 * sets keeps that MAC: only active leaves each slave its own). */
+	enum bond_fom fail_over_mac;
 	struct migrate_params migrate;
 	struct plan_timeouts timeouts;
 	unsigned plug_attempts;	   /* after the point of no return; default 2 */
 	unsigned enslave_attempts; /* default 2 */
 	enum plan_mode mode;	   /* default AUTO */
 };
+
+/* The VF's name for the user: its name, else "vfN". */
+const char *plan_vf_label(const struct plan *p, size_t i, char buf[VFM_ID_MAX]);
 
 void plan_init(struct plan *p);
 
@@ -209,6 +223,7 @@ enum plan_problem_code {
 	PROBLEM_NICS_APART,	   /* NICs that share a MAC cannot be told apart */
 	PROBLEM_FAILOVER_PAIR,	   /* failover mode: the VF is no QEMU failover primary */
 	PROBLEM_FAILOVER_MASTER,   /* failover mode: the guest's net_failover is not ready */
+	PROBLEM_FAILOVER_MULTIVF,  /* failover mode asked for a guest with several VFs */
 	_PROBLEM_MAX,
 };
 
@@ -231,6 +246,16 @@ struct plan_problem {
 	int rc;
 	/* One problem, as the user reads it; raw peer text, sanitize before printing. */
 	char text[sizeof(((struct diag *)0)->msg)];
+};
+
+struct plan_vf_report {
+	char name[VFM_ID_MAX]; /* plan_vf_label() */
+	/* After the point of no return: the VF was not plugged or not enslaved on the
+	 * destination, the guest uses its backup NIC there (the run is degraded). */
+	bool degraded;
+	/* The first step that failed for this VF (has_failed), e.g. the one it is degraded by. */
+	bool has_failed;
+	enum step_id failed_step;
 };
 
 struct plan_report {
@@ -265,6 +290,9 @@ struct plan_report {
 	 * interrupt_ignored: it came after the switchover and the run finished anyway. */
 	char interrupted[16];
 	bool interrupt_ignored;
+	/* The plan's VFs, in its order: what became of each. */
+	size_t n_vfs;
+	struct plan_vf_report vfs[VFM_VFS_MAX];
 };
 
 /* Pre-flight only: changes nothing, journals nothing. OUTCOME_MIGRATED = all checks pass. */
@@ -284,11 +312,17 @@ struct journal_summary {
 	char outcome[JOURNAL_NAME_MAX]; /* of the END record */
 	bool passed_ponr;
 	enum step_id last_step; /* last step with a record */
+	unsigned last_vf;	/* the VF of that record (0: the first, or a step of no VF) */
 	enum journal_kind last_kind;
 	/* Per step: last record kind for it, or -1. */
 	int step_state[_STEP_MAX];
 	bool has_dst_spec;
 	struct plug_spec dst_spec;
+	/* The same per VF (the record's "vf"; the above are VF 0's): last record kind per step
+	 * or -1, and the destination VF it reserved. */
+	int vf_step_state[VFM_VFS_MAX][_STEP_MAX];
+	bool vf_has_dst_spec[VFM_VFS_MAX];
+	struct plug_spec vf_dst_spec[VFM_VFS_MAX];
 	/* The source's migration tuning before the migration changed it (INTENT of migrate). */
 	bool has_tuning;
 	struct migrate_tuning tuning;

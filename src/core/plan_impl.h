@@ -8,12 +8,8 @@
 
 #include "plan.h"
 
-struct ctx {
-	const struct plan *p;
-	const struct plan_env *env;
-	struct plan_report *rep;
-	uint32_t seq;
-	bool journal_broken;
+/* What one run knows about one of its VFs. */
+struct vf_state {
 	bool has_dst_spec;
 	struct plug_spec dst_spec;
 	/* The MAC the destination VF is given (reserve, plug, enslave): vf-mac, or the bond's
@@ -22,10 +18,28 @@ struct ctx {
 	 * pre-flight, confirmed by the bond step, recorded in BEGIN for recover. */
 	bool has_dst_mac;
 	uint8_t dst_mac[6];
-	/* run_migrate: the migration completed and the guest did not answer on the destination. */
-	bool dead_arrival;
 	/* The removal of the source VF did not settle: its state is unknown, stop undoing. */
 	bool unplug_unsettled;
+	/* Per step (STEP_BIT): run for this VF, successfully or not (what an undo must look at),
+	 * and undone for it. */
+	unsigned touched, done, undone;
+	/* Per step: its undo failed or was skipped for this VF (what later undos may need). */
+	unsigned undo_bad;
+	/* After the point of no return: plug or enslave failed, the VF stays off. */
+	bool degraded;
+};
+
+struct ctx {
+	const struct plan *p;
+	const struct plan_env *env;
+	struct plan_report *rep;
+	uint32_t seq;
+	bool journal_broken;
+	/* The VF a per-VF step acts on now (cv(), cs()). */
+	size_t cur;
+	struct vf_state vs[VFM_VFS_MAX];
+	/* run_migrate: the migration completed and the guest did not answer on the destination. */
+	bool dead_arrival;
 	int64_t t_start;
 	int64_t t_vf_left; /* -1: the VF still carries the traffic */
 	bool recovering;   /* plan_recover: the live state may be anything */
@@ -42,6 +56,23 @@ struct ctx {
 static inline bool plan_failover(const struct ctx *c)
 {
 	return c->rep->mode == PLAN_MODE_FAILOVER;
+}
+
+#define STEP_BIT(s) (1u << (s))
+
+static inline const struct plan_vf *cv(const struct ctx *c)
+{
+	return &c->p->vfs[c->cur];
+}
+
+static inline struct vf_state *cs(struct ctx *c)
+{
+	return &c->vs[c->cur];
+}
+
+static inline const struct vf_state *ccs(const struct ctx *c)
+{
+	return &c->vs[c->cur];
 }
 
 static inline int64_t now(struct ctx *c)
@@ -80,7 +111,16 @@ void finish(struct ctx *c, enum plan_outcome o);
 enum plan_outcome roll_forward(struct ctx *c, enum step_id from);
 void note(struct ctx *c, enum step_id step, const char *fmt, ...) _printf_(3, 4);
 
-/* steps.c: each step's run and undo (see the step table in plan.c). */
+/* steps.c: what the steps and pre-flight share. An agent call's result; a failure names the
+ * side whose guest agent it was. */
+int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d);
+struct nic_sel nic_sel_of(const struct ctx *c, const uint8_t mac[6], enum nic_kind kind);
+const struct bond_slave *bond_find(const struct bond_status *b, const struct nic_sel *sel);
+int bond_nics_apart(const struct ctx *c, const struct bond_status *b, struct diag *d);
+int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8_t ret_mac[6],
+		  struct diag *d);
+
+/* preflight.c, steps.c: each step's run and undo (see the step table in plan.c). */
 int run_preflight(struct ctx *c, struct diag *d);
 int run_bond(struct ctx *c, struct diag *d);
 int run_reserve(struct ctx *c, struct diag *d);
@@ -100,10 +140,10 @@ int run_plug(struct ctx *c, struct diag *d);
 int run_enslave(struct ctx *c, struct diag *d);
 int run_release_source(struct ctx *c, struct diag *d);
 int ensure_source_running(struct ctx *c, struct diag *d);
-/* An agent call's result; a failure names the side whose guest agent it was. */
-int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag *d);
-/* Pre-flight's checks of the hypervisors and of the destination's pool, shared by the modes:
- * each records its problems and returns the first one's rc (0: none). */
+
+/* preflight.c: pre-flight's checks of the hypervisors and of the destination's pool (every
+ * VF's network), shared by the modes: each records its problems and returns the first one's
+ * rc (0: none). */
 int preflight_hosts(struct ctx *c);
 int preflight_pool(struct ctx *c);
 /* Records one pre-flight problem in the report. */

@@ -15,8 +15,11 @@ int journal_summarize(const struct journal_record *recs, size_t n, struct journa
 	struct journal_summary s;
 
 	memset(&s, 0, sizeof(s));
-	for (int i = 0; i < _STEP_MAX; i++)
+	for (int i = 0; i < _STEP_MAX; i++) {
 		s.step_state[i] = -1;
+		for (int v = 0; v < VFM_VFS_MAX; v++)
+			s.vf_step_state[v][i] = -1;
+	}
 	if (n == 0 || recs[0].kind != JOURNAL_BEGIN) {
 		diag_set(d, "journal does not start with a begin record");
 		return -EBADMSG;
@@ -51,14 +54,20 @@ int journal_summarize(const struct journal_record *recs, size_t n, struct journa
 				diag_set(d, "journal names an unknown step");
 				return -EBADMSG;
 			}
+			if (r->vf >= VFM_VFS_MAX || r->vf > s.begin.n_more_vfs) {
+				diag_set(d, "journal names a VF its begin record does not have");
+				return -EBADMSG;
+			}
 			s.step_state[st] = r->kind;
+			s.vf_step_state[r->vf][st] = r->kind;
 			s.last_step = st;
+			s.last_vf = r->vf;
 			if (st == STEP_RESERVE && r->kind == JOURNAL_DONE && r->has_spec) {
-				s.has_dst_spec = true;
-				s.dst_spec = r->spec;
+				s.vf_has_dst_spec[r->vf] = true;
+				s.vf_dst_spec[r->vf] = r->spec;
 			}
 			if (st == STEP_RESERVE && r->kind == JOURNAL_UNDONE)
-				s.has_dst_spec = false;
+				s.vf_has_dst_spec[r->vf] = false;
 			if (st == STEP_MIGRATE && r->kind == JOURNAL_INTENT && r->has_tuning) {
 				s.has_tuning = true;
 				s.tuning = r->tuning;
@@ -66,6 +75,8 @@ int journal_summarize(const struct journal_record *recs, size_t n, struct journa
 			break;
 		}
 	}
+	s.has_dst_spec = s.vf_has_dst_spec[0];
+	s.dst_spec = s.vf_dst_spec[0];
 	s.valid = true;
 	*ret = s;
 	return 0;
@@ -92,31 +103,62 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 	}
 	/* What the journal recorded is what was changed: it wins over today's config. */
 	snprintf(p.guest, sizeof(p.guest), "%s", js.begin.guest);
-	snprintf(p.bond, sizeof(p.bond), "%s", js.begin.bond);
-	p.has_vf = js.begin.has_vf;
-	memcpy(p.vf_mac, js.begin.vf_mac, 6);
-	memcpy(p.backup_mac, js.begin.backup_mac, 6);
-	if (js.begin.has_spec)
-		p.src_vf = js.begin.spec;
+	p.n_vfs = js.begin.has_vf ? 1 + js.begin.n_more_vfs : 0;
 	c.seq = js.last_seq;
 	c.recovering = true;
-	c.has_dst_spec = js.has_dst_spec;
-	c.dst_spec = js.dst_spec;
-	/* Journals older than the MAC model gave the destination VF vf-mac. */
-	c.has_dst_mac = true;
-	memcpy(c.dst_mac, js.begin.has_dst_mac ? js.begin.dst_mac : js.begin.vf_mac, 6);
-	/* The mode the run took (journals without one were bond mode's). */
+	/* The mode the run took (journals without one were bond mode's); failover mode is
+	 * single-VF. */
 	ret->mode = strcmp(js.begin.mode, "failover") == 0 ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
 	if (js.begin.has_spec)
 		snprintf(c.failover_pair, sizeof(c.failover_pair), "%s",
 			 js.begin.spec.failover_pair_id);
 	c.has_prev_tuning = js.has_tuning;
 	c.prev_tuning = js.tuning;
+	ret->n_vfs = p.n_vfs;
+	for (size_t i = 0; i < p.n_vfs; i++) {
+		const struct journal_vf *m = i ? &js.begin.more_vfs[i - 1] : NULL;
+		struct plan_vf *v = &p.vfs[i];
+		struct vf_state *vs = &c.vs[i];
 
-	/* Mark what the journal says ran, so the runner knows what to undo or skip. */
+		snprintf(v->name, sizeof(v->name), "%s", m ? m->name : js.begin.vf_name);
+		snprintf(v->bond, sizeof(v->bond), "%s", m ? m->bond : js.begin.bond);
+		memcpy(v->vf_mac, m ? m->vf_mac : js.begin.vf_mac, 6);
+		memcpy(v->backup_mac, m ? m->backup_mac : js.begin.backup_mac, 6);
+		if (m)
+			v->src_vf = m->spec;
+		else if (js.begin.has_spec)
+			v->src_vf = js.begin.spec;
+		plan_vf_label(&p, i, ret->vfs[i].name);
+		vs->has_dst_spec = js.vf_has_dst_spec[i];
+		vs->dst_spec = js.vf_dst_spec[i];
+		/* Journals older than the MAC model gave the destination VF vf-mac. */
+		vs->has_dst_mac = true;
+		if (m ? m->has_dst_mac : js.begin.has_dst_mac)
+			memcpy(vs->dst_mac, m ? m->dst_mac : js.begin.dst_mac, 6);
+		else
+			memcpy(vs->dst_mac, v->vf_mac, 6);
+	}
+
+	/* Mark what the journal says ran, so the runner knows what to undo or skip: per VF, and
+	 * per step the most advanced state any VF (or the step itself) reached. */
 	for (s = STEP_BOND; s < _STEP_MAX; s++) {
 		int k = js.step_state[s];
 
+		for (size_t i = 0; i < VFM_VFS_MAX; i++) {
+			int kv = js.vf_step_state[i][s];
+
+			if (kv < 0)
+				continue;
+			c.vs[i].touched |= STEP_BIT(s);
+			if (kv == JOURNAL_UNDONE)
+				c.vs[i].undone |= STEP_BIT(s);
+			else if (kv == JOURNAL_DONE)
+				c.vs[i].done |= STEP_BIT(s);
+			if (kv != JOURNAL_UNDONE && kv != JOURNAL_DONE)
+				k = JOURNAL_FAIL; /* some VF maybe half done */
+			else if (kv == JOURNAL_DONE && k == JOURNAL_UNDONE)
+				k = JOURNAL_DONE;
+		}
 		if (k < 0)
 			continue;
 		if (k == JOURNAL_UNDONE)
@@ -133,11 +175,17 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 		return 0;
 	}
 	ret->passed_ponr = true;
-	/* Roll forward from the first step after the point of no return not done yet. */
-	for (s = STEP_PLUG; s < _STEP_MAX; s++)
-		if (js.step_state[s] != JOURNAL_DONE)
+	/* Roll forward from the first step after the point of no return not done yet for every
+	 * VF; the runner skips the VFs the journal says it is done for. */
+	for (s = STEP_PLUG; s < _STEP_MAX; s++) {
+		bool all = true;
+
+		for (size_t i = 0; i < p.n_vfs; i++)
+			all &= (c.vs[i].done & STEP_BIT(s)) != 0;
+		if (!all)
 			break;
-	if (!p.has_vf) {
+	}
+	if (!p.n_vfs) {
 		finish(&c, OUTCOME_MIGRATED);
 		return 0;
 	}

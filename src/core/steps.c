@@ -27,15 +27,16 @@ int agent_rc(const struct ctx *c, const struct agent_ops *a, int rc, struct diag
  */
 static bool macs_shared(const struct ctx *c)
 {
-	const uint8_t *bk = c->p->backup_mac;
+	const struct vf_state *v = ccs(c);
+	const uint8_t *bk = cv(c)->backup_mac;
 
-	return memcmp(c->p->vf_mac, bk, 6) == 0 ||
-	       (c->has_dst_mac && memcmp(c->dst_mac, bk, 6) == 0) ||
-	       (c->has_dst_spec && c->dst_spec.has_mac && memcmp(c->dst_spec.mac, bk, 6) == 0);
+	return memcmp(cv(c)->vf_mac, bk, 6) == 0 ||
+	       (v->has_dst_mac && memcmp(v->dst_mac, bk, 6) == 0) ||
+	       (v->has_dst_spec && v->dst_spec.has_mac && memcmp(v->dst_spec.mac, bk, 6) == 0);
 }
 
 /* How the run names the NIC with this MAC that is of this kind (virtio: the backup). */
-static struct nic_sel nic_sel_of(const struct ctx *c, const uint8_t mac[6], enum nic_kind kind)
+struct nic_sel nic_sel_of(const struct ctx *c, const uint8_t mac[6], enum nic_kind kind)
 {
 	struct nic_sel s = {.kind = macs_shared(c) ? kind : NIC_KIND_ANY};
 
@@ -44,7 +45,7 @@ static struct nic_sel nic_sel_of(const struct ctx *c, const uint8_t mac[6], enum
 }
 
 /* The slave sel names, when exactly one does. */
-static const struct bond_slave *bond_find(const struct bond_status *b, const struct nic_sel *sel)
+const struct bond_slave *bond_find(const struct bond_status *b, const struct nic_sel *sel)
 {
 	const struct bond_slave *hit = NULL;
 
@@ -77,26 +78,26 @@ static bool bond_kinds_known(const struct bond_status *b)
  * virtio NIC and (before the migration) one VF, as the agent reports them; else -EINVAL with
  * why and what to do.
  */
-static int bond_nics_apart(const struct ctx *c, const struct bond_status *b, struct diag *d)
+int bond_nics_apart(const struct ctx *c, const struct bond_status *b, struct diag *d)
 {
-	const struct plan *p = c->p;
+	const struct plan_vf *pv = cv(c);
 	unsigned n_virtio = 0, n_vf = 0, n_other = 0;
 	char m[18];
 
 	if (!macs_shared(c))
 		return 0;
-	format_mac(p->backup_mac, m);
+	format_mac(pv->backup_mac, m);
 	if (!bond_kinds_known(b)) {
 		diag_set(d,
 			 "the virtio NIC and a VF share MAC %s but the guest agent does not say "
 			 "which slave of %s is which (vfmigrate-agent too old?): update "
 			 "vfmigrate-agent in the guest, or give the NICs distinct MACs",
-			 m, p->bond);
+			 m, pv->bond);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < b->n_slaves && i < VFM_BOND_SLAVES_MAX; i++) {
-		if (memcmp(b->slaves[i].mac, p->backup_mac, 6) != 0 &&
-		    memcmp(b->slaves[i].mac, p->vf_mac, 6) != 0)
+		if (memcmp(b->slaves[i].mac, pv->backup_mac, 6) != 0 &&
+		    memcmp(b->slaves[i].mac, pv->vf_mac, 6) != 0)
 			continue;
 		if (b->slaves[i].kind == NIC_KIND_VIRTIO)
 			n_virtio++;
@@ -110,31 +111,10 @@ static int bond_nics_apart(const struct ctx *c, const struct bond_status *b, str
 			 "the slaves of %s that share MAC %s cannot be told apart: %u virtio, %u "
 			 "VF, %u other (vfmigrate names NICs that share a MAC by kind: one virtio "
 			 "NIC and one VF); give the NICs distinct MACs",
-			 p->bond, m, n_virtio, n_vf, n_other);
+			 pv->bond, m, n_virtio, n_vf, n_other);
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* Records one pre-flight problem in the report. */
-void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side, int rc,
-	     const char *fmt, ...)
-{
-	struct plan_report *r = c->rep;
-	struct plan_problem *pb;
-	va_list ap;
-
-	if (r->n_problems >= PLAN_PROBLEMS_MAX) {
-		r->n_problems_dropped++;
-		return;
-	}
-	pb = &r->problems[r->n_problems++];
-	pb->code = code;
-	pb->side = side;
-	pb->rc = rc;
-	va_start(ap, fmt);
-	vsnprintf(pb->text, sizeof(pb->text), fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -145,15 +125,15 @@ void problem(struct ctx *c, enum plan_problem_code code, enum problem_side side,
  * bond gives every slave its MAC, at follow the active one, so the VF must already carry the
  * bond's MAC; when that is the backup's, the guest agent must tell the two NICs apart by kind.
  */
-static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8_t ret_mac[6],
-			 struct diag *d)
+int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8_t ret_mac[6],
+		  struct diag *d)
 {
-	const struct plan *p = c->p;
+	const struct plan_vf *pv = cv(c);
 	const char *fom = bond_fom_to_string(b->fail_over_mac);
 	char m[18];
 
 	if (c->env->dst.vfpool->vf_takes_guest_mac || b->fail_over_mac == BOND_FOM_ACTIVE) {
-		memcpy(ret_mac, p->vf_mac, 6);
+		memcpy(ret_mac, pv->vf_mac, 6);
 		return 0;
 	}
 	if (b->fail_over_mac != BOND_FOM_NONE && b->fail_over_mac != BOND_FOM_FOLLOW) {
@@ -162,7 +142,7 @@ static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8
 		    "the fail_over_mac of bond %s could not be read (vfmigrate-agent too "
 		    "old?): the destination's VFs keep the MAC their PF sets, and which one the "
 		    "bond can enslave depends on it; update vfmigrate-agent in the guest",
-		    p->bond);
+		    pv->bond);
 		return -EINVAL;
 	}
 	if (!b->has_mac) {
@@ -170,12 +150,12 @@ static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8
 			 "bond %s is at fail_over_mac=%s but its MAC could not be read: the "
 			 "destination VF's PF must give it that MAC; update vfmigrate-agent in the "
 			 "guest or rebuild the bond with fail_over_mac=active",
-			 p->bond, fom);
+			 pv->bond, fom);
 		return -EINVAL;
 	}
 	/* The destination VF will carry the virtio NIC's MAC: fine when the agent can tell the
 	 * two apart by kind (bond_nics_apart() checks the rest). */
-	if (memcmp(b->mac, p->backup_mac, 6) == 0 && !bond_kinds_known(b)) {
+	if (memcmp(b->mac, pv->backup_mac, 6) == 0 && !bond_kinds_known(b)) {
 		diag_set(
 		    d,
 		    "bond %s is at fail_over_mac=%s on the virtio NIC's MAC %s: a destination "
@@ -184,129 +164,10 @@ static int dst_mac_model(const struct ctx *c, const struct bond_status *b, uint8
 		    "vfmigrate-agent in the guest); or rebuild the bond with "
 		    "fail_over_mac=active (vfmigrate --create-bond does), or enslave the VF first "
 		    "so the bond takes the VF's MAC",
-		    p->bond, fom, format_mac(b->mac, m));
+		    pv->bond, fom, format_mac(b->mac, m));
 		return -EINVAL;
 	}
 	memcpy(ret_mac, b->mac, 6);
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* The steps. run and undo return 0 or -errno with d filled.                                 */
-
-int run_preflight(struct ctx *c, struct diag *d)
-{
-	const struct plan *p = c->p;
-	const struct plan_env *e = c->env;
-	struct diag sd = {0};
-	int rc, first = 0;
-
-#define PROBLEM(r, code, side, ...)                                                \
-	do {                                                                       \
-		if (!first)                                                        \
-			first = (r) < 0 ? (r) : -EINVAL;                           \
-		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
-	} while (0)
-
-	first = preflight_hosts(c);
-
-	rc = agent_rc(c, e->src.agent, e->src.agent->ping(e->src.agent->userdata, cmd_dl(c), &sd),
-		      &sd);
-	if (rc < 0) {
-		PROBLEM(rc, AGENT, GUEST, "%s", sd.msg);
-	} else if (p->has_vf) {
-		struct bond_status b;
-		char m[18];
-
-		rc = agent_rc(
-		    c, e->src.agent,
-		    e->src.agent->bond_status(e->src.agent->userdata, p->bond, cmd_dl(c), &b, &sd),
-		    &sd);
-		if (rc == -ENOENT && p->create_bond && memcmp(p->vf_mac, p->backup_mac, 6) == 0) {
-			PROBLEM(-EINVAL, NICS_APART, GUEST,
-				"bond %s does not exist, and --create-bond cannot build one whose "
-				"NICs share MAC %s (the agent's guest-bond-create names slaves by "
-				"MAC alone); build the bond in the guest",
-				p->bond, format_mac(p->vf_mac, m));
-		} else if (rc == -ENOENT && p->create_bond) {
-			/* The agent enslaves the backup first: the new bond takes its MAC. */
-			struct bond_status nb = {.fail_over_mac = p->fail_over_mac,
-						 .has_mac = true};
-
-			memcpy(nb.mac, p->backup_mac, 6);
-			note(c, STEP_PREFLIGHT,
-			     "bond %s does not exist; it will be created at fail_over_mac=%s",
-			     p->bond, bond_fom_to_string(p->fail_over_mac));
-			if (dst_mac_model(c, &nb, c->dst_mac, &sd) >= 0)
-				c->has_dst_mac = true;
-			else
-				PROBLEM(
-				    -EINVAL, MAC_MODEL, GUEST,
-				    "bond %s would be created at fail_over_mac=%s on the virtio "
-				    "NIC's MAC %s (enslaved first): a destination VF whose MAC its "
-				    "PF sets cannot carry it; create it at fail_over_mac=active "
-				    "(the default of [guest] fail-over-mac)",
-				    p->bond, bond_fom_to_string(p->fail_over_mac),
-				    format_mac(p->backup_mac, m));
-		} else if (rc < 0) {
-			PROBLEM(rc, BOND, GUEST, "bond %s: %s", p->bond, sd.msg);
-		} else {
-			const struct bond_slave *vf, *bk;
-			struct nic_sel svf, sbk;
-
-			/* In active-backup mode, what could only fail after the point of no
-			 * return (the destination VF joining the bond) fails here. */
-			if (strcmp(b.mode, "active-backup") != 0)
-				PROBLEM(-EINVAL, BOND_MODE, GUEST,
-					"bond %s is in mode %s, not active-backup", p->bond,
-					b.mode);
-			else if (dst_mac_model(c, &b, c->dst_mac, &sd) < 0)
-				PROBLEM(-EINVAL, MAC_MODEL, GUEST, "%s", sd.msg);
-			else
-				c->has_dst_mac = true;
-			/* Also a shared MAC the destination VF is given: after dst_mac_model. */
-			if (bond_nics_apart(c, &b, &sd) < 0) {
-				PROBLEM(-EINVAL, NICS_APART, GUEST, "%s", sd.msg);
-				goto pool;
-			}
-			svf = nic_sel_of(c, p->vf_mac, NIC_KIND_VF);
-			sbk = nic_sel_of(c, p->backup_mac, NIC_KIND_VIRTIO);
-			vf = bond_find(&b, &svf);
-			bk = bond_find(&b, &sbk);
-			if (!vf)
-				PROBLEM(-EINVAL, VF_NOT_SLAVE, GUEST, "VF %s is not a slave of %s",
-					format_mac(p->vf_mac, m), p->bond);
-			else if (!vf->active)
-				PROBLEM(-EINVAL, VF_NOT_ACTIVE, GUEST,
-					"VF %s is not the active slave of %s",
-					format_mac(p->vf_mac, m), p->bond);
-			if (!bk)
-				PROBLEM(-EINVAL, BACKUP_NOT_SLAVE, GUEST,
-					"backup NIC %s is not a slave of %s",
-					format_mac(p->backup_mac, m), p->bond);
-			else if (!bk->link_up)
-				PROBLEM(-EINVAL, BACKUP_NO_LINK, GUEST, "backup NIC %s has no link",
-					format_mac(p->backup_mac, m));
-		}
-	}
-
-pool:
-	if (p->has_vf && (rc = preflight_pool(c)) < 0 && !first)
-		first = rc;
-#undef PROBLEM
-	if (first) {
-		/* The step's error is the first problem; the report has them all. */
-		diag_set(d, "%s", c->rep->problems[0].text);
-		return first;
-	}
-	if (c->has_dst_mac && memcmp(c->dst_mac, p->vf_mac, 6) != 0) {
-		char m[18];
-
-		note(c, STEP_PREFLIGHT,
-		     "the destination VF is given MAC %s by its PF, bond %s's own: the only one "
-		     "the bond lets a VF carry that cannot change its MAC",
-		     format_mac(c->dst_mac, m), p->bond);
-	}
 	return 0;
 }
 
@@ -318,77 +179,77 @@ int run_bond(struct ctx *c, struct diag *d)
 	uint8_t mac[6];
 	int rc;
 
-	rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
+	rc = agent_rc(c, a, a->bond_status(a->userdata, cv(c)->bond, cmd_dl(c), &b, d), d);
 	if (rc == -ENOENT && c->p->create_bond) {
 		rc = agent_rc(
 		    c, a,
-		    a->bond_create(a->userdata, c->p->bond, c->p->backup_mac, c->p->vf_mac,
+		    a->bond_create(a->userdata, cv(c)->bond, cv(c)->backup_mac, cv(c)->vf_mac,
 				   c->p->fail_over_mac,
 				   dl(c, c->p->timeouts.link_ms + c->p->timeouts.command_ms), d),
 		    d);
 		if (rc < 0)
 			return rc;
-		note(c, STEP_BOND, "created bond %s", c->p->bond);
+		note(c, STEP_BOND, "created bond %s", cv(c)->bond);
 		/* The new bond must end up as pre-flight would want it. */
-		svf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
+		svf = nic_sel_of(c, cv(c)->vf_mac, NIC_KIND_VF);
 		rc = agent_rc(c, a,
-			      a->set_active(a->userdata, c->p->bond, &svf, true, cmd_dl(c), d), d);
+			      a->set_active(a->userdata, cv(c)->bond, &svf, true, cmd_dl(c), d), d);
 		if (rc < 0)
 			return rc;
-		rc = agent_rc(c, a, a->bond_status(a->userdata, c->p->bond, cmd_dl(c), &b, d), d);
+		rc = agent_rc(c, a, a->bond_status(a->userdata, cv(c)->bond, cmd_dl(c), &b, d), d);
 	}
 	if (rc < 0)
 		return rc;
-	svf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
-	sbk = nic_sel_of(c, c->p->backup_mac, NIC_KIND_VIRTIO);
+	svf = nic_sel_of(c, cv(c)->vf_mac, NIC_KIND_VF);
+	sbk = nic_sel_of(c, cv(c)->backup_mac, NIC_KIND_VIRTIO);
 	if (!bond_find(&b, &svf) || !bond_find(&b, &sbk)) {
-		diag_set(d, "bond %s lacks the VF or the backup NIC", c->p->bond);
+		diag_set(d, "bond %s lacks the VF or the backup NIC", cv(c)->bond);
 		return -ENODEV;
 	}
 	/* The bond as it is now must still want the MAC that BEGIN recorded. */
 	rc = dst_mac_model(c, &b, mac, d);
 	if (rc < 0)
 		return rc;
-	if (c->has_dst_mac && memcmp(mac, c->dst_mac, 6) != 0) {
+	if (cs(c)->has_dst_mac && memcmp(mac, cs(c)->dst_mac, 6) != 0) {
 		char m1[18], m2[18];
 
 		diag_set(d,
 			 "bond %s changed since pre-flight: the destination VF would now need MAC "
 			 "%s, not %s; run again",
-			 c->p->bond, format_mac(mac, m1), format_mac(c->dst_mac, m2));
+			 cv(c)->bond, format_mac(mac, m1), format_mac(cs(c)->dst_mac, m2));
 		return -ESTALE;
 	}
-	memcpy(c->dst_mac, mac, 6);
-	c->has_dst_mac = true;
+	memcpy(cs(c)->dst_mac, mac, 6);
+	cs(c)->has_dst_mac = true;
 	return bond_nics_apart(c, &b, d);
 }
 
 int run_reserve(struct ctx *c, struct diag *d)
 {
 	const struct vfpool_ops *v = c->env->dst.vfpool;
-	const struct plan *p = c->p;
+	const struct plan_vf *pv = cv(c);
 	struct plug_spec s;
-	const char *hint = p->dst_device_id[0] ? p->dst_device_id : p->src_vf.device_id;
+	const char *hint = pv->dst_device_id[0] ? pv->dst_device_id : pv->src_vf.device_id;
 	int rc;
 
-	rc = v->reserve(v->userdata, p->physnet, c->dst_mac, p->vlan, hint, cmd_dl(c), &s, d);
+	rc = v->reserve(v->userdata, pv->physnet, cs(c)->dst_mac, pv->vlan, hint, cmd_dl(c), &s, d);
 	if (rc < 0)
 		return rc;
 	/* Where it goes in the guest is ours to say; what backs it is the pool's. */
-	if (p->dst_bus[0])
-		snprintf(s.bus, sizeof(s.bus), "%s", p->dst_bus);
+	if (pv->dst_bus[0])
+		snprintf(s.bus, sizeof(s.bus), "%s", pv->dst_bus);
 	else if (!s.bus[0])
-		snprintf(s.bus, sizeof(s.bus), "%s", p->src_vf.bus);
+		snprintf(s.bus, sizeof(s.bus), "%s", pv->src_vf.bus);
 	if (!s.device_id[0])
 		snprintf(s.device_id, sizeof(s.device_id), "%s", hint);
 	if (!s.driver[0])
-		snprintf(s.driver, sizeof(s.driver), "%s", p->src_vf.driver);
+		snprintf(s.driver, sizeof(s.driver), "%s", pv->src_vf.driver);
 	if (!s.has_mac) {
-		memcpy(s.mac, c->dst_mac, 6);
+		memcpy(s.mac, cs(c)->dst_mac, 6);
 		s.has_mac = true;
 	}
-	c->dst_spec = s;
-	c->has_dst_spec = true;
+	cs(c)->dst_spec = s;
+	cs(c)->has_dst_spec = true;
 	return 0;
 }
 
@@ -397,22 +258,22 @@ int undo_reserve(struct ctx *c, struct diag *d)
 	const struct vfpool_ops *v = c->env->dst.vfpool;
 	int rc;
 
-	if (!c->has_dst_spec) {
+	if (!cs(c)->has_dst_spec) {
 		struct plug_spec any = {.vlan = -1};
 
 		if (!c->recovering)
 			return 0;
 		/* The journal holds the intent but not what was taken: release by MAC. */
-		memcpy(any.mac, c->dst_mac, 6);
+		memcpy(any.mac, cs(c)->dst_mac, 6);
 		any.has_mac = true;
 		rc = v->release(v->userdata, &any, cmd_dl(c), d);
 		/* A pool that keeps no reservations across processes has nothing to give back. */
 		return rc == -ENOENT ? 0 : rc;
 	}
-	rc = v->release(v->userdata, &c->dst_spec, cmd_dl(c), d);
+	rc = v->release(v->userdata, &cs(c)->dst_spec, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
-	c->has_dst_spec = false;
+	cs(c)->has_dst_spec = false;
 	return 0;
 }
 
@@ -421,9 +282,9 @@ int run_backup_active(struct ctx *c, struct diag *d)
 	const struct agent_ops *a = c->env->src.agent;
 	int rc;
 
-	struct nic_sel bk = nic_sel_of(c, c->p->backup_mac, NIC_KIND_VIRTIO);
+	struct nic_sel bk = nic_sel_of(c, cv(c)->backup_mac, NIC_KIND_VIRTIO);
 
-	rc = agent_rc(c, a, a->set_active(a->userdata, c->p->bond, &bk, true, cmd_dl(c), d), d);
+	rc = agent_rc(c, a, a->set_active(a->userdata, cv(c)->bond, &bk, true, cmd_dl(c), d), d);
 	if (rc >= 0 && c->t_vf_left < 0)
 		c->t_vf_left = now(c);
 	return rc;
@@ -432,17 +293,17 @@ int run_backup_active(struct ctx *c, struct diag *d)
 int undo_backup_active(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
-	struct nic_sel vf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
+	struct nic_sel vf = nic_sel_of(c, cv(c)->vf_mac, NIC_KIND_VF);
 
-	return agent_rc(c, a, a->set_active(a->userdata, c->p->bond, &vf, true, cmd_dl(c), d), d);
+	return agent_rc(c, a, a->set_active(a->userdata, cv(c)->bond, &vf, true, cmd_dl(c), d), d);
 }
 
 int run_release_vf(struct ctx *c, struct diag *d)
 {
 	const struct agent_ops *a = c->env->src.agent;
-	struct nic_sel vf = nic_sel_of(c, c->p->vf_mac, NIC_KIND_VF);
+	struct nic_sel vf = nic_sel_of(c, cv(c)->vf_mac, NIC_KIND_VF);
 
-	return agent_rc(c, a, a->release(a->userdata, c->p->bond, &vf, cmd_dl(c), d), d);
+	return agent_rc(c, a, a->release(a->userdata, cv(c)->bond, &vf, cmd_dl(c), d), d);
 }
 
 /* Puts the VF back in the bond as its active slave, whatever part of that is missing. */
@@ -456,14 +317,14 @@ static int ensure_enslaved(struct ctx *c, const struct agent_ops *a, const uint8
 	 * is a slave, waits for carrier, then makes it active. A separate status read first
 	 * would only add a round trip that can stall while the guest probes a new NIC. */
 	return agent_rc(c, a,
-			a->enslave(a->userdata, c->p->bond, &vf, t->link_ms, true,
+			a->enslave(a->userdata, cv(c)->bond, &vf, t->link_ms, true,
 				   dl(c, t->link_ms + t->command_ms), d),
 			d);
 }
 
 int undo_release_vf(struct ctx *c, struct diag *d)
 {
-	return ensure_enslaved(c, c->env->src.agent, c->p->vf_mac, d);
+	return ensure_enslaved(c, c->env->src.agent, cv(c)->vf_mac, d);
 }
 
 int run_unplug(struct ctx *c, struct diag *d)
@@ -474,10 +335,10 @@ int run_unplug(struct ctx *c, struct diag *d)
 	bool present;
 	int rc;
 
-	rc = h->unplug_start(h->userdata, &c->p->src_vf, cmd_dl(c), d);
+	rc = h->unplug_start(h->userdata, &cv(c)->src_vf, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
-	rc = h->unplug_wait(h->userdata, &c->p->src_vf, dl(c, t->unplug_ms), d);
+	rc = h->unplug_wait(h->userdata, &cv(c)->src_vf, dl(c, t->unplug_ms), d);
 	if (rc == 0)
 		return 0;
 	if (rc == -ETIMEDOUT) {
@@ -485,21 +346,21 @@ int run_unplug(struct ctx *c, struct diag *d)
 		note(c, STEP_UNPLUG,
 		     "VF %s not removed within %lld ms; waiting up to %lld ms for the removal "
 		     "to settle before undoing",
-		     c->p->src_vf.device_id, (long long)t->unplug_ms,
+		     cv(c)->src_vf.device_id, (long long)t->unplug_ms,
 		     (long long)t->unplug_settle_ms);
-		rc = h->unplug_wait(h->userdata, &c->p->src_vf, dl(c, t->unplug_settle_ms), &sd);
+		rc = h->unplug_wait(h->userdata, &cv(c)->src_vf, dl(c, t->unplug_settle_ms), &sd);
 		if (rc == -ETIMEDOUT) {
-			c->unplug_unsettled = true;
+			cs(c)->unplug_unsettled = true;
 			diag_set(d,
 				 "VF %s removal neither finished nor failed within %lld ms; its "
 				 "state is unknown",
-				 c->p->src_vf.device_id,
+				 cv(c)->src_vf.device_id,
 				 (long long)(t->unplug_ms + t->unplug_settle_ms));
 			return -ETIMEDOUT;
 		}
 		if (rc == 0)
 			diag_set(d, "VF %s removal took longer than %lld ms",
-				 c->p->src_vf.device_id, (long long)t->unplug_ms);
+				 cv(c)->src_vf.device_id, (long long)t->unplug_ms);
 		else
 			*d = sd;
 		return -ETIMEDOUT;
@@ -507,8 +368,8 @@ int run_unplug(struct ctx *c, struct diag *d)
 	if (rc == -EBUSY)
 		return rc;
 	/* Could not tell: ask. The undo re-plugs only if it is gone. */
-	if (h->device_present(h->userdata, c->p->src_vf.device_id, cmd_dl(c), &present, &sd) < 0)
-		c->unplug_unsettled = true;
+	if (h->device_present(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c), &present, &sd) < 0)
+		cs(c)->unplug_unsettled = true;
 	return rc;
 }
 
@@ -518,17 +379,17 @@ int undo_unplug(struct ctx *c, struct diag *d)
 	bool present;
 	int rc;
 
-	if (c->unplug_unsettled) {
+	if (cs(c)->unplug_unsettled) {
 		diag_set(d, "the state of VF %s is unknown; not re-plugging",
-			 c->p->src_vf.device_id);
+			 cv(c)->src_vf.device_id);
 		return -EIO;
 	}
-	rc = h->device_present(h->userdata, c->p->src_vf.device_id, cmd_dl(c), &present, d);
+	rc = h->device_present(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c), &present, d);
 	if (rc < 0)
 		return rc;
 	if (present)
 		return 0;
-	return h->plug(h->userdata, &c->p->src_vf, cmd_dl(c), d);
+	return h->plug(h->userdata, &cv(c)->src_vf, cmd_dl(c), d);
 }
 
 /*
@@ -546,7 +407,7 @@ bool source_handoff_wanted(const struct ctx *c)
 int run_source_handoff(struct ctx *c, struct diag *d)
 {
 	const struct vfpool_ops *v = c->env->src.vfpool;
-	const struct plug_spec *s = &c->p->src_vf;
+	const struct plug_spec *s = &cv(c)->src_vf;
 	int rc;
 
 	rc = v->handoff(v->userdata, s, false, cmd_dl(c), d);
@@ -561,7 +422,7 @@ int run_source_handoff(struct ctx *c, struct diag *d)
 int undo_source_handoff(struct ctx *c, struct diag *d)
 {
 	const struct vfpool_ops *v = c->env->src.vfpool;
-	const struct plug_spec *s = &c->p->src_vf;
+	const struct plug_spec *s = &cv(c)->src_vf;
 	char m[18];
 	int rc;
 
@@ -792,7 +653,7 @@ int run_plug(struct ctx *c, struct diag *d)
 	unsigned n = c->p->plug_attempts ? c->p->plug_attempts : 1;
 	int rc = -EINVAL;
 
-	if (!c->has_dst_spec) {
+	if (!cs(c)->has_dst_spec) {
 		diag_set(d, "no destination VF was reserved");
 		return -ENOENT;
 	}
@@ -802,14 +663,15 @@ int run_plug(struct ctx *c, struct diag *d)
 		if (i > 0)
 			note(c, STEP_PLUG, "plug failed (%s); attempt %u of %u", d->msg, i + 1, n);
 		if (v->handoff) {
-			rc = v->handoff(v->userdata, &c->dst_spec, true, cmd_dl(c), d);
+			rc = v->handoff(v->userdata, &cs(c)->dst_spec, true, cmd_dl(c), d);
 			if (rc < 0)
 				continue;
 		}
-		rc = h->device_present(h->userdata, c->dst_spec.device_id, cmd_dl(c), &present, d);
+		rc = h->device_present(h->userdata, cs(c)->dst_spec.device_id, cmd_dl(c), &present,
+				       d);
 		if (rc >= 0 && present)
 			return 0;
-		rc = h->plug(h->userdata, &c->dst_spec, cmd_dl(c), d);
+		rc = h->plug(h->userdata, &cs(c)->dst_spec, cmd_dl(c), d);
 		if (rc >= 0)
 			return 0;
 	}
@@ -819,7 +681,8 @@ int run_plug(struct ctx *c, struct diag *d)
 int run_enslave(struct ctx *c, struct diag *d)
 {
 	unsigned n = c->p->enslave_attempts ? c->p->enslave_attempts : 1;
-	const uint8_t *mac = c->has_dst_spec && c->dst_spec.has_mac ? c->dst_spec.mac : c->dst_mac;
+	const uint8_t *mac =
+	    cs(c)->has_dst_spec && cs(c)->dst_spec.has_mac ? cs(c)->dst_spec.mac : cs(c)->dst_mac;
 	int rc = -EINVAL;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -839,9 +702,9 @@ int run_release_source(struct ctx *c, struct diag *d)
 	int rc;
 
 	if (v->handoff) {
-		rc = v->handoff(v->userdata, &c->p->src_vf, false, cmd_dl(c), d);
+		rc = v->handoff(v->userdata, &cv(c)->src_vf, false, cmd_dl(c), d);
 		if (rc < 0)
 			return rc;
 	}
-	return v->release(v->userdata, &c->p->src_vf, cmd_dl(c), d);
+	return v->release(v->userdata, &cv(c)->src_vf, cmd_dl(c), d);
 }

@@ -364,7 +364,7 @@ int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain 
 	return domxml_parse_domain(xml, strlen(xml), ret, d);
 }
 
-int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struct diag *d)
+int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_metas *ret, struct diag *d)
 {
 	_cleanup_dom_ virDomainPtr dom = NULL;
 	_cleanup_free_ char *xml = NULL;
@@ -383,7 +383,7 @@ int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struc
 				 h->o.domain);
 		return r;
 	}
-	return domxml_meta_parse(xml, strlen(xml), ret, d);
+	return domxml_metas_parse(xml, strlen(xml), ret, d);
 }
 
 int hv_libvirt_list_managed(struct hv_libvirt *h, char (*ret)[VFM_ID_MAX], size_t max,
@@ -421,7 +421,7 @@ int hv_libvirt_list_managed(struct hv_libvirt *h, char (*ret)[VFM_ID_MAX], size_
 	return 0;
 }
 
-int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d)
+int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_metas *m, struct diag *d)
 {
 	_cleanup_dom_ virDomainPtr dom = NULL;
 	_cleanup_free_ char *xml = NULL;
@@ -430,7 +430,7 @@ int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, s
 
 	if (r < 0)
 		return r;
-	r = domxml_meta_format(m, &xml, d);
+	r = domxml_metas_format(m, &xml, d);
 	if (r < 0)
 		return r;
 	if (virDomainIsActive(dom) == 1)

@@ -32,10 +32,12 @@
 struct hv_libvirt_options {
 	char uri[VFM_URI_MAX]; /* "" = libvirt's default URI */
 	char domain[VFM_ID_MAX];
-	/* The VF to leave out of the XML a migration sends (has_vf false: nothing removed). */
-	bool has_vf;
-	char vf_alias[VFM_ID_MAX];
-	uint8_t vf_mac[6];
+	/* The VFs to leave out of the XML a migration sends (none: nothing removed). */
+	size_t n_vfs;
+	struct {
+		char alias[VFM_ID_MAX];
+		uint8_t mac[6];
+	} vfs[VFM_VFS_MAX];
 	/* Paths the daemon reports that start with path_from are visible here under path_to
 	 * (a daemon in a container or its own mount namespace). Empty: no mapping. */
 	char path_from[DOMXML_PATH_MAX];
@@ -68,9 +70,9 @@ int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain 
 		      struct diag *d);
 
 /* vfmigrate's <metadata> element of the domain (live). -ENODATA when there is none. */
-int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_meta *ret, struct diag *d);
+int hv_libvirt_get_metadata(struct hv_libvirt *h, struct domxml_metas *ret, struct diag *d);
 /* Writes it (live, and to the persistent config when the domain is persistent). */
-int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_meta *m, struct diag *d);
+int hv_libvirt_set_metadata(struct hv_libvirt *h, const struct domxml_metas *m, struct diag *d);
 
 /*
  * The names of the running domains of h's connection that carry vfmigrate's <metadata> (what

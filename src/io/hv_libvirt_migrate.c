@@ -57,21 +57,27 @@ static void *mig_run(void *ud)
 	return NULL;
 }
 
-/* The XML of dom without the VF: flags for virDomainGetXMLDesc. */
+/* The XML of dom without its VFs: flags for virDomainGetXMLDesc. */
 static int xml_without_vf(struct hv_libvirt *h, virDomainPtr dom, unsigned flags, char **ret,
 			  struct diag *d)
 {
-	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
-	unsigned removed = 0;
+	char *xml = virDomainGetXMLDesc(dom, flags);
 
 	if (!xml)
 		return lv_error(d, "XML of %s", h->o.domain);
-	if (!h->o.has_vf) {
-		*ret = xml;
-		xml = NULL;
-		return 0;
+	for (size_t i = 0; i < h->o.n_vfs && i < VFM_VFS_MAX; i++) {
+		char *out = NULL;
+		unsigned removed = 0;
+		int r = domxml_remove_nic(xml, strlen(xml), h->o.vfs[i].alias, h->o.vfs[i].mac,
+					  &out, &removed, d);
+
+		free(xml);
+		if (r < 0)
+			return r;
+		xml = out;
 	}
-	return domxml_remove_nic(xml, strlen(xml), h->o.vf_alias, h->o.vf_mac, ret, &removed, d);
+	*ret = xml;
+	return 0;
 }
 
 int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms, struct diag *d)

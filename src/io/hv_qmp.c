@@ -1,25 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "hv_qmp.h"
+#include "hv_qmp_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-struct hv_qmp {
-	struct hv_qmp_options o;
-	struct qmp_client *c;
-	/* Incremented on every (re)connection: events from before it are lost. */
-	unsigned gen;
-	unsigned unplug_gen;
-	/* QEMU's refusal of a device_del taken for a removal already pending (unplug_refused):
-	 * named should that removal not come. "" otherwise. */
-	char unplug_refusal[512];
-	bool incoming_started;
-	/* migrate_wait stops with -EINTR once this says so (set_interrupt). */
-	interrupt_fn interrupted;
-	void *intr_userdata;
-};
 
 int hv_qmp_new(const struct hv_qmp_options *o, struct hv_qmp **ret, struct diag *d)
 {
@@ -92,9 +77,8 @@ static int hv_conn(struct hv_qmp *h, int64_t deadline_ms, struct diag *d)
 	return 0;
 }
 
-/* Runs one command on a (re)connected client. */
-static int hv_exec(struct hv_qmp *h, const char *cmd, json_t *args, int64_t deadline_ms,
-		   json_t **ret, struct diag *d)
+int hv_qmp_exec(struct hv_qmp *h, const char *cmd, json_t *args, int64_t deadline_ms, json_t **ret,
+		struct diag *d)
 {
 	int r = hv_conn(h, deadline_ms, d);
 
@@ -103,9 +87,8 @@ static int hv_exec(struct hv_qmp *h, const char *cmd, json_t *args, int64_t dead
 	return qmp_client_execute(h->c, cmd, args, deadline_ms, ret, d);
 }
 
-/* Same, consuming args (a new reference, may be NULL on allocation failure). */
-static int hv_exec_new(struct hv_qmp *h, const char *cmd, json_t *args, int64_t deadline_ms,
-		       json_t **ret, struct diag *d)
+int hv_qmp_exec_new(struct hv_qmp *h, const char *cmd, json_t *args, int64_t deadline_ms,
+		    json_t **ret, struct diag *d)
 {
 	int r;
 
@@ -113,12 +96,12 @@ static int hv_exec_new(struct hv_qmp *h, const char *cmd, json_t *args, int64_t 
 		diag_set(d, "%s: out of memory", cmd);
 		return -ENOMEM;
 	}
-	r = hv_exec(h, cmd, args, deadline_ms, ret, d);
+	r = hv_qmp_exec(h, cmd, args, deadline_ms, ret, d);
 	json_decref(args);
 	return r;
 }
 
-static bool error_class_is(struct hv_qmp *h, const char *cls)
+bool hv_qmp_error_class_is(struct hv_qmp *h, const char *cls)
 {
 	return h->c && strcmp(qmp_client_last_error_class(h->c), cls) == 0;
 }
@@ -138,7 +121,7 @@ static int hv_pause(struct hv_qmp *h, int64_t until_ms, struct diag *d)
 	return r == -ETIMEDOUT ? 0 : r;
 }
 
-static int copy_str(char *dst, size_t n, const char *src, const char *what, struct diag *d)
+int hv_qmp_copy_str(char *dst, size_t n, const char *src, const char *what, struct diag *d)
 {
 	if (strlen(src) >= n) {
 		diag_set(d, "%s from QEMU is too long", what);
@@ -155,7 +138,7 @@ static int hv_probe(void *ud, int64_t deadline_ms, struct hv_probe *ret_probe, s
 	json_t *ret = NULL, *status, *running;
 	int r;
 
-	r = hv_exec(h, "query-status", NULL, deadline_ms, &ret, d);
+	r = hv_qmp_exec(h, "query-status", NULL, deadline_ms, &ret, d);
 	if (r < 0)
 		return r;
 	status = json_object_get(ret, "status");
@@ -165,7 +148,7 @@ static int hv_probe(void *ud, int64_t deadline_ms, struct hv_probe *ret_probe, s
 		diag_set(d, "query-status: malformed reply");
 		return -EPROTO;
 	}
-	r = copy_str(p.status, sizeof(p.status), json_string_value(status), "run state", d);
+	r = hv_qmp_copy_str(p.status, sizeof(p.status), json_string_value(status), "run state", d);
 	p.running = json_is_true(running);
 	json_decref(ret);
 	if (r < 0)
@@ -187,8 +170,8 @@ static int hv_device_present(void *ud, const char *device_id, int64_t deadline_m
 	size_t i;
 	int r;
 
-	r = hv_exec_new(h, "qom-list", json_pack("{ss}", "path", "/machine/peripheral"),
-			deadline_ms, &ret, d);
+	r = hv_qmp_exec_new(h, "qom-list", json_pack("{ss}", "path", "/machine/peripheral"),
+			    deadline_ms, &ret, d);
 	if (r < 0)
 		return r;
 	if (!json_is_array(ret)) {
@@ -263,9 +246,9 @@ static int hv_netdev_del(struct hv_qmp *h, const struct plug_spec *spec, int64_t
 		diag_set(d, "netdev id for %s too long", spec->device_id);
 		return r;
 	}
-	r = hv_exec_new(h, "netdev_del", json_pack("{ss}", "id", nd), deadline_ms, NULL, &tmp);
+	r = hv_qmp_exec_new(h, "netdev_del", json_pack("{ss}", "id", nd), deadline_ms, NULL, &tmp);
 	/* Already gone: QEMU 7.2 and 10 both say DeviceNotFound. */
-	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
+	if (r == -EREMOTEIO && hv_qmp_error_class_is(h, "DeviceNotFound"))
 		return 0;
 	if (r < 0)
 		diag_set(d, "%s", tmp.msg);
@@ -281,9 +264,6 @@ static int hv_netdev_del(struct hv_qmp *h, const struct plug_spec *spec, int64_t
  * is pending: 0, and unplug_wait waits for it within its deadline; the refusal's text is kept
  * for the message should that removal never come.
  */
-static int hv_query_migrate(struct hv_qmp *h, int64_t deadline_ms,
-			    struct qmp_migration_info *ret_info, struct diag *d);
-
 static int unplug_refused(struct hv_qmp *h, const char *device_id, int64_t deadline_ms,
 			  struct diag *refusal)
 {
@@ -300,14 +280,15 @@ static int unplug_refused(struct hv_qmp *h, const char *device_id, int64_t deadl
 	if (!present)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/machine/peripheral/%s", device_id);
-	r = hv_exec_new(h, "qom-get", json_pack("{ssss}", "path", path, "property", "hotpluggable"),
-			deadline_ms, &hot, &tmp);
+	r = hv_qmp_exec_new(h, "qom-get",
+			    json_pack("{ssss}", "path", path, "property", "hotpluggable"),
+			    deadline_ms, &hot, &tmp);
 	if (r < 0 || !json_is_true(hot)) {
 		json_decref(hot);
 		return -EREMOTEIO;
 	}
 	json_decref(hot);
-	r = hv_query_migrate(h, deadline_ms, &mi, &tmp);
+	r = hv_qmp_query_migrate(h, deadline_ms, &mi, &tmp);
 	if (r < 0 || (mi.status != QMP_MIG_NONE && !qmp_migration_status_is_final(mi.status)))
 		return -EREMOTEIO;
 	snprintf(h->unplug_refusal, sizeof(h->unplug_refusal), "%s", refusal->msg);
@@ -329,11 +310,11 @@ static int hv_unplug_start(void *ud, const struct plug_spec *spec, int64_t deadl
 	while (qmp_client_wait_event(h->c, NULL, match_unplug, (void *)spec->device_id, 0, NULL,
 				     NULL) == 0)
 		;
-	r = hv_exec_new(h, "device_del", json_pack("{ss}", "id", spec->device_id), deadline_ms,
-			NULL, &tmp);
-	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
+	r = hv_qmp_exec_new(h, "device_del", json_pack("{ss}", "id", spec->device_id), deadline_ms,
+			    NULL, &tmp);
+	if (r == -EREMOTEIO && hv_qmp_error_class_is(h, "DeviceNotFound"))
 		r = -ENOENT;
-	else if (r == -EREMOTEIO && error_class_is(h, "GenericError"))
+	else if (r == -EREMOTEIO && hv_qmp_error_class_is(h, "GenericError"))
 		r = unplug_refused(h, spec->device_id, deadline_ms, &tmp);
 	if (r < 0) {
 		diag_set(d, "%s", tmp.msg);
@@ -417,7 +398,8 @@ static int hv_netdev_add(struct hv_qmp *h, const struct plug_spec *spec, const c
 			 int64_t deadline_ms, struct diag *d)
 {
 	for (int i = 1;; i++) {
-		int r = hv_exec_new(h, "netdev_add",
+		int r =
+		    hv_qmp_exec_new(h, "netdev_add",
 				    json_pack("{ssssssssss}", "type", "tap", "id", nd, "ifname",
 					      spec->backend, "script", "no", "downscript", "no"),
 				    deadline_ms, NULL, d);
@@ -474,7 +456,7 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	} else {
 		json_object_set_new(dev, "host", json_string(spec->backend));
 	}
-	r = hv_exec(h, "device_add", dev, deadline_ms, NULL, d);
+	r = hv_qmp_exec(h, "device_add", dev, deadline_ms, NULL, d);
 	json_decref(dev);
 	if (r < 0 && spec->backend_kind == PLUG_BACKEND_TAP) {
 		struct diag ignored;
@@ -487,7 +469,7 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 
 static int hv_enable_events(struct hv_qmp *h, int64_t deadline_ms, struct diag *d)
 {
-	return hv_exec_new(
+	return hv_qmp_exec_new(
 	    h, "migrate-set-capabilities",
 	    json_pack("{s[{sssb}]}", "capabilities", "capability", "events", "state", 1),
 	    deadline_ms, NULL, d);
@@ -504,7 +486,7 @@ static bool incoming_listening(struct hv_qmp *h, int64_t deadline_ms)
 	json_t *ret = NULL, *sa, *st;
 	bool yes;
 
-	if (hv_exec(h, "query-migrate", NULL, deadline_ms, &ret, &tmp) < 0)
+	if (hv_qmp_exec(h, "query-migrate", NULL, deadline_ms, &ret, &tmp) < 0)
 		return false;
 	sa = json_object_get(ret, "socket-address");
 	st = json_object_get(ret, "status");
@@ -531,9 +513,9 @@ static int hv_migrate_incoming(void *ud, const struct migrate_params *p, int64_t
 	r = hv_enable_events(h, deadline_ms, d);
 	if (r < 0)
 		return r;
-	r = hv_exec_new(h, "migrate-incoming", json_pack("{ss}", "uri", uri), deadline_ms, NULL,
-			&tmp);
-	if (r == -EREMOTEIO && error_class_is(h, "GenericError") &&
+	r = hv_qmp_exec_new(h, "migrate-incoming", json_pack("{ss}", "uri", uri), deadline_ms, NULL,
+			    &tmp);
+	if (r == -EREMOTEIO && hv_qmp_error_class_is(h, "GenericError") &&
 	    incoming_listening(h, deadline_ms))
 		r = 0; /* started before (an earlier run): it listens, as asked */
 	if (r < 0) {
@@ -552,7 +534,7 @@ static int hv_tuning_get(void *ud, struct migrate_tuning *ret, int64_t deadline_
 	json_t *cur = NULL, *v;
 	int r;
 
-	r = hv_exec(h, "query-migrate-parameters", NULL, deadline_ms, &cur, d);
+	r = hv_qmp_exec(h, "query-migrate-parameters", NULL, deadline_ms, &cur, d);
 	if (r < 0)
 		return r;
 	ret->max_bandwidth = ret->downtime_limit_ms = -1;
@@ -585,7 +567,7 @@ static int hv_tuning_set(void *ud, const struct migrate_tuning *t, int64_t deadl
 		json_decref(params);
 		return 0;
 	}
-	return hv_exec_new(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
+	return hv_qmp_exec_new(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
 }
 
 static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms,
@@ -609,14 +591,15 @@ static int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 		json_object_set_new(params, "downtime-limit", json_integer(p->downtime_limit_ms));
 	/* The core reads them first (tuning_get) and gives them back on a rollback. */
 	if (json_object_size(params) > 0)
-		r = hv_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
+		r = hv_qmp_exec(h, "migrate-set-parameters", params, deadline_ms, NULL, d);
 	json_decref(params);
 	if (r < 0)
 		return r;
 	/* MIGRATION events of an earlier migration must not end this one. */
 	qmp_client_flush_events(h->c, "MIGRATION");
 	qmp_client_flush_events(h->c, "MIGRATION_PASS");
-	return hv_exec_new(h, "migrate", json_pack("{ss}", "uri", p->uri), deadline_ms, NULL, d);
+	return hv_qmp_exec_new(h, "migrate", json_pack("{ss}", "uri", p->uri), deadline_ms, NULL,
+			       d);
 }
 
 static void stats_from_info(const struct qmp_migration_info *mi, struct migrate_stats *s)
@@ -632,13 +615,13 @@ static void stats_from_info(const struct qmp_migration_info *mi, struct migrate_
 	s->dirty_sync_count = mi->ram_dirty_sync_count > 0 ? (uint64_t)mi->ram_dirty_sync_count : 0;
 }
 
-static int hv_query_migrate(struct hv_qmp *h, int64_t deadline_ms,
-			    struct qmp_migration_info *ret_info, struct diag *d)
+int hv_qmp_query_migrate(struct hv_qmp *h, int64_t deadline_ms, struct qmp_migration_info *ret_info,
+			 struct diag *d)
 {
 	json_t *ret = NULL;
 	int r;
 
-	r = hv_exec(h, "query-migrate", NULL, deadline_ms, &ret, d);
+	r = hv_qmp_exec(h, "query-migrate", NULL, deadline_ms, &ret, d);
 	if (r < 0)
 		return r;
 	r = qmp_parse_migration_info(ret, ret_info, d);
@@ -657,7 +640,7 @@ static int migrate_final_stats(struct hv_qmp *h, int64_t deadline_ms,
 	if (until > deadline_ms)
 		until = deadline_ms;
 	for (;;) {
-		r = hv_query_migrate(h, deadline_ms, &mi, d);
+		r = hv_qmp_query_migrate(h, deadline_ms, &mi, d);
 		if (r < 0)
 			return r;
 		if (mi.total_time_ms > 0 && mi.downtime_ms > 0)
@@ -687,7 +670,7 @@ static int migrate_failed(struct hv_qmp *h, enum qmp_migration_status st, int64_
 		diag_set(d, "migration cancelled");
 		return -ECANCELED;
 	}
-	(void)hv_query_migrate(h, deadline_ms, &mi, &ignored);
+	(void)hv_qmp_query_migrate(h, deadline_ms, &mi, &ignored);
 	if (mi.error_desc[0])
 		diag_set(d, "migration failed: %s", mi.error_desc);
 	else
@@ -727,7 +710,7 @@ static int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn pr
 			}
 			/* No state change in this slice: report progress, and catch a final
 			 * state whose event we could not see (e.g. after a reconnect). */
-			r = hv_query_migrate(h, deadline_ms, &mi, d);
+			r = hv_qmp_query_migrate(h, deadline_ms, &mi, d);
 			if (r < 0)
 				return r;
 			st = mi.status;
@@ -775,14 +758,14 @@ static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
 	struct qmp_migration_info mi;
 	int r;
 
-	r = hv_exec(h, "migrate_cancel", NULL, deadline_ms, NULL, d);
+	r = hv_qmp_exec(h, "migrate_cancel", NULL, deadline_ms, NULL, d);
 	if (r < 0)
 		return r;
 	for (;;) {
 		struct qmp_event ev = {0};
 		enum qmp_migration_status st;
 
-		r = hv_query_migrate(h, deadline_ms, &mi, d);
+		r = hv_qmp_query_migrate(h, deadline_ms, &mi, d);
 		if (r < 0)
 			return r;
 		st = mi.status;
@@ -803,18 +786,18 @@ static int hv_migrate_cancel(void *ud, int64_t deadline_ms, struct diag *d)
 
 static int hv_stop(void *ud, int64_t deadline_ms, struct diag *d)
 {
-	return hv_exec(ud, "stop", NULL, deadline_ms, NULL, d);
+	return hv_qmp_exec(ud, "stop", NULL, deadline_ms, NULL, d);
 }
 
 static int hv_cont(void *ud, int64_t deadline_ms, struct diag *d)
 {
-	return hv_exec(ud, "cont", NULL, deadline_ms, NULL, d);
+	return hv_qmp_exec(ud, "cont", NULL, deadline_ms, NULL, d);
 }
 
 static int hv_quit(void *ud, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_qmp *h = ud;
-	int r = hv_exec(h, "quit", NULL, deadline_ms, NULL, d);
+	int r = hv_qmp_exec(h, "quit", NULL, deadline_ms, NULL, d);
 
 	/* QEMU may close the socket before its reply gets out. */
 	if (r == -ECONNRESET)
@@ -831,93 +814,7 @@ static int hv_announce(void *ud, int64_t deadline_ms, struct diag *d)
 
 	if (args && h->o.announce_nic[0])
 		json_object_set_new(args, "interfaces", json_pack("[s]", h->o.announce_nic));
-	return hv_exec_new(h, "announce-self", args, deadline_ms, NULL, d);
-}
-
-/* The device's failover_pair_id property (qom-get): "" when it is no failover primary. */
-static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
-			    char ret[VFM_ID_MAX], struct diag *d)
-{
-	struct hv_qmp *h = ud;
-	char path[VFM_ID_MAX + 32];
-	json_t *v = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), "/machine/peripheral/%s", device_id);
-	r = hv_exec_new(h, "qom-get",
-			json_pack("{ssss}", "path", path, "property", "failover_pair_id"),
-			deadline_ms, &v, d);
-	if (r == -EREMOTEIO && error_class_is(h, "DeviceNotFound"))
-		r = -ENOENT;
-	if (r < 0)
-		return r;
-	if (!json_is_string(v)) {
-		json_decref(v);
-		diag_set(d, "qom-get failover_pair_id: not a string");
-		return -EPROTO;
-	}
-	r = copy_str(ret, VFM_ID_MAX, json_string_value(v), "failover_pair_id", d);
-	json_decref(v);
-	return r;
-}
-
-static bool unplug_pending(enum qmp_migration_status st)
-{
-	return st == QMP_MIG_SETUP || st == QMP_MIG_WAIT_UNPLUG;
-}
-
-/* Until the migration leaves setup and wait-unplug: its MIGRATION events, re-polled each
- * progress interval (an event may be lost to a reconnect). */
-static int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
-{
-	struct hv_qmp *h = ud;
-	struct qmp_migration_info mi;
-	int r;
-
-	r = hv_query_migrate(h, deadline_ms, &mi, d);
-	while (r >= 0 && unplug_pending(mi.status)) {
-		int64_t slice = time_now_ms() + h->o.progress_interval_ms;
-		struct qmp_event ev = {0};
-		enum qmp_migration_status st;
-
-		if (time_now_ms() >= deadline_ms) {
-			diag_set(d, "migration still in %s at the deadline",
-				 qmp_migration_status_to_string(mi.status));
-			return -ETIMEDOUT;
-		}
-		r = qmp_client_wait_event(h->c, "MIGRATION", NULL, NULL,
-					  slice < deadline_ms ? slice : deadline_ms, &ev, d);
-		if (r == 0) {
-			r = qmp_parse_migration_event(ev.data, &st, d);
-			qmp_event_clear(&ev);
-			if (r < 0)
-				return -EPROTO;
-			if (!unplug_pending(st))
-				return 0;
-		} else if (r == -ETIMEDOUT && time_now_ms() < deadline_ms) {
-			r = hv_query_migrate(h, deadline_ms, &mi, d);
-		} else if (r == -ETIMEDOUT) {
-			r = 0; /* the deadline: say so with the last state seen */
-		}
-		if (r >= 0 && h->interrupted && unplug_pending(mi.status)) {
-			const char *why = h->interrupted(h->intr_userdata);
-
-			if (why) {
-				diag_set(d, "interrupted by %s in wait-unplug", why);
-				return -EINTR;
-			}
-		}
-	}
-	return r < 0 ? r : 0;
-}
-
-/* One round, at once, out of one NIC (QMP announce-self with "interfaces"). */
-static int hv_announce_nic(void *ud, const char *nic_id, int64_t deadline_ms, struct diag *d)
-{
-	return hv_exec_new(ud, "announce-self",
-			   json_pack("{sisisisis[s]}", "initial", 1, "max", 1, "rounds", 1, "step",
-				     1, "interfaces", nic_id),
-			   deadline_ms, NULL, d);
+	return hv_qmp_exec_new(h, "announce-self", args, deadline_ms, NULL, d);
 }
 
 void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
@@ -940,8 +837,8 @@ void hv_qmp_ops(struct hv_qmp *h, struct hv_ops *ret_ops)
 	    .quit = hv_quit,
 	    .announce = hv_announce,
 	    .set_interrupt = hv_set_interrupt,
-	    .failover_pair = hv_failover_pair,
-	    .migrate_wait_unplug = hv_migrate_wait_unplug,
-	    .announce_nic = hv_announce_nic,
+	    .failover_pair = hv_qmp_failover_pair,
+	    .migrate_wait_unplug = hv_qmp_migrate_wait_unplug,
+	    .announce_nic = hv_qmp_announce_nic,
 	};
 }

@@ -26,6 +26,7 @@
 #define VFM_URI_MAX	    256
 #define VFM_STATUS_MAX	    32 /* hypervisor status words: "running", "completed", ... */
 #define VFM_BOND_SLAVES_MAX 8
+#define VFM_VFS_MAX	    4 /* VFs of one guest that one run migrates */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Hypervisor side: what a probe finds, what is plugged, how a migration runs.                 */

@@ -87,6 +87,31 @@ static const struct ckey keys[] = {
     {"libvirt", "agent", T_AGENT, F(lv_agent), 0, "auto|socket|channel|qemu-ga"},
 };
 
+#define V(field) offsetof(struct config_vf, field), sizeof(((struct config_vf *)0)->field)
+
+/* The keys of a [vf NAME] section, at offsets in struct config_vf. */
+static const struct ckey vf_keys[] = {
+    {"vf", "bond", T_STR, V(bond), 0, "bond name in the guest"},
+    {"vf", "vf-mac", T_MAC, V(vf_mac), offsetof(struct config_vf, has_vf_mac), "VF MAC"},
+    {"vf", "backup-mac", T_MAC, V(backup_mac), offsetof(struct config_vf, has_backup_mac),
+     "virtio MAC"},
+    {"vf", "physnet", T_STR, V(physnet), 0, "VF pool network"},
+    {"vf", "vlan", T_VLAN, V(vlan), 0, "VLAN of the VF"},
+    {"vf", "vf-device", T_STR, V(vf_device), 0, "source VF device id"},
+    {"vf", "vf-bus", T_STR, V(vf_bus), 0, "source VF root port id"},
+    {"vf", "vf-driver", T_STR, V(vf_driver), 0, "VF device driver"},
+    {"vf", "vf-netdev", T_STR, V(vf_netdev), 0, "source VF netdev id"},
+    {"vf", "vf-tap", T_STR, V(vf_tap), 0, "tap backing the source VF"},
+    {"vf", "vf-host", T_PCI, V(vf_host), 0, "host PCI address of the source VF"},
+    {"vf", "destination-vf-device", T_STR, V(dst_vf_device), 0, "destination device id"},
+};
+
+static void config_vf_init(struct config_vf *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->vlan = -1;
+}
+
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -129,9 +154,9 @@ static int parse_ms(const char *v, int64_t *ret)
 	return 0;
 }
 
-static int set_value(struct config *c, const struct ckey *k, const char *v, struct diag *d)
+static int set_value(void *c, const struct ckey *k, const char *v, struct diag *d)
 {
-	char *base = (char *)c;
+	char *base = c;
 	size_t len = strlen(v);
 	int64_t x;
 
@@ -328,10 +353,46 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A [vf NAME] header: the next VF, NAME [A-Za-z0-9_.-]{1,24}, unique. */
+static int vf_section(struct config *c, const char *name, unsigned lineno, struct diag *d)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 24 ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.-") != n) {
+		diag_set(d, "line %u: [vf NAME]: NAME must be 1 to 24 of A-Z a-z 0-9 _ . -",
+			 lineno);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_vfs; i++)
+		if (!strcmp(c->vfs[i].name, name)) {
+			diag_set(d, "line %u: [vf %s] given twice", lineno, name);
+			return -EINVAL;
+		}
+	if (c->n_vfs == VFM_VFS_MAX) {
+		diag_set(d, "line %u: more than %d [vf] sections", lineno, VFM_VFS_MAX);
+		return -EINVAL;
+	}
+	config_vf_init(&c->vfs[c->n_vfs]);
+	snprintf(c->vfs[c->n_vfs].name, VFM_ID_MAX, "%s", name);
+	c->n_vfs++;
+	return 0;
+}
+
+static const struct ckey *find_vf_key(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vf_keys); i++)
+		if (!strcmp(vf_keys[i].key, key))
+			return &vf_keys[i];
+	return NULL;
+}
+
 int config_parse(struct config *c, const char *buf, size_t len, struct diag *d)
 {
 	char section[CONFIG_WORD_MAX] = "";
-	bool seen[ARRAY_SIZE(keys)] = {false};
+	bool seen[ARRAY_SIZE(keys)] = {false}, vf_seen[ARRAY_SIZE(vf_keys)] = {false};
+	struct config_vf *vf = NULL; /* in a [vf NAME] section */
 	size_t off = 0;
 	unsigned lineno = 0;
 	struct config tmp = *c;
@@ -370,6 +431,15 @@ int config_parse(struct config *c, const char *buf, size_t len, struct diag *d)
 				return -EINVAL;
 			}
 			*e = '\0';
+			vf = NULL;
+			if (!strncmp(s + 1, "vf ", 3)) {
+				if (vf_section(&tmp, s + 4, lineno, d) < 0)
+					return -EINVAL;
+				vf = &tmp.vfs[tmp.n_vfs - 1];
+				memset(vf_seen, 0, sizeof(vf_seen));
+				snprintf(section, sizeof(section), "vf");
+				continue;
+			}
 			if (!section_known(s + 1)) {
 				char clean[CONFIG_WORD_MAX];
 
@@ -392,20 +462,25 @@ int config_parse(struct config *c, const char *buf, size_t len, struct diag *d)
 			diag_set(d, "line %u: key outside a [section]", lineno);
 			return -EINVAL;
 		}
-		k = find_key(section, key);
+		k = vf ? find_vf_key(key) : find_key(section, key);
 		if (!k) {
 			char clean[64];
 
 			str_sanitize(clean, sizeof(clean), key);
-			diag_set(d, "line %u: unknown key \"%s\" in [%s]", lineno, clean, section);
+			diag_set(d, "line %u: unknown key \"%s\" in [%s%s%s]", lineno, clean,
+				 section, vf ? " " : "", vf ? vf->name : "");
 			return -EINVAL;
 		}
-		if (seen[k - keys]) {
-			diag_set(d, "line %u: %s.%s given twice", lineno, section, key);
+		if (vf ? vf_seen[k - vf_keys] : seen[k - keys]) {
+			diag_set(d, "line %u: %s.%s given twice", lineno, vf ? vf->name : section,
+				 key);
 			return -EINVAL;
 		}
-		seen[k - keys] = true;
-		if (set_value(&tmp, k, val, &vd) < 0) {
+		if (vf)
+			vf_seen[k - vf_keys] = true;
+		else
+			seen[k - keys] = true;
+		if (set_value(vf ? (void *)vf : (void *)&tmp, k, val, &vd) < 0) {
 			diag_set(d, "line %u: %s", lineno, vd.msg);
 			return -EINVAL;
 		}
@@ -444,9 +519,9 @@ int config_set(struct config *c, const char *assignment, struct diag *d)
 	return set_value(c, k, eq + 1, d);
 }
 
-static int format_value(const struct config *c, const struct ckey *k, char *buf, size_t n)
+static int format_value(const void *c, const struct ckey *k, char *buf, size_t n)
 {
-	const char *base = (const char *)c;
+	const char *base = c;
 	char mac[18];
 
 	switch (k->type) {
@@ -528,5 +603,66 @@ int config_format(const struct config *c, char *buf, size_t n)
 			return -E2BIG;
 		o += (size_t)k;
 	}
+	for (size_t v = 0; v < c->n_vfs; v++) {
+		int k = snprintf(buf + o, n - o, "\n[vf %s]\n", c->vfs[v].name);
+
+		if (k < 0 || (size_t)k >= n - o)
+			return -E2BIG;
+		o += (size_t)k;
+		for (size_t i = 0; i < ARRAY_SIZE(vf_keys); i++) {
+			char val[CONFIG_LINE_MAX];
+
+			if (format_value(&c->vfs[v], &vf_keys[i], val, sizeof(val)) < 0)
+				return -EINVAL;
+			k = snprintf(buf + o, n - o, "%s = %s\n", vf_keys[i].key, val);
+			if (k < 0 || (size_t)k >= n - o)
+				return -E2BIG;
+			o += (size_t)k;
+		}
+	}
 	return (int)o;
+}
+
+int config_vfs(const struct config *c, struct config_vf ret[VFM_VFS_MAX], size_t *ret_n,
+	       struct diag *d)
+{
+	struct config_vf *v = &ret[0];
+
+	if (c->n_vfs) {
+		if (c->has_vf_mac || c->has_backup_mac || c->bond[0] || c->src.vf_device[0] ||
+		    c->src.vf_tap[0] || c->src.vf_host[0]) {
+			diag_set(d,
+				 "config has [vf NAME] sections and the single VF's keys ([guest] "
+				 "bond, vf-mac, backup-mac, [source] vf-device, vf-tap, vf-host): "
+				 "describe every VF in its [vf] section");
+			return -EINVAL;
+		}
+		memcpy(ret, c->vfs, c->n_vfs * sizeof(*ret));
+		/* The host pools' network is [guest] physnet: a VF that names none is on it. */
+		for (size_t i = 0; i < c->n_vfs; i++)
+			if (!ret[i].physnet[0])
+				snprintf(ret[i].physnet, sizeof(ret[i].physnet), "%s", c->physnet);
+		*ret_n = c->n_vfs;
+		return 0;
+	}
+	*ret_n = 0;
+	if (!c->has_vf_mac)
+		return 0;
+	config_vf_init(v);
+	snprintf(v->bond, sizeof(v->bond), "%s", c->bond);
+	v->has_vf_mac = true;
+	memcpy(v->vf_mac, c->vf_mac, 6);
+	v->has_backup_mac = c->has_backup_mac;
+	memcpy(v->backup_mac, c->backup_mac, 6);
+	snprintf(v->physnet, sizeof(v->physnet), "%s", c->physnet);
+	v->vlan = c->vlan;
+	snprintf(v->vf_device, sizeof(v->vf_device), "%s", c->src.vf_device);
+	snprintf(v->vf_bus, sizeof(v->vf_bus), "%s", c->src.vf_bus);
+	snprintf(v->vf_driver, sizeof(v->vf_driver), "%s", c->src.vf_driver);
+	snprintf(v->vf_netdev, sizeof(v->vf_netdev), "%s", c->src.vf_netdev);
+	snprintf(v->vf_tap, sizeof(v->vf_tap), "%s", c->src.vf_tap);
+	snprintf(v->vf_host, sizeof(v->vf_host), "%s", c->src.vf_host);
+	snprintf(v->dst_vf_device, sizeof(v->dst_vf_device), "%s", c->dst.vf_device);
+	*ret_n = 1;
+	return 0;
 }

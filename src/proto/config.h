@@ -9,6 +9,9 @@
  *   [source]
  *   qmp = /run/vfm/g1-src.qmp
  *   ...
+ *   [vf eth1]            # several VFs: one section each (up to VFM_VFS_MAX), instead of
+ *   bond = bond1         # [guest] bond/vf-mac/backup-mac/physnet/vlan and [source] vf-*
+ *   vf-mac = ...
  *
  * Strict: unknown sections or keys, duplicates, bad values and over-long lines are errors
  * with their line number. The same key table serves command-line overrides
@@ -71,6 +74,27 @@ enum config_agent {
 
 const char *config_agent_to_string(enum config_agent a);
 
+/* One VF of the guest: a [vf NAME] section, or the single VF of the [guest] and [source]
+ * keys of a config without one. */
+struct config_vf {
+	char name[VFM_ID_MAX];
+	char bond[VFM_IFNAME_MAX];
+	bool has_vf_mac, has_backup_mac;
+	uint8_t vf_mac[6];
+	uint8_t backup_mac[6];
+	char physnet[VFM_ID_MAX];
+	int vlan; /* -1 none */
+	/* The VF as plugged on the source now (vf-tap: emulated, vf-host: real). */
+	char vf_device[VFM_ID_MAX];
+	char vf_bus[VFM_ID_MAX];
+	char vf_driver[VFM_ID_MAX];
+	char vf_netdev[VFM_ID_MAX];
+	char vf_tap[VFM_ID_MAX];
+	char vf_host[VFM_PCI_MAX];
+	/* The destination device id ("" = vf-device). */
+	char dst_vf_device[VFM_ID_MAX];
+};
+
 struct config {
 	/* [guest] */
 	char bond[VFM_IFNAME_MAX];
@@ -92,7 +116,18 @@ struct config {
 	int64_t t_command, t_unplug, t_unplug_settle, t_migrate, t_alive, t_link;
 	/* [libvirt] */
 	enum config_agent lv_agent;
+	/* [vf NAME] sections, in file order; none: the single VF of [guest] and [source]. */
+	size_t n_vfs;
+	struct config_vf vfs[VFM_VFS_MAX];
 };
+
+/*
+ * The guest's VFs as the config describes them: its [vf NAME] sections, or the one VF of the
+ * old single-VF keys (named ""), or none. -EINVAL with d when a config mixes the two forms
+ * ([guest] vf-mac with [vf] sections).
+ */
+int config_vfs(const struct config *c, struct config_vf ret[VFM_VFS_MAX], size_t *ret_n,
+	       struct diag *d);
 
 void config_init(struct config *c);
 

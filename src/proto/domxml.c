@@ -545,20 +545,15 @@ int domxml_source_check(const char *source, struct diag *d)
 	return domxml_source_to_spec(source, &s, d);
 }
 
-int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, struct diag *d)
+/* One VF's facts: the children of root (the single form's <vfmigrate>, or a <nic>). */
+static int meta_from_node(xmlNodePtr root, struct domxml_meta *ret, struct diag *d)
 {
-	_cleanup_doc_ xmlDocPtr doc = NULL;
 	struct domxml_meta m;
-	xmlNodePtr root;
 	char buf[VFM_ID_MAX];
 	bool has;
 	int r;
 
 	domxml_meta_init(&m);
-	r = doc_read(xml, len, "vfmigrate", &doc, d);
-	if (r < 0)
-		return r;
-	root = xmlDocGetRootElement(doc);
 	for (xmlNodePtr c = root->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
@@ -615,11 +610,65 @@ int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, stru
 	return 0;
 }
 
-int domxml_meta_format(const struct domxml_meta *m, char **ret_xml, struct diag *d)
+int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	int r;
+
+	r = doc_read(xml, len, "vfmigrate", &doc, d);
+	if (r < 0)
+		return r;
+	return meta_from_node(xmlDocGetRootElement(doc), ret, d);
+}
+
+int domxml_metas_parse(const char *xml, size_t len, struct domxml_metas *ret, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	struct domxml_metas m = {0};
+	xmlNodePtr root;
+	int r;
+
+	r = doc_read(xml, len, "vfmigrate", &doc, d);
+	if (r < 0)
+		return r;
+	root = xmlDocGetRootElement(doc);
+	for (xmlNodePtr c = root->children; c; c = c->next) {
+		if (!is_el(c, "nic"))
+			continue;
+		if (m.n == VFM_VFS_MAX) {
+			diag_set(d, "vfmigrate metadata: more than %d <nic> elements", VFM_VFS_MAX);
+			return -E2BIG;
+		}
+		r = meta_from_node(c, &m.vfs[m.n], d);
+		if (r < 0) {
+			diag_prefix(d, "<nic> %zu", m.n + 1);
+			return r;
+		}
+		for (size_t i = 0; i < m.n; i++)
+			if (!strcmp(m.vfs[i].vf_alias, m.vfs[m.n].vf_alias)) {
+				diag_set(d,
+					 "vfmigrate metadata: two <nic> elements with VF alias %s",
+					 m.vfs[i].vf_alias);
+				return -EINVAL;
+			}
+		m.n++;
+	}
+	/* The single form: the element itself is the one VF. */
+	if (m.n == 0) {
+		r = meta_from_node(root, &m.vfs[0], d);
+		if (r < 0)
+			return r;
+		m.n = 1;
+	}
+	*ret = m;
+	return 0;
+}
+
+/* One VF's elements (the content of the single form or of a <nic>); malloc'd. */
+static int meta_inner(const struct domxml_meta *m, char **ret, struct diag *d)
 {
 	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "";
 	char srcs[DOMXML_SOURCES_MAX * (VFM_ID_MAX + 32)] = "";
-	char *s = NULL;
 	size_t off = 0;
 
 	if (!word_ok(m->bond, NULL) || !word_ok(m->vf_alias, NULL) ||
@@ -639,14 +688,55 @@ int domxml_meta_format(const struct domxml_meta *m, char **ret_xml, struct diag 
 		snprintf(vlan, sizeof(vlan), "<vlan id='%d'/>", m->vlan);
 	if (m->physnet[0])
 		snprintf(phys, sizeof(phys), "<physnet name='%s'/>", m->physnet);
-	if (asprintf(&s,
-		     "<vfmigrate><bond name='%s'/><vf alias='%s' mac='%s'/><backup mac='%s'/>"
-		     "%s%s%s</vfmigrate>",
+	if (asprintf(ret, "<bond name='%s'/><vf alias='%s' mac='%s'/><backup mac='%s'/>%s%s%s",
 		     m->bond, m->vf_alias, format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk),
 		     phys, vlan, srcs) < 0)
 		return -ENOMEM;
-	*ret_xml = s;
 	return 0;
+}
+
+int domxml_meta_format(const struct domxml_meta *m, char **ret_xml, struct diag *d)
+{
+	struct domxml_metas one = {.n = 1};
+
+	one.vfs[0] = *m;
+	return domxml_metas_format(&one, ret_xml, d);
+}
+
+int domxml_metas_format(const struct domxml_metas *m, char **ret_xml, struct diag *d)
+{
+	char *out = NULL, *inner[VFM_VFS_MAX] = {0};
+	size_t len = 0;
+	int r = 0;
+
+	if (m->n == 0 || m->n > VFM_VFS_MAX) {
+		diag_set(d, "vfmigrate metadata for 1 to %d VFs", VFM_VFS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < m->n && r >= 0; i++) {
+		r = meta_inner(&m->vfs[i], &inner[i], d);
+		if (r >= 0)
+			len += strlen(inner[i]) + sizeof("<nic></nic>");
+	}
+	if (r >= 0) {
+		out = malloc(len + sizeof("<vfmigrate></vfmigrate>"));
+		r = out ? 0 : -ENOMEM;
+	}
+	if (r >= 0) {
+		strcpy(out, "<vfmigrate>");
+		for (size_t i = 0; i < m->n; i++) {
+			if (m->n > 1)
+				strcat(out, "<nic>");
+			strcat(out, inner[i]);
+			if (m->n > 1)
+				strcat(out, "</nic>");
+		}
+		strcat(out, "</vfmigrate>");
+		*ret_xml = out;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		free(inner[i]);
+	return r;
 }
 
 int domxml_parse_hostdev_network(const char *xml, size_t len, unsigned *ret_total,

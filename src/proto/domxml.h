@@ -111,6 +111,16 @@ struct domxml_meta {
 	char sources[DOMXML_SOURCES_MAX][VFM_ID_MAX];
 };
 
+/*
+ * A guest with several VFs: one <nic> element per VF in vfmigrate's element, each holding what
+ * the single VF's form holds directly (<bond>, <vf>, <backup>, ...). A guest with one VF keeps
+ * the single form (older vfmigrate reads it).
+ */
+struct domxml_metas {
+	size_t n;
+	struct domxml_meta vfs[VFM_VFS_MAX];
+};
+
 void domxml_meta_init(struct domxml_meta *m);
 /* Checks one VF source string; 0 or -EINVAL with the reason. */
 int domxml_source_check(const char *source, struct diag *d);
@@ -120,6 +130,10 @@ int domxml_source_to_spec(const char *source, struct plug_spec *spec, struct dia
 int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, struct diag *d);
 /* The element for virDomainSetMetadata (no namespace declaration: libvirt adds it). */
 int domxml_meta_format(const struct domxml_meta *m, char **ret_xml, struct diag *d);
+/* Either form into a list of 1..VFM_VFS_MAX VFs (distinct aliases); the single form for one VF,
+ * the <nic> form for several. */
+int domxml_metas_parse(const char *xml, size_t len, struct domxml_metas *ret, struct diag *d);
+int domxml_metas_format(const struct domxml_metas *m, char **ret_xml, struct diag *d);
 
 /*
  * A <network> document with <forward mode='hostdev'>: the VFs it has (<address type='pci'>

@@ -34,7 +34,7 @@ bool journal_name_valid(const char *s)
 	return true;
 }
 
-static bool kind_has_step(enum journal_kind k)
+bool journal_kind_has_step(enum journal_kind k)
 {
 	return k == JOURNAL_INTENT || k == JOURNAL_DONE || k == JOURNAL_FAIL || k == JOURNAL_UNDO ||
 	       k == JOURNAL_UNDONE;
@@ -112,6 +112,29 @@ static bool tuning_valid(const struct migrate_tuning *t)
 	return t->max_bandwidth >= 0 || t->downtime_limit_ms >= 0;
 }
 
+static json_t *more_vfs_to_json(const struct journal_record *r)
+{
+	json_t *a = json_array();
+	char mac[18];
+
+	for (size_t i = 0; a && i < r->n_more_vfs; i++) {
+		const struct journal_vf *v = &r->more_vfs[i];
+		json_t *o = json_object();
+
+		if (!o)
+			break;
+		json_object_set_new(o, "name", json_string(v->name));
+		json_object_set_new(o, "bond", json_string(v->bond));
+		json_object_set_new(o, "vf_mac", json_string(format_mac(v->vf_mac, mac)));
+		json_object_set_new(o, "backup_mac", json_string(format_mac(v->backup_mac, mac)));
+		if (v->has_dst_mac)
+			json_object_set_new(o, "dst_mac", json_string(format_mac(v->dst_mac, mac)));
+		json_object_set_new(o, "spec", spec_to_json(&v->spec));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 {
 	char mac[18];
@@ -121,7 +144,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 
 	if ((unsigned)r->kind >= _JOURNAL_KIND_MAX || r->seq == 0)
 		return -EINVAL;
-	if (kind_has_step(r->kind) && !journal_name_valid(r->step))
+	if (journal_kind_has_step(r->kind) && !journal_name_valid(r->step))
 		return -EINVAL;
 	if (r->kind == JOURNAL_END && !journal_name_valid(r->outcome))
 		return -EINVAL;
@@ -136,6 +159,18 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 		return -EINVAL;
 	if (r->has_tuning && (r->kind != JOURNAL_INTENT || !tuning_valid(&r->tuning)))
 		return -EINVAL;
+	if (r->vf >= VFM_VFS_MAX || (r->vf && !journal_kind_has_step(r->kind)) ||
+	    r->n_more_vfs > ARRAY_SIZE(r->more_vfs) ||
+	    (r->kind != JOURNAL_BEGIN && (r->n_more_vfs || r->vf_name[0])) ||
+	    !text_valid(r->vf_name, sizeof(r->vf_name)))
+		return -EINVAL;
+	for (size_t i = 0; i < r->n_more_vfs; i++) {
+		const struct journal_vf *v = &r->more_vfs[i];
+
+		if (!text_valid(v->name, sizeof(v->name)) || !v->bond[0] ||
+		    !text_valid(v->bond, sizeof(v->bond)) || !spec_valid(&v->spec))
+			return -EINVAL;
+	}
 
 	o = json_object();
 	if (!o)
@@ -143,7 +178,7 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	json_object_set_new(o, "seq", json_integer(r->seq));
 	json_object_set_new(o, "t", json_integer(r->wall_ms));
 	json_object_set_new(o, "rec", json_string(kind_names[r->kind]));
-	if (kind_has_step(r->kind))
+	if (journal_kind_has_step(r->kind))
 		json_object_set_new(o, "step", json_string(r->step));
 	if (r->kind == JOURNAL_BEGIN) {
 		json_object_set_new(o, "guest", json_string(r->guest));
@@ -157,7 +192,13 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 			json_object_set_new(o, "dest", json_string(r->dest));
 		if (r->mode[0])
 			json_object_set_new(o, "mode", json_string(r->mode));
+		if (r->vf_name[0])
+			json_object_set_new(o, "vf_name", json_string(r->vf_name));
+		if (r->n_more_vfs)
+			json_object_set_new(o, "vfs", more_vfs_to_json(r));
 	}
+	if (journal_kind_has_step(r->kind) && r->vf)
+		json_object_set_new(o, "vf", json_integer(r->vf));
 	if (r->has_spec && (r->kind == JOURNAL_BEGIN || r->kind == JOURNAL_DONE))
 		json_object_set_new(o, "spec", spec_to_json(&r->spec));
 	if (r->has_tuning) {
@@ -354,18 +395,62 @@ static int tuning_from_json(json_t *o, struct migrate_tuning *t, struct diag *d)
 	return 0;
 }
 
+static int more_vfs_from_json(json_t *a, struct journal_record *r, struct diag *d)
+{
+	static const char *const keys[] = {"name",    "bond", "vf_mac", "backup_mac",
+					   "dst_mac", "spec", NULL};
+	size_t i;
+	json_t *o;
+	int rc;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > ARRAY_SIZE(r->more_vfs)) {
+		diag_set(d, "journal record: \"vfs\" is not an array of 1 to %zu VFs",
+			 ARRAY_SIZE(r->more_vfs));
+		return -EBADMSG;
+	}
+	json_array_foreach (a, i, o) {
+		struct journal_vf *v = &r->more_vfs[i];
+
+		if (!json_is_object(o)) {
+			diag_set(d, "journal record: a VF of \"vfs\" is not an object");
+			return -EBADMSG;
+		}
+		if ((rc = only_keys(o, keys, d)) < 0 ||
+		    (rc = get_str(o, "name", v->name, sizeof(v->name), true, d)) < 0 ||
+		    (rc = get_str(o, "bond", v->bond, sizeof(v->bond), true, d)) < 0 ||
+		    (rc = get_mac(o, "vf_mac", v->vf_mac, NULL, d)) < 0 ||
+		    (rc = get_mac(o, "backup_mac", v->backup_mac, NULL, d)) < 0 ||
+		    (rc = get_mac(o, "dst_mac", v->dst_mac, &v->has_dst_mac, d)) < 0)
+			return rc;
+		if (!json_object_get(o, "spec")) {
+			diag_set(d, "journal record: a VF of \"vfs\" lacks \"spec\"");
+			return -EBADMSG;
+		}
+		if ((rc = spec_from_json(json_object_get(o, "spec"), &v->spec, d)) < 0)
+			return rc;
+		if (!v->bond[0]) {
+			diag_set(d, "journal record: a VF of \"vfs\" has an empty bond");
+			return -EBADMSG;
+		}
+	}
+	r->n_more_vfs = json_array_size(a);
+	return 0;
+}
+
 int journal_record_decode(const char *line, size_t len, struct journal_record *ret, struct diag *d)
 {
 	static const char *const keys[] = {
-	    "seq",     "t",    "rec",  "step",	 "guest", "bond", "has_vf",  "vf_mac", "backup_mac",
-	    "dst_mac", "dest", "spec", "tuning", "err",	  "msg",  "outcome", "mode",   NULL};
+	    "seq",    "t",	    "rec",     "step", "guest",	  "bond",   "has_vf",
+	    "vf_mac", "backup_mac", "dst_mac", "dest", "spec",	  "tuning", "err",
+	    "msg",    "outcome",    "mode",    "vf",   "vf_name", "vfs",    NULL};
 	struct journal_record r = {0};
 	json_t *o, *v;
 	char kind[JOURNAL_NAME_MAX];
 	int64_t x;
 	int k, rc;
 
-	o = json_decode_strict(line, len, JOURNAL_LINE_MAX, 3, d);
+	o = json_decode_strict(line, len, JOURNAL_LINE_MAX, 4, d);
 	if (!o)
 		return -EBADMSG;
 	if (!json_is_object(o)) {
@@ -391,7 +476,7 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 	r.kind = (enum journal_kind)k;
 
 	/* Each kind carries exactly its own keys. */
-	if (kind_has_step(r.kind)) {
+	if (journal_kind_has_step(r.kind)) {
 		if ((rc = get_str(o, "step", r.step, sizeof(r.step), true, d)) < 0)
 			goto out;
 		if (!journal_name_valid(r.step)) {
@@ -399,8 +484,13 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 			rc = -EBADMSG;
 			goto out;
 		}
-	} else if (json_object_get(o, "step")) {
-		diag_set(d, "journal record: \"step\" on a %s record", kind);
+		if (json_object_get(o, "vf")) {
+			if ((rc = get_int(o, "vf", 0, VFM_VFS_MAX - 1, &x, d)) < 0)
+				goto out;
+			r.vf = (unsigned)x;
+		}
+	} else if (json_object_get(o, "step") || json_object_get(o, "vf")) {
+		diag_set(d, "journal record: \"step\" or \"vf\" on a %s record", kind);
 		rc = -EBADMSG;
 		goto out;
 	}
@@ -439,9 +529,16 @@ int journal_record_decode(const char *line, size_t len, struct journal_record *r
 			rc = -EBADMSG;
 			goto out;
 		}
+		/* Optional: single-VF journals have neither. */
+		if ((rc = get_str(o, "vf_name", r.vf_name, sizeof(r.vf_name), false, d)) < 0)
+			goto out;
+		if (json_object_get(o, "vfs") &&
+		    (rc = more_vfs_from_json(json_object_get(o, "vfs"), &r, d)) < 0)
+			goto out;
 	} else {
 		static const char *const begin_only[] = {
-		    "guest", "bond", "has_vf", "vf_mac", "backup_mac", "dst_mac", "dest", "mode"};
+		    "guest",   "bond", "has_vf", "vf_mac",  "backup_mac",
+		    "dst_mac", "dest", "mode",	 "vf_name", "vfs"};
 		size_t i;
 
 		for (i = 0; i < ARRAY_SIZE(begin_only); i++)

@@ -8,6 +8,12 @@
  *    "vf_mac":"..","backup_mac":"..","dst_mac":"..","dest":"qemu+ssh://h2/system",
  *    "spec":{...}}
  *   {"seq":2,"t":..,"rec":"intent","step":"unplug"}      before the side effect
+ *   {"seq":3,"t":..,"rec":"intent","step":"unplug","vf":1}   the same for the guest's 2nd VF
+ *
+ * A guest with several VFs: BEGIN holds the first one where a single-VF journal holds it (and
+ * its name in "vf_name"), the others in "vfs":[{"name":..,"bond":..,"vf_mac":..,
+ * "backup_mac":..,"dst_mac":..,"spec":{...}}]; a step record of one of those names it by its
+ * index ("vf", 1..); a record without "vf" is of the first VF (or of no VF: migrate).
  *   {"seq":8,"t":..,"rec":"intent","step":"migrate","tuning":{"max_bandwidth":134217728,
  *    "downtime_limit_ms":300}}   the source's tuning before it was changed
  *   {"seq":3,"t":..,"rec":"done","step":"reserve","spec":{...}}   after it, with what to undo
@@ -46,12 +52,28 @@ enum journal_kind {
 };
 
 const char *journal_kind_to_string(enum journal_kind k);
+/* Whether records of this kind name a step (and may name a VF): intent, done, fail, undo,
+ * undone. */
+bool journal_kind_has_step(enum journal_kind k);
+
+/* BEGIN: one more VF of the guest (the first is in the record's own fields). */
+struct journal_vf {
+	char name[VFM_ID_MAX];
+	char bond[VFM_IFNAME_MAX];
+	uint8_t vf_mac[6];
+	uint8_t backup_mac[6];
+	bool has_dst_mac;
+	uint8_t dst_mac[6];
+	struct plug_spec spec; /* as plugged on the source */
+};
 
 struct journal_record {
 	uint32_t seq;	 /* 1, 2, 3, ... within one file */
 	int64_t wall_ms; /* wall clock, informational */
 	enum journal_kind kind;
 	char step[JOURNAL_NAME_MAX]; /* INTENT, DONE, FAIL, UNDO, UNDONE */
+	/* INTENT, DONE, FAIL, UNDO, UNDONE: which VF (0 = the first, or no VF), < VFM_VFS_MAX. */
+	unsigned vf;
 	/* BEGIN */
 	char guest[VFM_ID_MAX];
 	char bond[VFM_IFNAME_MAX];
@@ -67,6 +89,10 @@ struct journal_record {
 	uint8_t dst_mac[6];
 	/* "failover" for a failover mode run; "" (no key): bond mode. */
 	char mode[JOURNAL_NAME_MAX];
+	/* The first VF's name (optional, "" = none) and the guest's other VFs (VF 1, 2, ...). */
+	char vf_name[VFM_ID_MAX];
+	size_t n_more_vfs;
+	struct journal_vf more_vfs[VFM_VFS_MAX - 1];
 	/* BEGIN: the source VF as it was plugged; DONE of a step that took a VF: that VF. */
 	bool has_spec;
 	struct plug_spec spec;

@@ -14,7 +14,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct domxml_domain *dom;
-	struct domxml_meta meta;
+	struct domxml_metas metas;
 	struct bond_status bs;
 	struct diag d = {{0}};
 	unsigned total, used;
@@ -36,10 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(dom);
 		break;
 	case 1:
-		domxml_meta_init(&meta);
-		if (domxml_meta_parse(text, size - 1, &meta, &d) >= 0 &&
-		    domxml_meta_format(&meta, &out, &d) >= 0)
+		/* Either form, one VF or several: what parses formats and parses back the same. */
+		if (domxml_metas_parse(text, size - 1, &metas, &d) >= 0 &&
+		    domxml_metas_format(&metas, &out, &d) >= 0) {
+			struct domxml_metas *back = calloc(1, sizeof(*back));
+
+			if (!back || domxml_metas_parse(out, strlen(out), back, &d) < 0 ||
+			    back->n != metas.n)
+				abort();
+			free(back);
 			free(out);
+		}
 		break;
 	case 2:
 		if (domxml_remove_nic(text, size - 1, "ua-vf0", mac, &out, &used, &d) >= 0)

@@ -31,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(again.step, recs[i].step) != 0 ||
 		    strcmp(again.dest, recs[i].dest) != 0 || again.has_spec != recs[i].has_spec ||
 		    (again.has_spec && memcmp(&again.spec, &recs[i].spec, sizeof(again.spec))) ||
+		    again.vf != recs[i].vf || strcmp(again.vf_name, recs[i].vf_name) != 0 ||
+		    again.n_more_vfs != recs[i].n_more_vfs ||
+		    memcmp(again.more_vfs, recs[i].more_vfs,
+			   recs[i].n_more_vfs * sizeof(again.more_vfs[0])) != 0 ||
 		    again.has_tuning != recs[i].has_tuning ||
 		    (again.has_tuning &&
 		     (again.tuning.max_bandwidth != recs[i].tuning.max_bandwidth ||

@@ -135,6 +135,20 @@ lv_daemon_stop() {
 	rm -f "$dir/libvirtd.pid"
 }
 
+# One emulated NIC on a tap of the lab: <interface type='ethernet'>.
+# Usage: _lv_nic MAC TAP MODEL ALIAS
+_lv_nic() {
+	cat <<-EOF
+		    <interface type='ethernet'>
+		      <mac address='$1'/>
+		      <target dev='$2' managed='no'/>
+		      <model type='$3'/>
+		      <rom enabled='no'/>
+		      <alias name='$4'/>
+		    </interface>
+	EOF
+}
+
 # Options: --no-vf (virtio only), --no-agent-channel (no org.vfmigrate.agent.0: vfmigrate
 # falls back to the stock qemu-ga through libvirt), --vf-hostdev BDF (the VF is a real one, a
 # bare PCI <hostdev managed='no'> whose MAC the host set on its PF), --vf-network NAME (a real
@@ -161,6 +175,8 @@ lv_domain_xml() {
 	done
 	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] &&
+		append+=" vfm.vf2=$LAB_MAC_VF2 vfm.backup2=$LAB_MAC_VIRTIO2 vfm.bond2=bond1 vfm.ip2=$LAB_GUEST_IP2/24"
 	[ -n "${LAB_GUEST_APPEND:-}" ] && append+=" $LAB_GUEST_APPEND"
 	cat <<-EOF
 		<domain type='qemu'>
@@ -187,24 +203,13 @@ lv_domain_xml() {
 		    <controller type='pci' index='4' model='pcie-root-port'/>
 		    <controller type='pci' index='5' model='pcie-root-port'/>
 		    <controller type='pci' index='6' model='pcie-root-port'/>
-		    <interface type='ethernet'>
-		      <mac address='$LAB_MAC_VIRTIO'/>
-		      <target dev='v0' managed='no'/>
-		      <model type='virtio'/>
-		      <rom enabled='no'/>
-		      <alias name='ua-net0'/>
-		    </interface>
 	EOF
+	_lv_nic "$LAB_MAC_VIRTIO" v0 virtio ua-net0
 	[ $vf = 1 ] && [ -n "$vfxml" ] && echo "    $vfxml"
-	[ $vf = 1 ] && [ -z "$vfxml" ] && cat <<-EOF
-		    <interface type='ethernet'>
-		      <mac address='$LAB_MAC_VF'/>
-		      <target dev='f0' managed='no'/>
-		      <model type='e1000e'/>
-		      <rom enabled='no'/>
-		      <alias name='ua-vf0'/>
-		    </interface>
-	EOF
+	[ $vf = 1 ] && [ -z "$vfxml" ] && _lv_nic "$LAB_MAC_VF" f0 e1000e ua-vf0
+	# LAB_VF2=1 (lib.sh): a second virtio NIC (tap v1) and VF (e1000e on tap f1, alias ua-vf1).
+	[ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VIRTIO2" v1 virtio ua-net1
+	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VF2" f1 e1000e ua-vf1
 	cat <<-EOF
 		    <serial type='file'>
 		      <source path='$LAB_DIR/g0.console' append='on'/>

@@ -14,7 +14,7 @@
 #   lab_guest_wait_ready SIDE [SECONDS]   until the guest's init printed VFM-READY
 #   lab_qmp SIDE CMD [JSON]  / lab_agent SIDE CMD [JSON] / lab_qga SIDE CMD [JSON]
 #   lab_probe_start [ARGS] / lab_probe_stop      vfprobe from the client to the guest (JSON in
-#                          $LAB_DIR/probe.json)
+#                          $LAB_DIR/probe.json; LAB_PROBE=NAME: a second one, in NAME.json)
 #   lab_cleanup            kill this run's QEMUs and probes, delete its namespaces and files
 #   lab_leftovers          prints what of this run still exists (empty when clean)
 #
@@ -49,6 +49,12 @@ LAB_MIG_DST=10.78.0.2
 LAB_MAC_VIRTIO=52:54:00:77:00:10
 LAB_MAC_VF=52:54:00:77:01:10
 LAB_MIG_PORT=4444
+# The second VF and bond of a guest with two (LAB_VF2=1), on a subnet of its own.
+LAB_NET2=10.79.0
+LAB_GUEST_IP2=$LAB_NET2.10
+LAB_CLIENT_IP2=$LAB_NET2.1
+LAB_MAC_VIRTIO2=52:54:00:77:00:20
+LAB_MAC_VF2=52:54:00:77:01:20
 
 lab_log() { printf '[%s] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 lab_die() {
@@ -465,6 +471,24 @@ lab_net_up() {
 			ip -n "$ns" link set "$t" master br0 up
 		done
 	done
+	# LAB_VF2=1: the taps of the guest's second virtio NIC and VF, and the client on the
+	# second bond's subnet.
+	if [ -n "${LAB_VF2:-}" ]; then
+		lab_taps_add v1 f1
+		ip -n "$NS_CLI" addr add "$LAB_CLIENT_IP2/24" dev eth0
+	fi
+}
+
+# More guest taps on both hosts' bridges (a second guest, a guest's second VF): lab_net_up
+# makes v0 and f0. Usage: lab_taps_add TAP...
+lab_taps_add() {
+	local ns t
+	for ns in "$NS_SRC" "$NS_DST"; do
+		for t in "$@"; do
+			ip -n "$ns" tuntap add "$t" mode tap
+			ip -n "$ns" link set "$t" master br0 up
+		done
+	done
 }
 
 # ---------------------------------------------------------------------------------------
@@ -523,6 +547,8 @@ lab_guest_start() {
 	base=$LAB_DIR/${LAB_G:-g0}-$side
 	append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
 	[ $bond = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ $bond = 1 ] && [ -n "${LAB_VF2:-}" ] &&
+		append+=" vfm.vf2=$LAB_MAC_VF2 vfm.backup2=$LAB_MAC_VIRTIO2 vfm.bond2=bond1 vfm.ip2=$LAB_GUEST_IP2/24"
 	[ $agent = 0 ] && append+=" vfm.noagent"
 	append+=${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND}
 	local args=(
@@ -544,11 +570,23 @@ lab_guest_start() {
 	# LAB_QMP2=1: a second QMP monitor, SIDE.qmp2, for the test while vfmigrate holds the first.
 	[ -n "${LAB_QMP2:-}" ] && args+=(-qmp "unix:$base.qmp2,server=on,wait=off")
 	# LAB_SPARE_PORT=N: N more empty root ports, rp3, rp4, ... (a pool with several VFs for
-	# the guest: the emulated pool puts each VF on its own root port).
-	local p
-	for ((p = 3; p < 3 + ${LAB_SPARE_PORT:-0}; p++)); do
+	# the guest: the emulated pool puts each VF on its own root port). LAB_VF2 needs rp3.
+	local p nspare=${LAB_SPARE_PORT:-0}
+	[ -n "${LAB_VF2:-}" ] && [ "$nspare" -lt 1 ] && nspare=1
+	for ((p = 3; p < 3 + nspare; p++)); do
 		args+=(-device "pcie-root-port,id=rp$p,chassis=$p,bus=pcie.0,addr=0x$((p + 3))")
 	done
+	# LAB_VF2=1: a second VF (e1000e vf1 on rp3, tap f1) and a second virtio NIC (net1 on its
+	# own root port rpv2, tap v1), bonded in the guest as bond1 with address LAB_GUEST_IP2 (a
+	# guest with two VFs, each in its own bond with its own backup).
+	if [ -n "${LAB_VF2:-}" ]; then
+		args+=(-device pcie-root-port,id=rpv2,chassis=20,bus=pcie.0,addr=0x14
+			-netdev tap,id=hn1,ifname=v1,script=no,downscript=no
+			-device virtio-net-pci,netdev=hn1,id=net1,mac=$LAB_MAC_VIRTIO2,bus=rpv2,romfile=${LAB_VIRTIO_OPTS:-})
+		[ $vf = 1 ] && [ $incoming = 0 ] &&
+			args+=(-netdev tap,id=nd-vf1,ifname=f1,script=no,downscript=no
+				-device e1000e,netdev=nd-vf1,id=vf1,mac=$LAB_MAC_VF2,bus=rp3,romfile=)
+	fi
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
 		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
 		args+=(-device vfio-pci,host=$LAB_VF_HOST,id=vf0,bus=rp1,rombar=0)
@@ -657,30 +695,31 @@ lab_guest_exec_via() {
 # ---------------------------------------------------------------------------------------
 # Traffic probe (from the client namespace to the guest)
 
+# LAB_PROBE (default probe) names the probe's files in $LAB_DIR: two may run at once.
 lab_probe_start() {
-	local vfprobe=$VFM_BUILDDIR/src/probe/vfprobe
+	local vfprobe=$VFM_BUILDDIR/src/probe/vfprobe pr=$LAB_DIR/${LAB_PROBE:-probe}
 	[ -x "$vfprobe" ] || lab_die "vfprobe not built at $vfprobe"
-	rm -f "$LAB_DIR/probe.ready"
-	ip netns exec "$NS_CLI" "$vfprobe" --json --ready-file "$LAB_DIR/probe.ready" "$@" "$LAB_GUEST_IP" \
-		>"$LAB_DIR/probe.json" 2>"$LAB_DIR/probe.err" &
-	echo $! >"$LAB_DIR/probe.pid"
+	rm -f "$pr.ready"
+	ip netns exec "$NS_CLI" "$vfprobe" --json --ready-file "$pr.ready" "$@" "$LAB_GUEST_IP" \
+		>"$pr.json" 2>"$pr.err" &
+	echo $! >"$pr.pid"
 	local i
 	for i in $(seq 50); do
-		[ -e "$LAB_DIR/probe.ready" ] && return 0
+		[ -e "$pr.ready" ] && return 0
 		sleep 0.1
 	done
-	lab_die "vfprobe did not start: $(cat "$LAB_DIR/probe.err")"
+	lab_die "vfprobe did not start: $(cat "$pr.err")"
 }
 
 lab_probe_stop() {
 	local -
 	set +e
-	local pid
-	pid=$(cat "$LAB_DIR/probe.pid")
+	local pid pr=$LAB_DIR/${LAB_PROBE:-probe}
+	pid=$(cat "$pr.pid")
 	kill -INT "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	rm -f "$LAB_DIR/probe.pid"
-	jq -e . "$LAB_DIR/probe.json" >/dev/null || lab_die "vfprobe gave no report: $(cat "$LAB_DIR/probe.err")"
+	rm -f "$pr.pid"
+	jq -e . "$pr.json" >/dev/null || lab_die "vfprobe gave no report: $(cat "$pr.err")"
 }
 
 # Waits until the guest answers pings from the client (seconds, default 60).
@@ -860,26 +899,27 @@ lab_vfm_migrate() {
 	return $rc
 }
 
-# Prints the guest's bond state as seen by the kernel (its /proc/net/bonding/bond0, read with
-# EXEC, default lab_guest_exec through the stock qemu-ga): "ACTIVE_MAC SLAVE_COUNT", e.g.
-# "52:54:00:77:01:10 2". Usage: lab_bond_state SIDE [EXEC]
+# Prints the guest's bond state as seen by the kernel (its /proc/net/bonding/BOND, default
+# bond0, read with EXEC, default lab_guest_exec through the stock qemu-ga): "ACTIVE_MAC
+# SLAVE_COUNT", e.g. "52:54:00:77:01:10 2". Usage: lab_bond_state SIDE [EXEC [BOND]]
 lab_bond_state() {
 	local side=$1 exec=${2:-lab_guest_exec} bond active
-	bond=$("$exec" "$side" /bin/cat /proc/net/bonding/bond0) || return 1
+	bond=$("$exec" "$side" /bin/cat "/proc/net/bonding/${3:-bond0}") || return 1
 	active=$(echo "$bond" | sed -n 's/^Currently Active Slave: //p')
 	echo "$(echo "$bond" | awk -v s="$active" '/^Slave Interface:/{cur=$3} /^Permanent HW addr:/{if (cur==s) print $4}') $(echo "$bond" | grep -c '^Slave Interface:')"
 }
 
-# Waits (up to SECS, default 30) until the VF is the active slave of 2 on SIDE.
-# Usage: lab_wait_vf_active SIDE [SECS [EXEC]]
+# Waits (up to SECS, default 30) until the VF is the active slave of 2 on SIDE (of BOND with
+# VF-MAC: default bond0 and the lab's VF). Usage: lab_wait_vf_active SIDE [SECS [EXEC [BOND VF-MAC]]]
 lab_wait_vf_active() {
-	local side=$1 secs=${2:-30} exec=${3:-lab_guest_exec} st end=$((SECONDS + ${2:-30}))
+	local side=$1 secs=${2:-30} exec=${3:-lab_guest_exec} bond=${4:-bond0} mac=${5:-$LAB_MAC_VF}
+	local st end=$((SECONDS + ${2:-30}))
 	while [ $SECONDS -lt $end ]; do
-		st=$(lab_bond_state "$side" "$exec" 2>/dev/null) || st=
-		[ "$st" = "$LAB_MAC_VF 2" ] && return 0
+		st=$(lab_bond_state "$side" "$exec" "$bond" 2>/dev/null) || st=
+		[ "$st" = "$mac 2" ] && return 0
 		sleep 0.5
 	done
-	lab_log "bond on $side: ${st:-unknown}"
+	lab_log "$bond on $side: ${st:-unknown}"
 	return 1
 }
 
@@ -926,7 +966,7 @@ fo_primary_active() {
 
 # Prints "LONGEST_MS LONGEST_PACKETS LOST SENT" of the last probe run.
 lab_probe_summary() {
-	jq -r '"\(.longest_window_ms) \(.longest_window_packets) \(.lost) \(.sent)"' "$LAB_DIR/probe.json"
+	jq -r '"\(.longest_window_ms) \(.longest_window_packets) \(.lost) \(.sent)"' "$LAB_DIR/${LAB_PROBE:-probe}.json"
 }
 
 # Fails unless the last probe run's longest window is under $1 ms and at most $2 packets were
@@ -934,8 +974,8 @@ lab_probe_summary() {
 lab_probe_assert() {
 	local max_ms=$1 max_out=$2 ms pk lost sent
 	read -r ms pk lost sent < <(lab_probe_summary)
-	lab_log "probe: sent $sent, lost $lost, longest window ${ms} ms ($pk packets)"
-	jq -r '.windows[]? | "    window at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/probe.json" | head -n 20 >&2
+	lab_log "${LAB_PROBE:-probe}: sent $sent, lost $lost, longest window ${ms} ms ($pk packets)"
+	jq -r '.windows[]? | "    window at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/${LAB_PROBE:-probe}.json" | head -n 20 >&2
 	awk -v a="$ms" -v b="$max_ms" 'BEGIN { exit !(a < b) }' || lab_die "longest loss window ${ms} ms >= ${max_ms} ms"
 	[ $((lost - pk)) -le "$max_out" ] || lab_die "$((lost - pk)) packets lost outside the longest window (max $max_out)"
 }

@@ -32,12 +32,7 @@ MAC0=$LAB_MAC_VF MAC1=52:54:00:77:01:11
 lab_init fpool
 lab_image
 lab_net_up
-for ns in "$NS_SRC" "$NS_DST"; do
-	for t in v1 f1; do
-		ip -n "$ns" tuntap add "$t" mode tap
-		ip -n "$ns" link set "$t" master br0 up
-	done
-done
+lab_taps_add v1 f1
 g0 lab_guest_start src
 g1 lab_guest_start src
 g0 lab_guest_wait_ready src

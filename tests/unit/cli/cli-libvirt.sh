@@ -102,5 +102,31 @@ x"
 [ ! -e "$tmp/state/g0.journal" ] || failed "a refused migrate left a journal"
 expect 2 "migrate with an overlong DEST" lv migrate g0 "test:///$(printf 'x%.0s' $(seq 300))"
 
+# setup of a guest with two VFs: --vf-alias starts each VF, the options after it are its own;
+# the metadata holds one <nic> per VF.
+cat >"$tmp/mvf.xml" <<'EOF'
+<node>
+  <domain type='test'>
+    <name>g2</name><memory>262144</memory><vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <devices>
+      <interface type='ethernet'><mac address='52:54:00:77:00:10'/><model type='virtio'/><alias name='ua-net0'/></interface>
+      <interface type='ethernet'><mac address='52:54:00:77:01:10'/><model type='e1000e'/><target dev='f0'/><alias name='ua-vf0'/></interface>
+      <interface type='ethernet'><mac address='52:54:00:77:00:20'/><model type='virtio'/><alias name='ua-net1'/></interface>
+      <interface type='ethernet'><mac address='52:54:00:77:01:20'/><model type='e1000e'/><target dev='f1'/><alias name='ua-vf1'/></interface>
+    </devices>
+  </domain>
+</node>
+EOF
+MVF="test://$tmp/mvf.xml"
+expect 2 "setup of two VFs without --backup-mac" "$V" -c "$MVF" setup g2 --vf-alias ua-vf0 --bond bond0 --vf-alias ua-vf1 --bond bond1
+grep -q "more than one other NIC" "$tmp/err" || failed "two VFs without --backup-mac: message"
+expect 0 "setup of two VFs" "$V" -c "$MVF" setup g2 --vf-alias ua-vf0 --bond bond0 --backup-mac 52:54:00:77:00:10 \
+	--vf-alias ua-vf1 --bond bond1 --backup-mac 52:54:00:77:00:20 --vlan 12
+grep -q "<nic><bond name='bond0'/><vf alias='ua-vf0' mac='52:54:00:77:01:10'/><backup mac='52:54:00:77:00:10'/></nic><nic><bond name='bond1'/><vf alias='ua-vf1' mac='52:54:00:77:01:20'/><backup mac='52:54:00:77:00:20'/><vlan id='12'/></nic>" "$tmp/out" ||
+	failed "setup of two VFs: metadata"
+expect 2 "setup of five VFs" "$V" -c "$MVF" setup g2 --vf-alias a --bond b --vf-alias b --bond b --vf-alias c --bond b --vf-alias d --bond b --vf-alias e --bond b
+grep -q "more than 4 --vf-alias options" "$tmp/err" || failed "five VFs: message"
+
 [ "$fails" = 0 ] && echo "all cli libvirt checks passed"
 exit $((fails > 0))

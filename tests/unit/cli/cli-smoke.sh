@@ -172,5 +172,22 @@ grep -q "source.vf-host needs source.vf-pool = sysfs:PF" "$tmp/err" || {
 	fails=$((fails + 1))
 }
 expect 2 "vf-host and vf-tap" "$V" -f "$scfg" -o source.vf-tap=t0 -s "$tmp/state4" check g2
+# A guest with two VFs ([vf] sections): status of a run stopped at the second VF's unplug
+# names that VF and reads each VF's bond (unavailable here); a config with both forms, or two
+# VFs sharing a device, is a usage error.
+mcfg=$GOLDEN/multivf.conf
+mkdir -p "$tmp/state5"
+printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"bond0","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0b","vf_name":"net0","vfs":[{"name":"net1","bond":"bond1","vf_mac":"52:54:00:aa:01:0f","backup_mac":"52:54:00:aa:01:0b","spec":{"device_id":"vf1","driver":"e1000e","bus":"rp2","backend_kind":"tap","backend":"vfm-s1","netdev_id":"","vlan":12}}],"spec":{"device_id":"vf0","driver":"e1000e","bus":"rp1","backend_kind":"tap","backend":"vfm-s0","netdev_id":"","vlan":-1}}' \
+	'{"seq":2,"t":2,"rec":"intent","step":"unplug"}' '{"seq":3,"t":3,"rec":"done","step":"unplug"}' \
+	'{"seq":4,"t":4,"rec":"intent","step":"unplug","vf":1}' >"$tmp/state5/g1.journal"
+expect 6 "status of a two-VF run stopped at the second unplug" "$V" -f "$mcfg" -s "$tmp/state5" status g1
+grep -q "(last: intent unplug of VF net1; point of no return not passed)" "$tmp/out" ||
+	failed "two-VF status does not name the VF"
+grep -q "^g1: bond bond1: unavailable" "$tmp/out" || failed "two-VF status does not read the second bond"
+expect 6 "status --json of that run" "$V" -f "$mcfg" -s "$tmp/state5" --json status g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["last_vf"]=="net1" and r["bond"] is None and len(r["more_bonds"])==1, r' "$tmp/out" ||
+	failed "two-VF status --json"
+expect 2 "[vf] sections with [guest] vf-mac" "$V" -f "$mcfg" -o guest.vf-mac=52:54:00:00:00:01 -s "$tmp/state6" check g1
+grep -q "describe every VF in its \[vf\] section" "$tmp/err" || failed "both VF forms: message"
 [ "$fails" = 0 ] && echo "all cli checks passed"
 exit $((fails > 0))

@@ -52,6 +52,8 @@ int main(void)
 	r.passed_ponr = true;
 	snprintf(r.interrupted, sizeof(r.interrupted), "SIGINT");
 	r.interrupt_ignored = true;
+	r.n_vfs = 1;
+	snprintf(r.vfs[0].name, sizeof(r.vfs[0].name), "vf0");
 	show("migrated", &r, VFM_EXIT_OK);
 
 	memset(&r, 0, sizeof(r));
@@ -92,5 +94,24 @@ int main(void)
 	snprintf(r.problems[1].text, sizeof(r.problems[1].text), "guest agent: \u202egone");
 	r.n_problems_dropped = 3;
 	show("refused", &r, VFM_EXIT_REFUSED);
+
+	/* Two VFs, one left on its backup after the point of no return. */
+	memset(&r, 0, sizeof(r));
+	r.outcome = OUTCOME_DEGRADED;
+	r.passed_ponr = true;
+	r.steps[STEP_PLUG].result = STEP_FAILED;
+	r.without_vf_ms = 3000;
+	r.total_ms = 5000;
+	r.has_error = true;
+	r.error_step = STEP_PLUG;
+	r.error_code = PLAN_ERR_FAILED;
+	snprintf(r.error, sizeof(r.error), "VF net1: device_add: \u2066no slot");
+	r.n_vfs = 2;
+	snprintf(r.vfs[0].name, sizeof(r.vfs[0].name), "net0");
+	snprintf(r.vfs[1].name, sizeof(r.vfs[1].name), "net1\x1b[2J");
+	r.vfs[1].degraded = true;
+	r.vfs[1].has_failed = true;
+	r.vfs[1].failed_step = STEP_PLUG;
+	show("degraded, two VFs", &r, VFM_EXIT_DEGRADED);
 	return 0;
 }

@@ -171,7 +171,7 @@ static int ag_failover_status(void *ud, const uint8_t mac[6], int64_t wait_ms, i
 
 	if (rc < 0)
 		return rc;
-	if (!w->failover || memcmp(mac, w->plan.vf_mac, 6) != 0) {
+	if (!w->failover || memcmp(mac, w->plan.vfs[0].vf_mac, 6) != 0) {
 		diag_set(d, "no net_failover master over a virtio NIC with that MAC");
 		return -ENOENT;
 	}
@@ -201,7 +201,7 @@ void fake_world_failover(struct fake_world *w)
 	fake_world_share_mac(w);
 	w->failover = true;
 	w->bond_exists = false;
-	w->plan.bond[0] = '\0';
+	w->plan.vfs[0].bond[0] = '\0';
 	for (int s = 0; s < 2; s++) {
 		w->fo_orig[s] = w->hv[s];
 		w->hv[s].failover_pair = fo_pair;

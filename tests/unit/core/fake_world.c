@@ -704,12 +704,30 @@ static int64_t clk_wall(void *ud)
 	return 1700000000000 + ((struct fake_world *)ud)->now;
 }
 
+int fake_journal_put(struct journal_record *recs, size_t *n, const struct journal_record *rec,
+		     struct diag *d)
+{
+	char line[JOURNAL_LINE_MAX];
+	int k;
+
+	k = journal_record_encode(rec, line, sizeof(line));
+	if (k < 0) {
+		diag_set(d, "encode: %d", k);
+		return k;
+	}
+	if (*n >= JOURNAL_RECORDS_MAX)
+		return -EFBIG;
+	if (journal_record_decode(line, (size_t)k - 1, &recs[*n], d) < 0)
+		return -EBADMSG;
+	(*n)++;
+	return 0;
+}
+
 /* Round-trips every record through the codec, as the file would. */
 static int j_append(void *ud, const struct journal_record *rec, struct diag *d)
 {
 	struct fake_world *w = ud;
-	char line[JOURNAL_LINE_MAX];
-	int n;
+	int rc;
 
 	if (w->crash_at && rec->seq == w->crash_at)
 		longjmp(w->crash_jmp, 1);
@@ -717,16 +735,9 @@ static int j_append(void *ud, const struct journal_record *rec, struct diag *d)
 		diag_set(d, "No space left on device");
 		return -ENOSPC;
 	}
-	n = journal_record_encode(rec, line, sizeof(line));
-	if (n < 0) {
-		diag_set(d, "encode: %d", n);
-		return n;
-	}
-	if (w->n_journal >= JOURNAL_RECORDS_MAX)
-		return -EFBIG;
-	if (journal_record_decode(line, (size_t)n - 1, &w->journal[w->n_journal], d) < 0)
-		return -EBADMSG;
-	w->n_journal++;
+	rc = fake_journal_put(w->journal, &w->n_journal, rec, d);
+	if (rc < 0)
+		return rc;
 	logf_(w, "J:%s%s%s", journal_kind_to_string(rec->kind), rec->step[0] ? ":" : "", rec->step);
 	return 0;
 }
@@ -870,23 +881,23 @@ void fake_world_init(struct fake_world *w)
 
 	plan_init(&w->plan);
 	snprintf(w->plan.guest, sizeof(w->plan.guest), "g1");
-	w->plan.has_vf = true;
-	snprintf(w->plan.bond, sizeof(w->plan.bond), "bond0");
-	memcpy(w->plan.vf_mac, VF_MAC, 6);
-	memcpy(w->plan.backup_mac, BK_MAC, 6);
-	snprintf(w->plan.src_vf.device_id, VFM_ID_MAX, "vf0");
-	snprintf(w->plan.src_vf.driver, VFM_ID_MAX, "e1000e");
-	snprintf(w->plan.src_vf.bus, VFM_ID_MAX, "rp1");
-	snprintf(w->plan.src_vf.backend, VFM_ID_MAX, "taps0");
-	memcpy(w->plan.src_vf.mac, VF_MAC, 6);
-	w->plan.src_vf.has_mac = true;
+	w->plan.n_vfs = 1;
+	snprintf(w->plan.vfs[0].bond, sizeof(w->plan.vfs[0].bond), "bond0");
+	memcpy(w->plan.vfs[0].vf_mac, VF_MAC, 6);
+	memcpy(w->plan.vfs[0].backup_mac, BK_MAC, 6);
+	snprintf(w->plan.vfs[0].src_vf.device_id, VFM_ID_MAX, "vf0");
+	snprintf(w->plan.vfs[0].src_vf.driver, VFM_ID_MAX, "e1000e");
+	snprintf(w->plan.vfs[0].src_vf.bus, VFM_ID_MAX, "rp1");
+	snprintf(w->plan.vfs[0].src_vf.backend, VFM_ID_MAX, "taps0");
+	memcpy(w->plan.vfs[0].src_vf.mac, VF_MAC, 6);
+	w->plan.vfs[0].src_vf.has_mac = true;
 	snprintf(w->plan.migrate.uri, VFM_URI_MAX, "tcp:10.0.0.2:4444");
 }
 
 void fake_world_share_mac(struct fake_world *w)
 {
-	memcpy(w->plan.vf_mac, BK_MAC, 6);
-	memcpy(w->plan.src_vf.mac, BK_MAC, 6);
+	memcpy(w->plan.vfs[0].vf_mac, BK_MAC, 6);
+	memcpy(w->plan.vfs[0].src_vf.mac, BK_MAC, 6);
 	memcpy(w->vf_nic_mac[FAKE_SRC], BK_MAC, 6);
 	memcpy(w->guest_vf_mac, BK_MAC, 6);
 	memcpy(w->bond_mac, BK_MAC, 6);

@@ -163,6 +163,10 @@ int fake_agent_enter(void *ud, const char *op, int64_t deadline, struct diag *d)
  * with failover_pair_id "net0", one MAC) under the kernel's net_failover; no bond. The plan
  * asks for mode AUTO. */
 void fake_world_failover(struct fake_world *w);
+/* Appends rec to recs (n of them so far, room for JOURNAL_RECORDS_MAX) as the journal file
+ * would: encoded, then decoded back. */
+int fake_journal_put(struct journal_record *recs, size_t *n, const struct journal_record *rec,
+		     struct diag *d);
 
 /* Whether the log contains these entries in this order (";"-separated, not contiguous). */
 bool fake_log_has_in_order(const struct fake_world *w, const char *seq);

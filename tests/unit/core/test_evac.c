@@ -191,6 +191,8 @@ static void test_limits(void **state)
 	assert_int_equal(pl.problems[0].code, EVAC_PROBLEM_TOO_MANY);
 }
 
+/* One entry per physical network, counting that network's VFs: a guest with three VFs, two
+ * of them on one network, needs 2 there and 1 on the other. */
 static void test_plan_needs(void **state)
 {
 	struct evac_need n[EVAC_NEEDS_MAX];
@@ -198,14 +200,23 @@ static void test_plan_needs(void **state)
 
 	(void)state;
 	plan_init(&p);
-	p.has_vf = false;
+	p.n_vfs = 0;
 	assert_int_equal(evac_plan_needs(&p, n, EVAC_NEEDS_MAX), 0);
-	p.has_vf = true;
-	snprintf(p.physnet, sizeof(p.physnet), "physnet1");
+	p.n_vfs = 1;
+	snprintf(p.vfs[0].physnet, sizeof(p.vfs[0].physnet), "physnet1");
 	assert_int_equal(evac_plan_needs(&p, n, EVAC_NEEDS_MAX), 1);
 	assert_string_equal(n[0].physnet, "physnet1");
 	assert_int_equal(n[0].count, 1);
 	assert_int_equal(evac_plan_needs(&p, n, 0), -E2BIG);
+	p.n_vfs = 3;
+	snprintf(p.vfs[1].physnet, sizeof(p.vfs[1].physnet), "physnet2");
+	snprintf(p.vfs[2].physnet, sizeof(p.vfs[2].physnet), "physnet1");
+	assert_int_equal(evac_plan_needs(&p, n, EVAC_NEEDS_MAX), 2);
+	assert_string_equal(n[0].physnet, "physnet1");
+	assert_int_equal(n[0].count, 2);
+	assert_string_equal(n[1].physnet, "physnet2");
+	assert_int_equal(n[1].count, 1);
+	assert_int_equal(evac_plan_needs(&p, n, 1), -E2BIG);
 }
 
 /* A fake pool: answers its count, or fails with the errno it is given. */

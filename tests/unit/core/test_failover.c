@@ -131,7 +131,7 @@ static void test_forced_bond_ignores_pair(void **state)
 
 	(void)state;
 	w->plan.mode = PLAN_MODE_BOND;
-	snprintf(w->plan.bond, sizeof(w->plan.bond), "bond0");
+	snprintf(w->plan.vfs[0].bond, sizeof(w->plan.vfs[0].bond), "bond0");
 	assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.mode, PLAN_MODE_BOND);
 	/* Bond mode reads the bond (there is none), never the failover pair. */

@@ -411,7 +411,7 @@ static void test_no_vf_guest(void **state)
 	struct plan_report r;
 
 	(void)state;
-	w->plan.has_vf = false;
+	w->plan.n_vfs = 0;
 	w->vf_present[FAKE_SRC] = false;
 	w->bond_exists = false;
 	w->dst_free = 0;
@@ -544,8 +544,8 @@ static void recover_every_cut_point(void (*setup)(struct fake_world *w))
 		recs = test_malloc(n * sizeof(*recs));
 		memcpy(recs, w->journal, n * sizeof(*recs));
 		/* Today's config says otherwise; the journal wins. */
-		memset(w->plan.vf_mac, 0xee, 6);
-		memset(w->plan.src_vf.mac, 0xee, 6);
+		memset(w->plan.vfs[0].vf_mac, 0xee, 6);
+		memset(w->plan.vfs[0].src_vf.mac, 0xee, 6);
 		assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
 		if (r.outcome == OUTCOME_ROLLED_BACK) {
 			if (!fake_on_source_with_vf(w)) {

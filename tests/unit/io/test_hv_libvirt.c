@@ -260,18 +260,33 @@ static void test_pool_runs_apart(void **state)
 static void test_metadata(void **state)
 {
 	struct fx *f = *state;
-	struct domxml_meta m, back;
+	struct domxml_metas m = {.n = 1}, back;
+	struct domxml_meta *v = &m.vfs[0];
 	struct diag d = {{0}};
 
 	assert_int_equal(hv_libvirt_get_metadata(f->src, &back, &d), -ENODATA);
 	assert_non_null(strstr(d.msg, "vfmigrate setup"));
-	domxml_meta_init(&m);
-	snprintf(m.bond, sizeof(m.bond), "bond0");
-	snprintf(m.vf_alias, sizeof(m.vf_alias), "ua-vf0");
-	parse_mac("52:54:00:77:01:10", m.vf_mac);
-	parse_mac("52:54:00:77:00:10", m.backup_mac);
-	snprintf(m.sources[m.n_sources++], VFM_ID_MAX, "network:sriov-a");
+	memset(&back, 0, sizeof(back));
+	domxml_meta_init(v);
+	snprintf(v->bond, sizeof(v->bond), "bond0");
+	snprintf(v->vf_alias, sizeof(v->vf_alias), "ua-vf0");
+	parse_mac("52:54:00:77:01:10", v->vf_mac);
+	parse_mac("52:54:00:77:00:10", v->backup_mac);
+	snprintf(v->sources[v->n_sources++], VFM_ID_MAX, "network:sriov-a");
 	assert_int_equal(hv_libvirt_set_metadata(f->src, &m, &d), 0);
+	assert_int_equal(hv_libvirt_get_metadata(f->src, &back, &d), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+	/* A second VF in a bond of its own: both come back, in order. */
+	m.vfs[1] = *v;
+	v = &m.vfs[1];
+	snprintf(v->bond, sizeof(v->bond), "bond1");
+	snprintf(v->vf_alias, sizeof(v->vf_alias), "ua-vf1");
+	v->vf_mac[4] = 0x02;
+	v->backup_mac[4] = 0x02;
+	v->vlan = 7;
+	m.n = 2;
+	assert_int_equal(hv_libvirt_set_metadata(f->src, &m, &d), 0);
+	memset(&back, 0, sizeof(back));
 	assert_int_equal(hv_libvirt_get_metadata(f->src, &back, &d), 0);
 	assert_memory_equal(&m, &back, sizeof(m));
 }

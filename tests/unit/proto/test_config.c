@@ -36,7 +36,7 @@ static char *slurp(const char *name, size_t *ret_len)
 
 static void test_golden(void **state)
 {
-	static const char *const names[] = {"lab", "sysfs"};
+	static const char *const names[] = {"lab", "sysfs", "multivf"};
 	char out[CONFIG_FILE_MAX];
 
 	(void)state;
@@ -223,12 +223,75 @@ static void test_libvirt_agent(void **state)
 	assert_string_equal(config_agent_to_string(_CONFIG_AGENT_MAX), "unknown");
 }
 
+/* [vf NAME] sections: each VF its own keys; the old single-VF keys are one VF. */
+static void test_vf_sections(void **state)
+{
+	static const struct bad bads[] = {
+	    {"[vf a]\nbond = b0\n[vf a]\n", "line 3: [vf a] given twice"},
+	    {"[vf a/b]\n", "line 1: [vf NAME]: NAME must be"},
+	    {"[vf ]\n", "line 1: [vf NAME]: NAME must be"},
+	    {"[vf a]\nqmp = /x\n", "line 2: unknown key \"qmp\" in [vf a]"},
+	    {"[vf a]\nbond = b0\nbond = b1\n", "line 3: a.bond given twice"},
+	    {"[vf a]\nvf-mac = 52:54\n", "line 2: vf.vf-mac: not a MAC"},
+	    {"[vf a]\n[vf b]\n[vf c]\n[vf d]\n[vf e]\n", "line 5: more than 4 [vf] sections"},
+	};
+	struct config_vf vfs[VFM_VFS_MAX];
+	struct config c;
+	struct diag d = {0};
+	size_t n = 99, len;
+	char *in;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		config_init(&c);
+		d.msg[0] = '\0';
+		assert_int_equal(config_parse(&c, bads[i].text, strlen(bads[i].text), &d), -EINVAL);
+		if (strncmp(d.msg, bads[i].msg, strlen(bads[i].msg)) != 0)
+			fail_msg("case %zu: got \"%s\"", i, d.msg);
+	}
+	/* No VF at all: a plain live migration. */
+	config_init(&c);
+	assert_int_equal(config_vfs(&c, vfs, &n, &d), 0);
+	assert_int_equal(n, 0);
+	/* The old form is one VF, unnamed, from [guest] and [source]. */
+	in = slurp("lab.conf", &len);
+	assert_int_equal(config_parse(&c, in, len, &d), 0);
+	free(in);
+	assert_int_equal(config_vfs(&c, vfs, &n, &d), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(vfs[0].name, "");
+	assert_string_equal(vfs[0].bond, "bond0");
+	assert_string_equal(vfs[0].vf_device, "vf0");
+	assert_string_equal(vfs[0].vf_tap, "vfm-s0");
+	assert_true(vfs[0].has_backup_mac);
+	/* Sections, in file order; a VF without physnet is on [guest]'s. */
+	config_init(&c);
+	in = slurp("multivf.conf", &len);
+	assert_int_equal(config_parse(&c, in, len, &d), 0);
+	free(in);
+	assert_int_equal(config_vfs(&c, vfs, &n, &d), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(vfs[0].name, "net0");
+	assert_string_equal(vfs[1].name, "net1");
+	assert_string_equal(vfs[1].bond, "bond1");
+	assert_string_equal(vfs[1].vf_bus, "rp2");
+	assert_string_equal(vfs[1].dst_vf_device, "vf1b");
+	assert_string_equal(vfs[1].physnet, "lab");
+	assert_int_equal(vfs[1].vlan, 12);
+	assert_int_equal(vfs[0].vlan, -1);
+	/* Both forms at once is refused: which would be the VFs? */
+	assert_int_equal(config_set(&c, "guest.vf-mac=52:54:00:00:00:01", &d), 0);
+	assert_int_equal(config_vfs(&c, vfs, &n, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "[vf NAME] sections and the single VF's keys"));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_golden),	  cmocka_unit_test(test_errors_name_the_line),
 	    cmocka_unit_test(test_limits),	  cmocka_unit_test(test_overrides),
 	    cmocka_unit_test(test_libvirt_agent), cmocka_unit_test(test_fail_over_mac),
+	    cmocka_unit_test(test_vf_sections),
 	};
 
 	golden_dir = argc > 1 ? argv[1] : "tests/unit/cli/golden";

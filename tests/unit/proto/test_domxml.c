@@ -301,6 +301,71 @@ static void test_meta(void **state)
 	assert_int_equal(domxml_meta_parse(badmac, strlen(badmac), &back, &d), -EINVAL);
 }
 
+/* Several VFs: a <nic> each; one VF keeps the single form. */
+static void test_metas(void **state)
+{
+	struct domxml_metas m = {.n = 2}, back;
+	struct diag d = {{0}};
+	char *xml = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct domxml_meta *v = &m.vfs[i];
+
+		domxml_meta_init(v);
+		snprintf(v->bond, sizeof(v->bond), "bond%zu", i);
+		snprintf(v->vf_alias, sizeof(v->vf_alias), "ua-vf%zu", i);
+		memcpy(v->vf_mac, vf_mac, 6);
+		v->vf_mac[5] = (uint8_t)i;
+		memcpy(v->backup_mac, net_mac, 6);
+		v->backup_mac[5] = (uint8_t)i;
+		snprintf(v->sources[v->n_sources++], VFM_ID_MAX, "ethernet:f%zu:e1000e", i);
+	}
+	m.vfs[1].vlan = 9;
+	assert_int_equal(domxml_metas_format(&m, &xml, &d), 0);
+	assert_non_null(strstr(xml, "<vfmigrate><nic><bond name='bond0'/>"));
+	assert_non_null(strstr(xml, "</nic><nic><bond name='bond1'/>"));
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(domxml_metas_parse(xml, strlen(xml), &back, &d), 0);
+	assert_memory_equal(&m, &back, sizeof(m));
+	free(xml);
+
+	/* One VF: the single form, which the single-VF parser (and older vfmigrate) reads. */
+	m.n = 1;
+	assert_int_equal(domxml_metas_format(&m, &xml, &d), 0);
+	assert_null(strstr(xml, "<nic>"));
+	assert_int_equal(domxml_meta_parse(xml, strlen(xml), &back.vfs[0], &d), 0);
+	assert_memory_equal(&m.vfs[0], &back.vfs[0], sizeof(m.vfs[0]));
+	memset(&back, 0, sizeof(back));
+	assert_int_equal(domxml_metas_parse(xml, strlen(xml), &back, &d), 0);
+	assert_int_equal(back.n, 1);
+	free(xml);
+
+	static const char dup[] = "<vfmigrate><nic><bond name='b'/><vf alias='a' "
+				  "mac='52:54:00:77:01:10'/></nic><nic><bond name='c'/><vf "
+				  "alias='a' mac='52:54:00:77:01:11'/></nic></vfmigrate>";
+	assert_int_equal(domxml_metas_parse(dup, strlen(dup), &back, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "two <nic> elements with VF alias a"));
+	static const char bad2[] = "<vfmigrate><nic><bond name='b'/><vf alias='a' "
+				   "mac='52:54:00:77:01:10'/></nic><nic><vf alias='b' "
+				   "mac='52:54:00:77:01:11'/></nic></vfmigrate>";
+	assert_int_equal(domxml_metas_parse(bad2, strlen(bad2), &back, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "<nic> 2"));
+	{
+		char five[1024] = "<vfmigrate>";
+
+		for (int i = 0; i < VFM_VFS_MAX + 1; i++)
+			snprintf(five + strlen(five), sizeof(five) - strlen(five),
+				 "<nic><bond name='b'/><vf alias='a%d' mac='52:54:00:77:01:1%d'/>"
+				 "<backup mac='52:54:00:77:00:10'/></nic>",
+				 i, i);
+		strcat(five, "</vfmigrate>");
+		assert_int_equal(domxml_metas_parse(five, strlen(five), &back, &d), -E2BIG);
+	}
+	m.n = 0;
+	assert_int_equal(domxml_metas_format(&m, &xml, &d), -EINVAL);
+}
+
 static void test_sources(void **state)
 {
 	struct plug_spec s = {0};
@@ -324,7 +389,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_domain),  cmocka_unit_test(test_agent_channel_types),
 	    cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_remove_nic),
 	    cmocka_unit_test(test_build_nic),	  cmocka_unit_test(test_hostdev_pci),
-	    cmocka_unit_test(test_meta),	  cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_meta),	  cmocka_unit_test(test_metas),
+	    cmocka_unit_test(test_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,7 +182,12 @@ static void test_rejects(void **state)
 	    "\"bond-name-too-long-for-ifname\",\"has_vf\":true,"
 	    "\"vf_mac\":\"52:54:00:00:00:0f\",\"backup_mac\":\"52:54:00:00:00:0b\"}",
 	    "{\"seq\":1,\"t\":0,\"rec\":\"fail\",\"step\":\"x\",\"err\":99999,\"msg\":\"\"}",
-	    "{\"a\":{\"b\":{\"c\":{\"d\":1}}}}",
+	    "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":1}}}}}", /* deeper than a VF's spec */
+	    "{\"seq\":1,\"t\":0,\"rec\":\"ponr\",\"vf\":1}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\",\"step\":\"plug\",\"vf\":4}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\",\"step\":\"plug\",\"vf\":-1}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\",\"step\":\"plug\",\"vfs\":[]}",
+	    "{\"seq\":1,\"t\":0,\"rec\":\"intent\",\"step\":\"plug\",\"vf_name\":\"a\"}",
 	};
 	struct journal_record r;
 	struct diag d;
@@ -463,6 +468,77 @@ static void test_summary(void **state)
 	assert_int_equal(journal_summarize(recs, 6, &s, &d), -EBADMSG);
 }
 
+/* Several VFs: the others in BEGIN, the VF's index on its step records. */
+static void test_multi_vf(void **state)
+{
+	struct journal_record recs[5] = {begin_rec()}, out;
+	struct journal_record *b = &recs[0];
+	struct journal_summary s;
+	char line[JOURNAL_LINE_MAX];
+	struct diag d = {0};
+	int n;
+
+	(void)state;
+	snprintf(b->vf_name, sizeof(b->vf_name), "net0");
+	b->n_more_vfs = 2;
+	for (size_t i = 0; i < 2; i++) {
+		struct journal_vf *v = &b->more_vfs[i];
+
+		snprintf(v->name, sizeof(v->name), "net%zu", i + 1);
+		snprintf(v->bond, sizeof(v->bond), "bond%zu", i + 1);
+		parse_mac("52:54:00:00:01:0f", v->vf_mac);
+		v->vf_mac[5] = (uint8_t)i;
+		parse_mac("52:54:00:00:01:0b", v->backup_mac);
+		v->has_dst_mac = i == 1;
+		v->spec = b->spec;
+		snprintf(v->spec.device_id, sizeof(v->spec.device_id), "vf%zu", i + 1);
+	}
+	n = journal_record_encode(b, line, sizeof(line));
+	assert_true(n > 0);
+	assert_non_null(strstr(line, "\"vf_name\":\"net0\""));
+	assert_non_null(strstr(line, "\"vfs\":[{\"name\":\"net1\",\"bond\":\"bond1\""));
+	assert_int_equal(journal_record_decode(line, (size_t)n - 1, &out, &d), 0);
+	assert_int_equal(out.n_more_vfs, 2);
+	assert_string_equal(out.vf_name, "net0");
+	assert_string_equal(out.more_vfs[1].bond, "bond2");
+	assert_string_equal(out.more_vfs[1].spec.device_id, "vf2");
+	assert_memory_equal(out.more_vfs[0].vf_mac, b->more_vfs[0].vf_mac, 6);
+	assert_false(out.more_vfs[0].has_dst_mac);
+	assert_true(out.more_vfs[1].has_dst_mac);
+	/* A single-VF record has neither key: old readers see nothing new. */
+	recs[1] = begin_rec();
+	n = journal_record_encode(&recs[1], line, sizeof(line));
+	assert_null(strstr(line, "vfs"));
+	assert_null(strstr(line, "vf_name"));
+
+	recs[1] = (struct journal_record){.seq = 2, .kind = JOURNAL_INTENT, .step = "unplug"};
+	recs[2] = (struct journal_record){.seq = 3, .kind = JOURNAL_DONE, .step = "unplug"};
+	recs[3] =
+	    (struct journal_record){.seq = 4, .kind = JOURNAL_INTENT, .step = "unplug", .vf = 2};
+	n = journal_record_encode(&recs[3], line, sizeof(line));
+	assert_non_null(strstr(line, "\"vf\":2"));
+	assert_int_equal(journal_record_decode(line, (size_t)n - 1, &out, &d), 0);
+	assert_int_equal(out.vf, 2);
+	n = journal_record_encode(&recs[1], line, sizeof(line));
+	assert_null(strstr(line, "\"vf\""));
+	/* Per VF: a record without "vf" is VF 0's. */
+	assert_int_equal(journal_summarize(recs, 4, &s, &d), 0);
+	assert_int_equal(s.vf_step_state[0][STEP_UNPLUG], JOURNAL_DONE);
+	assert_int_equal(s.vf_step_state[1][STEP_UNPLUG], -1);
+	assert_int_equal(s.vf_step_state[2][STEP_UNPLUG], JOURNAL_INTENT);
+	/* A VF BEGIN does not have. */
+	recs[4] =
+	    (struct journal_record){.seq = 5, .kind = JOURNAL_UNDO, .step = "unplug", .vf = 3};
+	assert_int_equal(journal_summarize(recs, 5, &s, &d), -EBADMSG);
+	/* Encoding refuses what decoding would. */
+	recs[4].kind = JOURNAL_PONR;
+	recs[4].step[0] = '\0';
+	assert_true(journal_record_encode(&recs[4], line, sizeof(line)) < 0);
+	recs[4] = begin_rec();
+	recs[4].n_more_vfs = VFM_VFS_MAX;
+	assert_true(journal_record_encode(&recs[4], line, sizeof(line)) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_record_limit),
 	    cmocka_unit_test(test_parse_file),
 	    cmocka_unit_test(test_summary),
+	    cmocka_unit_test(test_multi_vf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
