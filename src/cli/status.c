@@ -71,7 +71,7 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 {
 	const char *side = journal && js->passed_ponr ? "destination" : "source";
 	const char *state = !journal ? "none" : js->finished ? "finished" : "unfinished";
-	const char *vf = NULL;
+	const char *vf = NULL, *mode;
 	char vf_label[VFM_ID_MAX + 16] = "";
 	struct printer p;
 
@@ -103,6 +103,12 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 			   journal_kind_to_string(js->last_kind),
 			   js->last_kind == JOURNAL_BEGIN ? "" : step_to_string(js->last_step),
 			   vf_label, js->passed_ponr ? "passed" : "not passed", a->guest);
+	/* The mode the run took (a journal without one: bond mode; null without a journal). The
+	 * text names only failover mode, so that a bond-mode line reads as it always has. */
+	mode = !journal ? NULL : js->begin.mode[0] ? js->begin.mode : "bond";
+	print_string(&p, PRINT_JSON, "mode", NULL, mode);
+	if (mode && strcmp(mode, "bond") != 0)
+		print_string(&p, PRINT_TEXT, NULL, ", %s mode", mode);
 	if (torn)
 		print_text(&p, PRINT_TEXT, " [torn last record ignored]");
 	print_text(&p, PRINT_TEXT, "\n");

@@ -142,10 +142,17 @@ grep -q "journal unfinished, destination tcp:10.78.0.2:4444 " "$tmp/out" || {
 	fails=$((fails + 1))
 }
 expect 6 "status --json names the journal's destination" "$V" -f "$cfg" -s "$tmp/state2" --json status g1
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["destination"]=="tcp:10.78.0.2:4444"' "$tmp/out" || {
-	echo "FAIL: status --json destination"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["destination"]=="tcp:10.78.0.2:4444"; assert r["mode"]=="bond"' "$tmp/out" || {
+	echo "FAIL: status --json destination, mode"
 	fails=$((fails + 1))
 }
+# A failover mode run's journal: status says the mode (text only then, --json always).
+mkdir -p "$tmp/state4"
+printf '%s\n' '{"seq":1,"t":1,"rec":"begin","guest":"g1","bond":"","has_vf":true,"vf_mac":"52:54:00:aa:00:0f","backup_mac":"52:54:00:aa:00:0f","dest":"tcp:10.78.0.2:4444","mode":"failover"}' '{"seq":2,"t":2,"rec":"intent","step":"migrate"}' >"$tmp/state4/g1.journal"
+expect 6 "status of a failover journal" "$V" -f "$cfg" -s "$tmp/state4" status g1
+grep -q "^g1: journal unfinished, destination tcp:10.78.0.2:4444 (last: intent migrate; .*, failover mode$" "$tmp/out" || failed "status does not say failover mode"
+expect 6 "status --json of a failover journal" "$V" -f "$cfg" -s "$tmp/state4" --json status g1
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["mode"]=="failover"' "$tmp/out" || failed "status --json mode"
 # DEST goes into the journal: one it could not hold is a usage error, before any journal.
 expect 2 "DEST with a control character" "$V" -f "$cfg" -s "$tmp/state3" migrate g1 "$(printf 'tcp:10.78.0.2:4444\033')"
 [ ! -e "$tmp/state3/g1.journal" ] || {
