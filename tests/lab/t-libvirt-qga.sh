@@ -99,9 +99,12 @@ migrated)
 *) lab_die "recover ended with outcome '$outcome' (exit $rc)" ;;
 esac
 [ "$(lv_virsh "$on" domstate "$LV_DOMAIN")" = running ] || lab_die "recover: guest not running on $on"
-if lv_virsh "$off" domstate "$LV_DOMAIN" 2>/dev/null | grep -q running; then
-	lab_die "recover: the guest runs on both hosts"
-fi
+# Exactly one host: on the other the domain is gone or shut off (not running, not paused).
+st=$(lv_virsh "$off" domstate "$LV_DOMAIN" 2>/dev/null || true)
+case "$st" in
+"" | "shut off") ;;
+*) lab_die "recover: the guest is also on $off ($st)" ;;
+esac
 lv_virsh "$on" dumpxml "$LV_DOMAIN" >"$LAB_DIR/recover.xml"
 grep -q "<alias name='ua-vf0'/>" "$LAB_DIR/recover.xml" || lab_die "recover: no VF attached on $on"
 lv_wait_vf_active "$on" 30 || lab_die "recover: VF not active on $on"
