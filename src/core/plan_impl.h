@@ -23,6 +23,9 @@ struct vf_state {
 	/* Per step (STEP_BIT): run for this VF, successfully or not (what an undo must look at),
 	 * and undone for it. */
 	unsigned touched, done, undone;
+	/* Per step: recover found only its intent in the journal (a run killed inside it: what
+	 * it asked for, e.g. a device removal, may still be under way). */
+	unsigned in_flight;
 	/* Per step: its undo failed or was skipped for this VF (what later undos may need). */
 	unsigned undo_bad;
 	/* After the point of no return: plug or enslave failed, the VF stays off. */

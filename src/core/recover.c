@@ -154,6 +154,8 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 				c.vs[i].undone |= STEP_BIT(s);
 			else if (kv == JOURNAL_DONE)
 				c.vs[i].done |= STEP_BIT(s);
+			if (kv == JOURNAL_INTENT)
+				c.vs[i].in_flight |= STEP_BIT(s);
 			if (kv != JOURNAL_UNDONE && kv != JOURNAL_DONE)
 				k = JOURNAL_FAIL; /* some VF maybe half done */
 			else if (kv == JOURNAL_DONE && k == JOURNAL_UNDONE)

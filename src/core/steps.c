@@ -373,6 +373,39 @@ int run_unplug(struct ctx *c, struct diag *d)
 	return rc;
 }
 
+/*
+ * Recover of a run killed inside the unplug: the device is there, but the removal that run
+ * asked for may still be pending, and would take the VF away after it was taken for plugged
+ * (the undo of release-vf would then wait for a NIC that is gone). Make it definite: ask for
+ * the removal again (QEMU waits for a pending one; a device never asked to go goes now, which
+ * is harmless: the VF was out of the bond) and wait for it; the undo then plugs the VF back.
+ * A removal that does not come within the unplug timeout leaves the device as it is (the
+ * guest kept it).
+ */
+static int unplug_settle(struct ctx *c, struct diag *d)
+{
+	const struct hv_ops *h = c->env->src.hv;
+	struct diag sd = {0};
+	int rc;
+
+	rc = h->unplug_start(h->userdata, &cv(c)->src_vf, cmd_dl(c), &sd);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		*d = sd;
+		return rc;
+	}
+	rc = h->unplug_wait(h->userdata, &cv(c)->src_vf, dl(c, c->p->timeouts.unplug_ms), &sd);
+	if (rc < 0)
+		note(c, STEP_UNPLUG,
+		     "VF %s: a removal asked for again did not complete (%s); left as it is",
+		     cv(c)->src_vf.device_id, sd.msg);
+	else
+		note(c, STEP_UNPLUG, "VF %s: the killed run's removal completed; plugging it back",
+		     cv(c)->src_vf.device_id);
+	return 0;
+}
+
 int undo_unplug(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
@@ -387,6 +420,15 @@ int undo_unplug(struct ctx *c, struct diag *d)
 	rc = h->device_present(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c), &present, d);
 	if (rc < 0)
 		return rc;
+	if (present && (cs(c)->in_flight & STEP_BIT(STEP_UNPLUG))) {
+		rc = unplug_settle(c, d);
+		if (rc < 0)
+			return rc;
+		rc =
+		    h->device_present(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c), &present, d);
+		if (rc < 0)
+			return rc;
+	}
 	if (present)
 		return 0;
 	return h->plug(h->userdata, &cv(c)->src_vf, cmd_dl(c), d);

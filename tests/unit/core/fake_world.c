@@ -47,6 +47,8 @@ static int enter(void *ud, const char *op, struct diag *d)
 
 	snprintf(name, sizeof(name), "%s.%s", SIDE(ud) == FAKE_SRC ? "src" : "dst", op);
 	w->now += 10;
+	if (w->crash_op && !w->in_undo && strcmp(name, w->crash_op) == 0)
+		longjmp(w->crash_jmp, 1);
 	if (!w->intr_raised && w->intr_step >= 0 && w->cur_step == w->intr_step && !w->in_undo &&
 	    w->intr_op && strstr(name, w->intr_op)) {
 		w->intr_raised = true;

@@ -111,6 +111,8 @@ struct fake_world {
 	bool cancel_too_late; /* the migration completes as the interrupt is noticed */
 	/* crash: longjmp out when journal record number crash_at is about to be written */
 	uint32_t crash_at;
+	/* crash: longjmp out when this op ("src.hv.unplug_wait") is entered, outside undo */
+	const char *crash_op;
 	uint32_t journal_fail_at; /* append of this seq fails with -EIO */
 	jmp_buf crash_jmp;
 	/* records */

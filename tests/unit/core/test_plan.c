@@ -1364,6 +1364,41 @@ static void test_source_handoff_undone_on_rollback(void **state)
 }
 
 /* recover in a new process after a crash past the handoff gives the MAC back first. */
+/*
+ * Killed while waiting for the VF's removal (device_del asked, the removal maybe still pending):
+ * recover asks for the removal again and waits for it before it plugs the VF back, so a
+ * removal that comes late cannot take the re-plugged VF away.
+ */
+static void test_recover_killed_mid_unplug(void **state)
+{
+	struct fake_world *w = new_world();
+	struct journal_record *recs;
+	struct plan_report r;
+	size_t n;
+
+	(void)state;
+	w->crash_op = "src.hv.unplug_wait";
+	if (setjmp(w->crash_jmp) == 0) {
+		plan_run(&w->plan, &w->env, &r);
+		fail_msg("the run did not reach the crash point");
+	}
+	w->crash_op = NULL;
+	n = w->n_journal;
+	assert_int_equal(w->journal[n - 1].kind, JOURNAL_INTENT);
+	assert_string_equal(w->journal[n - 1].step, "unplug");
+	assert_true(w->vf_present[FAKE_SRC]);
+	recs = test_malloc(n * sizeof(*recs));
+	memcpy(recs, w->journal, n * sizeof(*recs));
+	w->log[0] = '\0';
+	assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "undo:unplug;src.unplug_start(vf0);src.removed;src.plug(vf0,taps0);"
+		      "undone:unplug");
+	assert_true(fake_on_source_with_vf(w));
+	test_free(recs);
+	test_free(w);
+}
+
 static void test_recover_source_handoff(void **state)
 {
 	struct fake_world *w = new_world();
@@ -1739,6 +1774,7 @@ int main(void)
 	    cmocka_unit_test(test_source_handoff_after_unplug),
 	    cmocka_unit_test(test_source_handoff_undone_on_rollback),
 	    cmocka_unit_test(test_recover_source_handoff),
+	    cmocka_unit_test(test_recover_killed_mid_unplug),
 	    cmocka_unit_test(test_recover_every_cut_point_real_vfs),
 	    cmocka_unit_test(test_error_codes),
 	    cmocka_unit_test(test_guest_stall_frees_destination_vf),
