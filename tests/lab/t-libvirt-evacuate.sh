@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# vfmigrate evacuate through libvirt: two libvirtd (one per lab host) and K domains (default 2:
-# g0, g1; lab_as K's taps, MACs and addresses), each started on src with virtio + an emulated
+# vfmigrate evacuate through libvirt: two libvirtd (one per lab host) and K domains (default 3:
+# g0, g1, g2; lab_as K's taps, MACs and addresses), each started on src with virtio + an emulated
 # VF (e1000e, alias ua-vf0) in a bond, its vfmigrate metadata written by `setup` with every VF
 # tap of the lab hosts as its sources (ethernet:f0 .. f(K-1): a shared pool, as a libvirt
 # network of VFs would be; the plan counts it once for all domains).
 #  1. `evacuate --all --dry-run --json`: every domain with metadata listed, each needing one
 #     VF, dst with K free; nothing moved.
-#  2. `vfmigrate -c SRC evacuate --all --to DST --parallel 2` with a vfprobe on each domain:
-#     exit 0, every domain migrated.
-#  3. back, by name: `vfmigrate -c DST evacuate g0 g1 --to SRC --parallel 2`.
+#  2. `vfmigrate -c SRC evacuate --all --to DST --parallel 2` with a vfprobe on each domain
+#     (three domains, two at once: the third waits for a free slot): exit 0, every domain
+#     migrated.
+#  3. back, by name: `vfmigrate -c DST evacuate g0 g1 g2 --to SRC --parallel 2`.
 # After each: every domain runs on the host it went to with its VF active in its bond, on a tap
 # of its own (ua-vf0's target) that its QEMU holds, reachable, its loss window under a generous
 # bound; the other host defines no domain and holds no VF tap; every journal finished.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
-: "${K:=2}"
+: "${K:=3}"
 export LAB_GUEST_MEM=${LAB_GUEST_MEM:-192}
 # TCG guests, 2K QEMUs and two daemons on two cores: the lab's timeouts, not the product's.
 T=(-o timeouts.command=30s -o timeouts.alive=90s -o timeouts.link=40s -o timeouts.unplug=20s)
@@ -139,4 +140,4 @@ evacuate dst src "$LAB_DIR/e3.json" --json --parallel 2 $(probes) "${names[@]}" 
 check_summary "$LAB_DIR/e3.json" $rc src
 lab_log "evacuated dst -> src in $((SECONDS - t0)) s"
 settled src
-lab_log "evacuated $K libvirt domains there (--all) and back (by name), two at once, each with its VF active"
+lab_log "evacuated $K libvirt domains there (--all) and back (by name), at most two at once, each with its VF active"
