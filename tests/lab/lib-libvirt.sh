@@ -7,7 +7,9 @@
 #   lv_daemon_start SIDE      start (idempotent) libvirtd for src|dst; sets nothing global
 #   lv_uri SIDE               the daemon's URI for tools in the root namespace (unix socket)
 #   lv_virsh SIDE ARGS...     virsh against it
-#   lv_domain_xml [--no-vf]   guest 0 as a libvirt domain (same kernel, MACs, taps as the QMP lab)
+#   lv_domain_xml [--no-vf]   guest LV_DOMAIN (default g0) as a libvirt domain: the kernel,
+#                             MACs, taps and address of the QMP lab's guest (lab_as K: guest
+#                             K's, with LV_DOMAIN=gK), its console in $LAB_DIR/LV_DOMAIN.console
 #   lv_guest_define_start SIDE [--no-vf]
 #   lv_wait_ready             until the guest printed VFM-READY (console file, both hosts append)
 #   lv_qga SIDE JSON / lv_guest_exec SIDE PATH ARGS... / lv_bond_state SIDE / lv_wait_vf_active
@@ -204,15 +206,16 @@ lv_domain_xml() {
 		    <controller type='pci' index='5' model='pcie-root-port'/>
 		    <controller type='pci' index='6' model='pcie-root-port'/>
 	EOF
-	_lv_nic "$LAB_MAC_VIRTIO" v0 virtio ua-net0
+	_lv_nic "$LAB_MAC_VIRTIO" "${LAB_TAP_V:-v0}" virtio ua-net0
 	[ $vf = 1 ] && [ -n "$vfxml" ] && echo "    $vfxml"
-	[ $vf = 1 ] && [ -z "$vfxml" ] && _lv_nic "$LAB_MAC_VF" f0 e1000e ua-vf0
-	# LAB_VF2=1 (lib.sh): a second virtio NIC (tap v1) and VF (e1000e on tap f1, alias ua-vf1).
-	[ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VIRTIO2" v1 virtio ua-net1
-	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VF2" f1 e1000e ua-vf1
+	[ $vf = 1 ] && [ -z "$vfxml" ] && _lv_nic "$LAB_MAC_VF" "${LAB_TAP_F:-f0}" e1000e ua-vf0
+	# LAB_VF2=1 (lib.sh): a second virtio NIC (tap lab_tap_v2, v0b) and VF (e1000e on tap
+	# lab_tap_f2, f0b; alias ua-vf1).
+	[ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VIRTIO2" "$(lab_tap_v2)" virtio ua-net1
+	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] && _lv_nic "$LAB_MAC_VF2" "$(lab_tap_f2)" e1000e ua-vf1
 	cat <<-EOF
 		    <serial type='file'>
-		      <source path='$LAB_DIR/g0.console' append='on'/>
+		      <source path='$LAB_DIR/$LV_DOMAIN.console' append='on'/>
 		      <target port='0'/>
 		    </serial>
 	EOF
@@ -236,8 +239,8 @@ lv_domain_xml() {
 lv_guest_define_start() {
 	local side=$1
 	shift
-	lv_domain_xml "$@" >"$LAB_DIR/g0.xml"
-	lv_virsh "$side" define "$LAB_DIR/g0.xml" >/dev/null || lab_die "virsh define failed"
+	lv_domain_xml "$@" >"$LAB_DIR/$LV_DOMAIN.xml"
+	lv_virsh "$side" define "$LAB_DIR/$LV_DOMAIN.xml" >/dev/null || lab_die "virsh define failed"
 	lv_virsh "$side" start "$LV_DOMAIN" >/dev/null || lab_die "virsh start failed"
 }
 
@@ -245,10 +248,10 @@ lv_guest_define_start() {
 lv_wait_ready() {
 	local secs=${1:-90} i
 	for i in $(seq $((secs * 10))); do
-		grep -q VFM-READY "$LAB_DIR/g0.console" 2>/dev/null && return 0
+		grep -q VFM-READY "$LAB_DIR/$LV_DOMAIN.console" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	tail -20 "$LAB_DIR/g0.console" >&2
+	tail -20 "$LAB_DIR/$LV_DOMAIN.console" >&2
 	lab_die "guest not ready after ${secs}s"
 }
 

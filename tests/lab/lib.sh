@@ -49,7 +49,9 @@ LAB_MIG_DST=10.78.0.2
 LAB_MAC_VIRTIO=52:54:00:77:00:10
 LAB_MAC_VF=52:54:00:77:01:10
 LAB_MIG_PORT=4444
-# The second VF and bond of a guest with two (LAB_VF2=1), on a subnet of its own.
+# The second VF and bond of a guest with two (LAB_VF2=1), on a subnet of its own. Its taps are
+# named after the guest's own (LAB_TAP_V2, LAB_TAP_F2: guest 0's v0b and f0b, guest K's vKb
+# and fKb under lab_as), so a guest with two VFs can run beside other guests.
 LAB_NET2=10.79.0
 LAB_GUEST_IP2=$LAB_NET2.10
 LAB_CLIENT_IP2=$LAB_NET2.1
@@ -471,12 +473,22 @@ lab_net_up() {
 			ip -n "$ns" link set "$t" master br0 up
 		done
 	done
-	# LAB_VF2=1: the taps of the guest's second virtio NIC and VF, and the client on the
+	# LAB_VF2=1: the taps of guest 0's second virtio NIC and VF, and the client on the
 	# second bond's subnet.
-	if [ -n "${LAB_VF2:-}" ]; then
-		lab_taps_add v1 f1
+	[ -z "${LAB_VF2:-}" ] || lab_vf2_net_add
+}
+
+# The taps of a guest's second virtio NIC and second VF (LAB_VF2=1): named after its own taps,
+# so that they never meet another guest's (guest 0: v0b, f0b; lab_as K: vKb, fKb).
+lab_tap_v2() { echo "${LAB_TAP_V2:-${LAB_TAP_V:-v0}b}"; }
+lab_tap_f2() { echo "${LAB_TAP_F2:-${LAB_TAP_F:-f0}b}"; }
+
+# The network of the current guest's second bond: its two taps on both hosts and the client's
+# address on the second subnet (once). Usage: [lab_as K] lab_vf2_net_add
+lab_vf2_net_add() {
+	lab_taps_add "$(lab_tap_v2)" "$(lab_tap_f2)"
+	ip -n "$NS_CLI" -4 addr show dev eth0 | grep -q " $LAB_CLIENT_IP2/" ||
 		ip -n "$NS_CLI" addr add "$LAB_CLIENT_IP2/24" dev eth0
-	fi
 }
 
 # More guest taps on both hosts' bridges (a second guest, a guest's second VF): lab_net_up
@@ -497,14 +509,19 @@ lab_taps_add() {
 # Several guests (K = 0..9): guest K is gK with taps vK (virtio) and fK (its VF) on both hosts,
 # MACs 52:54:00:77:00:1K / 52:54:00:77:01:1K, address $LAB_NET.1K and migration port
 # 4444+K; guest 0's are the defaults above (LAB_AS_TAP_F, LAB_AS_VF_BUS: another VF tap and
-# root port for it, e.g. the one a pool gave it). lab_as K CMD [ARGS...] runs a lab command (a
-# lib.sh function or anything reading these variables) as guest K; lab_guests_add K adds the
-# taps of guests 1..K-1 (lab_net_up made guest 0's).
+# root port for it, e.g. the one a pool gave it). With LAB_VF2=1 its second bond has taps vKb
+# and fKb (lab_vf2_net_add makes them), MACs 52:54:00:77:00:2K / 52:54:00:77:01:2K, address
+# $LAB_NET2.1K, the second VF on root port rp3 (LAB_AS_TAP_F2, LAB_AS_VF2_BUS: another tap and
+# port). lab_as K CMD [ARGS...] runs a lab command (a lib.sh function or anything reading these
+# variables) as guest K; lab_guests_add K adds the taps of guests 1..K-1 (lab_net_up made
+# guest 0's).
 lab_as() {
 	local k=$1
 	shift
 	LAB_G=g$k LAB_TAP_V=v$k LAB_TAP_F=${LAB_AS_TAP_F:-f$k} LAB_VF_BUS=${LAB_AS_VF_BUS:-rp1} LAB_MAC_VIRTIO=52:54:00:77:00:1$k \
-		LAB_MAC_VF=52:54:00:77:01:1$k LAB_GUEST_IP=$LAB_NET.1$k LAB_MIG_PORT=$((4444 + k)) "$@"
+		LAB_MAC_VF=52:54:00:77:01:1$k LAB_GUEST_IP=$LAB_NET.1$k LAB_MIG_PORT=$((4444 + k)) \
+		LAB_TAP_V2=v${k}b LAB_TAP_F2=${LAB_AS_TAP_F2:-f${k}b} LAB_VF2_BUS=${LAB_AS_VF2_BUS:-rp3} \
+		LAB_MAC_VIRTIO2=52:54:00:77:00:2$k LAB_MAC_VF2=52:54:00:77:01:2$k LAB_GUEST_IP2=$LAB_NET2.1$k "$@"
 }
 lab_guests_add() {
 	local k ns t
@@ -576,16 +593,17 @@ lab_guest_start() {
 	for ((p = 3; p < 3 + nspare; p++)); do
 		args+=(-device "pcie-root-port,id=rp$p,chassis=$p,bus=pcie.0,addr=0x$((p + 3))")
 	done
-	# LAB_VF2=1: a second VF (e1000e vf1 on rp3, tap f1) and a second virtio NIC (net1 on its
-	# own root port rpv2, tap v1), bonded in the guest as bond1 with address LAB_GUEST_IP2 (a
-	# guest with two VFs, each in its own bond with its own backup).
+	# LAB_VF2=1: a second VF (e1000e vf1 on LAB_VF2_BUS, default rp3, tap lab_tap_f2) and a
+	# second virtio NIC (net1 on its own root port rpv2, tap lab_tap_v2), bonded in the guest
+	# as bond1 with address LAB_GUEST_IP2 (a guest with two VFs, each in its own bond with its
+	# own backup).
 	if [ -n "${LAB_VF2:-}" ]; then
 		args+=(-device pcie-root-port,id=rpv2,chassis=20,bus=pcie.0,addr=0x14
-			-netdev tap,id=hn1,ifname=v1,script=no,downscript=no
+			-netdev tap,id=hn1,ifname=$(lab_tap_v2),script=no,downscript=no
 			-device virtio-net-pci,netdev=hn1,id=net1,mac=$LAB_MAC_VIRTIO2,bus=rpv2,romfile=${LAB_VIRTIO_OPTS:-})
 		[ $vf = 1 ] && [ $incoming = 0 ] &&
-			args+=(-netdev tap,id=nd-vf1,ifname=f1,script=no,downscript=no
-				-device e1000e,netdev=nd-vf1,id=vf1,mac=$LAB_MAC_VF2,bus=rp3,romfile=)
+			args+=(-netdev tap,id=nd-vf1,ifname=$(lab_tap_f2),script=no,downscript=no
+				-device e1000e,netdev=nd-vf1,id=vf1,mac=$LAB_MAC_VF2,bus=${LAB_VF2_BUS:-rp3},romfile=)
 	fi
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
 		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
@@ -770,9 +788,11 @@ lab_migrate_plain() {
 # VF pool is its tap f0 on root port rp1; with --no-vf the guest has no VF; with --qga the
 # guest agent is the stock qemu-ga on its own socket (no vfmigrate-agent); with --failover the
 # guest is lab_guest_start --failover's (no bond: vf-mac is the virtio MAC the pair shares, and
-# vfmigrate picks failover mode).
+# vfmigrate picks failover mode). With LAB_VF2=1 the guest has two VFs, each a [vf NAME]
+# section (net0: vf0 in bond0 on LAB_TAP_F/LAB_VF_BUS; net1: vf1 in bond1 on lab_tap_f2 and
+# LAB_VF2_BUS), the destination's pool shared by both.
 lab_vfm_config() {
-	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent fo=0
+	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent fo=0 two=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) novf=1 ;;
@@ -783,6 +803,26 @@ lab_vfm_config() {
 		esac
 		shift
 	done
+	[ -n "${LAB_VF2:-}" ] && [ $novf = 0 ] && [ $fo = 0 ] && two=1
+	if [ $two = 1 ]; then
+		{
+			echo "[source]"
+			echo "qmp = $LAB_DIR/${LAB_G:-g0}-$from.qmp"
+			echo "$agent = $LAB_DIR/${LAB_G:-g0}-$from.$agent"
+			[ -n "${LAB_POOL_HOSTS:-}" ] && echo "pool-host = $from"
+			echo "vf-driver = e1000e"
+			echo "[destination]"
+			echo "qmp = $LAB_DIR/${LAB_G:-g0}-$to.qmp"
+			echo "$agent = $LAB_DIR/${LAB_G:-g0}-$to.$agent"
+			echo "vf-pool = ${LAB_VFM_POOL:-f0:rp1 $(lab_tap_f2):${LAB_VF2_BUS:-rp3}}"
+			[ -n "${LAB_POOL_HOSTS:-}" ] && echo "pool-host = $to"
+			echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
+			echo "incoming = defer"
+			lab_vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 "${LAB_VF_BUS:-rp1}" "${LAB_TAP_F:-f0}"
+			lab_vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 "${LAB_VF2_BUS:-rp3}" "$(lab_tap_f2)"
+		} >"$LAB_DIR/${LAB_G:-g0}.conf"
+		return 0
+	fi
 	{
 		echo "[guest]"
 		if [ $fo = 1 ]; then
@@ -812,6 +852,12 @@ lab_vfm_config() {
 		echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
 		echo "incoming = defer"
 	} >"$LAB_DIR/${LAB_G:-g0}.conf"
+}
+
+# One [vf NAME] section of a config: NAME BOND VF-MAC BACKUP-MAC DEVICE ROOT-PORT TAP.
+lab_vf_section() {
+	printf '\n[vf %s]\nbond = %s\nvf-mac = %s\nbackup-mac = %s\nvf-device = %s\nvf-bus = %s\nvf-netdev = nd-%s\nvf-tap = %s\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$5" "$7"
 }
 
 # The destination of the current config (what `vfmigrate status` shows from the journal).

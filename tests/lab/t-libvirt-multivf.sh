@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vfmigrate through libvirt, a guest with two VFs: two libvirtd (one per lab host), guest 0
 # defined and started on src with two emulated VFs (e1000e, aliases ua-vf0 on tap f0 and ua-vf1
-# on tap f1), each in its own bond with its own virtio backup (bond0: address LAB_GUEST_IP,
+# on tap f0b), each in its own bond with its own virtio backup (bond0: address LAB_GUEST_IP,
 # bond1: LAB_GUEST_IP2). `setup` writes both VFs into the metadata (one --vf-alias group
 # each); then vfmigrate src -> dst and back with a probe on each bond's address. Each run:
 # outcome migrated, the report lists both VFs (none degraded), both VFs active in their bonds
@@ -43,7 +43,7 @@ migrate_once() {
 		n=$(grep -c "<alias name='$a'/>" "$LAB_DIR/persist-$to.xml" || true)
 		[ "$n" = 1 ] || lab_die "persistent config on $to has $a $n times"
 	done
-	grep -q "<target dev='f1'" "$LAB_DIR/persist-$to.xml" || lab_die "persistent ua-vf1 on $to not on tap f1"
+	grep -q "<target dev='$(lab_tap_f2)'" "$LAB_DIR/persist-$to.xml" || lab_die "persistent ua-vf1 on $to not on tap $(lab_tap_f2)"
 	[ "$(lv_virsh "$to" domstate "$LV_DOMAIN")" = running ] || lab_die "guest not running on $to"
 	if lv_virsh "$from" dominfo "$LV_DOMAIN" >/dev/null 2>&1; then
 		lab_die "source $from still has the domain"
@@ -55,7 +55,7 @@ migrate_once() {
 
 "$VFM_BUILDDIR/src/cli/vfmigrate" -c "$(lv_uri src)" setup "$LV_DOMAIN" \
 	--vf-alias ua-vf0 --bond bond0 --backup-mac "$LAB_MAC_VIRTIO" --vf-source ethernet:f0:e1000e \
-	--vf-alias ua-vf1 --bond bond1 --backup-mac "$LAB_MAC_VIRTIO2" --vf-source ethernet:f1:e1000e >&2 ||
+	--vf-alias ua-vf1 --bond bond1 --backup-mac "$LAB_MAC_VIRTIO2" --vf-source "ethernet:$(lab_tap_f2):e1000e" >&2 ||
 	lab_die "vfmigrate setup of two VFs failed"
 lv_vfm src check >&2 || lab_die "check src -> dst failed"
 migrate_once src dst

@@ -15,16 +15,11 @@ lab_init qmpmvf
 lab_image
 lab_net_up
 
-# One [vf NAME] section: NAME BOND VF-MAC BACKUP-MAC DEVICE ROOT-PORT TAP.
-vf_section() {
-	printf '\n[vf %s]\nbond = %s\nvf-mac = %s\nbackup-mac = %s\nvf-device = %s\nvf-bus = %s\nvf-netdev = nd-%s\nvf-tap = %s\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$5" "$7"
-}
-
 # The config of guest 0 with its two VFs, the guest on FROM going to TO (whose pool is its
-# taps f0 on rp1 and f1 on rp3). Usage: mvf_config FROM TO TO_MIGRATION_IP
+# taps f0 on rp1 and f0b on rp3). Usage: mvf_config FROM TO TO_MIGRATION_IP
 mvf_config() {
-	local from=$1 to=$2 to_ip=$3
+	local from=$1 to=$2 to_ip=$3 f2
+	f2=$(lab_tap_f2)
 	{
 		cat <<EOF
 [source]
@@ -35,12 +30,12 @@ vf-driver = e1000e
 [destination]
 qmp = $LAB_DIR/g0-$to.qmp
 agent = $LAB_DIR/g0-$to.agent
-vf-pool = f0:rp1 f1:rp3
+vf-pool = f0:rp1 $f2:rp3
 migrate-uri = tcp:$to_ip:$LAB_MIG_PORT
 incoming = defer
 EOF
-		vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 rp1 f0
-		vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 rp3 f1
+		lab_vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 rp1 f0
+		lab_vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 rp3 "$f2"
 	} >"$LAB_DIR/g0.conf"
 }
 
