@@ -30,6 +30,8 @@
 #define PROBE_MAX    (1u << 20) /* vfprobe's JSON report */
 #define ARGV_MAX     128
 #define PROBE_LINGER 1000 /* ms a probe goes on after its guest's run ended */
+/* ms a reaped child's pipes are still read: something it started may hold them open */
+#define CHILD_DRAIN_MS 2000
 
 static volatile sig_atomic_t n_signals;
 /* Where plain progress lines go: stdout, or stderr beside --json's one object. */
@@ -80,9 +82,11 @@ static void child_argv(const struct cli_args *a, const struct evac_row *r, const
 	n = argv_add(argv, n, a->unplug_timeout ? "--unplug-timeout" : NULL, a->unplug_timeout);
 	n = argv_add(argv, n, a->max_bandwidth ? "--max-bandwidth" : NULL, a->max_bandwidth);
 	n = argv_add(argv, n, a->downtime_limit ? "--downtime-limit" : NULL, a->downtime_limit);
+	n = argv_add(argv, n, a->mode ? "--mode" : NULL, a->mode);
 	n = argv_add(argv, n, "migrate", "--json");
 	n = argv_add(argv, n, "--progress-fd", "3");
-	n = argv_add(argv, n, r->guest, NULL);
+	/* The guest is never an option, whatever its name. */
+	n = argv_add(argv, n, "--", r->guest);
 	n = argv_add(argv, n, r->dest_arg[0] ? r->dest_arg : NULL, NULL);
 	argv[n] = NULL;
 }
@@ -351,6 +355,12 @@ static void child_done(struct evac_row *r, int status)
 			 WIFSIGNALED(status) ? "was killed by signal" : "exited with",
 			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), r->guest);
 	}
+	/* Success is what the report says, not an exit status alone. */
+	if (r->exit_code == VFM_EXIT_OK && !json_is_object(o)) {
+		r->exit_code = VFM_EXIT_NEEDS_RECOVER;
+		snprintf(r->error, sizeof(r->error),
+			 "its run exited 0 without a report: run 'vfmigrate status %s'", r->guest);
+	}
 	snprintf(r->outcome, sizeof(r->outcome), "%s", vfm_exit_to_string(r->exit_code));
 	if (json_is_object(o)) {
 		json_str(o, "outcome", r->outcome, sizeof(r->outcome));
@@ -395,18 +405,23 @@ static bool row_service(struct evac_row *r, bool tty, int64_t t0)
 		close_fd(&r->fd_report);
 	if (r->fd_err >= 0 && read_err(r) <= 0)
 		close_fd(&r->fd_err);
-	if (r->state == EVAC_RUNNING && r->fd_progress < 0 && r->fd_report < 0 && r->fd_err < 0) {
-		int status = 0;
+	if (r->state == EVAC_RUNNING && !r->reaped &&
+	    waitpid(r->pid, &r->exit_status, WNOHANG) == r->pid) {
+		r->reaped = true;
+		r->reaped_at = time_now_ms();
+	}
+	if (r->state == EVAC_RUNNING && r->reaped &&
+	    ((r->fd_progress < 0 && r->fd_report < 0 && r->fd_err < 0) ||
+	     time_now_ms() >= r->reaped_at + CHILD_DRAIN_MS)) {
+		close_fd(&r->fd_progress);
+		close_fd(&r->fd_report);
+		close_fd(&r->fd_err);
+		child_done(r, r->exit_status);
+		if (!tty) {
+			char what[400];
 
-		if (waitpid(r->pid, &status, 0) == r->pid) {
-			child_done(r, status);
-			if (!tty) {
-				char what[400];
-
-				snprintf(what, sizeof(what), "%s, exit %d", r->outcome,
-					 r->exit_code);
-				evac_out_event(events_out, r, t0, what);
-			}
+			snprintf(what, sizeof(what), "%s, exit %d", r->outcome, r->exit_code);
+			evac_out_event(events_out, r, t0, what);
 		}
 	}
 	if (r->probe_pid > 0 && !r->probe_stopping && r->state == EVAC_DONE &&

@@ -95,7 +95,8 @@ static int row_parse(const char *arg, struct evac_row *r, struct diag *d)
 	}
 	memcpy(r->guest, arg, len);
 	if (!journal_guest_name_valid(r->guest)) {
-		diag_set(d, "invalid guest name (allowed: letters, digits, '_', '.', '-')");
+		diag_set(
+		    d, "invalid guest name (letters, digits, '_', '.', '-', not first '.' or '-')");
 		return -EINVAL;
 	}
 	r->config_path = eq ? eq + 1 : NULL;

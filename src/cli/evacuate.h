@@ -38,6 +38,11 @@ struct evac_row {
 	/* The run. */
 	enum evac_state state;
 	pid_t pid;
+	/* Reaped (its exit status in exit_status) at reaped_at, while a pipe may still be open:
+	 * something it started may hold its stdout or stderr (drained for CHILD_DRAIN_MS). */
+	bool reaped;
+	int exit_status;
+	int64_t reaped_at;
 	int fd_progress, fd_report, fd_err;
 	char *report; /* the child's JSON report, as read */
 	size_t report_len;

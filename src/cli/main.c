@@ -126,7 +126,9 @@ int main(int argc, char **argv)
 	if (cmd->takes_list)
 		return cmd->run(&a, NULL);
 	if (!journal_guest_name_valid(a.guest)) {
-		diag_set(&d, "invalid guest name (allowed: letters, digits, '_', '.', '-')");
+		diag_set(
+		    &d,
+		    "invalid guest name (letters, digits, '_', '.', '-', not first '.' or '-')");
 		return cli_fail_usage(&a, &d);
 	}
 	if (cli_load_config(&a, &c, &d) < 0)

@@ -20,7 +20,8 @@ bool journal_guest_name_valid(const char *guest)
 {
 	size_t n = strnlen(guest, 64);
 
-	if (n == 0 || n >= 64 || guest[0] == '.')
+	/* Not "." or "..", no hidden file; and never read as an option. */
+	if (n == 0 || n >= 64 || guest[0] == '.' || guest[0] == '-')
 		return false;
 	for (; *guest; guest++)
 		if (!((*guest >= 'a' && *guest <= 'z') || (*guest >= 'A' && *guest <= 'Z') ||
@@ -34,7 +35,8 @@ static int make_path(const char *state_dir, const char *guest, const char *suffi
 		     size_t n, struct diag *d)
 {
 	if (!journal_guest_name_valid(guest)) {
-		diag_set(d, "invalid guest name (allowed: letters, digits, '_', '.', '-')");
+		diag_set(
+		    d, "invalid guest name (letters, digits, '_', '.', '-', not first '.' or '-')");
 		return -EINVAL;
 	}
 	if ((size_t)snprintf(buf, n, "%s/%s%s", state_dir, guest, suffix) >= n) {

@@ -169,7 +169,12 @@ int sysfs_write_bounded(struct vfpool_sysfs *p, const char *rel, const char *val
 		int fd;
 
 		/* It may outlive us, blocked in the kernel: it must not hold our journal lock,
-		 * QMP or libvirt connections or channel sockets. */
+		 * QMP or libvirt connections or channel sockets, nor our stdout and stderr (a
+		 * parent reading them, as evacuate does, would wait for it). */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int i = 0; null >= 0 && i < 3; i++)
+			dup2(null, i);
 		if (close_range(3, ~0U, 0) < 0)
 			for (int i = 3; i < 1024; i++)
 				close(i);

@@ -16,6 +16,7 @@ expect 2 "--parallel 0" "$V" "${S[@]}" evacuate --parallel 0 "g1=$cfg"
 expect 2 "--parallel x" "$V" "${S[@]}" evacuate --parallel x "g1=$cfg"
 expect 2 "--parallel 33" "$V" "${S[@]}" evacuate --parallel 33 "g1=$cfg"
 expect 2 "a bad guest name" "$V" "${S[@]}" evacuate "../g1=$cfg"
+expect 2 "a guest name that reads as an option" "$V" "${S[@]}" evacuate -- "-h=$cfg"
 expect 2 "a guest named twice" "$V" "${S[@]}" evacuate "g1=$cfg" "g1=$cfg"
 grep -q "g1 named twice" "$tmp/err" || failed "named twice: not said"
 expect 2 "--config with two guests" "$V" "${S[@]}" -f "$cfg" evacuate g1 g2

@@ -117,6 +117,10 @@ static void test_bad_names(void **state)
 	assert_int_equal(journal_file_create(dir, "", &j, &d), -EINVAL);
 	assert_int_equal(journal_file_create(dir, "a b", &j, &d), -EINVAL);
 	assert_true(journal_guest_name_valid("web-01.example_2"));
+	/* A name that would read as an option (evacuate passes names to its children). */
+	assert_false(journal_guest_name_valid("-h"));
+	assert_false(journal_guest_name_valid("--help"));
+	assert_true(journal_guest_name_valid("h-"));
 }
 
 /* A record cut short by a full disk does not corrupt the records appended after it. */
