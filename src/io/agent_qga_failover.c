@@ -24,17 +24,21 @@ static int read_int(struct agent_qga *a, const char *fmt, const char *name, int6
 {
 	_cleanup_free_ char *v = NULL;
 	char path[128], *end;
+	long val;
 	int r;
 
 	snprintf(path, sizeof(path), fmt, name);
 	r = agent_qga_read(a, path, deadline, &v, d);
 	if (r < 0)
 		return r;
-	*ret = strtol(v, &end, 10);
-	if (end == v || (*end && *end != '\n')) {
+	/* Guest data: digits only, in range, then nothing or a newline. */
+	errno = 0;
+	val = strtol(v, &end, 10);
+	if (!(v[0] >= '0' && v[0] <= '9') || errno || (*end && strcmp(end, "\n") != 0)) {
 		diag_set(d, "%s: not a number", path);
 		return -EBADMSG;
 	}
+	*ret = val;
 	return 0;
 }
 

@@ -39,6 +39,27 @@ static bool unplug_pending(enum qmp_migration_status st)
 	return st == QMP_MIG_SETUP || st == QMP_MIG_WAIT_UNPLUG;
 }
 
+/* The migration left wait-unplug with status st: 0 when it goes on (the guest released the
+ * primary), else why it does not (failed, cancelled, or a status we do not know). */
+static int left_unplug(enum qmp_migration_status st, struct diag *d)
+{
+	switch (st) {
+	case QMP_MIG_FAILED:
+		diag_set(d, "the migration failed in wait-unplug");
+		return -EIO;
+	case QMP_MIG_CANCELLING:
+	case QMP_MIG_CANCELLED:
+		diag_set(d, "the migration was cancelled in wait-unplug");
+		return -ECANCELED;
+	case QMP_MIG_UNKNOWN:
+		diag_set(d, "the migration left wait-unplug for status %s",
+			 qmp_migration_status_to_string(st));
+		return -EPROTO;
+	default:
+		return 0;
+	}
+}
+
 /* Until the migration leaves setup and wait-unplug: its MIGRATION events, re-polled each
  * progress interval (an event may be lost to a reconnect). */
 int hv_qmp_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
@@ -66,7 +87,7 @@ int hv_qmp_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 			if (r < 0)
 				return -EPROTO;
 			if (!unplug_pending(st))
-				return 0;
+				return left_unplug(st, d);
 		} else if (r == -ETIMEDOUT && time_now_ms() < deadline_ms) {
 			r = hv_qmp_query_migrate(h, deadline_ms, &mi, d);
 		} else if (r == -ETIMEDOUT) {
@@ -81,7 +102,9 @@ int hv_qmp_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
 			}
 		}
 	}
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	return unplug_pending(mi.status) ? 0 : left_unplug(mi.status, d);
 }
 
 /* One round, at once, out of one NIC (QMP announce-self with "interfaces"). */

@@ -940,6 +940,34 @@ static void test_wait_unplug_deadline(void **state)
 	teardown(&fx);
 }
 
+/* The migration leaves wait-unplug without the guest's release: failed, or cancelled (by
+ * event or as the first query finds it) is not "released". */
+static void test_wait_unplug_failed(void **state)
+{
+	static const struct fq_step steps[] = {
+	    FQ_HANDSHAKE,
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"wait-unplug\"}", NULL, 0},
+	    {FQ_SEND, EV_MIG("failed"), NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"cancelled\"}", NULL, 0},
+	    {FQ_EXPECT, "query-migrate", NULL, 0},
+	    {FQ_REPLY, "{\"status\": \"active\"}", NULL, 0},
+	    {FQ_WAIT_CLOSE, NULL, NULL, 0},
+	    {0},
+	};
+	struct fixture fx;
+	struct diag d = {{0}};
+
+	(void)state;
+	setup(&fx, steps, false);
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), -EIO);
+	assert_non_null(strstr(d.msg, "failed"));
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), -ECANCELED);
+	assert_int_equal(fx.ops.migrate_wait_unplug(fx.ops.userdata, in_ms(3000), &d), 0);
+	teardown(&fx);
+}
+
 static const char *always_sigint(void *ud)
 {
 	(void)ud;
@@ -995,6 +1023,7 @@ int main(void)
 	    cmocka_unit_test(test_failover_pair_and_plug),
 	    cmocka_unit_test(test_wait_unplug_released),
 	    cmocka_unit_test(test_wait_unplug_deadline),
+	    cmocka_unit_test(test_wait_unplug_failed),
 	    cmocka_unit_test(test_wait_unplug_interrupted),
 	};
 

@@ -525,6 +525,12 @@ static const struct {
     {"/sys/class/net/fo3/master/ifindex", "6\n"},
     {"/sys/class/net/fo4/ifindex", "6\n"},
     {"/sys/class/net/fo4/bonding/mode", "active-backup 1\n"},
+    /* fo5: a virtio NIC whose master's ifindex (fo6's, 9) is not written as a plain number
+     * (guest data). */
+    {"/sys/class/net/fo5/device/uevent", "DRIVER=virtio_net\n"},
+    {"/sys/class/net/fo5/master/ifindex", " +9\n"},
+    {"/sys/class/net/fo6/ifindex", "9\n"},
+    {"/sys/class/net/fo6/device/uevent", "DRIVER=virtio_net\n"},
 };
 
 /* Answers requests until the client hangs up: sync, ping, guest-file-open/read/close. */
@@ -575,7 +581,9 @@ static void peer_qga_files(int fd)
 			    "{\"name\":\"fo2\",\"hardware-address\":\"52:54:00:77:00:20\"},"
 			    "{\"name\":\"../x\",\"hardware-address\":\"52:54:00:77:00:20\"},"
 			    "{\"name\":\"fo3\",\"hardware-address\":\"52:54:00:77:00:30\"},"
-			    "{\"name\":\"fo4\",\"hardware-address\":\"52:54:00:77:00:30\"}]}\n");
+			    "{\"name\":\"fo4\",\"hardware-address\":\"52:54:00:77:00:30\"},"
+			    "{\"name\":\"fo5\",\"hardware-address\":\"52:54:00:77:00:40\"},"
+			    "{\"name\":\"fo6\",\"hardware-address\":\"52:54:00:77:00:40\"}]}\n");
 		} else if (strstr(req, "guest-file-read") && handle >= 0) {
 			char *enc = qga_base64_encode(qga_files[handle].text);
 
@@ -598,6 +606,7 @@ static void test_agent_qga_failover(void **state)
 	char path[] = "/tmp/vfm-qga-fo.XXXXXX";
 	const uint8_t fo_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x20};
 	const uint8_t bond_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x30};
+	const uint8_t odd_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x40};
 	struct failover_status st;
 	struct agent_qga *a = NULL;
 	struct agent_ops ops;
@@ -616,6 +625,9 @@ static void test_agent_qga_failover(void **state)
 	assert_int_equal(ops.failover_status(ops.userdata, bond_mac, 0, in_ms(5000), &st, &d),
 			 -ENOENT);
 	assert_non_null(strstr(d.msg, "no net_failover master"));
+	/* " +9" is not read as master 9 (fo6): strtol's leading space and sign are refused. */
+	assert_int_equal(ops.failover_status(ops.userdata, odd_mac, 0, in_ms(5000), &st, &d),
+			 -ENOENT);
 	agent_qga_free(a);
 	unlink(path);
 	waitpid(pid, &status, 0);
