@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proto/vfnl.h"
 #include "qga_client.h"
 
 struct agent_vfm {
@@ -188,6 +189,19 @@ static int get_text(json_t *o, const char *key, char *dst, size_t n, bool null_o
 	/* Guest text goes into messages and reports (plan.c prints the mode, for one): no
 	 * control characters or escapes past this point. Never longer than its input. */
 	str_sanitize(dst, n, json_string_value(v));
+	return 0;
+}
+
+/* A guest interface name the guest reports: as the kernel makes them (vfnl_ifname_valid). */
+static int get_ifname(json_t *o, const char *key, char dst[VFM_IFNAME_MAX])
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= VFM_IFNAME_MAX ||
+	    strlen(json_string_value(v)) != json_string_length(v) ||
+	    !vfnl_ifname_valid(json_string_value(v)))
+		return -EPROTO;
+	snprintf(dst, VFM_IFNAME_MAX, "%s", json_string_value(v));
 	return 0;
 }
 
@@ -434,7 +448,7 @@ int agent_vfm_parse_failover(json_t *r, struct failover_status *ret, struct diag
 	struct failover_status st = {0};
 	char active[16];
 
-	if (!json_is_object(r) || get_text(r, "master", st.master, sizeof(st.master), false) < 0 ||
+	if (!json_is_object(r) || get_ifname(r, "master", st.master) < 0 ||
 	    get_text(r, "active", active, sizeof(active), false) < 0 ||
 	    failover_nic(r, "standby", &st.has_standby, &st.standby_link) < 0 ||
 	    failover_nic(r, "primary", &st.has_primary, &st.primary_link) < 0 ||

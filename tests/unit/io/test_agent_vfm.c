@@ -566,7 +566,8 @@ static void test_socket_connect_failure(void **state)
 }
 
 /* guest-failover-status's reply, strictly: an unknown "active" word, a primary that is not an
- * object or a name too long is -EPROTO; guest text comes out sanitized. */
+ * object, or a master that is no interface name (too long, a control character, a '/', a
+ * space, empty) is -EPROTO. */
 static void test_parse_failover(void **state)
 {
 	static const char *const bad[] = {
@@ -576,19 +577,23 @@ static void test_parse_failover(void **state)
 	    "{\"master\":\"eth0\",\"active\":\"primary\",\"primary\":\"eth2\"}",
 	    "{\"master\":\"eth0\",\"active\":\"standby\",\"standby\":{\"carrier\":1}}",
 	    "{\"master\":\"a-name-far-too-long\",\"active\":\"none\"}",
+	    "{\"master\":\"eth0\\u001b\",\"active\":\"none\"}",
+	    "{\"master\":\"../eth0\",\"active\":\"none\"}",
+	    "{\"master\":\"\",\"active\":\"none\"}",
+	    "{\"master\":\"eth 0\",\"active\":\"none\"}",
 	};
 	struct failover_status st;
 	struct diag d = {{0}};
 	json_t *j;
 
 	(void)state;
-	j = json_loads("{\"master\":\"eth0\\u001b\",\"mac\":\"52:54:00:77:00:10\",\"active\":"
+	j = json_loads("{\"master\":\"eth0\",\"mac\":\"52:54:00:77:00:10\",\"active\":"
 		       "\"primary\",\"standby\":{\"name\":\"eth1\",\"carrier\":true},\"primary\":"
 		       "{\"name\":\"eth2\",\"carrier\":true},\"waited_ms\":3}",
 		       0, NULL);
 	assert_int_equal(agent_vfm_parse_failover(j, &st, &d), 0);
 	json_decref(j);
-	assert_string_equal(st.master, "eth0?");
+	assert_string_equal(st.master, "eth0");
 	assert_true(st.has_standby && st.standby_link && st.has_primary && st.primary_active);
 	/* "primary" active without a primary is not believed. */
 	j = json_loads("{\"master\":\"eth0\",\"active\":\"primary\",\"primary\":null}", 0, NULL);
