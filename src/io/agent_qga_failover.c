@@ -68,16 +68,45 @@ static int nics_on_mac(struct agent_qga *a, const uint8_t mac[6], int64_t deadli
 	return 0;
 }
 
-static bool has_carrier(struct agent_qga *a, const char *name, int64_t deadline)
+/*
+ * Whether r is the guest's own answer that a file is not there or not readable (qemu-ga's
+ * error reply: no such file, no master, carrier of a NIC that is down), not a failure to
+ * reach the guest (a timeout, a broken channel) or a malformed answer: those are errors, never
+ * read as "no master" or "no link".
+ */
+static bool guest_said_no(int r)
 {
-	struct diag ignored;
-	long c = 0;
-
-	return read_int(a, "/sys/class/net/%s/carrier", name, deadline, &c, &ignored) >= 0 &&
-	       c == 1;
+	return r == -ENOENT || r == -EREMOTEIO || r == -EIO || r == -EINVAL;
 }
 
-/* One look. -ENOENT: no net_failover master over a virtio NIC with this MAC. */
+/* An optional integer file: *ret -1 when the guest says it is not there. */
+static int read_opt(struct agent_qga *a, const char *fmt, const char *name, int64_t deadline,
+		    long *ret, struct diag *d)
+{
+	struct diag rd = {0};
+	int r = read_int(a, fmt, name, deadline, ret, &rd);
+
+	if (r >= 0)
+		return 0;
+	*ret = -1;
+	if (guest_said_no(r))
+		return 0;
+	*d = rd;
+	return r;
+}
+
+static int has_carrier(struct agent_qga *a, const char *name, int64_t deadline, bool *ret,
+		       struct diag *d)
+{
+	long c;
+	int r = read_opt(a, "/sys/class/net/%s/carrier", name, deadline, &c, d);
+
+	*ret = r >= 0 && c == 1;
+	return r;
+}
+
+/* One look. -ENOENT: no net_failover master over a virtio NIC with this MAC; any other error
+ * is not reaching the guest, or a malformed answer. */
 static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t deadline,
 			 struct failover_status *ret, struct diag *d)
 {
@@ -86,7 +115,7 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 	long ifindex[FO_NICS], master_of[FO_NICS];
 	enum nic_kind kind[FO_NICS];
 	struct failover_status st = {0};
-	struct diag ignored;
+	struct diag md = {0};
 	size_t n;
 	int r;
 
@@ -97,12 +126,12 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 		r = agent_qga_nic_ident(a, names[i], deadline, &kind[i], d);
 		if (r < 0)
 			return r;
-		if (read_int(a, "/sys/class/net/%s/ifindex", names[i], deadline, &ifindex[i], d) <
-		    0)
-			ifindex[i] = -1;
-		if (read_int(a, "/sys/class/net/%s/master/ifindex", names[i], deadline,
-			     &master_of[i], &ignored) < 0)
-			master_of[i] = -1;
+		r = read_opt(a, "/sys/class/net/%s/ifindex", names[i], deadline, &ifindex[i], d);
+		if (r >= 0)
+			r = read_opt(a, "/sys/class/net/%s/master/ifindex", names[i], deadline,
+				     &master_of[i], d);
+		if (r < 0)
+			return r;
 		if (kind[i] == NIC_KIND_VIRTIO && master_of[i] > 0 && standby < 0)
 			standby = (int)i;
 	}
@@ -114,7 +143,12 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 		if (ifindex[i] != master_of[standby] || (int)i == standby)
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/net/%s/bonding/mode", names[i]);
-		if (agent_qga_read(a, path, deadline, &mode, &ignored) == -ENOENT)
+		r = agent_qga_read(a, path, deadline, &mode, &md);
+		if (r < 0 && !guest_said_no(r)) {
+			*d = md;
+			return r;
+		}
+		if (r < 0)
 			master = (int)i; /* not a bond */
 	}
 	if (master < 0) {
@@ -128,9 +162,12 @@ static int failover_read(struct agent_qga *a, const uint8_t mac[6], int64_t dead
 			primary = (int)i;
 	snprintf(st.master, sizeof(st.master), "%s", names[master]);
 	st.has_standby = true;
-	st.standby_link = has_carrier(a, names[standby], deadline);
 	st.has_primary = primary >= 0;
-	st.primary_link = st.has_primary && has_carrier(a, names[primary], deadline);
+	r = has_carrier(a, names[standby], deadline, &st.standby_link, d);
+	if (r >= 0 && st.has_primary)
+		r = has_carrier(a, names[primary], deadline, &st.primary_link, d);
+	if (r < 0)
+		return r;
 	st.primary_active = st.primary_link;
 	*ret = st;
 	return 0;

@@ -533,6 +533,9 @@ static const struct {
     {"/sys/class/net/fo6/device/uevent", "DRIVER=virtio_net\n"},
 };
 
+/* peer_qga_files hangs up at the guest-file-open of this path (NULL: never). */
+static const char *qga_files_hangup_at;
+
 /* Answers requests until the client hangs up: sync, ping, guest-file-open/read/close. */
 static void peer_qga_files(int fd)
 {
@@ -556,6 +559,8 @@ static void peer_qga_files(int fd)
 			len = snprintf(out, sizeof(out), "\xff{\"return\":%lld}\n",
 				       p ? atoll(p + 5) : -1);
 		} else if (strstr(req, "guest-file-open")) {
+			if (qga_files_hangup_at && strstr(req, qga_files_hangup_at))
+				_exit(0);
 			handle = -1;
 			for (size_t i = 0; i < ARRAY_SIZE(qga_files); i++) {
 				char want[256];
@@ -625,12 +630,46 @@ static void test_agent_qga_failover(void **state)
 	assert_int_equal(ops.failover_status(ops.userdata, bond_mac, 0, in_ms(5000), &st, &d),
 			 -ENOENT);
 	assert_non_null(strstr(d.msg, "no net_failover master"));
-	/* " +9" is not read as master 9 (fo6): strtol's leading space and sign are refused. */
+	/* " +9" is not read as master 9 (fo6), nor as no master: strtol's leading space and
+	 * sign are refused, a malformed answer. */
 	assert_int_equal(ops.failover_status(ops.userdata, odd_mac, 0, in_ms(5000), &st, &d),
-			 -ENOENT);
+			 -EBADMSG);
+	assert_non_null(strstr(d.msg, "not a number"));
 	agent_qga_free(a);
 	unlink(path);
 	waitpid(pid, &status, 0);
+}
+
+/* A qemu-ga that goes away while its sysfs is read: an error of the channel, never "no
+ * net_failover master" (what would send failover mode's pre-flight and waits the wrong way). */
+static void test_agent_qga_failover_hangup(void **state)
+{
+	static const char *const at[] = {"fo1/master/ifindex", "fo0/bonding/mode", "fo2/carrier"};
+	const uint8_t fo_mac[6] = {0x52, 0x54, 0x00, 0x77, 0x00, 0x20};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(at); i++) {
+		char path[] = "/tmp/vfm-qga-fo.XXXXXX";
+		struct failover_status st;
+		struct agent_qga *a = NULL;
+		struct agent_ops ops;
+		struct diag d = {{0}};
+		int status, r;
+		pid_t pid;
+
+		qga_files_hangup_at = at[i];
+		pid = fake_listener(path, peer_qga_files);
+		qga_files_hangup_at = NULL;
+		assert_int_equal(agent_qga_new_socket(path, &a, &d), 0);
+		agent_qga_ops(a, &ops);
+		r = ops.failover_status(ops.userdata, fo_mac, 0, in_ms(5000), &st, &d);
+		assert_true(r < 0);
+		assert_int_not_equal(r, -ENOENT);
+		assert_null(strstr(d.msg, "no net_failover master"));
+		agent_qga_free(a);
+		unlink(path);
+		waitpid(pid, &status, 0);
+	}
 }
 
 /* The stock qemu-ga through its own socket: the bond as agent_qga reads it from the guest's
@@ -728,6 +767,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_agent_vfm_sanitizes),
 	    cmocka_unit_test(test_agent_qga_socket),
 	    cmocka_unit_test(test_agent_qga_failover),
+	    cmocka_unit_test(test_agent_qga_failover_hangup),
 	};
 
 	if (argc != 2) {
