@@ -289,19 +289,22 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	struct plug_spec s = cv(c)->src_vf;
 	struct diag wd = {0};
 	bool present = true;
-	int rc;
+	int rc, prc;
 
 	rc = undo_migrate(c, d);
 	if (rc < 0)
 		return rc;
-	if (primary_active(c, c->env->src.agent, &wd) >= 0)
+	prc = primary_active(c, c->env->src.agent, &wd);
+	if (prc >= 0)
 		return 0;
 	rc = h->device_present(h->userdata, s.device_id, cmd_dl(c), &present, d);
 	if (rc < 0)
 		return rc;
+	/* Still plugged: why the master does not send on it is the answer (a silent agent is
+	 * not a timeout of the primary). */
 	if (present) {
 		*d = wd;
-		return -ETIMEDOUT;
+		return prc;
 	}
 	note(c, STEP_MIGRATE, "failover primary %s is gone from the source QEMU: plugging it again",
 	     s.device_id);
