@@ -59,7 +59,51 @@ struct status_bonds {
 	bool have[VFM_VFS_MAX];
 	struct bond_status b[VFM_VFS_MAX];
 	char error[VFM_VFS_MAX][sizeof(((struct diag *)0)->msg)];
+	/* A failover guest (its journal's mode, or a VF without a bond): its net_failover on
+	 * the VF's MAC as read now (fo_have false: not read, fo_error says why). */
+	bool fo_wanted, fo_have;
+	uint8_t fo_mac[6];
+	struct failover_status fo;
+	char fo_error[sizeof(((struct diag *)0)->msg)];
 };
+
+/* A failover guest's net_failover as read now, as a line or under "failover" (JSON). */
+static void print_failover(struct printer *p, const char *guest, const char *side,
+			   const struct status_bonds *sb)
+{
+	const struct failover_status *f = &sb->fo;
+	char m[18];
+
+	format_mac(sb->fo_mac, m);
+	if (!sb->fo_have) {
+		print_string(p, PRINT_JSON, "failover", NULL, NULL);
+		print_string(p, PRINT_JSON, "failover_error", NULL, sb->fo_error);
+		print_text(p, PRINT_TEXT, "%s: failover on MAC %s: unavailable (", guest, m);
+		print_string(p, PRINT_TEXT, NULL, "%s)\n", sb->fo_error);
+		return;
+	}
+	print_text(p, PRINT_TEXT, "%s: ", guest);
+	print_open_object(p, "failover");
+	print_string(p, PRINT_ANY, "master", "failover master %s", f->master);
+	print_string(p, PRINT_ANY, "mac", " (MAC %s)", m);
+	print_string(p, PRINT_TEXT, NULL, " on the %s, sending on the ", side);
+	print_string(p, PRINT_JSON, "sends_on", NULL, f->primary_active ? "primary" : "standby");
+	print_string(p, PRINT_TEXT, NULL, "%s",
+		     f->primary_active ? "primary (VF)" : "standby (virtio)");
+	print_bool(p, PRINT_JSON, "primary", NULL, f->has_primary);
+	print_bool(p, PRINT_JSON, "primary_link", NULL, f->has_primary && f->primary_link);
+	print_string(p, PRINT_TEXT, NULL, "; primary %s",
+		     !f->has_primary   ? "absent"
+		     : f->primary_link ? "link up"
+				       : "link down");
+	print_bool(p, PRINT_JSON, "standby", NULL, f->has_standby);
+	print_bool(p, PRINT_JSON, "standby_link", NULL, f->has_standby && f->standby_link);
+	print_string(p, PRINT_TEXT, NULL, ", standby %s\n",
+		     !f->has_standby   ? "absent"
+		     : f->standby_link ? "link up"
+				       : "link down");
+	print_close(p);
+}
 
 /*
  * The journal (js: what it says, when there is one), and the bonds as read now. JSON: "bond"
@@ -114,8 +158,14 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 	print_text(&p, PRINT_TEXT, "\n");
 	print_int(&p, PRINT_JSON, "exit_code", NULL, (int)code);
 	print_string(&p, PRINT_JSON, "side", NULL, side);
-	print_bond(&p, "bond", a->guest, side, sb->n ? sb->name[0] : "",
-		   sb->have[0] ? &sb->b[0] : NULL, sb->error[0]);
+	/* A failover guest without a bond: its net_failover is the line to read. */
+	if (sb->fo_wanted && !sb->n) {
+		print_string(&p, PRINT_JSON, "bond", NULL, NULL);
+		print_string(&p, PRINT_JSON, "bond_error", NULL, "no bond: failover mode");
+	} else {
+		print_bond(&p, "bond", a->guest, side, sb->n ? sb->name[0] : "",
+			   sb->have[0] ? &sb->b[0] : NULL, sb->error[0]);
+	}
 	print_open_array(&p, "more_bonds");
 	for (size_t i = 1; i < sb->n; i++) {
 		print_open_object(&p, NULL);
@@ -124,6 +174,10 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 		print_close(&p);
 	}
 	print_close(&p);
+	if (sb->fo_wanted)
+		print_failover(&p, a->guest, side, sb);
+	else
+		print_string(&p, PRINT_JSON, "failover", NULL, NULL);
 	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
@@ -161,7 +215,8 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		/* Without DEST, the destination of the journal's run is where to look. */
 		if (w.be->dest_is_host && !sa.dest && dest && journal_uri_safe(dest))
 			sa.dest = dest;
-		opened = w.be->open_status(&sa, c, &w, sb.name, &sb.n, &d) >= 0;
+		opened = w.be->open_status(&sa, c, &w, sb.name, &sb.n, sb.fo_mac, &sb.fo_wanted,
+					   &d) >= 0;
 	} else {
 		snprintf(sb.name[0], sizeof(sb.name[0]), "%s", c->bond);
 		sb.n = c->bond[0] ? 1 : 0;
@@ -179,6 +234,23 @@ static int status_run(const struct cli_args *a, const struct config *c)
 					    on_dst ? "destination" : "source");
 		}
 		snprintf(sb.error[i], sizeof(sb.error[i]), "%s", bd.msg[0] ? bd.msg : d.msg);
+	}
+	/* The VF's MAC known: a guest whose run took failover mode, or whose VF has no bond. */
+	sb.fo_wanted = sb.fo_wanted && ((rc >= 0 && !strcmp(js.begin.mode, "failover")) || !sb.n);
+	if (sb.fo_wanted) {
+		struct side *s = on_dst ? &w.dst : &w.src;
+		struct diag fd = {0};
+
+		if (!opened)
+			fd = d;
+		else if (!s->ag.failover_status)
+			diag_set(&fd, "the guest agent cannot report the guest's net_failover");
+		else if (s->ag.failover_status(s->ag.userdata, sb.fo_mac, 0, time_now_ms() + 3000,
+					       &sb.fo, &fd) >= 0)
+			sb.fo_have = true;
+		else
+			diag_prefix(&fd, "%s guest agent", on_dst ? "destination" : "source");
+		snprintf(sb.fo_error, sizeof(sb.fo_error), "%s", fd.msg);
 	}
 	status_print(a, &js, rc >= 0, torn, dest, code, &sb);
 	world_close(&w);

@@ -61,6 +61,11 @@ migrate_once() {
 	lab_probe_assert 3000 1000
 	lab_wait_reachable 10
 	lab_vfm status | head -1 | grep -q '^g0: journal finished' || lab_die "journal not finished"
+	# status reads the guest's net_failover where it runs now (no bond to show).
+	lab_vfm status --json >"$LAB_DIR/status-$to.json" || lab_die "status after $from -> $to: $(cat "$LAB_DIR/status-$to.json")"
+	[ "$(jq -r '.mode + " " + .side + " " + .failover.sends_on + " " + (.failover.primary_link | tostring)' "$LAB_DIR/status-$to.json")" = "failover destination primary true" ] ||
+		lab_die "status does not show the failover master on its primary: $(jq -c '{mode, side, bond, bond_error, failover, failover_error}' "$LAB_DIR/status-$to.json")"
+	lab_log "status: $(lab_vfm status | sed -n 2p)"
 }
 
 migrate_once src dst
