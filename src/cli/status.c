@@ -67,6 +67,17 @@ struct status_bonds {
 	char fo_error[sizeof(((struct diag *)0)->msg)];
 };
 
+/* One NIC of a failover master: KEY and KEY_link (JSON), its state in fmt (text). */
+static void print_fo_nic(struct printer *p, const char *key, const char *fmt, bool has, bool link)
+{
+	char k[32];
+
+	snprintf(k, sizeof(k), "%s_link", key);
+	print_bool(p, PRINT_JSON, key, NULL, has);
+	print_bool(p, PRINT_JSON, k, NULL, has && link);
+	print_string(p, PRINT_TEXT, NULL, fmt, !has ? "absent" : link ? "link up" : "link down");
+}
+
 /* A failover guest's net_failover as read now, as a line or under "failover" (JSON). */
 static void print_failover(struct printer *p, const char *guest, const char *side,
 			   const struct status_bonds *sb)
@@ -90,18 +101,8 @@ static void print_failover(struct printer *p, const char *guest, const char *sid
 	print_string(p, PRINT_JSON, "sends_on", NULL, f->primary_active ? "primary" : "standby");
 	print_string(p, PRINT_TEXT, NULL, "%s",
 		     f->primary_active ? "primary (VF)" : "standby (virtio)");
-	print_bool(p, PRINT_JSON, "primary", NULL, f->has_primary);
-	print_bool(p, PRINT_JSON, "primary_link", NULL, f->has_primary && f->primary_link);
-	print_string(p, PRINT_TEXT, NULL, "; primary %s",
-		     !f->has_primary   ? "absent"
-		     : f->primary_link ? "link up"
-				       : "link down");
-	print_bool(p, PRINT_JSON, "standby", NULL, f->has_standby);
-	print_bool(p, PRINT_JSON, "standby_link", NULL, f->has_standby && f->standby_link);
-	print_string(p, PRINT_TEXT, NULL, ", standby %s\n",
-		     !f->has_standby   ? "absent"
-		     : f->standby_link ? "link up"
-				       : "link down");
+	print_fo_nic(p, "primary", "; primary %s", f->has_primary, f->primary_link);
+	print_fo_nic(p, "standby", ", standby %s\n", f->has_standby, f->standby_link);
 	print_close(p);
 }
 
