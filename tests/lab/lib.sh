@@ -889,18 +889,23 @@ lab_vfm_bg() {
 }
 
 # SIGKILLs a vfmigrate started in the background (PID, its progress in FILE) as soon as its
-# progress says the unplug is done, DELAY seconds later (default 0): a crash after the VF
-# left, for recover. Usage: lab_kill_after_unplug FILE PID [DELAY]
-lab_kill_after_unplug() {
-	local out=$1 pid=$2
+# progress says step STEP ended ok, DELAY seconds later (default 0): a crash past that step, for
+# recover. Usage: lab_kill_after_step FILE PID STEP [DELAY]
+lab_kill_after_step() {
+	local out=$1 pid=$2 re="\] $3  *ok"
 	for _ in $(seq 600); do
-		grep -q 'unplug  *ok' "$out" && break
+		grep -q "$re" "$out" && break
 		sleep 0.05
 	done
-	grep -q 'unplug  *ok' "$out" || { cat "$out" >&2; lab_die "the unplug did not finish"; }
-	sleep "${3:-0}"
+	grep -q "$re" "$out" || { cat "$out" >&2; lab_die "step $3 did not finish"; }
+	sleep "${4:-0}"
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
+}
+
+# lab_kill_after_step FILE PID unplug [DELAY]: a crash after the VF left.
+lab_kill_after_unplug() {
+	lab_kill_after_step "$1" "$2" unplug "${3:-0}"
 }
 
 # Runs `vfmigrate migrate --json ARGS...` from FROM to TO, the report in FILE, printing nothing

@@ -10,7 +10,11 @@
 #    both sides, the VF active in the bond on dst, the same loss bounds as the other migrations;
 # 3. recover: vfmigrate (dst -> src) SIGKILLed after the unplug, then `vfmigrate recover`
 #    (destination from the journal): the journal finished, the guest running on exactly one
-#    host with its VF active there, reachable.
+#    host with its VF active there, reachable (libvirt aborts a migration whose client died:
+#    this one usually ends rolled back);
+# 4. recover past the point of no return: vfmigrate SIGKILLed as soon as its migrate step is
+#    done, then `vfmigrate recover` must roll forward through the destination's qemu-ga:
+#    outcome migrated, the guest on the destination only, its VF attached there and active.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib-libvirt.sh"
@@ -111,3 +115,27 @@ lv_wait_vf_active "$on" 30 || lab_die "recover: VF not active on $on"
 [ "$(journal_state dst)" = "finished $outcome" ] || lab_die "recover: journal $(journal_state dst)"
 lab_wait_reachable 20
 lab_log "recovered through qemu-ga: the guest on $on with its VF active"
+
+# 4. From where the guest is now, vfmigrate SIGKILLed once the migration is done and the guest
+# answered on the other host: recover rolls forward (plug and enslave through qemu-ga there).
+from=$on to=$off
+lv_vfm_bg "$LAB_DIR/run4.txt" "$from" migrate
+lab_kill_after_step "$LAB_DIR/run4.txt" "$LV_VFM_PID" migrate
+cat "$LAB_DIR/run4.txt" >&2
+lab_log "vfmigrate ($from -> $to) killed after its migrate step"
+rc=0
+lv_vfm_nodest "$from" recover --json >"$LAB_DIR/recover4.json" || rc=$?
+jq -c '{outcome, exit_code, error, agent, steps: [.steps[]? | {name, result}]}' "$LAB_DIR/recover4.json" >&2 || cat "$LAB_DIR/recover4.json" >&2
+[ "$(jq -r .outcome "$LAB_DIR/recover4.json")" = migrated ] && [ $rc = 0 ] ||
+	lab_die "recover past the point of no return: outcome $(jq -r .outcome "$LAB_DIR/recover4.json"), exit $rc"
+[ "$(lv_virsh "$to" domstate "$LV_DOMAIN")" = running ] || lab_die "recover4: guest not running on $to"
+st=$(lv_virsh "$from" domstate "$LV_DOMAIN" 2>/dev/null || true)
+case "$st" in
+"" | "shut off") ;;
+*) lab_die "recover4: the guest is also on $from ($st)" ;;
+esac
+lv_virsh "$to" dumpxml "$LV_DOMAIN" | grep -q "<alias name='ua-vf0'/>" || lab_die "recover4: no VF attached on $to"
+lv_wait_vf_active "$to" 30 || lab_die "recover4: VF not active on $to"
+[ "$(journal_state "$from")" = "finished migrated" ] || lab_die "recover4: journal $(journal_state "$from")"
+lab_wait_reachable 20
+lab_log "rolled forward by recover through qemu-ga: the guest on $to with its VF active"
