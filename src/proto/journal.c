@@ -167,7 +167,8 @@ int journal_record_encode(const struct journal_record *r, char *buf, size_t n)
 	for (size_t i = 0; i < r->n_more_vfs; i++) {
 		const struct journal_vf *v = &r->more_vfs[i];
 
-		if (!text_valid(v->name, sizeof(v->name)) || !v->bond[0] ||
+		if (!text_valid(v->name, sizeof(v->name)) ||
+		    !(v->bond[0] || v->spec.failover_pair_id[0]) ||
 		    !text_valid(v->bond, sizeof(v->bond)) || !spec_valid(&v->spec))
 			return -EINVAL;
 	}
@@ -429,8 +430,10 @@ static int more_vfs_from_json(json_t *a, struct journal_record *r, struct diag *
 		}
 		if ((rc = spec_from_json(json_object_get(o, "spec"), &v->spec, d)) < 0)
 			return rc;
-		if (!v->bond[0]) {
-			diag_set(d, "journal record: a VF of \"vfs\" has an empty bond");
+		/* A VF goes through its bond, or (failover mode) through its pair. */
+		if (!v->bond[0] && !v->spec.failover_pair_id[0]) {
+			diag_set(d, "journal record: a VF of \"vfs\" has neither a bond nor a "
+				    "failover_pair_id");
 			return -EBADMSG;
 		}
 	}

@@ -14,6 +14,8 @@
  * its name in "vf_name"), the others in "vfs":[{"name":..,"bond":..,"vf_mac":..,
  * "backup_mac":..,"dst_mac":..,"spec":{...}}]; a step record of one of those names it by its
  * index ("vf", 1..); a record without "vf" is of the first VF (or of no VF: migrate).
+ * In failover mode ("mode":"failover") a VF has no bond ("") and its "spec" carries its own
+ * "failover_pair_id" (the first VF's in BEGIN's "spec").
  *   {"seq":8,"t":..,"rec":"intent","step":"migrate","tuning":{"max_bandwidth":134217728,
  *    "downtime_limit_ms":300}}   the source's tuning before it was changed
  *   {"seq":3,"t":..,"rec":"done","step":"reserve","spec":{...}}   after it, with what to undo

@@ -539,6 +539,48 @@ static void test_multi_vf(void **state)
 	assert_true(journal_record_encode(&recs[4], line, sizeof(line)) < 0);
 }
 
+/* Failover mode with several VFs: each VF of "vfs" has no bond and its spec carries its pair;
+ * one with neither a bond nor a pair is refused both ways. */
+static void test_multi_vf_failover(void **state)
+{
+	struct journal_record b = begin_rec(), out;
+	struct journal_vf *v = &b.more_vfs[0];
+	char line[JOURNAL_LINE_MAX];
+	struct diag d = {0};
+	char *at;
+	int n;
+
+	(void)state;
+	snprintf(b.mode, sizeof(b.mode), "failover");
+	b.bond[0] = '\0';
+	snprintf(b.spec.failover_pair_id, sizeof(b.spec.failover_pair_id), "net0");
+	b.n_more_vfs = 1;
+	snprintf(v->name, sizeof(v->name), "net1");
+	parse_mac("52:54:00:00:01:0f", v->vf_mac);
+	memcpy(v->backup_mac, v->vf_mac, 6);
+	v->spec = b.spec;
+	snprintf(v->spec.device_id, sizeof(v->spec.device_id), "vf1");
+	snprintf(v->spec.failover_pair_id, sizeof(v->spec.failover_pair_id), "net1");
+	n = journal_record_encode(&b, line, sizeof(line));
+	assert_true(n > 0);
+	assert_int_equal(journal_record_decode(line, (size_t)n - 1, &out, &d), 0);
+	assert_string_equal(out.mode, "failover");
+	assert_string_equal(out.spec.failover_pair_id, "net0");
+	assert_int_equal(out.n_more_vfs, 1);
+	assert_string_equal(out.more_vfs[0].bond, "");
+	assert_string_equal(out.more_vfs[0].spec.failover_pair_id, "net1");
+
+	/* The same line without VF net1's pair. */
+	at = strstr(line, ",\"failover_pair_id\":\"net1\"");
+	assert_non_null(at);
+	memmove(at, at + strlen(",\"failover_pair_id\":\"net1\""),
+		strlen(at + strlen(",\"failover_pair_id\":\"net1\"")) + 1);
+	assert_int_equal(journal_record_decode(line, strlen(line) - 1, &out, &d), -EBADMSG);
+	assert_non_null(strstr(d.msg, "neither a bond nor a failover_pair_id"));
+	v->spec.failover_pair_id[0] = '\0';
+	assert_true(journal_record_encode(&b, line, sizeof(line)) < 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +595,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_file),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_multi_vf),
+	    cmocka_unit_test(test_multi_vf_failover),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
