@@ -36,141 +36,166 @@ static int primary_active(struct ctx *c, const struct agent_ops *a, struct diag 
 	return agent_rc(c, a, rc, d);
 }
 
-/* Failover mode's own checks; changes nothing. pair_rc: how reading the pair went. */
-static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pair_d, struct diag *d)
-{
-	const struct plan_env *e = c->env;
-	const struct agent_ops *a = e->src.agent;
-	struct failover_status st;
-	struct diag sd = {0};
-	char m[18];
-	int rc, first = 0;
-
-#define FO_PROBLEM(r, code, side, ...)                                             \
+#define FO_PROBLEM(first, r, code, side, ...)                                      \
 	do {                                                                       \
-		if (!first)                                                        \
-			first = (r) < 0 ? (r) : -EINVAL;                           \
+		if (!*(first))                                                     \
+			*(first) = (r) < 0 ? (r) : -EINVAL;                        \
 		problem(c, PROBLEM_##code, PROBLEM_SIDE_##side, (r), __VA_ARGS__); \
 	} while (0)
 
-	format_mac(cv(c)->vf_mac, m);
-	first = preflight_hosts(c);
+/* The current VF's pair as pre-flight read it (pair_rc, pair_d): one of its own. */
+static void failover_preflight_pair(struct ctx *c, int pair_rc, const struct diag *pair_d,
+				    int *first)
+{
+	const char *dev = cv(c)->src_vf.device_id, *pair = cs(c)->failover_pair;
 
-	if (!e->src.hv->failover_pair || !e->src.hv->migrate_wait_unplug)
-		FO_PROBLEM(-EOPNOTSUPP, FAILOVER_PAIR, SOURCE,
-			   "this hypervisor backend does not drive QEMU's failover");
-	else if (pair_rc < 0)
-		FO_PROBLEM(pair_rc, FAILOVER_PAIR, SOURCE, "VF %s: %s", cv(c)->src_vf.device_id,
-			   pair_d->msg);
-	else if (!c->failover_pair[0])
+	if (pair_rc < 0)
+		FO_PROBLEM(first, pair_rc, FAILOVER_PAIR, SOURCE, "VF %s: %s", dev, pair_d->msg);
+	else if (!pair[0])
 		FO_PROBLEM(
-		    -EINVAL, FAILOVER_PAIR, SOURCE,
+		    first, -EINVAL, FAILOVER_PAIR, SOURCE,
 		    "VF %s has no failover_pair_id: it is no QEMU failover primary "
 		    "(failover mode needs virtio-net-pci failover=on and the VF plugged with "
 		    "failover_pair_id)",
-		    cv(c)->src_vf.device_id);
+		    dev);
+	for (size_t i = 0; pair[0] && i < c->cur; i++)
+		if (!strcmp(c->vs[i].failover_pair, pair))
+			FO_PROBLEM(first, -EINVAL, FAILOVER_PAIR, SOURCE,
+				   "VFs %s and %s are both failover primaries of %s: each VF "
+				   "needs a virtio-net NIC of its own",
+				   c->p->vfs[i].src_vf.device_id, dev, pair);
+}
+
+/* The guest's failover master of the current VF's MAC sends on its primary now. */
+static void failover_preflight_master(struct ctx *c, int *first)
+{
+	const struct agent_ops *a = c->env->src.agent;
+	struct failover_status st;
+	struct diag sd = {0};
+	char m[18];
+	int rc;
+
+	rc = agent_rc(c, a, a->failover_status(a->userdata, cv(c)->vf_mac, 0, cmd_dl(c), &st, &sd),
+		      &sd);
+	if (rc < 0)
+		FO_PROBLEM(first, rc, FAILOVER_MASTER, GUEST, "net_failover on MAC %s: %s",
+			   format_mac(cv(c)->vf_mac, m), sd.msg);
+	else if (!st.has_primary || !st.primary_active)
+		FO_PROBLEM(first, -EINVAL, FAILOVER_MASTER, GUEST,
+			   "failover master %s does not send on a primary (VF) now", st.master);
+	else if (!st.has_standby || !st.standby_link)
+		FO_PROBLEM(first, -EINVAL, FAILOVER_MASTER, GUEST,
+			   "failover master %s: its standby (virtio) NIC has no link", st.master);
+}
+
+/* Failover mode's own checks, of every VF; changes nothing. pair_rc, pair_d: how reading each
+ * VF's pair went. */
+static int failover_preflight(struct ctx *c, const int pair_rc[], const struct diag pair_d[],
+			      struct diag *d)
+{
+	const struct plan_env *e = c->env;
+	const struct agent_ops *a = e->src.agent;
+	struct diag sd = {0};
+	int rc, first = preflight_hosts(c);
+
+	if (!e->src.hv->failover_pair || !e->src.hv->migrate_wait_unplug)
+		FO_PROBLEM(&first, -EOPNOTSUPP, FAILOVER_PAIR, SOURCE,
+			   "this hypervisor backend does not drive QEMU's failover");
+	else if (!c->p->n_vfs)
+		FO_PROBLEM(&first, -EINVAL, FAILOVER_PAIR, SOURCE, "the guest has no VF");
+	else
+		for (c->cur = 0; c->cur < c->p->n_vfs; c->cur++)
+			failover_preflight_pair(c, pair_rc[c->cur], &pair_d[c->cur], &first);
 
 	rc = agent_rc(c, a, a->ping(a->userdata, cmd_dl(c), &sd), &sd);
-	if (rc < 0) {
-		FO_PROBLEM(rc, AGENT, GUEST, "%s", sd.msg);
-	} else if (!a->failover_status) {
-		FO_PROBLEM(-EOPNOTSUPP, FAILOVER_MASTER, GUEST,
+	if (rc < 0)
+		FO_PROBLEM(&first, rc, AGENT, GUEST, "%s", sd.msg);
+	else if (!a->failover_status)
+		FO_PROBLEM(&first, -EOPNOTSUPP, FAILOVER_MASTER, GUEST,
 			   "the guest agent cannot report the guest's net_failover");
-	} else {
-		rc = agent_rc(
-		    c, a, a->failover_status(a->userdata, cv(c)->vf_mac, 0, cmd_dl(c), &st, &sd),
-		    &sd);
-		if (rc < 0)
-			FO_PROBLEM(rc, FAILOVER_MASTER, GUEST, "net_failover on MAC %s: %s", m,
-				   sd.msg);
-		else if (!st.has_primary || !st.primary_active)
-			FO_PROBLEM(-EINVAL, FAILOVER_MASTER, GUEST,
-				   "failover master %s does not send on a primary (VF) now",
-				   st.master);
-		else if (!st.has_standby || !st.standby_link)
-			FO_PROBLEM(-EINVAL, FAILOVER_MASTER, GUEST,
-				   "failover master %s: its standby (virtio) NIC has no link",
-				   st.master);
-	}
+	else
+		for (c->cur = 0; c->cur < c->p->n_vfs; c->cur++)
+			failover_preflight_master(c, &first);
+	c->cur = 0;
 
 	if ((rc = preflight_pool(c)) < 0 && !first)
 		first = rc;
-#undef FO_PROBLEM
 	if (first) {
 		diag_set(d, "%s", c->rep->problems[0].text);
 		return first;
 	}
-	/* The pair shares one MAC: the destination VF carries the guest's. */
-	memcpy(cs(c)->dst_mac, cv(c)->vf_mac, 6);
-	cs(c)->has_dst_mac = true;
+	/* Each pair shares one MAC: the destination VF carries the guest's. */
+	for (size_t i = 0; i < c->p->n_vfs; i++) {
+		memcpy(c->vs[i].dst_mac, c->p->vfs[i].vf_mac, 6);
+		c->vs[i].has_dst_mac = true;
+	}
 	return 0;
 }
+#undef FO_PROBLEM
 
 /*
- * Failover mode is single-VF (several VFs in it are a follow-up): forced for a guest with
- * several VFs, or picked by auto for one whose VF is a failover primary, it is refused.
- * Otherwise a guest with several VFs goes through its bonds.
+ * Under auto, a guest whose VFs are all failover primaries goes through QEMU's failover, one
+ * with none of them through its bonds; one with some of each (net_failover for some NICs, a
+ * bond for others) is refused: one migration cannot be both.
  */
-static int preflight_multivf(struct ctx *c, struct diag *d)
+static int preflight_mixed(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
-	const struct hv_ops *h = c->env->src.hv;
-	char pair[VFM_ID_MAX], l[VFM_ID_MAX];
-	struct diag pd = {0};
+	size_t paired = 0, unpaired = 0;
+	char lp[VFM_ID_MAX], lu[VFM_ID_MAX];
 
-	if (p->mode == PLAN_MODE_FAILOVER) {
-		problem(c, PROBLEM_FAILOVER_MULTIVF, PROBLEM_SIDE_SOURCE, -EOPNOTSUPP,
-			"failover mode takes a guest with one VF; this one has %zu (bond mode "
-			"takes several)",
-			p->n_vfs);
-		diag_set(d, "%s", c->rep->problems[0].text);
-		return -EOPNOTSUPP;
+	for (size_t i = 0; i < p->n_vfs; i++) {
+		if (c->vs[i].failover_pair[0])
+			paired = i + 1;
+		else
+			unpaired = i + 1;
 	}
-	for (size_t i = 0; h->failover_pair && i < p->n_vfs; i++) {
-		pair[0] = '\0';
-		if (h->failover_pair(h->userdata, p->vfs[i].src_vf.device_id, cmd_dl(c), pair,
-				     &pd) < 0 ||
-		    !pair[0])
-			continue;
-		problem(
-		    c, PROBLEM_FAILOVER_MULTIVF, PROBLEM_SIDE_SOURCE, -EOPNOTSUPP,
-		    "VF %s (%s) is the QEMU failover primary of %s: failover mode takes a guest "
-		    "with one VF; this one has %zu",
-		    plan_vf_label(p, i, l), p->vfs[i].src_vf.device_id, pair, p->n_vfs);
-		diag_set(d, "%s", c->rep->problems[0].text);
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	if (!paired || !unpaired)
+		return 0;
+	problem(c, PROBLEM_FAILOVER_MULTIVF, PROBLEM_SIDE_SOURCE, -EOPNOTSUPP,
+		"VF %s (%s) is the QEMU failover primary of %s but VF %s (%s) is no failover "
+		"primary: one migration takes every VF through QEMU's failover or every VF "
+		"through its bond",
+		plan_vf_label(p, paired - 1, lp), p->vfs[paired - 1].src_vf.device_id,
+		c->vs[paired - 1].failover_pair, plan_vf_label(p, unpaired - 1, lu),
+		p->vfs[unpaired - 1].src_vf.device_id);
+	diag_set(d, "%s", c->rep->problems[0].text);
+	return -EOPNOTSUPP;
 }
 
 int run_preflight_pick(struct ctx *c, struct diag *d)
 {
 	const struct plan *p = c->p;
 	const struct hv_ops *h = c->env->src.hv;
-	struct diag pd = {0};
-	int rc = -EOPNOTSUPP;
+	struct diag pd[VFM_VFS_MAX] = {0};
+	int pair_rc[VFM_VFS_MAX];
+	bool all_paired = p->n_vfs > 0;
+	int rc;
 
-	c->failover_pair[0] = '\0';
-	if (p->n_vfs > 1 && p->mode != PLAN_MODE_BOND) {
-		rc = preflight_multivf(c, d);
+	for (size_t i = 0; i < VFM_VFS_MAX; i++) {
+		c->vs[i].failover_pair[0] = '\0';
+		pair_rc[i] = -EOPNOTSUPP;
+	}
+	for (size_t i = 0; p->mode != PLAN_MODE_BOND && h->failover_pair && i < p->n_vfs; i++) {
+		pair_rc[i] = h->failover_pair(h->userdata, p->vfs[i].src_vf.device_id, cmd_dl(c),
+					      c->vs[i].failover_pair, &pd[i]);
+		if (pair_rc[i] < 0)
+			c->vs[i].failover_pair[0] = '\0';
+	}
+	for (size_t i = 0; i < p->n_vfs; i++)
+		all_paired &= c->vs[i].failover_pair[0] != '\0';
+	if (p->mode == PLAN_MODE_AUTO) {
+		rc = preflight_mixed(c, d);
 		if (rc < 0)
 			return rc;
-		c->rep->mode = PLAN_MODE_BOND;
-	} else if (p->n_vfs && p->mode != PLAN_MODE_BOND && h->failover_pair) {
-		rc = h->failover_pair(h->userdata, cv(c)->src_vf.device_id, cmd_dl(c),
-				      c->failover_pair, &pd);
-		if (rc < 0)
-			c->failover_pair[0] = '\0';
+		c->rep->mode = all_paired ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
 	}
-	if (p->mode == PLAN_MODE_AUTO && p->n_vfs <= 1)
-		c->rep->mode =
-		    p->n_vfs && c->failover_pair[0] ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
 	if (plan_failover(c)) {
-		rc = failover_preflight(c, rc, &pd, d);
-		if (rc >= 0)
+		rc = failover_preflight(c, pair_rc, pd, d);
+		for (size_t i = 0; rc >= 0 && i < p->n_vfs; i++)
 			note(c, STEP_PREFLIGHT,
 			     "failover mode: VF %s is the failover primary of %s",
-			     cv(c)->src_vf.device_id, c->failover_pair);
+			     p->vfs[i].src_vf.device_id, c->vs[i].failover_pair);
 		return rc;
 	}
 	for (size_t i = 0; i < p->n_vfs; i++) {
@@ -190,11 +215,13 @@ int run_preflight_pick(struct ctx *c, struct diag *d)
 
 int run_failover_reserve(struct ctx *c, struct diag *d)
 {
+	struct vf_state *v = cs(c);
 	int rc = run_reserve(c, d);
 
+	_Static_assert(sizeof(v->dst_spec.failover_pair_id) == sizeof(v->failover_pair),
+		       "one pair id size");
 	if (rc >= 0)
-		snprintf(cs(c)->dst_spec.failover_pair_id, sizeof(cs(c)->dst_spec.failover_pair_id),
-			 "%s", c->failover_pair);
+		memcpy(v->dst_spec.failover_pair_id, v->failover_pair, sizeof(v->failover_pair));
 	return rc;
 }
 
@@ -227,20 +254,35 @@ static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 	return h->migrate_cancel(h->userdata, dl(c, c->p->timeouts.unplug_settle_ms), d);
 }
 
+/* The source's failover primaries, "vf0" or "vf0, vf1", into buf. */
+static const char *primaries(const struct ctx *c, char *buf, size_t n)
+{
+	size_t l = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->p->n_vfs && l < n; i++)
+		l += (size_t)snprintf(buf + l, n - l, "%s%s", i ? ", " : "",
+				      c->p->vfs[i].src_vf.device_id);
+	return buf;
+}
+
 /*
- * Right after migrate_start: QEMU asked the guest to unplug the primary and sits in
- * wait-unplug, without a deadline of its own (a paused guest never answers). Past ours the
- * migration is cancelled.
+ * Right after migrate_start: QEMU asked the guest to unplug every primary and sits in
+ * wait-unplug until all of them are released, without a deadline of its own (a paused guest
+ * never answers). Past ours the migration is cancelled.
  */
 int failover_wait_unplug(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
 	const struct plan_timeouts *t = &c->p->timeouts;
+	const char *pl = c->p->n_vfs > 1 ? "primaries" : "primary";
+	char devs[VFM_VFS_MAX * (VFM_ID_MAX + 2)];
 	struct diag sd = {0};
 	int64_t t0 = now(c);
 	const char *why;
 	int rc, crc;
 
+	primaries(c, devs, sizeof(devs));
 	/* An operator's interrupt ends the wait too (the hypervisor checks it each slice). */
 	if (c->env->interrupted && h->set_interrupt)
 		h->set_interrupt(h->userdata, c->env->interrupted, c->env->interrupted_userdata);
@@ -250,40 +292,39 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 	if (rc >= 0) {
 		if (c->t_vf_left < 0)
 			c->t_vf_left = now(c);
-		note(c, STEP_MIGRATE, "the guest released failover primary %s after %lld ms",
-		     cv(c)->src_vf.device_id, (long long)(now(c) - t0));
+		note(c, STEP_MIGRATE, "the guest released failover %s %s after %lld ms", pl, devs,
+		     (long long)(now(c) - t0));
 		/* net_failover sends on the standby now but announces nothing: the network
 		 * would keep the guest's MAC on the gone VF until the guest's next frame. */
-		if (h->announce_nic &&
-		    h->announce_nic(h->userdata, c->failover_pair, cmd_dl(c), &sd) < 0)
-			note(c, STEP_MIGRATE, "announcing the guest on %s: %s", c->failover_pair,
-			     sd.msg);
+		for (size_t i = 0; h->announce_nic && i < c->p->n_vfs; i++) {
+			const char *nic = c->vs[i].failover_pair;
+
+			if (h->announce_nic(h->userdata, nic, cmd_dl(c), &sd) < 0)
+				note(c, STEP_MIGRATE, "announcing the guest on %s: %s", nic,
+				     sd.msg);
+		}
 		return 0;
 	}
 	why = rc == -EINTR ? interrupt_poll(c) : NULL;
 	if (rc == -ETIMEDOUT)
 		diag_set(d,
-			 "the guest did not release failover primary %s within %lld ms (QEMU's "
+			 "the guest did not release failover %s %s within %lld ms (QEMU's "
 			 "wait-unplug); migration cancelled",
-			 cv(c)->src_vf.device_id, (long long)t->unplug_ms);
+			 pl, devs, (long long)t->unplug_ms);
 	else if (rc == -EINTR)
 		diag_set(d, "interrupted by %s in QEMU's wait-unplug; migration cancelled",
 			 why ? why : "a signal");
 	else
-		diag_prefix(d, "waiting for the failover primary's unplug");
+		diag_prefix(d, "waiting for the failover %s's unplug",
+			    c->p->n_vfs > 1 ? "primaries" : "primary");
 	crc = cancel_wait_unplug(c, &sd);
 	if (crc < 0)
 		note(c, STEP_MIGRATE, "cancelling the migration: %s", sd.msg);
 	return rc;
 }
 
-/*
- * The source runs the guest again (as in bond mode) and its failover master sends on the
- * primary again: QEMU plugs back a primary the guest had released when a migration fails or
- * is cancelled; a primary it still holds stays. One that a late eject deleted from QEMU is
- * plugged again as it was.
- */
-int undo_failover_migrate(struct ctx *c, struct diag *d)
+/* The current VF's primary sends again on the source, plugged again if QEMU deleted it. */
+static int primary_back(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
 	struct plug_spec s = cv(c)->src_vf;
@@ -291,9 +332,6 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	bool present = true;
 	int rc, prc;
 
-	rc = undo_migrate(c, d);
-	if (rc < 0)
-		return rc;
 	prc = primary_active(c, c->env->src.agent, &wd);
 	if (prc >= 0)
 		return 0;
@@ -308,11 +346,45 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	}
 	note(c, STEP_MIGRATE, "failover primary %s is gone from the source QEMU: plugging it again",
 	     s.device_id);
-	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", c->failover_pair);
+	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", cs(c)->failover_pair);
 	rc = h->plug(h->userdata, &s, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
 	return primary_active(c, c->env->src.agent, d);
+}
+
+/*
+ * The source runs the guest again (as in bond mode) and its failover masters send on their
+ * primaries again: QEMU plugs back the primaries the guest had released when a migration
+ * fails or is cancelled; one it still holds stays. One that a late eject deleted from QEMU is
+ * plugged again as it was. Every VF is checked; the first failure is returned.
+ */
+int undo_failover_migrate(struct ctx *c, struct diag *d)
+{
+	size_t cur = c->cur;
+	int rc, first = 0;
+
+	rc = undo_migrate(c, d);
+	if (rc < 0)
+		return rc;
+	for (c->cur = 0; c->cur < c->p->n_vfs; c->cur++) {
+		struct diag vd = {0};
+		char l[VFM_ID_MAX];
+
+		rc = primary_back(c, &vd);
+		if (rc >= 0)
+			continue;
+		if (c->p->n_vfs > 1)
+			diag_prefix(&vd, "VF %s", plan_vf_label(c->p, c->cur, l));
+		if (!first) {
+			first = rc;
+			*d = vd;
+		} else {
+			note(c, STEP_MIGRATE, "%s", vd.msg);
+		}
+	}
+	c->cur = cur;
+	return first;
 }
 
 /* After the point of no return, the destination VF plugged: the master takes it. */

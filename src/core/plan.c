@@ -276,7 +276,7 @@ static void interrupt_ignore(struct ctx *c, enum step_id step)
 static bool steps_vf_only(enum step_id s);
 
 /* BEGIN: the guest, its first VF where a single-VF journal has it, the others in more_vfs;
- * failover mode's run says so (failover mode is single-VF). */
+ * failover mode's run says so, and each VF's spec carries its failover_pair_id. */
 static void begin_fill(struct ctx *c, struct journal_record *r)
 {
 	const struct plan *p = c->p;
@@ -304,6 +304,9 @@ static void begin_fill(struct ctx *c, struct journal_record *r)
 		v->has_dst_mac = c->vs[i].has_dst_mac;
 		memcpy(v->dst_mac, c->vs[i].dst_mac, 6);
 		v->spec = p->vfs[i].src_vf;
+		if (plan_failover(c))
+			snprintf(v->spec.failover_pair_id, sizeof(v->spec.failover_pair_id), "%s",
+				 c->vs[i].failover_pair);
 	}
 }
 
@@ -328,7 +331,7 @@ static int jrec(struct ctx *c, enum journal_kind kind, enum step_id step,
 		r.spec = *spec;
 		if (kind == JOURNAL_BEGIN && plan_failover(c))
 			snprintf(r.spec.failover_pair_id, sizeof(r.spec.failover_pair_id), "%s",
-				 c->failover_pair);
+				 c->vs[0].failover_pair);
 	}
 	if (kind == JOURNAL_FAIL) {
 		r.err = err < 0 ? -err : err;

@@ -223,7 +223,7 @@ enum plan_problem_code {
 	PROBLEM_NICS_APART,	   /* NICs that share a MAC cannot be told apart */
 	PROBLEM_FAILOVER_PAIR,	   /* failover mode: the VF is no QEMU failover primary */
 	PROBLEM_FAILOVER_MASTER,   /* failover mode: the guest's net_failover is not ready */
-	PROBLEM_FAILOVER_MULTIVF,  /* failover mode asked for a guest with several VFs */
+	PROBLEM_FAILOVER_MULTIVF,  /* auto: some VFs failover primaries, some in bonds */
 	_PROBLEM_MAX,
 };
 

@@ -30,6 +30,9 @@ struct vf_state {
 	unsigned undo_bad;
 	/* After the point of no return: plug or enslave failed, the VF stays off. */
 	bool degraded;
+	/* Failover mode: the VF's failover_pair_id (its virtio-net NIC's id), read in pre-flight
+	 * (or from the journal): the destination VF is plugged with it. */
+	char failover_pair[VFM_ID_MAX];
 };
 
 struct ctx {
@@ -49,9 +52,6 @@ struct ctx {
 	/* The source's migration tuning before run_migrate changed it: a rollback restores it. */
 	bool has_prev_tuning;
 	struct migrate_tuning prev_tuning;
-	/* Failover mode: the VF's failover_pair_id (the virtio-net NIC's id), read in
-	 * pre-flight (or from the journal): the destination VF is plugged with it. */
-	char failover_pair[VFM_ID_MAX];
 };
 
 /* Whether the run goes through QEMU's failover (the mode pre-flight picked or the journal

@@ -106,12 +106,8 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 	p.n_vfs = js.begin.has_vf ? 1 + js.begin.n_more_vfs : 0;
 	c.seq = js.last_seq;
 	c.recovering = true;
-	/* The mode the run took (journals without one were bond mode's); failover mode is
-	 * single-VF. */
+	/* The mode the run took (journals without one were bond mode's). */
 	ret->mode = strcmp(js.begin.mode, "failover") == 0 ? PLAN_MODE_FAILOVER : PLAN_MODE_BOND;
-	if (js.begin.has_spec)
-		snprintf(c.failover_pair, sizeof(c.failover_pair), "%s",
-			 js.begin.spec.failover_pair_id);
 	c.has_prev_tuning = js.has_tuning;
 	c.prev_tuning = js.tuning;
 	ret->n_vfs = p.n_vfs;
@@ -128,6 +124,9 @@ int plan_recover(const struct plan *p_in, const struct plan_env *env,
 			v->src_vf = m->spec;
 		else if (js.begin.has_spec)
 			v->src_vf = js.begin.spec;
+		/* Failover mode: each VF's spec carries its pair. */
+		snprintf(vs->failover_pair, sizeof(vs->failover_pair), "%s",
+			 v->src_vf.failover_pair_id);
 		plan_vf_label(&p, i, ret->vfs[i].name);
 		vs->has_dst_spec = js.vf_has_dst_spec[i];
 		vs->dst_spec = js.vf_dst_spec[i];

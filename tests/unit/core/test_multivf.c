@@ -45,8 +45,17 @@ struct mw {
 	int held[POOL_MAX];
 	unsigned n_pool;
 	unsigned src_released;
-	/* Which VF devices (by plan index) are QEMU failover primaries (of "net<i>"). */
+	/* Which VF devices (by plan index) are QEMU failover primaries (of "net<i>", or all of
+	 * "net0" with fo_same_pair). */
 	bool fo_primary[NVF];
+	bool fo_same_pair;
+	/* Failover mode (fo_world): QEMU's failover on the source. fo_hidden: QEMU asked the
+	 * guest to unplug the primary (hidden, not a device to device_present); fo_released:
+	 * the guest let it go (its master sends on the standby). fo_hold: the guest never lets
+	 * it go; fo_delete: a cancel leaves it deleted from QEMU (a late eject). fo_plug_pair:
+	 * the failover_pair_id each destination VF was plugged with. */
+	bool failover, fo_hidden[NVF], fo_released[NVF], fo_hold[NVF], fo_delete[NVF];
+	char fo_plug_pair[NVF][VFM_ID_MAX];
 	/* Injection: op (e.g. "dst.reserve") fails for VF fail_vf (-1: any), fail_times times. */
 	const char *fail_op;
 	int fail_vf;
@@ -186,6 +195,10 @@ static int hv_plug(void *ud, const struct plug_spec *s, int64_t dl, struct diag 
 		return rc;
 	assert_true(v >= 0);
 	w->dev[SIDE(ud)][v] = true;
+	if (SIDE(ud) == SRC)
+		w->fo_hidden[v] = w->fo_released[v] = false;
+	else
+		snprintf(w->fo_plug_pair[v], VFM_ID_MAX, "%s", s->failover_pair_id);
 	mlog(w, "%s.plug(%s,%s)", SIDE(ud) == SRC ? "src" : "dst", s->device_id, s->bus);
 	return 0;
 }
@@ -260,7 +273,7 @@ static int hv_failover_pair(void *ud, const char *id, int64_t dl, char ret[VFM_I
 	mlog(w, "failover_pair(%s)", id);
 	ret[0] = '\0';
 	if (v >= 0 && w->fo_primary[v])
-		snprintf(ret, VFM_ID_MAX, "net%d", v);
+		snprintf(ret, VFM_ID_MAX, "net%d", w->fo_same_pair ? 0 : v);
 	return 0;
 }
 
@@ -379,6 +392,118 @@ static int ag_enslave(void *ud, const char *bond, const struct nic_sel *nic, int
 	if (make_active)
 		w->bond[b].vf_active = true;
 	mlog(w, "enslave(%s)", bond);
+	return 0;
+}
+
+/* QEMU's failover: at migrate_start it hides every primary and asks the guest to unplug it. */
+static int fo_migrate_start(void *ud, const struct migrate_params *p, int64_t dl, struct diag *d)
+{
+	struct mw *w = W(ud);
+	int rc = hv_migrate_start(ud, p, dl, d);
+
+	for (int i = 0; rc >= 0 && i < NVF; i++) {
+		if (!w->dev[SRC][i])
+			continue;
+		w->dev[SRC][i] = false;
+		w->fo_hidden[i] = true;
+		mlog(w, "src.unplug_primary(vf%d)", i);
+	}
+	return rc;
+}
+
+/* wait-unplug lasts until the guest released every primary QEMU hid. */
+static int fo_wait_unplug(void *ud, int64_t dl, struct diag *d)
+{
+	struct mw *w = W(ud);
+	bool pending = false;
+	int rc = enter(ud, "wait_unplug", -1, d);
+
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < NVF; i++) {
+		if (w->fo_hidden[i] && !w->fo_hold[i] && !w->fo_released[i]) {
+			w->fo_released[i] = true;
+			mlog(w, "src.primary_released(vf%d)", i);
+		}
+		pending |= w->fo_hidden[i] && !w->fo_released[i];
+	}
+	if (pending) {
+		w->now = dl;
+		diag_set(d, "migration still in wait-unplug at the deadline");
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* A migration that does not complete: QEMU plugs back what it hid (but a deleted one). */
+static void fo_replug_hidden(struct mw *w)
+{
+	for (int i = 0; !w->migrated && i < NVF; i++) {
+		if (!w->fo_hidden[i])
+			continue;
+		w->fo_hidden[i] = w->fo_released[i] = false;
+		w->dev[SRC][i] = !w->fo_delete[i];
+		mlog(w, "src.%s_primary(vf%d)", w->fo_delete[i] ? "deleted" : "replug", i);
+	}
+}
+
+static int fo_cancel(void *ud, int64_t dl, struct diag *d)
+{
+	int rc = hv_cancel(ud, dl, d);
+
+	if (rc >= 0)
+		fo_replug_hidden(W(ud));
+	return rc;
+}
+
+static int fo_cont(void *ud, int64_t dl, struct diag *d)
+{
+	int rc = hv_cont(ud, dl, d);
+
+	if (rc >= 0 && SIDE(ud) == SRC)
+		fo_replug_hidden(W(ud));
+	return rc;
+}
+
+static int fo_announce_nic(void *ud, const char *nic, int64_t dl, struct diag *d)
+{
+	(void)dl;
+	mlog(W(ud), "%s.announce(%s)", SIDE(ud) == SRC ? "src" : "dst", nic);
+	return enter(ud, "announce_nic", -1, d);
+}
+
+/* Whether the guest's failover master of VF v sends on its primary on side s. */
+static bool fo_primary_active(const struct mw *w, int s, int v)
+{
+	if (s == SRC)
+		return (w->dev[SRC][v] || w->fo_hidden[v]) && !w->fo_released[v];
+	return w->dev[DST][v];
+}
+
+static int ag_failover_status(void *ud, const uint8_t mac[6], int64_t wait_ms, int64_t dl,
+			      struct failover_status *ret, struct diag *d)
+{
+	struct mw *w = W(ud);
+	int v = vf_of_mac(w, mac), s = SIDE(ud), rc;
+
+	(void)dl;
+	rc = ag_enter(ud, "failover_status", v, d);
+	if (rc < 0)
+		return rc;
+	if (v < 0) {
+		diag_set(d, "no net_failover master over a virtio NIC with that MAC");
+		return -ENOENT;
+	}
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->master, sizeof(ret->master), "eth%d", v);
+	ret->has_standby = ret->standby_link = true;
+	ret->has_primary = ret->primary_link = ret->primary_active = fo_primary_active(w, s, v);
+	if (wait_ms > 0 && !ret->primary_active) {
+		w->now += wait_ms;
+		diag_set(d, "failover master eth%d: no primary appeared within %lld ms", v,
+			 (long long)wait_ms);
+		return -ETIMEDOUT;
+	}
 	return 0;
 }
 
@@ -564,6 +689,42 @@ static bool all_vfs_on(const struct mw *w, int side)
 	return true;
 }
 
+/* Two VFs, each the QEMU failover primary of its own virtio NIC (net0, net1) with its MAC; no
+ * bonds. */
+static struct mw *fo_world(void)
+{
+	struct mw *w = new_world();
+
+	w->failover = true;
+	for (int i = 0; i < NVF; i++) {
+		w->fo_primary[i] = true;
+		w->plan.vfs[i].bond[0] = '\0';
+		memcpy(w->plan.vfs[i].backup_mac, w->plan.vfs[i].vf_mac, 6);
+		w->bond[i].name[0] = '\0';
+	}
+	for (int s = 0; s < 2; s++) {
+		w->hv[s].migrate_start = fo_migrate_start;
+		w->hv[s].migrate_wait_unplug = fo_wait_unplug;
+		w->hv[s].migrate_cancel = fo_cancel;
+		w->hv[s].cont = fo_cont;
+		w->hv[s].announce_nic = fo_announce_nic;
+		w->agent[s].failover_status = ag_failover_status;
+	}
+	return w;
+}
+
+/* Failover mode: the guest on `side`, every master sending on its primary there, none on the
+ * other side. */
+static bool fo_all_on(const struct mw *w, int side)
+{
+	if (!w->running[side] || w->running[!side])
+		return false;
+	for (int i = 0; i < NVF; i++)
+		if (!fo_primary_active(w, side, i) || (side == SRC && w->dev[DST][i]))
+			return false;
+	return true;
+}
+
 static void assert_log(const struct mw *w, const char *what)
 {
 	if (!strstr(w->log, what)) {
@@ -665,22 +826,32 @@ static void test_unplug_of_second_fails(void **state)
 	test_free(w);
 }
 
+/* A run whose destination VF vf never plugs: degraded past the point of no return, that VF
+ * named and degraded, the other one not. */
+static void run_plug_fails(struct mw *w, int vf, struct plan_report *r)
+{
+	char name[16];
+
+	w->fail_op = "dst.plug";
+	w->fail_vf = vf;
+	w->fail_times = 100;
+	assert_int_equal(plan_run(&w->plan, &w->env, r), 0);
+	assert_int_equal(r->outcome, OUTCOME_DEGRADED);
+	assert_true(r->passed_ponr);
+	assert_int_equal(r->error_step, STEP_PLUG);
+	snprintf(name, sizeof(name), "VF net%d", vf);
+	assert_non_null(strstr(r->error, name));
+	assert_true(r->vfs[vf].degraded);
+	assert_false(r->vfs[!vf].degraded);
+}
+
 static void test_replug_of_one_fails_degraded(void **state)
 {
 	struct mw *w = new_world();
 	struct plan_report r;
 
 	(void)state;
-	w->fail_op = "dst.plug";
-	w->fail_vf = 0;
-	w->fail_times = 100;
-	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
-	assert_int_equal(r.outcome, OUTCOME_DEGRADED);
-	assert_true(r.passed_ponr);
-	assert_int_equal(r.error_step, STEP_PLUG);
-	assert_non_null(strstr(r.error, "VF net0"));
-	assert_true(r.vfs[0].degraded);
-	assert_false(r.vfs[1].degraded);
+	run_plug_fails(w, 0, &r);
 	/* The other VF went on: plugged, enslaved and active on the destination. */
 	assert_true(w->dev[DST][1] && w->bond[1].vf_slave && w->bond[1].vf_active);
 	assert_false(w->dev[DST][0] || w->bond[0].vf_slave || w->bond[0].vf_active);
@@ -719,6 +890,24 @@ static void test_interrupt_rolls_back_both(void **state)
 	test_free(w);
 }
 
+/* Runs w's plan until it crashes before journal record `cut`; a copy of the journal then. */
+static struct journal_record *run_to_cut(struct mw *w, uint32_t cut, size_t *ret_n)
+{
+	struct journal_record *recs;
+	struct plan_report r;
+
+	w->crash_at = cut;
+	if (setjmp(w->crash_jmp) == 0) {
+		plan_run(&w->plan, &w->env, &r);
+		fail_msg("cut %u: the run did not reach the crash point", cut);
+	}
+	w->crash_at = 0;
+	recs = test_malloc(w->n_journal * sizeof(*recs));
+	memcpy(recs, w->journal, w->n_journal * sizeof(*recs));
+	*ret_n = w->n_journal;
+	return recs;
+}
+
 /* Crash before each journal record of a two-VF run, then recover: the guest ends with both
  * VFs on one side, no destination VF leaked. */
 static void test_recover_every_cut(void **state)
@@ -737,15 +926,7 @@ static void test_recover_every_cut(void **state)
 		size_t n;
 
 		w = new_world();
-		w->crash_at = cut;
-		if (setjmp(w->crash_jmp) == 0) {
-			plan_run(&w->plan, &w->env, &r);
-			fail_msg("cut %u: the run did not reach the crash point", cut);
-		}
-		w->crash_at = 0;
-		n = w->n_journal;
-		recs = test_malloc(n * sizeof(*recs));
-		memcpy(recs, w->journal, n * sizeof(*recs));
+		recs = run_to_cut(w, cut, &n);
 		/* Today's config says otherwise; the journal wins. */
 		memset(w->plan.vfs[1].backup_mac, 0xee, 6);
 		w->plan.n_vfs = 1;
@@ -775,8 +956,8 @@ static bool has_problem(const struct plan_report *r, enum plan_problem_code code
 	return false;
 }
 
-/* Failover mode is single-VF: forced for a guest with two VFs, pre-flight refuses it with a
- * problem that says so, and nothing changes. */
+/* Forced failover mode on a guest whose VFs are in bonds: each VF without a failover pair is
+ * a problem, and nothing changes. */
 static void test_failover_forced_refused(void **state)
 {
 	struct mw *w = new_world();
@@ -784,25 +965,28 @@ static void test_failover_forced_refused(void **state)
 
 	(void)state;
 	w->plan.mode = PLAN_MODE_FAILOVER;
+	w->hv[SRC].migrate_wait_unplug = fo_wait_unplug;
+	w->agent[SRC].failover_status = ag_failover_status;
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
 	assert_int_equal(r.error_step, STEP_PREFLIGHT);
-	assert_int_equal(r.n_problems, 1);
-	assert_true(has_problem(&r, PROBLEM_FAILOVER_MULTIVF));
-	assert_string_equal(plan_problem_code_to_string(r.problems[0].code), "failover-multivf");
-	assert_non_null(strstr(r.problems[0].text, "one VF"));
+	assert_int_equal(r.n_problems, 2);
+	assert_int_equal(r.problems[0].code, PROBLEM_FAILOVER_PAIR);
+	assert_int_equal(r.problems[1].code, PROBLEM_FAILOVER_PAIR);
+	assert_non_null(strstr(r.problems[0].text, "VF vf0 has no failover_pair_id"));
+	assert_non_null(strstr(r.problems[1].text, "VF vf1 has no failover_pair_id"));
 	assert_int_equal(w->n_journal, 0);
 	assert_true(all_vfs_on(w, SRC));
 	assert_int_equal(held(w), 0);
 	/* plan_check says the same. */
 	assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
-	assert_true(has_problem(&r, PROBLEM_FAILOVER_MULTIVF));
+	assert_true(has_problem(&r, PROBLEM_FAILOVER_PAIR));
 	test_free(w);
 }
 
-/* Auto mode on a guest with two VFs: a VF that is a failover primary is refused the same way;
- * with none, both go through their bonds. */
+/* Auto mode on a guest with two VFs: one a failover primary, the other in its bond, is a mix
+ * one migration cannot do: refused; with none, both go through their bonds. */
 static void test_failover_auto(void **state)
 {
 	struct mw *w = new_world();
@@ -812,8 +996,12 @@ static void test_failover_auto(void **state)
 	w->fo_primary[1] = true;
 	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
 	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_int_equal(r.n_problems, 1);
 	assert_true(has_problem(&r, PROBLEM_FAILOVER_MULTIVF));
-	assert_non_null(strstr(r.problems[0].text, "net1"));
+	assert_string_equal(r.problems[0].text,
+			    "VF net1 (vf1) is the QEMU failover primary of net1 but VF net0 (vf0) "
+			    "is no failover primary: one migration takes every VF through QEMU's "
+			    "failover or every VF through its bond");
 	assert_int_equal(w->n_journal, 0);
 	assert_true(all_vfs_on(w, SRC));
 	test_free(w);
@@ -836,6 +1024,185 @@ static void test_failover_auto(void **state)
 	test_free(w);
 }
 
+/* The journal's records of one step (and VF). */
+static bool journal_has(const struct mw *w, enum journal_kind k, const char *step, unsigned vf)
+{
+	for (size_t i = 0; i < w->n_journal; i++)
+		if (w->journal[i].kind == k && !strcmp(w->journal[i].step, step) &&
+		    w->journal[i].vf == vf)
+			return true;
+	return false;
+}
+
+/* Both VFs failover primaries of their own virtio NICs: auto picks failover mode, QEMU unplugs
+ * both at the start, each standby is announced, each destination VF is plugged with its own
+ * pair and each master sends on it. */
+static void test_failover_two_vfs_migrate(void **state)
+{
+	struct mw *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_int_equal(r.mode, PLAN_MODE_FAILOVER);
+	assert_true(fo_all_on(w, DST));
+	assert_int_equal(held(w), NVF);
+	assert_int_equal(w->src_released, NVF);
+	assert_true(r.vf_restored);
+	assert_false(r.vfs[0].degraded || r.vfs[1].degraded);
+	assert_string_equal(w->fo_plug_pair[0], "net0");
+	assert_string_equal(w->fo_plug_pair[1], "net1");
+	assert_log(w, "dst.reserve(0)=tapd0;dst.reserve(1)=tapd1;src.unplug_primary(vf0);"
+		      "src.unplug_primary(vf1);src.primary_released(vf0);"
+		      "src.primary_released(vf1);src.announce(net0);src.announce(net1);migrated;"
+		      "dst.plug(vf0,drp0);dst.plug(vf1,drp1);");
+	/* No bond step ran. */
+	assert_null(strstr(w->log, "set_active"));
+	assert_null(strstr(w->log, "enslave"));
+	assert_int_equal(r.steps[STEP_BOND].result, STEP_SKIPPED);
+	/* BEGIN: the mode, each VF's pair in its spec. */
+	assert_string_equal(w->journal[0].mode, "failover");
+	assert_string_equal(w->journal[0].spec.failover_pair_id, "net0");
+	assert_int_equal(w->journal[0].n_more_vfs, 1);
+	assert_string_equal(w->journal[0].more_vfs[0].bond, "");
+	assert_string_equal(w->journal[0].more_vfs[0].spec.failover_pair_id, "net1");
+	assert_true(journal_has(w, JOURNAL_DONE, "enslave", 1));
+	assert_string_equal(w->journal[w->n_journal - 1].outcome, "migrated");
+	test_free(w);
+}
+
+/* Two VFs paired with one virtio NIC: refused, whatever the mode. */
+static void test_failover_same_pair_refused(void **state)
+{
+	struct mw *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_same_pair = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_int_equal(r.mode, PLAN_MODE_FAILOVER);
+	assert_int_equal(r.n_problems, 1);
+	assert_int_equal(r.problems[0].code, PROBLEM_FAILOVER_PAIR);
+	assert_string_equal(r.problems[0].text, "VFs vf0 and vf1 are both failover primaries of "
+						"net0: each VF needs a virtio-net NIC of its own");
+	assert_int_equal(w->n_journal, 0);
+	assert_true(fo_all_on(w, SRC));
+	test_free(w);
+}
+
+/* The guest releases one primary and not the other: QEMU stays in wait-unplug, our deadline
+ * cancels the migration, and the rollback finds both masters sending on their primaries
+ * again (the released one plugged back by QEMU); no destination VF kept. */
+static void test_failover_unplug_deadline_one_held(void **state)
+{
+	struct mw *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_hold[1] = true;
+	w->plan.timeouts.unplug_ms = 3000;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_int_equal(r.error_step, STEP_MIGRATE);
+	assert_int_equal(r.error_code, PLAN_ERR_TIMEOUT);
+	assert_string_equal(r.error, "the guest did not release failover primaries vf0, vf1 within "
+				     "3000 ms (QEMU's wait-unplug); migration cancelled");
+	assert_log(w, "src.primary_released(vf0);src.replug_primary(vf0);src.replug_primary(vf1);");
+	assert_null(strstr(w->log, "announce"));
+	assert_false(w->migrated);
+	assert_true(fo_all_on(w, SRC));
+	assert_int_equal(held(w), 0);
+	assert_int_equal(r.steps[STEP_MIGRATE].result, STEP_FAILED);
+	assert_string_equal(w->journal[w->n_journal - 1].outcome, "rolled-back");
+	test_free(w);
+}
+
+/* The same, but the cancel leaves the second primary deleted from QEMU (a late eject): the
+ * rollback plugs it again with its own pair, and the first one is only checked. */
+static void test_failover_rollback_replugs_deleted(void **state)
+{
+	struct mw *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_hold[1] = true;
+	w->fo_delete[1] = true;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.replug_primary(vf0);src.deleted_primary(vf1);src.plug(vf1,rp1);");
+	assert_null(strstr(w->log, "src.plug(vf0"));
+	assert_true(fo_all_on(w, SRC));
+	assert_int_equal(held(w), 0);
+	test_free(w);
+}
+
+/* After the point of no return the second VF cannot be plugged: the guest runs on the
+ * destination on VF net0's primary and net1's standby; the report says degraded, names the
+ * VF and the step; its destination VF goes back, both source VFs are released. */
+static void test_failover_second_plug_fails_degraded(void **state)
+{
+	struct mw *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	run_plug_fails(w, 1, &r);
+	assert_true(r.vfs[1].has_failed && r.vfs[1].failed_step == STEP_PLUG);
+	assert_true(w->running[DST] && !w->running[SRC]);
+	assert_true(fo_primary_active(w, DST, 0));
+	assert_false(fo_primary_active(w, DST, 1));
+	assert_string_equal(w->fo_plug_pair[0], "net0");
+	assert_int_equal(held(w), 1);
+	assert_int_equal(w->src_released, NVF);
+	assert_false(r.vf_restored);
+	assert_int_equal(r.steps[STEP_ENSLAVE].result, STEP_OK);
+	assert_false(journal_has(w, JOURNAL_INTENT, "enslave", 1));
+	assert_string_equal(w->journal[w->n_journal - 1].outcome, "degraded");
+	test_free(w);
+}
+
+/* Crash before each journal record of a two-VF failover run, then recover with a config that
+ * knows neither the mode nor the second VF: the journal's pairs and mode win; the guest ends
+ * with both masters on their primaries on one side, no destination VF leaked. */
+static void test_failover_recover_every_cut(void **state)
+{
+	struct plan_report r;
+	struct mw *w = fo_world();
+	uint32_t total, n_back = 0, n_fwd = 0;
+
+	(void)state;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	total = (uint32_t)w->n_journal;
+	test_free(w);
+	for (uint32_t cut = 2; cut <= total; cut++) {
+		struct journal_record *recs;
+		size_t n;
+
+		w = fo_world();
+		recs = run_to_cut(w, cut, &n);
+		w->plan.mode = PLAN_MODE_BOND;
+		w->plan.n_vfs = 1;
+		assert_int_equal(plan_recover(&w->plan, &w->env, recs, n, &r), 0);
+		w->plan.n_vfs = NVF;
+		if (r.mode != PLAN_MODE_FAILOVER ||
+		    !((r.outcome == OUTCOME_ROLLED_BACK && fo_all_on(w, SRC) && held(w) == 0) ||
+		      (r.outcome == OUTCOME_MIGRATED && fo_all_on(w, DST) && held(w) == NVF &&
+		       !strcmp(w->fo_plug_pair[0], "net0") &&
+		       !strcmp(w->fo_plug_pair[1], "net1")))) {
+			print_error("cut %u: %s, inconsistent (held %u)\nlog: %s\n", cut,
+				    plan_outcome_to_string(r.outcome), held(w), w->log);
+			fail();
+		}
+		n_back += r.outcome == OUTCOME_ROLLED_BACK;
+		n_fwd += r.outcome == OUTCOME_MIGRATED;
+		test_free(recs);
+		test_free(w);
+	}
+	/* Cuts on both sides of the point of no return. */
+	assert_true(n_back >= 5 && n_fwd >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +1215,12 @@ int main(void)
 	    cmocka_unit_test(test_recover_every_cut),
 	    cmocka_unit_test(test_failover_forced_refused),
 	    cmocka_unit_test(test_failover_auto),
+	    cmocka_unit_test(test_failover_two_vfs_migrate),
+	    cmocka_unit_test(test_failover_same_pair_refused),
+	    cmocka_unit_test(test_failover_unplug_deadline_one_held),
+	    cmocka_unit_test(test_failover_rollback_replugs_deleted),
+	    cmocka_unit_test(test_failover_second_plug_fails_degraded),
+	    cmocka_unit_test(test_failover_recover_every_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
