@@ -566,6 +566,7 @@ lab_guest_start() {
 	[ $bond = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
 	[ $bond = 1 ] && [ -n "${LAB_VF2:-}" ] &&
 		append+=" vfm.vf2=$LAB_MAC_VF2 vfm.backup2=$LAB_MAC_VIRTIO2 vfm.bond2=bond1 vfm.ip2=$LAB_GUEST_IP2/24"
+	[ $fo = 1 ] && [ -n "${LAB_VF2:-}" ] && append+=" vfm.backup2=$LAB_MAC_VIRTIO2 vfm.ip2=$LAB_GUEST_IP2/24"
 	[ $agent = 0 ] && append+=" vfm.noagent"
 	append+=${LAB_GUEST_APPEND:+ $LAB_GUEST_APPEND}
 	local args=(
@@ -596,14 +597,16 @@ lab_guest_start() {
 	# LAB_VF2=1: a second VF (e1000e vf1 on LAB_VF2_BUS, default rp3, tap lab_tap_f2) and a
 	# second virtio NIC (net1 on its own root port rpv2, tap lab_tap_v2), bonded in the guest
 	# as bond1 with address LAB_GUEST_IP2 (a guest with two VFs, each in its own bond with its
-	# own backup).
+	# own backup). With --failover a second failover pair instead: net1 failover=on, vf1 its
+	# hidden primary on net1's MAC, LAB_GUEST_IP2 on the second failover master.
 	if [ -n "${LAB_VF2:-}" ]; then
 		args+=(-device pcie-root-port,id=rpv2,chassis=20,bus=pcie.0,addr=0x14
 			-netdev tap,id=hn1,ifname=$(lab_tap_v2),script=no,downscript=no
-			-device virtio-net-pci,netdev=hn1,id=net1,mac=$LAB_MAC_VIRTIO2,bus=rpv2,romfile=${LAB_VIRTIO_OPTS:-})
+			-device virtio-net-pci,netdev=hn1,id=net1,mac=$LAB_MAC_VIRTIO2,bus=rpv2,romfile=${LAB_VIRTIO_OPTS:-}$([ $fo = 0 ] || echo ,failover=on))
 		[ $vf = 1 ] && [ $incoming = 0 ] &&
 			args+=(-netdev tap,id=nd-vf1,ifname=$(lab_tap_f2),script=no,downscript=no
-				-device e1000e,netdev=nd-vf1,id=vf1,mac=$LAB_MAC_VF2,bus=${LAB_VF2_BUS:-rp3},romfile=)
+				-device e1000e,netdev=nd-vf1,id=vf1,bus=${LAB_VF2_BUS:-rp3},romfile=$(
+					[ $fo = 1 ] && echo ",mac=$LAB_MAC_VIRTIO2,failover_pair_id=net1" || echo ",mac=$LAB_MAC_VF2"))
 	fi
 	if [ $vf = 1 ] && [ $incoming = 0 ] && [ -n "${LAB_VF_HOST:-}" ]; then
 		# A real VF (the SR-IOV lab): its MAC is the one its PF gave it.
@@ -790,7 +793,8 @@ lab_migrate_plain() {
 # guest is lab_guest_start --failover's (no bond: vf-mac is the virtio MAC the pair shares, and
 # vfmigrate picks failover mode). With LAB_VF2=1 the guest has two VFs, each a [vf NAME]
 # section (net0: vf0 in bond0 on LAB_TAP_F/LAB_VF_BUS; net1: vf1 in bond1 on lab_tap_f2 and
-# LAB_VF2_BUS), the destination's pool shared by both.
+# LAB_VF2_BUS; with --failover no bonds, each VF's vf-mac its virtio NIC's), the destination's
+# pool shared by both.
 lab_vfm_config() {
 	local novf=0 from=src to=dst to_ip=$LAB_MIG_DST agent=agent fo=0 two=0
 	while [ $# -gt 0 ]; do
@@ -803,7 +807,7 @@ lab_vfm_config() {
 		esac
 		shift
 	done
-	[ -n "${LAB_VF2:-}" ] && [ $novf = 0 ] && [ $fo = 0 ] && two=1
+	[ -n "${LAB_VF2:-}" ] && [ $novf = 0 ] && two=1
 	if [ $two = 1 ]; then
 		{
 			echo "[source]"
@@ -818,8 +822,13 @@ lab_vfm_config() {
 			[ -n "${LAB_POOL_HOSTS:-}" ] && echo "pool-host = $to"
 			echo "migrate-uri = tcp:$to_ip:$LAB_MIG_PORT"
 			echo "incoming = defer"
-			lab_vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 "${LAB_VF_BUS:-rp1}" "${LAB_TAP_F:-f0}"
-			lab_vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 "${LAB_VF2_BUS:-rp3}" "$(lab_tap_f2)"
+			if [ $fo = 1 ]; then
+				lab_vf_section net0 "" "$LAB_MAC_VIRTIO" "" vf0 "${LAB_VF_BUS:-rp1}" "${LAB_TAP_F:-f0}"
+				lab_vf_section net1 "" "$LAB_MAC_VIRTIO2" "" vf1 "${LAB_VF2_BUS:-rp3}" "$(lab_tap_f2)"
+			else
+				lab_vf_section net0 bond0 "$LAB_MAC_VF" "$LAB_MAC_VIRTIO" vf0 "${LAB_VF_BUS:-rp1}" "${LAB_TAP_F:-f0}"
+				lab_vf_section net1 bond1 "$LAB_MAC_VF2" "$LAB_MAC_VIRTIO2" vf1 "${LAB_VF2_BUS:-rp3}" "$(lab_tap_f2)"
+			fi
 		} >"$LAB_DIR/${LAB_G:-g0}.conf"
 		return 0
 	fi
@@ -854,10 +863,14 @@ lab_vfm_config() {
 	} >"$LAB_DIR/${LAB_G:-g0}.conf"
 }
 
-# One [vf NAME] section of a config: NAME BOND VF-MAC BACKUP-MAC DEVICE ROOT-PORT TAP.
+# One [vf NAME] section of a config: NAME BOND VF-MAC BACKUP-MAC DEVICE ROOT-PORT TAP (BOND and
+# BACKUP-MAC "": none, a failover pair's VF).
 lab_vf_section() {
-	printf '\n[vf %s]\nbond = %s\nvf-mac = %s\nbackup-mac = %s\nvf-device = %s\nvf-bus = %s\nvf-netdev = nd-%s\nvf-tap = %s\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$5" "$7"
+	printf '\n[vf %s]\n' "$1"
+	[ -n "$2" ] && printf 'bond = %s\n' "$2"
+	[ -n "$4" ] && printf 'backup-mac = %s\n' "$4"
+	printf 'vf-mac = %s\nvf-device = %s\nvf-bus = %s\nvf-netdev = nd-%s\nvf-tap = %s\n' \
+		"$3" "$5" "$6" "$5" "$7"
 }
 
 # The destination of the current config (what `vfmigrate status` shows from the journal).
@@ -991,13 +1004,40 @@ fo_config_run() {
 	if [ "$2" = src ]; then fo_config --reverse; else fo_config; fi
 }
 
-# Succeeds when, on SIDE, vfmigrate-agent reports the failover master sending on its primary
-# and the guest's sysfs (read through qemu-ga, not through our agent) has that primary enslaved
-# to that master with carrier. Waits up to SECS (default 30).
+# `vfmigrate migrate --json` (report in FILE) with the guest paused as the migration starts, under
+# fo_config (options ARGS) with timeouts.unplug 3 s: the source's QMP goes through the stall
+# proxy (lib-faults.sh), which holds vfmigrate's first migration command until the guest is
+# stopped through the second monitor (LAB_QMP2=1). Sets FO_PAUSED_RC (vfmigrate's exit code)
+# and FO_PAUSED_SECS (its wall time). Usage: fo_migrate_paused FILE [ARGS...]
+fo_migrate_paused() {
+	local out=$1 t0
+	shift
+	fault_stall_start src migrate-set-capabilities "$LAB_DIR/g0-src.qmp"
+	FO_UNPLUG=3s fo_config "$@"
+	sed -i "0,/^qmp = .*/s||qmp = $(fault_stall_sock)|" "$LAB_DIR/g0.conf"
+	grep -q "^qmp = $(fault_stall_sock)$" "$LAB_DIR/g0.conf" || lab_die "the source QMP is not the proxy"
+	t0=$(date +%s%N)
+	lab_vfm_bg "$out" migrate --json
+	fault_stall_wait_hit 60 || lab_die "vfmigrate never started the migration"
+	"$LAB_TOOLS/qmp-call" --timeout 10000 "$LAB_DIR/g0-src.qmp2" stop >/dev/null || lab_die "QMP stop failed"
+	lab_log "guest paused on src before the migration started"
+	fault_stall_go
+	FO_PAUSED_RC=0
+	wait "$LAB_VFM_PID" || FO_PAUSED_RC=$?
+	FO_PAUSED_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	fault_stall_stop
+	jq -c '{outcome, mode, error, steps: [.steps[] | select(.result != "skipped" and .result != "not-run") | "\(.name) \(.result) \(.ms) undo \(.undo_ms)"], notes}' "$out" >&2 || cat "$out" >&2
+	lab_log "PAUSED: vfmigrate exited $FO_PAUSED_RC after $FO_PAUSED_SECS s"
+}
+
+# Succeeds when, on SIDE, vfmigrate-agent reports the failover master (of MAC, default the
+# lab's virtio MAC) sending on its primary and the guest's sysfs (read through qemu-ga, not
+# through our agent) has that primary enslaved to that master with carrier. Waits up to SECS
+# (default 30). Usage: fo_primary_active SIDE [SECS [MAC]]
 fo_primary_active() {
-	local side=$1 end=$((SECONDS + ${2:-30})) st m p link carrier
+	local side=$1 end=$((SECONDS + ${2:-30})) mac=${3:-$LAB_MAC_VIRTIO} st m p link carrier
 	while [ $SECONDS -lt $end ]; do
-		st=$(lab_agent "$side" guest-failover-status "{\"mac\":\"$LAB_MAC_VIRTIO\"}" 2>/dev/null) || st=
+		st=$(lab_agent "$side" guest-failover-status "{\"mac\":\"$mac\"}" 2>/dev/null) || st=
 		m=$(echo "$st" | jq -r '.master // empty' 2>/dev/null)
 		p=$(echo "$st" | jq -r '.primary.name // empty' 2>/dev/null)
 		if [ "$(echo "$st" | jq -r '.active // empty' 2>/dev/null)" = primary ] &&

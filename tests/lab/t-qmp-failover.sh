@@ -78,22 +78,8 @@ lab_log "migrated there and back in failover mode (vfmigrate-agent, then qemu-ga
 # The paused guest: a fresh destination, and vfmigrate's source QMP through the stall proxy.
 lab_guest_stop dst
 lab_guest_start dst --failover --incoming
-fault_stall_start src migrate-set-capabilities "$LAB_DIR/g0-src.qmp"
-FO_UNPLUG=3s fo_config
-sed -i "0,/^qmp = .*/s||qmp = $(fault_stall_sock)|" "$LAB_DIR/g0.conf"
-grep -q "^qmp = $(fault_stall_sock)$" "$LAB_DIR/g0.conf" || lab_die "the source QMP is not the proxy"
-t0=$(date +%s%N)
-lab_vfm_bg "$LAB_DIR/paused.json" migrate --json
-fault_stall_wait_hit 60 || lab_die "vfmigrate never started the migration"
-"$LAB_TOOLS/qmp-call" --timeout 10000 "$LAB_DIR/g0-src.qmp2" stop >/dev/null || lab_die "QMP stop failed"
-lab_log "guest paused on src before the migration started"
-fault_stall_go
-rc=0
-wait "$LAB_VFM_PID" || rc=$?
-secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-fault_stall_stop
-jq -c '{outcome, mode, error, steps: [.steps[] | select(.result != "skipped" and .result != "not-run") | "\(.name) \(.result) \(.ms) undo \(.undo_ms)"], notes}' "$LAB_DIR/paused.json" >&2 || cat "$LAB_DIR/paused.json" >&2
-lab_log "PAUSED: vfmigrate exited $rc after $secs s"
+fo_migrate_paused "$LAB_DIR/paused.json"
+rc=$FO_PAUSED_RC secs=$FO_PAUSED_SECS
 if [ $rc != 4 ]; then
 	jq . "$LAB_DIR/paused.json" >&2 || true
 	lab_log "src devices: $(lab_devices src); failover: $(lab_agent src guest-failover-status "{\"mac\":\"$LAB_MAC_VIRTIO\"}" 2>&1)"
