@@ -393,18 +393,17 @@ static bool lv_usage_error(int rc)
 /* Without DEST the destination is the journal's run (status gives it as DEST). */
 static int lv_open_status(const struct cli_args *a, const struct config *c, struct world *w,
 			  char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
-			  uint8_t ret_vf_mac[6], bool *ret_has_vf_mac, struct diag *d)
+			  uint8_t ret_vf_macs[VFM_VFS_MAX][6], size_t *ret_n_macs, struct diag *d)
 {
 	struct plan p;
 	int rc = lv_prepare(a, c, &p, w, false, d);
 
-	*ret_n = 0;
-	*ret_has_vf_mac = rc >= 0 && p.n_vfs;
-	if (*ret_has_vf_mac)
-		memcpy(ret_vf_mac, p.vfs[0].vf_mac, 6);
-	for (size_t i = 0; rc >= 0 && i < p.n_vfs; i++)
+	*ret_n = *ret_n_macs = 0;
+	for (size_t i = 0; rc >= 0 && i < p.n_vfs; i++) {
+		memcpy(ret_vf_macs[(*ret_n_macs)++], p.vfs[i].vf_mac, 6);
 		if (p.vfs[i].bond[0])
 			snprintf(ret_bonds[(*ret_n)++], VFM_IFNAME_MAX, "%s", p.vfs[i].bond);
+	}
 	return rc;
 }
 

@@ -329,19 +329,16 @@ static int qmp_prepare(const struct cli_args *a, const struct config *c, struct 
 /* The config names the sides and the bond; no plan needed. */
 static int qmp_open_status(const struct cli_args *a, const struct config *c, struct world *w,
 			   char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
-			   uint8_t ret_vf_mac[6], bool *ret_has_vf_mac, struct diag *d)
+			   uint8_t ret_vf_macs[VFM_VFS_MAX][6], size_t *ret_n_macs, struct diag *d)
 {
 	struct config_vf vfs[VFM_VFS_MAX];
 	size_t n = 0;
 
-	*ret_n = 0;
-	*ret_has_vf_mac = false;
+	*ret_n = *ret_n_macs = 0;
 	if (config_vfs(c, vfs, &n, d) < 0)
 		return -EINVAL;
-	if (n && vfs[0].has_vf_mac) {
-		memcpy(ret_vf_mac, vfs[0].vf_mac, 6);
-		*ret_has_vf_mac = true;
-	}
+	for (size_t i = 0; i < n && i < VFM_VFS_MAX && vfs[i].has_vf_mac; i++)
+		memcpy(ret_vf_macs[(*ret_n_macs)++], vfs[i].vf_mac, 6);
 	for (size_t i = 0; i < n; i++) {
 		size_t j = 0;
 

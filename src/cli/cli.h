@@ -179,11 +179,11 @@ struct backend {
 	/* Whether a failure of prepare is a usage or config error. */
 	bool (*usage_error)(int rc);
 	/* status: both sides, and the guest's bonds, one per VF or shared (*ret_n 0: none known);
-	 * ret_vf_mac the first VF's MAC (*ret_has_vf_mac false: no VF, or its MAC unknown), what
-	 * a failover guest's net_failover is read by. */
+	 * ret_vf_macs the VFs' MACs (*ret_n_macs 0: no VF, or their MACs unknown), what a
+	 * failover guest's net_failover is read by. */
 	int (*open_status)(const struct cli_args *a, const struct config *c, struct world *w,
 			   char ret_bonds[VFM_VFS_MAX][VFM_IFNAME_MAX], size_t *ret_n,
-			   uint8_t ret_vf_mac[6], bool *ret_has_vf_mac, struct diag *d);
+			   uint8_t ret_vf_macs[VFM_VFS_MAX][6], size_t *ret_n_macs, struct diag *d);
 	void (*close_side)(struct side *s);
 	/* How the side's guest agent was reached; NULL: not used (yet). */
 	const char *(*agent_transport)(const struct side *s);

@@ -59,12 +59,14 @@ struct status_bonds {
 	bool have[VFM_VFS_MAX];
 	struct bond_status b[VFM_VFS_MAX];
 	char error[VFM_VFS_MAX][sizeof(((struct diag *)0)->msg)];
-	/* A failover guest (its journal's mode, or a VF without a bond): its net_failover on
-	 * the VF's MAC as read now (fo_have false: not read, fo_error says why). */
-	bool fo_wanted, fo_have;
-	uint8_t fo_mac[6];
-	struct failover_status fo;
-	char fo_error[sizeof(((struct diag *)0)->msg)];
+	/* A failover guest (its journal's mode, or VFs without a bond): its net_failover on each
+	 * VF's MAC as read now (fo_have false: not read, fo_error says why). */
+	bool fo_wanted;
+	size_t fo_n;
+	uint8_t fo_mac[VFM_VFS_MAX][6];
+	bool fo_have[VFM_VFS_MAX];
+	struct failover_status fo[VFM_VFS_MAX];
+	char fo_error[VFM_VFS_MAX][sizeof(((struct diag *)0)->msg)];
 };
 
 /* One NIC of a failover master: KEY and KEY_link (JSON), its state in fmt (text). */
@@ -78,19 +80,19 @@ static void print_fo_nic(struct printer *p, const char *key, const char *fmt, bo
 	print_string(p, PRINT_TEXT, NULL, fmt, !has ? "absent" : link ? "link up" : "link down");
 }
 
-/* A failover guest's net_failover as read now, as a line or under "failover" (JSON). */
+/* VF i's net_failover as read now, as a line or under "failover" (JSON). */
 static void print_failover(struct printer *p, const char *guest, const char *side,
-			   const struct status_bonds *sb)
+			   const struct status_bonds *sb, size_t i)
 {
-	const struct failover_status *f = &sb->fo;
+	const struct failover_status *f = &sb->fo[i];
 	char m[18];
 
-	format_mac(sb->fo_mac, m);
-	if (!sb->fo_have) {
+	format_mac(sb->fo_mac[i], m);
+	if (!sb->fo_have[i]) {
 		print_string(p, PRINT_JSON, "failover", NULL, NULL);
-		print_string(p, PRINT_JSON, "failover_error", NULL, sb->fo_error);
+		print_string(p, PRINT_JSON, "failover_error", NULL, sb->fo_error[i]);
 		print_text(p, PRINT_TEXT, "%s: failover on MAC %s: unavailable (", guest, m);
-		print_string(p, PRINT_TEXT, NULL, "%s)\n", sb->fo_error);
+		print_string(p, PRINT_TEXT, NULL, "%s)\n", sb->fo_error[i]);
 		return;
 	}
 	print_text(p, PRINT_TEXT, "%s: ", guest);
@@ -175,10 +177,18 @@ static void status_print(const struct cli_args *a, const struct journal_summary 
 		print_close(&p);
 	}
 	print_close(&p);
-	if (sb->fo_wanted)
-		print_failover(&p, a->guest, side, sb);
+	/* A failover guest's first VF under "failover", the others' in "more_failover". */
+	if (sb->fo_wanted && sb->fo_n)
+		print_failover(&p, a->guest, side, sb, 0);
 	else
 		print_string(&p, PRINT_JSON, "failover", NULL, NULL);
+	print_open_array(&p, "more_failover");
+	for (size_t i = 1; sb->fo_wanted && i < sb->fo_n; i++) {
+		print_open_object(&p, NULL);
+		print_failover(&p, a->guest, side, sb, i);
+		print_close(&p);
+	}
+	print_close(&p);
 	print_end(&p, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
@@ -216,8 +226,8 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		/* Without DEST, the destination of the journal's run is where to look. */
 		if (w.be->dest_is_host && !sa.dest && dest && journal_uri_safe(dest))
 			sa.dest = dest;
-		opened = w.be->open_status(&sa, c, &w, sb.name, &sb.n, sb.fo_mac, &sb.fo_wanted,
-					   &d) >= 0;
+		opened =
+		    w.be->open_status(&sa, c, &w, sb.name, &sb.n, sb.fo_mac, &sb.fo_n, &d) >= 0;
 	} else {
 		snprintf(sb.name[0], sizeof(sb.name[0]), "%s", c->bond);
 		sb.n = c->bond[0] ? 1 : 0;
@@ -236,9 +246,9 @@ static int status_run(const struct cli_args *a, const struct config *c)
 		}
 		snprintf(sb.error[i], sizeof(sb.error[i]), "%s", bd.msg[0] ? bd.msg : d.msg);
 	}
-	/* The VF's MAC known: a guest whose run took failover mode, or whose VF has no bond. */
-	sb.fo_wanted = sb.fo_wanted && ((rc >= 0 && !strcmp(js.begin.mode, "failover")) || !sb.n);
-	if (sb.fo_wanted) {
+	/* The VFs' MACs known: a guest whose run took failover mode, or whose VFs have no bond. */
+	sb.fo_wanted = sb.fo_n && ((rc >= 0 && !strcmp(js.begin.mode, "failover")) || !sb.n);
+	for (size_t i = 0; sb.fo_wanted && i < sb.fo_n; i++) {
 		struct side *s = on_dst ? &w.dst : &w.src;
 		struct diag fd = {0};
 
@@ -246,12 +256,12 @@ static int status_run(const struct cli_args *a, const struct config *c)
 			fd = d;
 		else if (!s->ag.failover_status)
 			diag_set(&fd, "the guest agent cannot report the guest's net_failover");
-		else if (s->ag.failover_status(s->ag.userdata, sb.fo_mac, 0, time_now_ms() + 3000,
-					       &sb.fo, &fd) >= 0)
-			sb.fo_have = true;
+		else if (s->ag.failover_status(s->ag.userdata, sb.fo_mac[i], 0,
+					       time_now_ms() + 3000, &sb.fo[i], &fd) >= 0)
+			sb.fo_have[i] = true;
 		else
 			diag_prefix(&fd, "%s guest agent", on_dst ? "destination" : "source");
-		snprintf(sb.fo_error, sizeof(sb.fo_error), "%s", fd.msg);
+		snprintf(sb.fo_error[i], sizeof(sb.fo_error[i]), "%s", fd.msg);
 	}
 	status_print(a, &js, rc >= 0, torn, dest, code, &sb);
 	world_close(&w);

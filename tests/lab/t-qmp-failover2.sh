@@ -98,7 +98,7 @@ lab_wait_reachable 10
 at2 lab_wait_reachable 10
 lab_vfm status | head -1 | grep -q '^g0: journal finished.*failover mode' || lab_die "status: $(lab_vfm status | head -1)"
 lab_vfm status --json >"$LAB_DIR/status.json" || lab_die "status: $(cat "$LAB_DIR/status.json")"
-[ "$(jq -r '.mode + " " + .side + " " + .failover.sends_on' "$LAB_DIR/status.json")" = "failover destination primary" ] ||
-	lab_die "status does not show the failover master on its primary: $(jq -c '{mode, side, failover, failover_error}' "$LAB_DIR/status.json")"
-lab_log "status: $(lab_vfm status | sed -n 2p)"
+[ "$(jq -r '.mode + " " + .side + " " + .failover.sends_on + " " + ([.more_failover[].failover.sends_on] | join(","))' "$LAB_DIR/status.json")" = "failover destination primary primary" ] ||
+	lab_die "status does not show both failover masters on their primaries: $(jq -c '{mode, side, failover, failover_error, more_failover}' "$LAB_DIR/status.json")"
+lab_log "status: $(lab_vfm status | sed -n '2,3p' | tr '\n' ';')"
 lab_log "two failover pairs migrated src -> dst in failover mode, both primaries active on dst"
