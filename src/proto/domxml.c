@@ -768,8 +768,9 @@ static int meta_from_node(xmlNodePtr root, struct domxml_meta *ret, struct diag 
 			return r;
 		}
 	}
-	if (!m.bond[0] || !m.vf_alias[0] || !word_ok(m.bond, NULL) || !word_ok(m.vf_alias, NULL)) {
-		diag_set(d, "vfmigrate metadata: missing or bad <bond name> or <vf alias>");
+	/* No bond: a guest whose kernel pairs VF and virtio NIC itself (failover mode). */
+	if (!m.vf_alias[0] || (m.bond[0] && !word_ok(m.bond, NULL)) || !word_ok(m.vf_alias, NULL)) {
+		diag_set(d, "vfmigrate metadata: missing or bad <vf alias>, or a bad <bond name>");
 		return -EINVAL;
 	}
 	*ret = m;
@@ -833,11 +834,12 @@ int domxml_metas_parse(const char *xml, size_t len, struct domxml_metas *ret, st
 /* One VF's elements (the content of the single form or of a <nic>); malloc'd. */
 static int meta_inner(const struct domxml_meta *m, char **ret, struct diag *d)
 {
-	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "";
+	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "",
+			     bond[VFM_IFNAME_MAX + 32] = "";
 	char srcs[DOMXML_SOURCES_MAX * (VFM_ID_MAX + 32)] = "";
 	size_t off = 0;
 
-	if (!word_ok(m->bond, NULL) || !word_ok(m->vf_alias, NULL) ||
+	if ((m->bond[0] && !word_ok(m->bond, NULL)) || !word_ok(m->vf_alias, NULL) ||
 	    (m->physnet[0] && !word_ok(m->physnet, NULL)) || m->vlan > 4094) {
 		diag_set(d, "bad bond, VF alias, physnet or VLAN");
 		return -EINVAL;
@@ -854,9 +856,11 @@ static int meta_inner(const struct domxml_meta *m, char **ret, struct diag *d)
 		snprintf(vlan, sizeof(vlan), "<vlan id='%d'/>", m->vlan);
 	if (m->physnet[0])
 		snprintf(phys, sizeof(phys), "<physnet name='%s'/>", m->physnet);
-	if (asprintf(ret, "<bond name='%s'/><vf alias='%s' mac='%s'/><backup mac='%s'/>%s%s%s",
-		     m->bond, m->vf_alias, format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk),
-		     phys, vlan, srcs) < 0)
+	if (m->bond[0])
+		snprintf(bond, sizeof(bond), "<bond name='%s'/>", m->bond);
+	if (asprintf(ret, "%s<vf alias='%s' mac='%s'/><backup mac='%s'/>%s%s%s", bond, m->vf_alias,
+		     format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk), phys, vlan,
+		     srcs) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -288,9 +288,26 @@ static void test_meta(void **state)
 	assert_int_equal(back.vlan, -1);
 	assert_int_equal(back.n_sources, 0);
 
+	/* No bond: a failover guest's (the kernel's net_failover pairs its NICs). */
 	static const char nobond[] =
 	    "<vfmigrate><vf alias='a' mac='52:54:00:77:01:10'/></vfmigrate>";
-	assert_int_equal(domxml_meta_parse(nobond, strlen(nobond), &back, &d), -EINVAL);
+	assert_int_equal(domxml_meta_parse(nobond, strlen(nobond), &back, &d), 0);
+	assert_string_equal(back.bond, "");
+	assert_string_equal(back.vf_alias, "a");
+	{
+		char *x = NULL;
+
+		assert_int_equal(domxml_meta_format(&back, &x, &d), 0);
+		assert_null(strstr(x, "<bond"));
+		assert_int_equal(domxml_meta_parse(x, strlen(x), &back, &d), 0);
+		assert_string_equal(back.bond, "");
+		free(x);
+	}
+	static const char badbond[] =
+	    "<vfmigrate><bond name='a b'/><vf alias='a' mac='52:54:00:77:01:10'/></vfmigrate>";
+	assert_int_equal(domxml_meta_parse(badbond, strlen(badbond), &back, &d), -EINVAL);
+	static const char noalias[] = "<vfmigrate><bond name='b'/></vfmigrate>";
+	assert_int_equal(domxml_meta_parse(noalias, strlen(noalias), &back, &d), -EINVAL);
 	static const char badsrc[] =
 	    "<vfmigrate><bond name='b'/><vf alias='a' "
 	    "mac='52:54:00:77:01:10'/><source value='tap:f0'/></vfmigrate>";
@@ -347,7 +364,7 @@ static void test_metas(void **state)
 	assert_int_equal(domxml_metas_parse(dup, strlen(dup), &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "two <nic> elements with VF alias a"));
 	static const char bad2[] = "<vfmigrate><nic><bond name='b'/><vf alias='a' "
-				   "mac='52:54:00:77:01:10'/></nic><nic><vf alias='b' "
+				   "mac='52:54:00:77:01:10'/></nic><nic><bond name='c'/><vf "
 				   "mac='52:54:00:77:01:11'/></nic></vfmigrate>";
 	assert_int_equal(domxml_metas_parse(bad2, strlen(bad2), &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "<nic> 2"));
