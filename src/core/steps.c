@@ -582,6 +582,7 @@ int run_migrate(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
 	const struct plan *p = c->p;
+	struct migrate_params mp;
 	struct migrate_stats st;
 	struct hv_probe pr;
 	struct diag sd = {0};
@@ -603,7 +604,12 @@ int run_migrate(struct ctx *c, struct diag *d)
 	rc = save_tuning(c, d);
 	if (rc < 0)
 		return rc;
-	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
+	mp = p->migrate;
+	if (plan_failover(c) && cs(c)->has_dst_spec) {
+		mp.has_failover_vf = true;
+		mp.failover_vf = cs(c)->dst_spec;
+	}
+	rc = s->migrate_start(s->userdata, &mp, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
 	/* QEMU unplugs a failover primary first: bounded by our deadline, not QEMU's. */

@@ -73,6 +73,15 @@ struct migrate_params {
 	char incoming_uri[VFM_URI_MAX];
 	int64_t max_bandwidth;	   /* bytes/s; 0 = leave the hypervisor's default */
 	int64_t downtime_limit_ms; /* 0 = leave the hypervisor's default */
+	/*
+	 * Failover mode: the destination VF (the pool's reservation, failover_pair_id set). A
+	 * hypervisor that defines the guest on the destination itself (libvirt) puts it in the
+	 * destination's definition in place of the source's VF, and the destination QEMU plugs it
+	 * once the guest arrived; bare QEMU ignores it (the plug step plugs it). Unset in bond
+	 * mode, where the VF is unplugged before the migration and left out of it.
+	 */
+	bool has_failover_vf;
+	struct plug_spec failover_vf;
 };
 
 /* A source's own migration tuning, kept between migrations by the hypervisor (QMP

@@ -53,6 +53,7 @@ static int fo_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 {
 	struct fake_world *w = W(ud);
 
+	w->fo_migrate = *p;
 	if (w->failover && w->vf_present[FAKE_SRC]) {
 		/* QEMU asks the guest to unplug the primary first. */
 		log_add(w, "src.unplug_primary");

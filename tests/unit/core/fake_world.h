@@ -130,7 +130,8 @@ struct fake_world {
 	bool fo_pause_at_migrate;      /* the guest is paused as the migration starts */
 	bool fo_cancelling;	       /* a cancel waits for the unplug QEMU requested */
 	char fo_plug_pair[VFM_ID_MAX]; /* failover_pair_id of the last plug on the destination */
-	struct hv_ops fo_orig[2];      /* the plain fakes the failover ones wrap */
+	struct migrate_params fo_migrate; /* what the last migrate_start was given */
+	struct hv_ops fo_orig[2];	  /* the plain fakes the failover ones wrap */
 	struct hv_ops hv[2];
 	struct agent_ops agent[2];
 	struct vfpool_ops pool[2];

@@ -61,6 +61,11 @@ static void test_auto_picks_failover_and_migrates(void **state)
 	assert_string_equal(w->fo_plug_pair, "net0");
 	/* The destination VF carries the pair's one MAC. */
 	assert_memory_equal(w->plug_mac, fake_bk_mac, 6);
+	/* The migration is told the reserved destination VF (libvirt defines it there). */
+	assert_true(w->fo_migrate.has_failover_vf);
+	assert_string_equal(w->fo_migrate.failover_vf.backend, "tapd0");
+	assert_string_equal(w->fo_migrate.failover_vf.failover_pair_id, "net0");
+	assert_memory_equal(w->fo_migrate.failover_vf.mac, fake_bk_mac, 6);
 	assert_true(fake_on_destination_with_vf(w));
 	assert_true(r.vf_restored);
 	assert_true(r.without_vf_ms > 0);
