@@ -67,7 +67,8 @@ static int failover_preflight(struct ctx *c, int pair_rc, const struct diag *pai
 		    -EINVAL, FAILOVER_PAIR, SOURCE,
 		    "VF %s has no failover_pair_id: it is no QEMU failover primary "
 		    "(failover mode needs virtio-net-pci failover=on and the VF plugged with "
-		    "failover_pair_id)",
+		    "failover_pair_id; with libvirt, <teaming type='persistent'/> on the virtio "
+		    "<interface> and <teaming type='transient' persistent='ALIAS'/> on the VF's)",
 		    cv(c)->src_vf.device_id);
 
 	rc = agent_rc(c, a, a->ping(a->userdata, cmd_dl(c), &sd), &sd);
@@ -205,13 +206,21 @@ int run_failover_reserve(struct ctx *c, struct diag *d)
  * rollback resumes the source anyway: resumed as soon as the cancel is asked for, the guest
  * lets the primary go, QEMU cancels at once and plugs it back, hidden, as after any failure.
  */
+#define CANCEL_FIRST_MS 5000
 static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
 	struct hv_probe pr;
 	int rc;
 
-	rc = h->migrate_cancel(h->userdata, cmd_dl(c), d);
+	/* Not the whole command timeout: a paused guest never lets QEMU finish this cancel, and
+	 * QEMU gives up waiting for the guest 30 s after it (plugging the primary back while the
+	 * guest still has the eject pending). */
+	rc = h->migrate_cancel(h->userdata,
+			       dl(c, c->p->timeouts.command_ms < CANCEL_FIRST_MS
+					 ? c->p->timeouts.command_ms
+					 : CANCEL_FIRST_MS),
+			       d);
 	if (rc != -ETIMEDOUT)
 		return rc;
 	rc = h->probe(h->userdata, cmd_dl(c), &pr, d);
