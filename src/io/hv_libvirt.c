@@ -714,6 +714,25 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	return 0;
 }
 
+/* libvirt's QEMU failover: the VF's <teaming type='transient' persistent='ALIAS'/>. */
+static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
+			    char ret[VFM_ID_MAX], struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	int r;
+
+	if (!dom)
+		return -ENOMEM;
+	r = lv_conn_by(h, deadline_ms, d);
+	if (r < 0)
+		return r;
+	r = hv_libvirt_domain(h, false, dom, d);
+	if (r < 0)
+		return r;
+	return domxml_failover_pair(dom, device_id, ret, d);
+}
+
 /* One lifecycle call on the domain: what, for the error ("suspend", ...). */
 static int lv_lifecycle(struct hv_libvirt *h, int (*fn)(virDomainPtr), bool only_active,
 			const char *what, struct diag *d)
@@ -766,5 +785,9 @@ void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops)
 	    .quit = hv_quit,
 	    .announce = NULL,
 	    .set_interrupt = hv_set_interrupt,
+	    .failover_pair = hv_failover_pair,
+	    .migrate_wait_unplug = hv_migrate_wait_unplug,
+	    /* No libvirt API sends one self-announce out of one NIC. */
+	    .announce_nic = NULL,
 	};
 }
