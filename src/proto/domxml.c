@@ -593,19 +593,26 @@ int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 		diag_set(d, "no <interface> with alias %.64s", alias ? alias : "");
 		return -ENOENT;
 	}
-	/* A <driver> means one thing on a hostdev interface (name='vfio') and another on the
-	 * others (virtio options): it does not survive a change of type. */
+	/* libvirt's ABI check between the two definitions refuses a change of type (a network
+	 * interface gets a default model, a hostdev one has none). */
 	{
 		xmlChar *t = xmlGetProp(nic, (const xmlChar *)"type");
 		bool same = t && strcmp((const char *)t, network ? "network" : "hostdev") == 0;
+		char clean[24];
 
+		str_sanitize(clean, sizeof(clean), t ? (const char *)t : "");
 		xmlFree(t);
-		for (c = nic->children; c && !same; c = c->next) {
-			if (!is_el(c, "driver"))
-				continue;
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-			break;
+		if (!same) {
+			diag_set(d,
+				 "VF %.64s is an <interface type='%s'>: its destination must be a "
+				 "%s: source (libvirt refuses a failover VF that changes type)",
+				 alias, clean, network ? "hostdev" : "network");
+			if (strcmp(clean, "hostdev") != 0 && strcmp(clean, "network") != 0)
+				diag_set(d,
+					 "VF %.64s is an <interface type='%s'>, not a hostdev or "
+					 "network one",
+					 alias, clean);
+			return -EINVAL;
 		}
 	}
 	/* The new <source> goes where the old one was (libvirt does not mind the order). */

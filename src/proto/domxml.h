@@ -94,8 +94,10 @@ int domxml_failover_pair(const struct domxml_domain *dom, const char *alias, cha
  * spec (a HOSTDEV plug spec: driver "network" -> type='network' <source network=.../>, else
  * type='hostdev' managed='yes' <source><address type='pci' .../></source>); everything else of
  * it (MAC, <teaming>, guest <address>, alias, ROM, VLAN) stays, so libvirt's ABI check between
- * the two definitions passes. *ret_xml: malloc'd document. -ENOENT: no <interface> with that
- * alias; -EINVAL: spec is no real VF (a TAP spec, a bare <hostdev>) or a bad field.
+ * the two definitions passes; that check also refuses a change of type, so the interface must
+ * already be of the spec's type. *ret_xml: malloc'd document. -ENOENT: no <interface> with that
+ * alias; -EINVAL: spec is no real VF (a TAP spec, a bare <hostdev>), of another type than the
+ * interface, or a bad field.
  */
 int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 			  const struct plug_spec *spec, char **ret_xml, struct diag *d);
