@@ -211,6 +211,7 @@ static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
 	struct hv_probe pr;
+	struct diag wd = {0};
 	int rc;
 
 	/* Not the whole command timeout: a paused guest never lets QEMU finish this cancel, and
@@ -229,6 +230,10 @@ static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 		     "the source guest is paused (%s): resumed so that it lets the failover "
 		     "primary go and QEMU can finish cancelling",
 		     pr.status);
+		/* It still has QEMU's unplug request to act on, maybe after the cancel. */
+		if (h->removal_watch &&
+		    h->removal_watch(h->userdata, cv(c)->src_vf.device_id, &wd) >= 0)
+			c->fo_eject_watch = true;
 		rc = h->cont(h->userdata, cmd_dl(c), d);
 	}
 	if (rc < 0)
@@ -303,6 +308,26 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	rc = undo_migrate(c, d);
 	if (rc < 0)
 		return rc;
+	/*
+	 * A guest resumed with QEMU's unplug request still pending ejects the primary once it
+	 * runs, which may be after QEMU gave up waiting and cancelled: the primary looks active
+	 * until then. Its removal is waited for as long as an unplug may take.
+	 */
+	if (c->fo_eject_watch) {
+		struct diag ed = {0};
+
+		c->fo_eject_watch = false;
+		rc = h->unplug_wait(h->userdata, &s, dl(c, c->p->timeouts.unplug_ms), &ed);
+		if (h->removal_watch)
+			(void)h->removal_watch(h->userdata, NULL, &ed);
+		if (rc == 0) {
+			note(c, STEP_MIGRATE,
+			     "the resumed guest ejected failover primary %s (QEMU's unplug request "
+			     "from before the cancel): plugging it again",
+			     s.device_id);
+			goto replug;
+		}
+	}
 	if (primary_active(c, c->env->src.agent, &wd) >= 0)
 		return 0;
 	rc = h->device_present(h->userdata, s.device_id, cmd_dl(c), &present, d);
@@ -314,6 +339,7 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	}
 	note(c, STEP_MIGRATE, "failover primary %s is gone from the source QEMU: plugging it again",
 	     s.device_id);
+replug:
 	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", c->failover_pair);
 	rc = h->plug(h->userdata, &s, cmd_dl(c), d);
 	if (rc < 0)

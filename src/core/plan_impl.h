@@ -52,6 +52,10 @@ struct ctx {
 	/* Failover mode: the VF's failover_pair_id (the virtio-net NIC's id), read in
 	 * pre-flight (or from the journal): the destination VF is plugged with it. */
 	char failover_pair[VFM_ID_MAX];
+	/* Failover mode: the source guest was resumed while QEMU still held an unplug request
+	 * for the primary it never acted on (paused in wait-unplug), and the hypervisor watches
+	 * for the primary's removal: the guest may eject it once it runs (failover.c). */
+	bool fo_eject_watch;
 };
 
 /* Whether the run goes through QEMU's failover (the mode pre-flight picked or the journal
