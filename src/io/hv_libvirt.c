@@ -714,6 +714,24 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 	return 0;
 }
 
+/* unplug_wait also sees a removal the guest started itself (device_id NULL: not any more). */
+static int hv_removal_watch(void *ud, const char *device_id, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+
+	(void)d;
+	pthread_mutex_lock(&lv_lock);
+	if (device_id && device_id[0]) {
+		h->unplug = UNPLUG_PENDING;
+		snprintf(h->unplug_alias, sizeof(h->unplug_alias), "%s", device_id);
+	} else if (h->unplug == UNPLUG_PENDING) {
+		h->unplug = UNPLUG_IDLE;
+	}
+	pthread_mutex_unlock(&lv_lock);
+	h->unplug_gen = h->gen;
+	return 0;
+}
+
 /* libvirt's QEMU failover: the VF's <teaming type='transient' persistent='ALIAS'/>. */
 static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
 			    char ret[VFM_ID_MAX], struct diag *d)
@@ -755,8 +773,19 @@ static int hv_stop(void *ud, int64_t deadline_ms, struct diag *d)
 
 static int hv_cont(void *ud, int64_t deadline_ms, struct diag *d)
 {
+	struct hv_libvirt *h = ud;
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	struct diag ld = {{0}};
+	int r = lv_lifecycle(ud, virDomainResume, false, "resume", d), st = 0, reason = 0;
+
 	(void)deadline_ms;
-	return lv_lifecycle(ud, virDomainResume, false, "resume", d);
+	/* libvirt holds a resume back while a migration job runs, and one that ended (a
+	 * cancelled one) may have resumed the domain meanwhile: running is what was asked. */
+	if (r == -EINVAL && lv_dom(h, &dom, &ld) >= 0 &&
+	    virDomainGetState(dom, &st, &reason, 0) == 0 && st == VIR_DOMAIN_RUNNING)
+		return 0;
+	virResetLastError();
+	return r;
 }
 
 /* Ends the guest on this side (the destination, when it arrived dead): -ENOENT if it is not
@@ -787,6 +816,7 @@ void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops)
 	    .set_interrupt = hv_set_interrupt,
 	    .failover_pair = hv_failover_pair,
 	    .migrate_wait_unplug = hv_migrate_wait_unplug,
+	    .removal_watch = hv_removal_watch,
 	    /* No libvirt API sends one self-announce out of one NIC. */
 	    .announce_nic = NULL,
 	};
