@@ -341,7 +341,16 @@ int undo_failover_migrate(struct ctx *c, struct diag *d)
 	     s.device_id);
 replug:
 	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", c->failover_pair);
-	rc = h->plug(h->userdata, &s, cmd_dl(c), d);
+	/* As many tries as the plug step: a VF just removed may not be back with its host
+	 * driver yet (libvirt's managed hostdev). */
+	for (unsigned i = 0, n = c->p->plug_attempts ? c->p->plug_attempts : 1; i < n; i++) {
+		if (i > 0)
+			note(c, STEP_MIGRATE, "plugging %s again failed (%s); attempt %u of %u",
+			     s.device_id, d->msg, i + 1, n);
+		rc = h->plug(h->userdata, &s, cmd_dl(c), d);
+		if (rc >= 0)
+			break;
+	}
 	if (rc < 0)
 		return rc;
 	return primary_active(c, c->env->src.agent, d);
