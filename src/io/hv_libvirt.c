@@ -677,6 +677,7 @@ static int hv_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadli
 	}
 }
 
+#define PLUG_SETTLE_MS 5000
 static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_libvirt *h = ud;
@@ -709,9 +710,30 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 		if (!domxml_find_nic(pd, spec->device_id, spec->has_mac ? spec->mac : NULL))
 			flags |= VIR_DOMAIN_AFFECT_CONFIG;
 	}
-	if (virDomainAttachDeviceFlags(dom, nic, flags) < 0)
-		return lv_error(d, "attach %s", spec->device_id);
-	return 0;
+	/*
+	 * A managed VF that just left a guest (a late eject) goes back to its net driver after
+	 * libvirt reported the removal; until its netdev is there an attach of it fails ("Could
+	 * not find any network device under PCI device"). Such a failure is tried again for a
+	 * short while.
+	 */
+	for (int64_t until = 0;;) {
+		virErrorPtr e;
+
+		if (virDomainAttachDeviceFlags(dom, nic, flags) >= 0)
+			return 0;
+		e = virGetLastError();
+		if (!until)
+			until = time_now_ms() + PLUG_SETTLE_MS;
+		if (spec->backend_kind != PLUG_BACKEND_HOSTDEV || !e ||
+		    e->code != VIR_ERR_INTERNAL_ERROR || time_now_ms() >= until ||
+		    time_now_ms() >= deadline_ms)
+			return lv_error(d, "attach %s", spec->device_id);
+		virResetLastError();
+		pthread_mutex_lock(&lv_lock);
+		lv_cond_wait_until(time_now_ms() + 250 < deadline_ms ? time_now_ms() + 250
+								     : deadline_ms);
+		pthread_mutex_unlock(&lv_lock);
+	}
 }
 
 /* unplug_wait also sees a removal the guest started itself (device_id NULL: not any more). */
