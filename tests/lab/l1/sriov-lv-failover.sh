@@ -45,7 +45,8 @@ ip -n "$NS_DST" link set pf1 up
 # libvirt gives a managed VF back to igbvf, whose new netdev appears in the L1's own namespace,
 # where that host's daemon cannot see it (a later attach of that VF fails: "Could not find
 # any network device under PCI device"); on a host the daemon sees every netdev. So VF netdevs
-# go back to their host's namespace as they appear.
+# go back to their host's namespace as they appear, under a name of their own (a new igbvf
+# netdev is an ethN that the namespace may already have: "File exists").
 vf_dirs=()
 for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
 	vf_dirs+=("/sys/bus/pci/devices/$(sriov_vf_bdf pf0 "$n")/net:$NS_SRC"
@@ -59,8 +60,13 @@ done
 		for e in "${vf_dirs[@]}"; do
 			for nd in "${e%:*}"/*; do
 				[ -e "$nd" ] || continue
-				ip link set "${nd##*/}" netns "${e##*:}" 2>>"$LAB_DIR/vf-netdevs.log" &&
-					echo "$(date +%T.%N) ${nd%/net/*} ${nd##*/} -> ${e##*:}" >>"$LAB_DIR/vf-netdevs.log"
+				# A name of its own first: the namespace may have an eth1 already.
+				bdf=${nd%/net/*}
+				bdf=${bdf##*/}
+				nm=vf${bdf//[:.]/}
+				ip link set dev "${nd##*/}" name "$nm" 2>>"$LAB_DIR/vf-netdevs.log" || nm=${nd##*/}
+				ip link set dev "$nm" netns "${e##*:}" 2>>"$LAB_DIR/vf-netdevs.log" &&
+					echo "$(date +%T.%N) $bdf ${nd##*/} as $nm -> ${e##*:}" >>"$LAB_DIR/vf-netdevs.log"
 			done
 		done
 		read -r -t 0.05 -u "$tick" _
