@@ -578,15 +578,16 @@ int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 	if (r < 0)
 		return r;
 	devs = child(xmlDocGetRootElement(doc), "devices");
+	/* Every interface as strictly as domxml_parse_domain reads it (a bad MAC is refused). */
 	for (c = devs ? devs->children : NULL; c && !nic; c = c->next) {
-		char a_name[VFM_ID_MAX];
+		struct domxml_nic n;
 
 		if (!is_el(c, "interface"))
 			continue;
-		r = attr_copy(child(c, "alias"), "name", a_name, sizeof(a_name), d);
+		r = parse_nic(c, &n, d);
 		if (r < 0)
 			return r;
-		if (alias && alias[0] && strcmp(a_name, alias) == 0)
+		if (alias && alias[0] && strcmp(n.alias, alias) == 0)
 			nic = c;
 	}
 	if (!nic) {

@@ -62,15 +62,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (domxml_remove_nic(text, size - 1, "ua-vf0", mac, &out, &used, &d) >= 0)
 			free(out);
 		out = NULL;
-		/* What the rewrite returns holds the VF with the new source. */
+		/* What the rewrite returns of a domain that parses holds the VF with the new
+		 * source. */
 		if (domxml_set_nic_source(text, size - 1, "ua-vf0", &fo_vf, &out, &d) >= 0) {
 			const struct domxml_nic *n;
 
 			dom = malloc(sizeof(*dom));
-			if (!dom || domxml_parse_domain(out, strlen(out), dom, &d) < 0 ||
-			    !(n = domxml_find_nic(dom, "ua-vf0", NULL)) ||
-			    strcmp(n->type, "hostdev") != 0 ||
-			    strcmp(n->hostdev_pci, fo_vf.backend) != 0)
+			if (dom && domxml_parse_domain(text, size - 1, dom, &d) >= 0 &&
+			    (domxml_parse_domain(out, strlen(out), dom, &d) < 0 ||
+			     !(n = domxml_find_nic(dom, "ua-vf0", NULL)) ||
+			     strcmp(n->type, "hostdev") != 0 ||
+			     strcmp(n->hostdev_pci, fo_vf.backend) != 0))
 				abort();
 			free(dom);
 			free(out);

@@ -544,6 +544,18 @@ static void test_set_nic_source(void **state)
 	    domxml_set_nic_source(fo_net_xml, strlen(fo_net_xml), "ua-vf0", &hd, &out, &d),
 	    -EINVAL);
 	assert_non_null(strstr(d.msg, "network: source"));
+	/* Read as strictly as domxml_parse_domain does: a bad MAC is refused, not passed on. */
+	{
+		static const char bad_mac[] = FO_DOM(FO_VIRTIO(
+		    "ua-net0", "virtio",
+		    "<teaming type='persistent'/>") "<interface type='hostdev' managed='yes'><mac "
+						    "address='52:54:00:77:bo:10'/><alias "
+						    "name='ua-vf0'/></interface>");
+
+		assert_int_equal(
+		    domxml_set_nic_source(bad_mac, strlen(bad_mac), "ua-vf0", &hd, &out, &d),
+		    -EINVAL);
+	}
 	/* The virtio NIC is no VF. */
 	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-net0", &hd, &out, &d),
 			 -EINVAL);
