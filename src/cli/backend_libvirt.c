@@ -426,16 +426,18 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
 	int rc;
 
 	domxml_meta_init(m);
-	if (!a->bond || !a->vf_alias) {
-		diag_set(d, "setup needs --bond and --vf-alias");
+	/* No --bond: a failover guest (the VF's <interface> has <teaming type='transient'>). */
+	if (!a->vf_alias) {
+		diag_set(d, "setup needs --vf-alias (and --bond, but for a failover VF)");
 		return -EINVAL;
 	}
-	if (strlen(a->bond) >= sizeof(m->bond) || strlen(a->vf_alias) >= sizeof(m->vf_alias) ||
+	if ((a->bond && strlen(a->bond) >= sizeof(m->bond)) ||
+	    strlen(a->vf_alias) >= sizeof(m->vf_alias) ||
 	    (a->physnet && strlen(a->physnet) >= sizeof(m->physnet))) {
 		diag_set(d, "--bond, --vf-alias or --physnet too long");
 		return -EINVAL;
 	}
-	snprintf(m->bond, sizeof(m->bond), "%s", a->bond);
+	snprintf(m->bond, sizeof(m->bond), "%s", a->bond ? a->bond : "");
 	snprintf(m->vf_alias, sizeof(m->vf_alias), "%s", a->vf_alias);
 	if (a->physnet)
 		snprintf(m->physnet, sizeof(m->physnet), "%s", a->physnet);
@@ -453,6 +455,13 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
 		diag_set(d, "domain %s has no interface or PCI hostdev with alias %s", ca->guest,
 			 a->vf_alias);
 		return -ENOENT;
+	}
+	if (!a->bond && strcmp(vf->teaming_type, "transient") != 0) {
+		diag_set(d,
+			 "setup needs --bond: %s has no <teaming type='transient'> (a failover "
+			 "VF needs no bond)",
+			 a->vf_alias);
+		return -EINVAL;
 	}
 	if (a->vf_mac) {
 		if (parse_mac(a->vf_mac, m->vf_mac) < 0) {
@@ -515,7 +524,7 @@ static int lv_setup(const struct cli_args *a, const struct setup_args *s, char *
 	if (!dom)
 		return -ENOMEM;
 	if (s->n == 0) {
-		diag_set(d, "setup needs --bond and --vf-alias");
+		diag_set(d, "setup needs --vf-alias (and --bond, but for a failover VF)");
 		return -EINVAL;
 	}
 	snprintf(o.uri, sizeof(o.uri), "%s", a->connect_uri ? a->connect_uri : "");

@@ -56,7 +56,8 @@ static void failover_preflight_pair(struct ctx *c, int pair_rc, const struct dia
 		    first, -EINVAL, FAILOVER_PAIR, SOURCE,
 		    "VF %s has no failover_pair_id: it is no QEMU failover primary "
 		    "(failover mode needs virtio-net-pci failover=on and the VF plugged with "
-		    "failover_pair_id)",
+		    "failover_pair_id; with libvirt, <teaming type='persistent'/> on the virtio "
+		    "<interface> and <teaming type='transient' persistent='ALIAS'/> on the VF's)",
 		    dev);
 	for (size_t i = 0; pair[0] && i < c->cur; i++)
 		if (!strcmp(c->vs[i].failover_pair, pair))
@@ -232,13 +233,22 @@ int run_failover_reserve(struct ctx *c, struct diag *d)
  * rollback resumes the source anyway: resumed as soon as the cancel is asked for, the guest
  * lets the primary go, QEMU cancels at once and plugs it back, hidden, as after any failure.
  */
+#define CANCEL_FIRST_MS 5000
 static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *h = c->env->src.hv;
 	struct hv_probe pr;
+	struct diag wd = {0};
 	int rc;
 
-	rc = h->migrate_cancel(h->userdata, cmd_dl(c), d);
+	/* Not the whole command timeout: a paused guest never lets QEMU finish this cancel, and
+	 * QEMU gives up waiting for the guest 30 s after it (plugging the primary back while the
+	 * guest still has the eject pending). */
+	rc = h->migrate_cancel(h->userdata,
+			       dl(c, c->p->timeouts.command_ms < CANCEL_FIRST_MS
+					 ? c->p->timeouts.command_ms
+					 : CANCEL_FIRST_MS),
+			       d);
 	if (rc != -ETIMEDOUT)
 		return rc;
 	rc = h->probe(h->userdata, cmd_dl(c), &pr, d);
@@ -247,6 +257,10 @@ static int cancel_wait_unplug(struct ctx *c, struct diag *d)
 		     "the source guest is paused (%s): resumed so that it lets the failover "
 		     "primary go and QEMU can finish cancelling",
 		     pr.status);
+		/* It still has QEMU's unplug request to act on, maybe after the cancel. */
+		if (h->removal_watch &&
+		    h->removal_watch(h->userdata, cv(c)->src_vf.device_id, &wd) >= 0)
+			c->fo_eject_watch = true;
 		rc = h->cont(h->userdata, cmd_dl(c), d);
 	}
 	if (rc < 0)
@@ -332,6 +346,27 @@ static int primary_back(struct ctx *c, struct diag *d)
 	bool present = true;
 	int rc, prc;
 
+	/*
+	 * A guest resumed with QEMU's unplug request still pending ejects the primary once it
+	 * runs, which may be after QEMU gave up waiting and cancelled: the primary looks active
+	 * until then. Its removal is waited for as long as an unplug may take (the hypervisor
+	 * watches the first VF's, the one failover mode on libvirt has).
+	 */
+	if (c->fo_eject_watch && c->cur == 0) {
+		struct diag ed = {0};
+
+		c->fo_eject_watch = false;
+		rc = h->unplug_wait(h->userdata, &s, dl(c, c->p->timeouts.unplug_ms), &ed);
+		if (h->removal_watch)
+			(void)h->removal_watch(h->userdata, NULL, &ed);
+		if (rc == 0) {
+			note(c, STEP_MIGRATE,
+			     "the resumed guest ejected failover primary %s (QEMU's unplug request "
+			     "from before the cancel): plugging it again",
+			     s.device_id);
+			goto replug;
+		}
+	}
 	prc = primary_active(c, c->env->src.agent, &wd);
 	if (prc >= 0)
 		return 0;
@@ -346,8 +381,18 @@ static int primary_back(struct ctx *c, struct diag *d)
 	}
 	note(c, STEP_MIGRATE, "failover primary %s is gone from the source QEMU: plugging it again",
 	     s.device_id);
+replug:
 	snprintf(s.failover_pair_id, sizeof(s.failover_pair_id), "%s", cs(c)->failover_pair);
-	rc = h->plug(h->userdata, &s, cmd_dl(c), d);
+	/* As many tries as the plug step: a VF just removed may not be back with its host
+	 * driver yet (libvirt's managed hostdev). */
+	for (unsigned i = 0, n = c->p->plug_attempts ? c->p->plug_attempts : 1; i < n; i++) {
+		if (i > 0)
+			note(c, STEP_MIGRATE, "plugging %s again failed (%s); attempt %u of %u",
+			     s.device_id, d->msg, i + 1, n);
+		rc = h->plug(h->userdata, &s, cmd_dl(c), d);
+		if (rc >= 0)
+			break;
+	}
 	if (rc < 0)
 		return rc;
 	return primary_active(c, c->env->src.agent, d);

@@ -124,6 +124,13 @@ struct hv_ops {
 	int (*failover_pair)(void *ud, const char *device_id, int64_t deadline_ms,
 			     char ret[VFM_ID_MAX], struct diag *d);
 	int (*migrate_wait_unplug)(void *ud, int64_t deadline_ms, struct diag *d);
+	/*
+	 * Optional. From now on unplug_wait(device_id) also ends when the guest removes
+	 * device_id by itself (no unplug_start): a failover primary whose unplug request QEMU
+	 * still holds after a cancelled migration (a guest paused in wait-unplug ejects it once
+	 * it runs again). Without it the core cannot see such a late eject.
+	 */
+	int (*removal_watch)(void *ud, const char *device_id, struct diag *d);
 	/* Optional: one self-announce (RARP) out of NIC nic_id now, so the network learns the
 	 * guest's MAC there (the failover standby, once the guest let the primary go). */
 	int (*announce_nic)(void *ud, const char *nic_id, int64_t deadline_ms, struct diag *d);

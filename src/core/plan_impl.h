@@ -52,6 +52,10 @@ struct ctx {
 	/* The source's migration tuning before run_migrate changed it: a rollback restores it. */
 	bool has_prev_tuning;
 	struct migrate_tuning prev_tuning;
+	/* Failover mode: the source guest was resumed while QEMU still held an unplug request
+	 * for the primary it never acted on (paused in wait-unplug), and the hypervisor watches
+	 * for the primary's removal: the guest may eject it once it runs (failover.c). */
+	bool fo_eject_watch;
 };
 
 /* Whether the run goes through QEMU's failover (the mode pre-flight picked or the journal

@@ -582,6 +582,7 @@ int run_migrate(struct ctx *c, struct diag *d)
 {
 	const struct hv_ops *s = c->env->src.hv, *t = c->env->dst.hv;
 	const struct plan *p = c->p;
+	struct migrate_params mp;
 	struct migrate_stats st;
 	struct hv_probe pr;
 	struct diag sd = {0};
@@ -603,7 +604,12 @@ int run_migrate(struct ctx *c, struct diag *d)
 	rc = save_tuning(c, d);
 	if (rc < 0)
 		return rc;
-	rc = s->migrate_start(s->userdata, &p->migrate, cmd_dl(c), d);
+	mp = p->migrate;
+	mp.n_failover_vfs = 0;
+	for (size_t i = 0; plan_failover(c) && i < p->n_vfs; i++)
+		if (c->vs[i].has_dst_spec)
+			mp.failover_vfs[mp.n_failover_vfs++] = c->vs[i].dst_spec;
+	rc = s->migrate_start(s->userdata, &mp, cmd_dl(c), d);
 	if (rc < 0)
 		return rc;
 	/* QEMU unplugs a failover primary first: bounded by our deadline, not QEMU's. */

@@ -175,6 +175,22 @@ static int la_link_wait(void *ud, const struct nic_sel *nic, int64_t link_ms, in
 {
 	LAZY(link_wait(l->ops.userdata, nic, link_ms, dl, d));
 }
+/* Both agents behind it report net_failover (vfmigrate-agent's guest-failover-status, qemu-ga
+ * from sysfs); one that could not says so. */
+static int la_failover_status(void *ud, const uint8_t mac[6], int64_t primary_wait_ms, int64_t dl,
+			      struct failover_status *ret, struct diag *d)
+{
+	struct agent_lazy *l = ud;
+	int r = lazy_get(l, d);
+
+	if (r < 0)
+		return r;
+	if (!l->ops.failover_status) {
+		diag_set(d, "the guest agent cannot report the guest's net_failover");
+		return -EOPNOTSUPP;
+	}
+	return l->ops.failover_status(l->ops.userdata, mac, primary_wait_ms, dl, ret, d);
+}
 #undef LAZY
 
 int agent_lazy_new(struct hv_libvirt *hv, enum config_agent mode, const char *fixed_path,
@@ -202,6 +218,7 @@ void agent_lazy_ops(struct agent_lazy *l, struct agent_ops *ret_ops)
 	    .release = la_release,
 	    .enslave = la_enslave,
 	    .link_wait = la_link_wait,
+	    .failover_status = la_failover_status,
 	};
 }
 

@@ -677,6 +677,7 @@ static int hv_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadli
 	}
 }
 
+#define PLUG_SETTLE_MS 5000
 static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_libvirt *h = ud;
@@ -709,9 +710,67 @@ static int hv_plug(void *ud, const struct plug_spec *spec, int64_t deadline_ms, 
 		if (!domxml_find_nic(pd, spec->device_id, spec->has_mac ? spec->mac : NULL))
 			flags |= VIR_DOMAIN_AFFECT_CONFIG;
 	}
-	if (virDomainAttachDeviceFlags(dom, nic, flags) < 0)
-		return lv_error(d, "attach %s", spec->device_id);
+	/*
+	 * A managed VF that just left a guest (a late eject) goes back to its net driver after
+	 * libvirt reported the removal; until its netdev is there an attach of it fails ("Could
+	 * not find any network device under PCI device"). Such a failure is tried again for a
+	 * short while.
+	 */
+	for (int64_t until = 0;;) {
+		virErrorPtr e;
+
+		if (virDomainAttachDeviceFlags(dom, nic, flags) >= 0)
+			return 0;
+		e = virGetLastError();
+		if (!until)
+			until = time_now_ms() + PLUG_SETTLE_MS;
+		if (spec->backend_kind != PLUG_BACKEND_HOSTDEV || !e ||
+		    e->code != VIR_ERR_INTERNAL_ERROR || time_now_ms() >= until ||
+		    time_now_ms() >= deadline_ms)
+			return lv_error(d, "attach %s", spec->device_id);
+		virResetLastError();
+		pthread_mutex_lock(&lv_lock);
+		lv_cond_wait_until(time_now_ms() + 250 < deadline_ms ? time_now_ms() + 250
+								     : deadline_ms);
+		pthread_mutex_unlock(&lv_lock);
+	}
+}
+
+/* unplug_wait also sees a removal the guest started itself (device_id NULL: not any more). */
+static int hv_removal_watch(void *ud, const char *device_id, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+
+	(void)d;
+	pthread_mutex_lock(&lv_lock);
+	if (device_id && device_id[0]) {
+		h->unplug = UNPLUG_PENDING;
+		snprintf(h->unplug_alias, sizeof(h->unplug_alias), "%s", device_id);
+	} else if (h->unplug == UNPLUG_PENDING) {
+		h->unplug = UNPLUG_IDLE;
+	}
+	pthread_mutex_unlock(&lv_lock);
+	h->unplug_gen = h->gen;
 	return 0;
+}
+
+/* libvirt's QEMU failover: the VF's <teaming type='transient' persistent='ALIAS'/>. */
+static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
+			    char ret[VFM_ID_MAX], struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	int r;
+
+	if (!dom)
+		return -ENOMEM;
+	r = lv_conn_by(h, deadline_ms, d);
+	if (r < 0)
+		return r;
+	r = hv_libvirt_domain(h, false, dom, d);
+	if (r < 0)
+		return r;
+	return domxml_failover_pair(dom, device_id, ret, d);
 }
 
 /* One lifecycle call on the domain: what, for the error ("suspend", ...). */
@@ -736,8 +795,19 @@ static int hv_stop(void *ud, int64_t deadline_ms, struct diag *d)
 
 static int hv_cont(void *ud, int64_t deadline_ms, struct diag *d)
 {
+	struct hv_libvirt *h = ud;
+	_cleanup_dom_ virDomainPtr dom = NULL;
+	struct diag ld = {{0}};
+	int r = lv_lifecycle(ud, virDomainResume, false, "resume", d), st = 0, reason = 0;
+
 	(void)deadline_ms;
-	return lv_lifecycle(ud, virDomainResume, false, "resume", d);
+	/* libvirt holds a resume back while a migration job runs, and one that ended (a
+	 * cancelled one) may have resumed the domain meanwhile: running is what was asked. */
+	if (r == -EINVAL && lv_dom(h, &dom, &ld) >= 0 &&
+	    virDomainGetState(dom, &st, &reason, 0) == 0 && st == VIR_DOMAIN_RUNNING)
+		return 0;
+	virResetLastError();
+	return r;
 }
 
 /* Ends the guest on this side (the destination, when it arrived dead): -ENOENT if it is not
@@ -766,5 +836,10 @@ void hv_libvirt_ops(struct hv_libvirt *h, struct hv_ops *ret_ops)
 	    .quit = hv_quit,
 	    .announce = NULL,
 	    .set_interrupt = hv_set_interrupt,
+	    .failover_pair = hv_failover_pair,
+	    .migrate_wait_unplug = hv_migrate_wait_unplug,
+	    .removal_watch = hv_removal_watch,
+	    /* No libvirt API sends one self-announce out of one NIC. */
+	    .announce_nic = NULL,
 	};
 }

@@ -14,7 +14,11 @@
  *             hv_libvirt_set_peer) in a thread, live, with the live XML minus the VF as the
  *             destination XML and, for a persistent domain, the persistent XML minus the VF
  *             (PERSIST_DEST + UNDEFINE_SOURCE); progress from virDomainGetJobStats; the final
- *             statistics (downtime) are the destination's completed-job stats.
+ *             statistics (downtime) are the destination's completed-job stats. Failover mode
+ *             (migrate_params.failover_vfs): both XMLs keep each VF's <interface>, its source
+ *             its destination VF, which the destination QEMU plugs once the guest arrived.
+ *   failover: the pair from the live XML's <teaming>; wait-unplug from the job stats (no RAM
+ *             figures while QEMU waits for the guest).
  *   probe:    source: the domain's state. Destination: the daemon answers and the domain is
  *             not active there (then it counts as "waiting for an incoming migration").
  *

@@ -73,6 +73,7 @@ int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_
 int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn progress, void *cb_userdata,
 		    struct migrate_stats *ret_stats, struct diag *d);
 void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata);
+int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d);
 /* The VIR_DOMAIN_EVENT_ID_JOB_COMPLETED callback; opaque is the struct hv_libvirt. */
 void lv_on_job_completed(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr params,
 			 int nparams, void *opaque);

@@ -80,6 +80,45 @@ static int xml_without_vf(struct hv_libvirt *h, virDomainPtr dom, unsigned flags
 	return 0;
 }
 
+/*
+ * Failover mode: the XML of dom with each VF's <interface> given its destination VF's source
+ * (the rest of it stays: QEMU on the destination starts it hidden and plugs it once the guest
+ * arrived). An inactive definition without such an interface keeps it as it is.
+ */
+static int xml_with_dest_vfs(struct hv_libvirt *h, virDomainPtr dom, unsigned flags,
+			     const struct migrate_params *p, char **ret, struct diag *d)
+{
+	char *xml = virDomainGetXMLDesc(dom, flags);
+
+	if (!xml)
+		return lv_error(d, "XML of %s", h->o.domain);
+	for (size_t i = 0; i < p->n_failover_vfs && i < VFM_VFS_MAX; i++) {
+		const struct plug_spec *vf = &p->failover_vfs[i];
+		char *out = NULL;
+		int r = domxml_set_nic_source(xml, strlen(xml), vf->device_id, vf, &out, d);
+
+		if (r == -ENOENT && (flags & VIR_DOMAIN_XML_INACTIVE))
+			continue;
+		free(xml);
+		if (r < 0) {
+			diag_prefix(d, "destination XML");
+			return r;
+		}
+		xml = out;
+	}
+	*ret = xml;
+	return 0;
+}
+
+/* The destination XML (flags for virDomainGetXMLDesc) in p's mode. */
+static int dest_xml(struct hv_libvirt *h, virDomainPtr dom, unsigned flags,
+		    const struct migrate_params *p, char **ret, struct diag *d)
+{
+	if (p->n_failover_vfs)
+		return xml_with_dest_vfs(h, dom, flags, p, ret, d);
+	return xml_without_vf(h, dom, flags, ret, d);
+}
+
 int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms, struct diag *d)
 {
 	struct hv_libvirt *h = ud;
@@ -111,14 +150,14 @@ int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_
 		diag_prefix(d, "destination");
 		return r;
 	}
-	r = xml_without_vf(h, dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE, &dxml, d);
+	r = dest_xml(h, dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE, p, &dxml, d);
 	if (r < 0)
 		return r;
 	if (virDomainIsPersistent(dom) == 1) {
-		r = xml_without_vf(h, dom,
-				   VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE |
-				       VIR_DOMAIN_XML_INACTIVE,
-				   &pxml, d);
+		r = dest_xml(h, dom,
+			     VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_MIGRATABLE |
+				 VIR_DOMAIN_XML_INACTIVE,
+			     p, &pxml, d);
 		if (r < 0)
 			return r;
 		flags |= VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
@@ -346,6 +385,58 @@ int hv_migrate_wait(void *ud, int64_t deadline_ms, migrate_progress_fn progress,
 	}
 	final_stats(h, ret_stats);
 	return 0;
+}
+
+/*
+ * Failover mode, right after migrate_start: QEMU asked the guest to unplug the primary and sits
+ * in wait-unplug, where its query-migrate has no RAM figures. libvirt names no such state in
+ * its job stats (9.0), so the unplug is over once RAM is being sent (memory total or processed
+ * above 0) or the migration ended. This also covers libvirt's preparation of the destination
+ * before QEMU starts (the same zero figures): the deadline bounds both.
+ */
+int hv_migrate_wait_unplug(void *ud, int64_t deadline_ms, struct diag *d)
+{
+	struct hv_libvirt *h = ud;
+	bool done;
+
+	for (;;) {
+		_cleanup_dom_ virDomainPtr dom = NULL;
+		struct migrate_stats s;
+		struct diag ignored;
+		int64_t slice = time_now_ms() + h->o.progress_interval_ms;
+
+		pthread_mutex_lock(&lv_lock);
+		if (!h->mig) {
+			pthread_mutex_unlock(&lv_lock);
+			diag_set(d, "no migration is running");
+			return -ESRCH;
+		}
+		done = h->mig->done;
+		pthread_mutex_unlock(&lv_lock);
+		if (done)
+			return 0; /* migrate_wait says how it ended */
+		if (lv_dom(h, &dom, &ignored) >= 0 && job_stats(dom, false, &s) > 0 &&
+		    (s.total_bytes > 0 || s.transferred_bytes > 0))
+			return 0;
+		if (h->interrupted) {
+			const char *why = h->interrupted(h->intr_userdata);
+
+			if (why) {
+				diag_set(d, "interrupted by %s in QEMU's wait-unplug", why);
+				return -EINTR;
+			}
+		}
+		if (time_now_ms() >= deadline_ms) {
+			diag_set(d, "the migration is still in QEMU's wait-unplug at the deadline");
+			return -ETIMEDOUT;
+		}
+		if (slice > deadline_ms)
+			slice = deadline_ms;
+		pthread_mutex_lock(&lv_lock);
+		while (!h->mig->done && time_now_ms() < slice)
+			lv_cond_wait_until(slice);
+		pthread_mutex_unlock(&lv_lock);
+	}
 }
 
 void hv_set_interrupt(void *ud, interrupt_fn interrupted, void *intr_userdata)

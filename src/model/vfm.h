@@ -73,6 +73,16 @@ struct migrate_params {
 	char incoming_uri[VFM_URI_MAX];
 	int64_t max_bandwidth;	   /* bytes/s; 0 = leave the hypervisor's default */
 	int64_t downtime_limit_ms; /* 0 = leave the hypervisor's default */
+	/*
+	 * Failover mode: the destination VFs (the pool's reservations, each with its
+	 * failover_pair_id; device_id names the source's VF it replaces). A hypervisor that
+	 * defines the guest on the destination itself (libvirt) puts each in the destination's
+	 * definition in place of that VF, and the destination QEMU plugs them once the guest
+	 * arrived; bare QEMU ignores them (the plug step plugs them). None in bond mode, where
+	 * the VFs are unplugged before the migration and left out of it.
+	 */
+	size_t n_failover_vfs;
+	struct plug_spec failover_vfs[VFM_VFS_MAX];
 };
 
 /* A source's own migration tuning, kept between migrations by the hypervisor (QMP

@@ -185,6 +185,11 @@ static int parse_nic(xmlNodePtr n, struct domxml_nic *nic, struct diag *d)
 	    (r = attr_copy(child(n, "target"), "dev", nic->target_dev, sizeof(nic->target_dev),
 			   d)) < 0)
 		return r;
+	if ((r = attr_copy(child(n, "teaming"), "type", nic->teaming_type,
+			   sizeof(nic->teaming_type), d)) < 0 ||
+	    (r = attr_copy(child(n, "teaming"), "persistent", nic->teaming_persistent,
+			   sizeof(nic->teaming_persistent), d)) < 0)
+		return r;
 	src = child(n, "source");
 	if (strcmp(nic->type, "network") == 0) {
 		r = attr_copy(src, "network", nic->network, sizeof(nic->network), d);
@@ -323,6 +328,45 @@ const struct domxml_nic *domxml_find_nic(const struct domxml_domain *dom, const 
 	return NULL;
 }
 
+int domxml_failover_pair(const struct domxml_domain *dom, const char *alias, char ret[VFM_ID_MAX],
+			 struct diag *d)
+{
+	const struct domxml_nic *vf = domxml_find_nic(dom, alias, NULL), *p;
+	char clean[VFM_ID_MAX];
+
+	if (!alias || !alias[0] || !vf) {
+		diag_set(d, "no interface or PCI hostdev with alias %.64s", alias ? alias : "");
+		return -ENOENT;
+	}
+	if (strcmp(vf->teaming_type, "transient") != 0) {
+		ret[0] = '\0';
+		return 0;
+	}
+	str_sanitize(clean, sizeof(clean), vf->teaming_persistent);
+	if (!vf->teaming_persistent[0]) {
+		diag_set(d, "%s has <teaming type='transient'> without persistent='ALIAS'", alias);
+		return -EINVAL;
+	}
+	p = domxml_find_nic(dom, vf->teaming_persistent, NULL);
+	if (!p || p == vf) {
+		diag_set(d, "%s: <teaming persistent='%s'> names no other interface", alias, clean);
+		return -EINVAL;
+	}
+	if (strcmp(p->teaming_type, "persistent") != 0) {
+		diag_set(d, "%s: interface %s has no <teaming type='persistent'/>", alias, clean);
+		return -EINVAL;
+	}
+	if (strcmp(p->model, "virtio") != 0) {
+		diag_set(d,
+			 "%s: interface %s is not model virtio (QEMU's failover standby is a "
+			 "virtio-net NIC)",
+			 alias, clean);
+		return -EINVAL;
+	}
+	snprintf(ret, VFM_ID_MAX, "%s", vf->teaming_persistent);
+	return 0;
+}
+
 static int doc_dump(xmlDocPtr doc, char **ret, struct diag *d)
 {
 	xmlChar *out = NULL;
@@ -415,6 +459,7 @@ static bool word_ok(const char *s, const char *extra)
 int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *d)
 {
 	char mac[18], macel[64] = "", vlan[64] = "", alias[VFM_ID_MAX + 32], *s = NULL;
+	char teaming[VFM_ID_MAX + 64] = "";
 	unsigned pci[4];
 	int n;
 
@@ -435,6 +480,21 @@ int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *
 	if (spec->vlan >= 0)
 		snprintf(vlan, sizeof(vlan), "<vlan><tag id='%d'/></vlan>", spec->vlan);
 	snprintf(alias, sizeof(alias), "<alias name='%s'/>", spec->device_id);
+	/* A failover primary (re-plugged in a rollback) is paired again; libvirt refuses it on
+	 * the other kinds, and so do we. */
+	if (spec->failover_pair_id[0]) {
+		if (!word_ok(spec->failover_pair_id, NULL) ||
+		    spec->backend_kind != PLUG_BACKEND_HOSTDEV ||
+		    strcmp(spec->driver, DOMXML_HOSTDEV_PCI) == 0 ||
+		    strcmp(spec->driver, DOMXML_HOSTDEV_PCI_MANAGED) == 0) {
+			diag_set(d,
+				 "a failover VF is an <interface type='hostdev'> or 'network' with "
+				 "a plain failover pair alias");
+			return -EINVAL;
+		}
+		snprintf(teaming, sizeof(teaming), "<teaming type='transient' persistent='%s'/>",
+			 spec->failover_pair_id);
+	}
 	if (spec->backend_kind == PLUG_BACKEND_TAP) {
 		const char *model = spec->driver[0] ? spec->driver : "e1000e";
 
@@ -461,8 +521,8 @@ int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *
 			     pci[1], pci[2], pci[3], alias);
 	} else if (strcmp(spec->driver, "network") == 0) {
 		n = asprintf(&s,
-			     "<interface type='network'>%s<source network='%s'/>%s%s</interface>",
-			     macel, spec->backend, vlan, alias);
+			     "<interface type='network'>%s<source network='%s'/>%s%s%s</interface>",
+			     macel, spec->backend, vlan, teaming, alias);
 	} else {
 		if (!domxml_pci_parse(spec->backend, pci)) {
 			diag_set(d, "bad VF PCI address \"%.64s\"", spec->backend);
@@ -472,13 +532,127 @@ int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *
 		    &s,
 		    "<interface type='hostdev' managed='yes'>%s<source><address type='pci' "
 		    "domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/></source>"
-		    "%s%s</interface>",
-		    macel, pci[0], pci[1], pci[2], pci[3], vlan, alias);
+		    "%s%s%s</interface>",
+		    macel, pci[0], pci[1], pci[2], pci[3], vlan, teaming, alias);
 	}
 	if (n < 0)
 		return -ENOMEM;
 	*ret_xml = s;
 	return 0;
+}
+
+/* A new element before `before` (NULL: last child of parent); NULL on allocation failure. */
+static xmlNodePtr new_el_before(xmlNodePtr parent, xmlNodePtr before, const char *name)
+{
+	xmlNodePtr n = xmlNewDocNode(parent->doc, NULL, (const xmlChar *)name, NULL);
+
+	if (!n)
+		return NULL;
+	if (before)
+		return xmlAddPrevSibling(before, n) ? n : (xmlFreeNode(n), NULL);
+	return xmlAddChild(parent, n) ? n : (xmlFreeNode(n), NULL);
+}
+
+int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
+			  const struct plug_spec *spec, char **ret_xml, struct diag *d)
+{
+	_cleanup_doc_ xmlDocPtr doc = NULL;
+	xmlNodePtr devs, c, nic = NULL, at = NULL, src, a;
+	bool network = strcmp(spec->driver, "network") == 0;
+	unsigned pci[4];
+	char v[16];
+	int r;
+
+	if (spec->backend_kind != PLUG_BACKEND_HOSTDEV ||
+	    strcmp(spec->driver, DOMXML_HOSTDEV_PCI) == 0 ||
+	    strcmp(spec->driver, DOMXML_HOSTDEV_PCI_MANAGED) == 0) {
+		diag_set(d, "a failover VF comes from a hostdev: or network: source (libvirt "
+			    "pairs only an <interface type='hostdev'> or 'network')");
+		return -EINVAL;
+	}
+	if (network ? !word_ok(spec->backend, NULL) : !domxml_pci_parse(spec->backend, pci)) {
+		diag_set(d, "bad VF backend \"%.64s\"", spec->backend);
+		return -EINVAL;
+	}
+	r = doc_read(xml, len, "domain", &doc, d);
+	if (r < 0)
+		return r;
+	devs = child(xmlDocGetRootElement(doc), "devices");
+	/* Every interface as strictly as domxml_parse_domain reads it (a bad MAC is refused). */
+	for (c = devs ? devs->children : NULL; c && !nic; c = c->next) {
+		struct domxml_nic n;
+
+		if (!is_el(c, "interface"))
+			continue;
+		r = parse_nic(c, &n, d);
+		if (r < 0)
+			return r;
+		if (alias && alias[0] && strcmp(n.alias, alias) == 0)
+			nic = c;
+	}
+	if (!nic) {
+		diag_set(d, "no <interface> with alias %.64s", alias ? alias : "");
+		return -ENOENT;
+	}
+	/* libvirt's ABI check between the two definitions refuses a change of type (a network
+	 * interface gets a default model, a hostdev one has none). */
+	{
+		xmlChar *t = xmlGetProp(nic, (const xmlChar *)"type");
+		bool same = t && strcmp((const char *)t, network ? "network" : "hostdev") == 0;
+		char clean[24];
+
+		str_sanitize(clean, sizeof(clean), t ? (const char *)t : "");
+		xmlFree(t);
+		if (!same) {
+			diag_set(d,
+				 "VF %.64s is an <interface type='%s'>: its destination must be a "
+				 "%s: source (libvirt refuses a failover VF that changes type)",
+				 alias, clean, network ? "hostdev" : "network");
+			if (strcmp(clean, "hostdev") != 0 && strcmp(clean, "network") != 0)
+				diag_set(d,
+					 "VF %.64s is an <interface type='%s'>, not a hostdev or "
+					 "network one",
+					 alias, clean);
+			return -EINVAL;
+		}
+	}
+	/* The new <source> goes where the old one was (libvirt does not mind the order). */
+	for (c = nic->children; c; c = c->next) {
+		xmlNodePtr next = c->next;
+
+		if (!is_el(c, "source"))
+			continue;
+		at = next;
+		xmlUnlinkNode(c);
+		xmlFreeNode(c);
+		break;
+	}
+	src = new_el_before(nic, at, "source");
+	if (!src)
+		return -ENOMEM;
+	if (network) {
+		if (!xmlSetProp(nic, (const xmlChar *)"type", (const xmlChar *)"network") ||
+		    !xmlSetProp(src, (const xmlChar *)"network", (const xmlChar *)spec->backend))
+			return -ENOMEM;
+		/* managed= is the network's own (its <forward managed=>). */
+		xmlUnsetProp(nic, (const xmlChar *)"managed");
+	} else {
+		const char *names[4] = {"domain", "bus", "slot", "function"};
+		const char *fmt[4] = {"0x%04x", "0x%02x", "0x%02x", "0x%x"};
+
+		if (!xmlSetProp(nic, (const xmlChar *)"type", (const xmlChar *)"hostdev") ||
+		    !xmlSetProp(nic, (const xmlChar *)"managed", (const xmlChar *)"yes"))
+			return -ENOMEM;
+		a = xmlNewChild(src, NULL, (const xmlChar *)"address", NULL);
+		if (!a || !xmlSetProp(a, (const xmlChar *)"type", (const xmlChar *)"pci"))
+			return -ENOMEM;
+		for (int i = 0; i < 4; i++) {
+			snprintf(v, sizeof(v), fmt[i], pci[i]);
+			if (!xmlSetProp(a, (const xmlChar *)names[i], (const xmlChar *)v))
+				return -ENOMEM;
+		}
+	}
+	return doc_dump(doc, ret_xml, d);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -602,8 +776,9 @@ static int meta_from_node(xmlNodePtr root, struct domxml_meta *ret, struct diag 
 			return r;
 		}
 	}
-	if (!m.bond[0] || !m.vf_alias[0] || !word_ok(m.bond, NULL) || !word_ok(m.vf_alias, NULL)) {
-		diag_set(d, "vfmigrate metadata: missing or bad <bond name> or <vf alias>");
+	/* No bond: a guest whose kernel pairs VF and virtio NIC itself (failover mode). */
+	if (!m.vf_alias[0] || (m.bond[0] && !word_ok(m.bond, NULL)) || !word_ok(m.vf_alias, NULL)) {
+		diag_set(d, "vfmigrate metadata: missing or bad <vf alias>, or a bad <bond name>");
 		return -EINVAL;
 	}
 	*ret = m;
@@ -667,11 +842,12 @@ int domxml_metas_parse(const char *xml, size_t len, struct domxml_metas *ret, st
 /* One VF's elements (the content of the single form or of a <nic>); malloc'd. */
 static int meta_inner(const struct domxml_meta *m, char **ret, struct diag *d)
 {
-	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "";
+	char vf[18], bk[18], vlan[32] = "", phys[VFM_ID_MAX + 32] = "",
+			     bond[VFM_IFNAME_MAX + 32] = "";
 	char srcs[DOMXML_SOURCES_MAX * (VFM_ID_MAX + 32)] = "";
 	size_t off = 0;
 
-	if (!word_ok(m->bond, NULL) || !word_ok(m->vf_alias, NULL) ||
+	if ((m->bond[0] && !word_ok(m->bond, NULL)) || !word_ok(m->vf_alias, NULL) ||
 	    (m->physnet[0] && !word_ok(m->physnet, NULL)) || m->vlan > 4094) {
 		diag_set(d, "bad bond, VF alias, physnet or VLAN");
 		return -EINVAL;
@@ -688,9 +864,11 @@ static int meta_inner(const struct domxml_meta *m, char **ret, struct diag *d)
 		snprintf(vlan, sizeof(vlan), "<vlan id='%d'/>", m->vlan);
 	if (m->physnet[0])
 		snprintf(phys, sizeof(phys), "<physnet name='%s'/>", m->physnet);
-	if (asprintf(ret, "<bond name='%s'/><vf alias='%s' mac='%s'/><backup mac='%s'/>%s%s%s",
-		     m->bond, m->vf_alias, format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk),
-		     phys, vlan, srcs) < 0)
+	if (m->bond[0])
+		snprintf(bond, sizeof(bond), "<bond name='%s'/>", m->bond);
+	if (asprintf(ret, "%s<vf alias='%s' mac='%s'/><backup mac='%s'/>%s%s%s", bond, m->vf_alias,
+		     format_mac(m->vf_mac, vf), format_mac(m->backup_mac, bk), phys, vlan,
+		     srcs) < 0)
 		return -ENOMEM;
 	return 0;
 }

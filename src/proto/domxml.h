@@ -42,6 +42,11 @@ struct domxml_nic {
 	char network[VFM_ID_MAX];
 	char hostdev_pci[VFM_PCI_MAX]; /* "0000:3b:02.1": type hostdev and DOMXML_HOSTDEV_PCI */
 	bool managed;		       /* managed='yes' (the two hostdev kinds) */
+	/* <teaming type= persistent=> (libvirt's QEMU failover), verbatim; "" when absent:
+	 * "persistent" on the virtio NIC (failover=on), "transient" on its VF, whose
+	 * teaming_persistent is the virtio NIC's alias (QEMU's failover_pair_id). */
+	char teaming_type[16];
+	char teaming_persistent[VFM_ID_MAX];
 };
 
 /*
@@ -75,6 +80,29 @@ const struct domxml_nic *domxml_find_nic(const struct domxml_domain *dom, const 
 					 const uint8_t *mac);
 
 /*
+ * The failover pair of the NIC with this alias (libvirt's <teaming>): 0 and ret = the alias of
+ * the virtio NIC whose <teaming type='persistent'/> it is the transient of, or ret = "" when it
+ * has no <teaming type='transient'>. -ENOENT: no NIC with that alias. -EINVAL (d says why):
+ * its persistent= names no interface, or one without <teaming type='persistent'/> or not of
+ * model virtio.
+ */
+int domxml_failover_pair(const struct domxml_domain *dom, const char *alias, char ret[VFM_ID_MAX],
+			 struct diag *d);
+
+/*
+ * Failover mode's destination definition: the <interface> with this alias gets the source of
+ * spec (a HOSTDEV plug spec: driver "network" -> type='network' <source network=.../>, else
+ * type='hostdev' managed='yes' <source><address type='pci' .../></source>); everything else of
+ * it (MAC, <teaming>, guest <address>, alias, ROM, VLAN) stays, so libvirt's ABI check between
+ * the two definitions passes; that check also refuses a change of type, so the interface must
+ * already be of the spec's type. *ret_xml: malloc'd document. -ENOENT: no <interface> with that
+ * alias; -EINVAL: spec is no real VF (a TAP spec, a bare <hostdev>), of another type than the
+ * interface, or a bad field.
+ */
+int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
+			  const struct plug_spec *spec, char **ret_xml, struct diag *d);
+
+/*
  * Removes from a <domain> document every <interface> or PCI <hostdev> whose alias is `alias` (may
  * be NULL) or whose MAC is `mac` (may be NULL). *ret_xml: malloc'd document; *ret_removed: how
  * many.
@@ -92,8 +120,9 @@ int domxml_remove_nic(const char *xml, size_t len, const char *alias, const uint
  *                         managed='no' ('yes')>, source PCI address backend, no MAC, no VLAN
  *                         (the re-plug of a VF the domain had as a bare PCI device)
  *   HOSTDEV, otherwise:   <interface type='hostdev' managed='yes'>, source PCI address backend
- * with <mac> (when has_mac), <vlan><tag> (vlan >= 0, hostdev kinds) and <alias name=device_id/>
- * (libvirt wants user aliases to start with "ua-"). -EINVAL on a bad field.
+ * with <mac> (when has_mac), <vlan><tag> (vlan >= 0, hostdev kinds), <teaming type='transient'
+ * persistent=failover_pair_id/> (when set: the two <interface> kinds only) and <alias
+ * name=device_id/> (libvirt wants user aliases to start with "ua-"). -EINVAL on a bad field.
  */
 int domxml_build_nic(const struct plug_spec *spec, char **ret_xml, struct diag *d);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * libvirt-side parsers: domain XML (NICs, agent channel and its type), vfmigrate's <metadata>, NIC
- * removal, hostdev networks, and the guest's /proc/net/bonding text and a bond's sysfs address
- * read through qemu-ga (guest data). The first byte picks the parser; the rest is its input.
+ * libvirt-side parsers: domain XML (NICs, agent channel and its type, the <teaming> failover pair),
+ * vfmigrate's <metadata>, NIC removal and failover mode's source rewrite, hostdev networks, and the
+ * guest's /proc/net/bonding text and a bond's sysfs address read through qemu-ga (guest data). The
+ * first byte picks the parser; the rest is its input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned total, used;
 	char *text, *out = NULL;
 	const uint8_t mac[6] = {0x52, 0x54, 0, 0x77, 1, 0x10};
+	static const struct plug_spec fo_vf = {.device_id = "ua-vf0",
+					       .driver = "hostdev",
+					       .backend_kind = PLUG_BACKEND_HOSTDEV,
+					       .backend = "0000:02:10.2",
+					       .vlan = -1};
 
 	if (size < 1)
 		return 0;
@@ -31,8 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 5) {
 	case 0:
 		dom = malloc(sizeof(*dom));
-		if (dom && domxml_parse_domain(text, size - 1, dom, &d) >= 0)
+		if (dom && domxml_parse_domain(text, size - 1, dom, &d) >= 0) {
+			char pair[VFM_ID_MAX];
+
 			(void)domxml_find_nic(dom, "ua-vf0", mac);
+			(void)domxml_failover_pair(dom, "ua-vf0", pair, &d);
+		}
 		free(dom);
 		break;
 	case 1:
@@ -51,6 +61,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		if (domxml_remove_nic(text, size - 1, "ua-vf0", mac, &out, &used, &d) >= 0)
 			free(out);
+		out = NULL;
+		/* What the rewrite returns of a domain that parses holds the VF with the new
+		 * source. */
+		if (domxml_set_nic_source(text, size - 1, "ua-vf0", &fo_vf, &out, &d) >= 0) {
+			const struct domxml_nic *n;
+
+			dom = malloc(sizeof(*dom));
+			if (dom && domxml_parse_domain(text, size - 1, dom, &d) >= 0 &&
+			    (domxml_parse_domain(out, strlen(out), dom, &d) < 0 ||
+			     !(n = domxml_find_nic(dom, "ua-vf0", NULL)) ||
+			     strcmp(n->type, "hostdev") != 0 ||
+			     strcmp(n->hostdev_pci, fo_vf.backend) != 0))
+				abort();
+			free(dom);
+			free(out);
+		}
 		break;
 	case 3:
 		(void)domxml_parse_hostdev_network(text, size - 1, &total, &used, &d);

@@ -154,10 +154,13 @@ _lv_nic() {
 # Options: --no-vf (virtio only), --no-agent-channel (no org.vfmigrate.agent.0: vfmigrate
 # falls back to the stock qemu-ga through libvirt), --vf-hostdev BDF (the VF is a real one, a
 # bare PCI <hostdev managed='no'> whose MAC the host set on its PF), --vf-network NAME (a real
-# VF from a <forward mode='hostdev'> network). LAB_GUEST_APPEND and LAB_GUEST_MEM as for
-# lab_guest_start.
+# VF from a <forward mode='hostdev'> network), --failover BDF (libvirt's failover: the virtio
+# NIC ua-net0 with <teaming type='persistent'/>, the real VF BDF an <interface type='hostdev'
+# managed='yes'> ua-vf0 with <teaming type='transient' persistent='ua-net0'/>, both on the
+# virtio MAC; no bond: the guest kernel's net_failover pairs them). LAB_GUEST_APPEND and
+# LAB_GUEST_MEM as for lab_guest_start.
 lv_domain_xml() {
-	local vf=1 agentch=1 vfxml=
+	local vf=1 agentch=1 vfxml= fo=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--no-vf) vf=0 ;;
@@ -165,6 +168,12 @@ lv_domain_xml() {
 		--vf-hostdev)
 			local a=(${2//[:.]/ })
 			vfxml="<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x${a[0]}' bus='0x${a[1]}' slot='0x${a[2]}' function='0x${a[3]}'/></source><alias name='ua-vf0'/></hostdev>"
+			shift
+			;;
+		--failover)
+			local a=(${2//[:.]/ })
+			fo=1
+			vfxml="<interface type='hostdev' managed='yes'><mac address='$LAB_MAC_VIRTIO'/><source><address type='pci' domain='0x${a[0]}' bus='0x${a[1]}' slot='0x${a[2]}' function='0x${a[3]}'/></source><teaming type='transient' persistent='ua-net0'/><rom bar='off'/><alias name='ua-vf0'/></interface>"
 			shift
 			;;
 		--vf-network)
@@ -176,7 +185,7 @@ lv_domain_xml() {
 		shift
 	done
 	local append="console=ttyS0 panic=-1 quiet vfm.backup=$LAB_MAC_VIRTIO vfm.ip=$LAB_GUEST_IP/24"
-	[ $vf = 1 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
+	[ $vf = 1 ] && [ $fo = 0 ] && append+=" vfm.vf=$LAB_MAC_VF vfm.bond=bond0"
 	[ $vf = 1 ] && [ -n "${LAB_VF2:-}" ] &&
 		append+=" vfm.vf2=$LAB_MAC_VF2 vfm.backup2=$LAB_MAC_VIRTIO2 vfm.bond2=bond1 vfm.ip2=$LAB_GUEST_IP2/24"
 	[ -n "${LAB_GUEST_APPEND:-}" ] && append+=" $LAB_GUEST_APPEND"
@@ -206,7 +215,11 @@ lv_domain_xml() {
 		    <controller type='pci' index='5' model='pcie-root-port'/>
 		    <controller type='pci' index='6' model='pcie-root-port'/>
 	EOF
-	_lv_nic "$LAB_MAC_VIRTIO" "${LAB_TAP_V:-v0}" virtio ua-net0
+	if [ $fo = 1 ]; then
+		_lv_nic "$LAB_MAC_VIRTIO" "${LAB_TAP_V:-v0}" virtio ua-net0 | sed "s|<rom enabled='no'/>|&<teaming type='persistent'/>|"
+	else
+		_lv_nic "$LAB_MAC_VIRTIO" "${LAB_TAP_V:-v0}" virtio ua-net0
+	fi
 	[ $vf = 1 ] && [ -n "$vfxml" ] && echo "    $vfxml"
 	[ $vf = 1 ] && [ -z "$vfxml" ] && _lv_nic "$LAB_MAC_VF" "${LAB_TAP_F:-f0}" e1000e ua-vf0
 	# LAB_VF2=1 (lib.sh): a second virtio NIC (tap lab_tap_v2, v0b) and VF (e1000e on tap

@@ -53,6 +53,7 @@ static int fo_migrate_start(void *ud, const struct migrate_params *p, int64_t de
 {
 	struct fake_world *w = W(ud);
 
+	w->fo_migrate = *p;
 	if (w->failover && w->vf_present[FAKE_SRC]) {
 		/* QEMU asks the guest to unplug the primary first. */
 		log_add(w, "src.unplug_primary");
@@ -142,7 +143,15 @@ static int fo_cont(void *ud, int64_t deadline, struct diag *d)
 
 	if (rc < 0 || SIDE(ud) != FAKE_SRC)
 		return rc;
-	if (w->fo_cancelling) {
+	if (w->fo_cancelling && w->fo_resume_waits_job) {
+		/* libvirt held the resume until QEMU gave up waiting (30 s) and plugged the
+		 * primary back; the guest runs with QEMU's unplug request still to act on. */
+		w->now += 30000;
+		w->fo_cancelling = false;
+		w->fo_paused = false;
+		replug_if_hidden(w);
+		w->fo_eject_pending = true;
+	} else if (w->fo_cancelling) {
 		/* Running again, the guest does the unplug QEMU waits for. */
 		w->fo_paused = false;
 		primary_left(w);
@@ -157,9 +166,39 @@ static int fo_plug(void *ud, const struct plug_spec *spec, int64_t deadline, str
 	struct fake_world *w = W(ud);
 	int s = SIDE(ud), rc = w->fo_orig[s].plug(ud, spec, deadline, d);
 
-	if (rc >= 0 && s == FAKE_DST)
-		snprintf(w->fo_plug_pair, sizeof(w->fo_plug_pair), "%s", spec->failover_pair_id);
+	if (rc >= 0)
+		snprintf(s == FAKE_DST ? w->fo_plug_pair : w->fo_src_plug_pair, VFM_ID_MAX, "%s",
+			 spec->failover_pair_id);
 	return rc;
+}
+
+static int fo_removal_watch(void *ud, const char *device_id, struct diag *d)
+{
+	(void)d;
+	W(ud)->fo_watching = device_id && device_id[0];
+	return 0;
+}
+
+/* A watched primary that the guest ejects by itself (the pending unplug request). */
+static int fo_unplug_wait(void *ud, const struct plug_spec *spec, int64_t deadline, struct diag *d)
+{
+	struct fake_world *w = W(ud);
+
+	if (SIDE(ud) == FAKE_SRC && w->fo_watching) {
+		if (!w->fo_eject_pending) {
+			w->now = deadline;
+			diag_set(d, "removal of %s still in flight", spec->device_id);
+			return -ETIMEDOUT;
+		}
+		w->now += 1500;
+		w->fo_eject_pending = false;
+		w->vf_present[FAKE_SRC] = false;
+		w->slave[FAKE_NIC_VF] = false;
+		w->active = FAKE_NIC_BACKUP;
+		log_add(w, "src.guest_eject");
+		return 0;
+	}
+	return w->fo_orig[SIDE(ud)].unplug_wait(ud, spec, deadline, d);
 }
 
 static int ag_failover_status(void *ud, const uint8_t mac[6], int64_t wait_ms, int64_t deadline,
@@ -211,6 +250,8 @@ void fake_world_failover(struct fake_world *w)
 		w->hv[s].migrate_cancel = fo_migrate_cancel;
 		w->hv[s].cont = fo_cont;
 		w->hv[s].plug = fo_plug;
+		w->hv[s].removal_watch = fo_removal_watch;
+		w->hv[s].unplug_wait = fo_unplug_wait;
 		w->agent[s].failover_status = ag_failover_status;
 	}
 }

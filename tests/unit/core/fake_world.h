@@ -130,7 +130,14 @@ struct fake_world {
 	bool fo_pause_at_migrate;      /* the guest is paused as the migration starts */
 	bool fo_cancelling;	       /* a cancel waits for the unplug QEMU requested */
 	char fo_plug_pair[VFM_ID_MAX]; /* failover_pair_id of the last plug on the destination */
-	struct hv_ops fo_orig[2];      /* the plain fakes the failover ones wrap */
+	struct migrate_params fo_migrate; /* what the last migrate_start was given */
+	/* libvirt: a resume waits for the migration job, so QEMU's own 30 s end the cancel and
+	 * the resumed guest still has the unplug request pending (it ejects the primary). */
+	bool fo_resume_waits_job;
+	bool fo_eject_pending;
+	bool fo_watching;		   /* removal_watch armed */
+	char fo_src_plug_pair[VFM_ID_MAX]; /* failover_pair_id of the last plug on the source */
+	struct hv_ops fo_orig[2];	   /* the plain fakes the failover ones wrap */
 	struct hv_ops hv[2];
 	struct agent_ops agent[2];
 	struct vfpool_ops pool[2];

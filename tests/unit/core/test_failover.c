@@ -61,6 +61,11 @@ static void test_auto_picks_failover_and_migrates(void **state)
 	assert_string_equal(w->fo_plug_pair, "net0");
 	/* The destination VF carries the pair's one MAC. */
 	assert_memory_equal(w->plug_mac, fake_bk_mac, 6);
+	/* The migration is told the reserved destination VF (libvirt defines it there). */
+	assert_int_equal(w->fo_migrate.n_failover_vfs, 1);
+	assert_string_equal(w->fo_migrate.failover_vfs[0].backend, "tapd0");
+	assert_string_equal(w->fo_migrate.failover_vfs[0].failover_pair_id, "net0");
+	assert_memory_equal(w->fo_migrate.failover_vfs[0].mac, fake_bk_mac, 6);
 	assert_true(fake_on_destination_with_vf(w));
 	assert_true(r.vf_restored);
 	assert_true(r.without_vf_ms > 0);
@@ -197,6 +202,48 @@ static void test_paused_guest_resumed_to_cancel(void **state)
 	assert_log(w, "src.unplug_primary;src.cancelling;src.cont;src.migrate_cancel;"
 		      "src.replug_primary");
 	assert_non_null(strstr(w->notes, "resumed so that it lets the failover primary go"));
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* libvirt: the resume waits for the migration job, so QEMU's 30 s end the cancel and the
+ * resumed guest ejects the primary it was asked to unplug, after the primary looked active:
+ * vfmigrate waits for that removal and plugs the primary again (paired). */
+static void test_paused_guest_late_eject_replugged(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_pause_at_migrate = true;
+	w->fo_resume_waits_job = true;
+	w->plan.timeouts.unplug_ms = 3000;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_log(w, "src.unplug_primary;src.cancelling;src.cont;src.replug_primary;"
+		      "src.guest_eject;src.plug(vf0,taps0)");
+	assert_non_null(strstr(w->notes, "the resumed guest ejected failover primary vf0"));
+	assert_string_equal(w->fo_src_plug_pair, "net0");
+	assert_false(w->fo_watching);
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+}
+
+/* Watched, but the guest keeps the primary: the wait ends at the unplug deadline and the
+ * primary is taken as it is. */
+static void test_paused_guest_no_eject(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	w->fo_pause_at_migrate = true;
+	w->plan.timeouts.unplug_ms = 3000;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_ROLLED_BACK);
+	assert_null(strstr(w->log, "guest_eject"));
+	assert_null(strstr(w->notes, "ejected"));
+	assert_false(w->fo_watching);
 	assert_true(fake_on_source_with_vf(w));
 	test_free(w);
 }
@@ -355,6 +402,8 @@ int main(void)
 	    cmocka_unit_test(test_failover_agent_without_support_refused),
 	    cmocka_unit_test(test_wait_unplug_deadline_rolls_back),
 	    cmocka_unit_test(test_paused_guest_resumed_to_cancel),
+	    cmocka_unit_test(test_paused_guest_late_eject_replugged),
+	    cmocka_unit_test(test_paused_guest_no_eject),
 	    cmocka_unit_test(test_announce_failure_noted),
 	    cmocka_unit_test(test_interrupt_in_wait_unplug),
 	    cmocka_unit_test(test_failed_migration_replugs_primary),

@@ -56,6 +56,8 @@ struct mw {
 	 * the failover_pair_id each destination VF was plugged with. */
 	bool failover, fo_hidden[NVF], fo_released[NVF], fo_hold[NVF], fo_delete[NVF];
 	char fo_plug_pair[NVF][VFM_ID_MAX];
+	/* What the last migrate_start was given (libvirt defines the destination VFs there). */
+	struct migrate_params fo_migrate;
 	/* Injection: op (e.g. "dst.reserve") fails for VF fail_vf (-1: any), fail_times times. */
 	const char *fail_op;
 	int fail_vf;
@@ -401,6 +403,7 @@ static int fo_migrate_start(void *ud, const struct migrate_params *p, int64_t dl
 	struct mw *w = W(ud);
 	int rc = hv_migrate_start(ud, p, dl, d);
 
+	w->fo_migrate = *p;
 	for (int i = 0; rc >= 0 && i < NVF; i++) {
 		if (!w->dev[SRC][i])
 			continue;
@@ -1053,6 +1056,14 @@ static void test_failover_two_vfs_migrate(void **state)
 	assert_false(r.vfs[0].degraded || r.vfs[1].degraded);
 	assert_string_equal(w->fo_plug_pair[0], "net0");
 	assert_string_equal(w->fo_plug_pair[1], "net1");
+	/* The migration is told both destination VFs, each replacing its own source VF. */
+	assert_int_equal(w->fo_migrate.n_failover_vfs, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(w->fo_migrate.failover_vfs[i].device_id,
+				    w->plan.vfs[i].src_vf.device_id);
+		assert_memory_equal(w->fo_migrate.failover_vfs[i].mac, w->plan.vfs[i].vf_mac, 6);
+	}
+	assert_string_equal(w->fo_migrate.failover_vfs[1].failover_pair_id, "net1");
 	assert_log(w, "dst.reserve(0)=tapd0;dst.reserve(1)=tapd1;src.unplug_primary(vf0);"
 		      "src.unplug_primary(vf1);src.primary_released(vf0);"
 		      "src.primary_released(vf1);src.announce(net0);src.announce(net1);migrated;"

@@ -307,6 +307,24 @@ static void test_devices_and_agent(void **state)
 	assert_int_equal(hv_libvirt_agent_path(f->dst_absent, path, &d), -ENOENT);
 }
 
+/* libvirt's failover pair comes from the live XML's <teaming> (tests/unit/proto for its
+ * forms): this domain's VF has none; a device it does not have is -ENOENT. The wait-unplug
+ * needs a migration: the lab (t-sriov-lv-failover). */
+static void test_failover_pair(void **state)
+{
+	struct fx *f = *state;
+	char pair[VFM_ID_MAX] = "x";
+	struct diag d = {{0}};
+
+	assert_non_null(f->src_ops.failover_pair);
+	assert_non_null(f->src_ops.migrate_wait_unplug);
+	assert_null(f->src_ops.announce_nic);
+	assert_int_equal(f->src_ops.failover_pair(f->src, "ua-vf0", 0, pair, &d), 0);
+	assert_string_equal(pair, "");
+	assert_int_equal(f->src_ops.failover_pair(f->src, "ua-other", 0, pair, &d), -ENOENT);
+	assert_int_equal(f->dst_ops.failover_pair(f->dst_absent, "ua-vf0", 0, pair, &d), -ENOENT);
+}
+
 /* The channel as the live XML has it; opening it through a driver without streams (the test
  * driver) fails with libvirt's words and leaves no descriptor behind. The pump itself runs
  * in the lab (tests/lab/t-libvirt-channel.sh). */
@@ -406,6 +424,7 @@ int main(void)
 	    cmocka_unit_test(test_daemon_back_before_deadline),
 	    cmocka_unit_test(test_pool_runs_apart),
 	    cmocka_unit_test(test_devices_and_agent),
+	    cmocka_unit_test(test_failover_pair),
 	    cmocka_unit_test(test_errors_verbatim),
 	    cmocka_unit_test(test_stop_cont_quit),
 	    cmocka_unit_test(test_channel),

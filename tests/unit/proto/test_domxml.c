@@ -288,9 +288,26 @@ static void test_meta(void **state)
 	assert_int_equal(back.vlan, -1);
 	assert_int_equal(back.n_sources, 0);
 
+	/* No bond: a failover guest's (the kernel's net_failover pairs its NICs). */
 	static const char nobond[] =
 	    "<vfmigrate><vf alias='a' mac='52:54:00:77:01:10'/></vfmigrate>";
-	assert_int_equal(domxml_meta_parse(nobond, strlen(nobond), &back, &d), -EINVAL);
+	assert_int_equal(domxml_meta_parse(nobond, strlen(nobond), &back, &d), 0);
+	assert_string_equal(back.bond, "");
+	assert_string_equal(back.vf_alias, "a");
+	{
+		char *x = NULL;
+
+		assert_int_equal(domxml_meta_format(&back, &x, &d), 0);
+		assert_null(strstr(x, "<bond"));
+		assert_int_equal(domxml_meta_parse(x, strlen(x), &back, &d), 0);
+		assert_string_equal(back.bond, "");
+		free(x);
+	}
+	static const char badbond[] =
+	    "<vfmigrate><bond name='a b'/><vf alias='a' mac='52:54:00:77:01:10'/></vfmigrate>";
+	assert_int_equal(domxml_meta_parse(badbond, strlen(badbond), &back, &d), -EINVAL);
+	static const char noalias[] = "<vfmigrate><bond name='b'/></vfmigrate>";
+	assert_int_equal(domxml_meta_parse(noalias, strlen(noalias), &back, &d), -EINVAL);
 	static const char badsrc[] =
 	    "<vfmigrate><bond name='b'/><vf alias='a' "
 	    "mac='52:54:00:77:01:10'/><source value='tap:f0'/></vfmigrate>";
@@ -347,7 +364,7 @@ static void test_metas(void **state)
 	assert_int_equal(domxml_metas_parse(dup, strlen(dup), &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "two <nic> elements with VF alias a"));
 	static const char bad2[] = "<vfmigrate><nic><bond name='b'/><vf alias='a' "
-				   "mac='52:54:00:77:01:10'/></nic><nic><vf alias='b' "
+				   "mac='52:54:00:77:01:10'/></nic><nic><bond name='c'/><vf "
 				   "mac='52:54:00:77:01:11'/></nic></vfmigrate>";
 	assert_int_equal(domxml_metas_parse(bad2, strlen(bad2), &back, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "<nic> 2"));
@@ -383,14 +400,213 @@ static void test_sources(void **state)
 	assert_int_equal(domxml_source_to_spec("network:a b", &s, &d), -EINVAL);
 }
 
+/* libvirt's failover: a virtio NIC with <teaming type='persistent'/> and its VF with
+ * <teaming type='transient' persistent=ALIAS/>, both on one MAC. */
+#define FO_VIRTIO(alias, model, teaming)                                                 \
+	"<interface type='ethernet'><mac address='52:54:00:77:00:10'/><target dev='v0' " \
+	"managed='no'/><model type='" model "'/>" teaming "<alias name='" alias "'/>"    \
+	"<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></interface>"
+#define FO_VF(teaming)                                                                        \
+	"<interface type='hostdev' managed='yes'><mac address='52:54:00:77:00:10'/><driver "  \
+	"name='vfio'/><source><address type='pci' domain='0x0000' bus='0x01' slot='0x10' "    \
+	"function='0x0'/></source>" teaming "<alias name='ua-vf0'/><rom bar='off'/><address " \
+	"type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/></interface>"
+#define FO_DOM(devs) "<domain type='qemu'><name>g0</name><devices>" devs "</devices></domain>"
+
+static const char fo_xml[] = FO_DOM(FO_VIRTIO("ua-net0", "virtio", "<teaming type='persistent'/>")
+					FO_VF("<teaming type='transient' persistent='ua-net0'/>"));
+
+static const char fo_net_xml[] = FO_DOM(
+    FO_VIRTIO("ua-net0", "virtio",
+	      "<teaming type='persistent'/>") "<interface type='network'><mac "
+					      "address='52:54:00:77:00:10'/><source "
+					      "network='physnet-src'/><teaming type='transient' "
+					      "persistent='ua-net0'/><alias "
+					      "name='ua-vf0'/></interface>");
+
+static int pair_of(const char *xml, const char *alias, char pair[VFM_ID_MAX], struct diag *d)
+{
+	int r = domxml_parse_domain(xml, strlen(xml), &dom, d);
+
+	return r < 0 ? r : domxml_failover_pair(&dom, alias, pair, d);
+}
+
+static void test_failover_pair(void **state)
+{
+	static const char no_teaming[] = FO_DOM(FO_VIRTIO("ua-net0", "virtio", "") FO_VF(""));
+	static const char no_persistent_attr[] =
+	    FO_DOM(FO_VIRTIO("ua-net0", "virtio", "<teaming type='persistent'/>")
+		       FO_VF("<teaming type='transient'/>"));
+	static const char missing[] =
+	    FO_DOM(FO_VIRTIO("ua-net1", "virtio", "<teaming type='persistent'/>")
+		       FO_VF("<teaming type='transient' persistent='ua-net0'/>"));
+	static const char not_persistent[] = FO_DOM(FO_VIRTIO("ua-net0", "virtio", "") FO_VF(
+	    "<teaming type='transient' persistent='ua-net0'/>"));
+	static const char not_virtio[] =
+	    FO_DOM(FO_VIRTIO("ua-net0", "e1000e", "<teaming type='persistent'/>")
+		       FO_VF("<teaming type='transient' persistent='ua-net0'/>"));
+	/* Hostile: the VF names itself, a value with markup in it, an over-long value. */
+	static const char self[] = FO_DOM(FO_VF("<teaming type='transient' persistent='ua-vf0'/>"));
+	static const char markup[] =
+	    FO_DOM(FO_VIRTIO("ua-net0", "virtio", "<teaming type='persistent'/>")
+		       FO_VF("<teaming type='transient' persistent='&lt;x&gt;&#10;'/>"));
+	char longval[1024], pair[VFM_ID_MAX];
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(pair_of(fo_xml, "ua-vf0", pair, &d), 0);
+	assert_string_equal(pair, "ua-net0");
+	assert_string_equal(dom.nics[0].teaming_type, "persistent");
+	assert_string_equal(dom.nics[1].teaming_type, "transient");
+	assert_string_equal(dom.nics[1].teaming_persistent, "ua-net0");
+	/* The virtio NIC is no one's transient. */
+	assert_int_equal(pair_of(fo_xml, "ua-net0", pair, &d), 0);
+	assert_string_equal(pair, "");
+	assert_int_equal(pair_of(fo_xml, "ua-vf9", pair, &d), -ENOENT);
+	assert_int_equal(pair_of(no_teaming, "ua-vf0", pair, &d), 0);
+	assert_string_equal(pair, "");
+	assert_int_equal(pair_of(no_persistent_attr, "ua-vf0", pair, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "without persistent="));
+	assert_int_equal(pair_of(missing, "ua-vf0", pair, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "names no other interface"));
+	assert_int_equal(pair_of(not_persistent, "ua-vf0", pair, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "no <teaming type='persistent'/>"));
+	assert_int_equal(pair_of(not_virtio, "ua-vf0", pair, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "not model virtio"));
+	assert_int_equal(pair_of(self, "ua-vf0", pair, &d), -EINVAL);
+	assert_int_equal(pair_of(markup, "ua-vf0", pair, &d), -EINVAL);
+	assert_null(strchr(d.msg, '\n'));
+	snprintf(longval, sizeof(longval),
+		 "<domain><devices><interface type='hostdev'><teaming type='transient' "
+		 "persistent='%0300d'/><alias name='ua-vf0'/></interface></devices></domain>",
+		 0);
+	assert_int_equal(pair_of(longval, "ua-vf0", pair, &d), -E2BIG);
+	snprintf(longval, sizeof(longval),
+		 "<domain><devices><interface type='hostdev'><teaming type='%064d'/>"
+		 "<alias name='ua-vf0'/></interface></devices></domain>",
+		 0);
+	assert_int_equal(pair_of(longval, "ua-vf0", pair, &d), -E2BIG);
+}
+
+static void test_set_nic_source(void **state)
+{
+	struct plug_spec hd = {.backend_kind = PLUG_BACKEND_HOSTDEV, .vlan = -1};
+	struct plug_spec net = hd, tap = hd, bare = hd;
+	const struct domxml_nic *n;
+	char *out = NULL;
+	struct diag d = {{0}};
+	size_t n_before;
+
+	(void)state;
+	snprintf(hd.driver, sizeof(hd.driver), "hostdev");
+	snprintf(hd.backend, sizeof(hd.backend), "0000:02:10.2");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &hd, &out, &d), 0);
+	assert_null(strstr(out, "<?xml"));
+	assert_int_equal(domxml_parse_domain(out, strlen(out), &dom, &d), 0);
+	n_before = dom.n_nics;
+	assert_int_equal(n_before, 2);
+	n = domxml_find_nic(&dom, "ua-vf0", NULL);
+	assert_non_null(n);
+	assert_string_equal(n->type, "hostdev");
+	assert_true(n->managed);
+	assert_string_equal(n->hostdev_pci, "0000:02:10.2");
+	assert_string_equal(n->teaming_type, "transient");
+	assert_string_equal(n->teaming_persistent, "ua-net0");
+	assert_true(n->has_mac);
+	/* The guest's PCI address and the rest stay: libvirt's ABI check compares them. */
+	assert_non_null(strstr(out, "bus=\"0x03\" slot=\"0x00\""));
+	assert_non_null(strstr(out, "<rom bar="));
+	assert_non_null(strstr(out, "<driver name="));
+	/* Only the VF changed: the virtio NIC (same MAC) keeps its source. */
+	n = domxml_find_nic(&dom, "ua-net0", NULL);
+	assert_non_null(n);
+	assert_string_equal(n->target_dev, "v0");
+	assert_string_equal(n->teaming_type, "persistent");
+	assert_null(strstr(out, "slot=\"0x10\" function=\"0x0\""));
+	free(out);
+
+	/* A network VF gets another network; libvirt's ABI check refuses a change of type. */
+	snprintf(net.driver, sizeof(net.driver), "network");
+	snprintf(net.backend, sizeof(net.backend), "physnet");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &net, &out, &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.msg, "hostdev: source"));
+	assert_int_equal(
+	    domxml_set_nic_source(fo_net_xml, strlen(fo_net_xml), "ua-vf0", &net, &out, &d), 0);
+	assert_int_equal(domxml_parse_domain(out, strlen(out), &dom, &d), 0);
+	n = domxml_find_nic(&dom, "ua-vf0", NULL);
+	assert_string_equal(n->type, "network");
+	assert_string_equal(n->network, "physnet");
+	assert_string_equal(n->teaming_persistent, "ua-net0");
+	assert_null(strstr(out, "physnet-src"));
+	free(out);
+	assert_int_equal(
+	    domxml_set_nic_source(fo_net_xml, strlen(fo_net_xml), "ua-vf0", &hd, &out, &d),
+	    -EINVAL);
+	assert_non_null(strstr(d.msg, "network: source"));
+	/* Read as strictly as domxml_parse_domain does: a bad MAC is refused, not passed on. */
+	{
+		static const char bad_mac[] = FO_DOM(FO_VIRTIO(
+		    "ua-net0", "virtio",
+		    "<teaming type='persistent'/>") "<interface type='hostdev' managed='yes'><mac "
+						    "address='52:54:00:77:bo:10'/><alias "
+						    "name='ua-vf0'/></interface>");
+
+		assert_int_equal(
+		    domxml_set_nic_source(bad_mac, strlen(bad_mac), "ua-vf0", &hd, &out, &d),
+		    -EINVAL);
+	}
+	/* The virtio NIC is no VF. */
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-net0", &hd, &out, &d),
+			 -EINVAL);
+
+	/* A failover primary plugged again (rollback) is paired again, on the interface kinds
+	 * only. */
+	snprintf(hd.device_id, sizeof(hd.device_id), "ua-vf0");
+	snprintf(hd.failover_pair_id, sizeof(hd.failover_pair_id), "ua-net0");
+	assert_int_equal(domxml_build_nic(&hd, &out, &d), 0);
+	assert_non_null(strstr(out, "<teaming type='transient' persistent='ua-net0'/>"));
+	free(out);
+	snprintf(bare.device_id, sizeof(bare.device_id), "ua-vf0");
+	snprintf(bare.failover_pair_id, sizeof(bare.failover_pair_id), "ua-net0");
+	assert_int_equal(domxml_build_nic(&bare, &out, &d), -EINVAL);
+	snprintf(hd.failover_pair_id, sizeof(hd.failover_pair_id), "a'/><x y='");
+	assert_int_equal(domxml_build_nic(&hd, &out, &d), -EINVAL);
+	hd.failover_pair_id[0] = '\0';
+
+	/* No such interface; a source that is no real VF; hostile values. */
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf9", &hd, &out, &d),
+			 -ENOENT);
+	tap.backend_kind = PLUG_BACKEND_TAP;
+	snprintf(tap.backend, sizeof(tap.backend), "f0");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &tap, &out, &d),
+			 -EINVAL);
+	snprintf(bare.driver, sizeof(bare.driver), "%s", DOMXML_HOSTDEV_PCI);
+	snprintf(bare.backend, sizeof(bare.backend), "0000:02:10.2");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &bare, &out, &d),
+			 -EINVAL);
+	snprintf(net.backend, sizeof(net.backend), "a' b='c");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &net, &out, &d),
+			 -EINVAL);
+	snprintf(hd.backend, sizeof(hd.backend), "0000:02:10.9");
+	assert_int_equal(domxml_set_nic_source(fo_xml, strlen(fo_xml), "ua-vf0", &hd, &out, &d),
+			 -EINVAL);
+	snprintf(hd.backend, sizeof(hd.backend), "0000:02:10.2");
+	assert_int_equal(
+	    domxml_set_nic_source("<!DOCTYPE x><domain/>", 21, "ua-vf0", &hd, &out, &d), -EBADMSG);
+	assert_int_equal(domxml_set_nic_source("<domain><devices>", 17, "ua-vf0", &hd, &out, &d),
+			 -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_domain),  cmocka_unit_test(test_agent_channel_types),
-	    cmocka_unit_test(test_parse_rejects), cmocka_unit_test(test_remove_nic),
-	    cmocka_unit_test(test_build_nic),	  cmocka_unit_test(test_hostdev_pci),
-	    cmocka_unit_test(test_meta),	  cmocka_unit_test(test_metas),
-	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_parse_domain),   cmocka_unit_test(test_agent_channel_types),
+	    cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_remove_nic),
+	    cmocka_unit_test(test_build_nic),	   cmocka_unit_test(test_hostdev_pci),
+	    cmocka_unit_test(test_meta),	   cmocka_unit_test(test_metas),
+	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_failover_pair),
+	    cmocka_unit_test(test_set_nic_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

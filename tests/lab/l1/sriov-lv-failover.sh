@@ -1,0 +1,268 @@
+# Runs inside the L1 SR-IOV host (t-sriov-lv-failover.sh): vfmigrate's failover mode through
+# libvirt on real igbvf VFs. A libvirtd per lab host (the namespaces of this L1, as in
+# sriov-libvirt.sh); the guest as libvirt users run QEMU failover: a virtio <interface> ua-net0
+# with <teaming type='persistent'/>, its VF (pf0's VF 0) an <interface type='hostdev'
+# managed='yes'> ua-vf0 with <teaming type='transient' persistent='ua-net0'/>, both on the
+# virtio MAC; no bond: the guest kernel's net_failover pairs them. Then:
+#   1. src -> dst, failover mode picked by itself, the destination VF an explicit one of pf1
+#      (hostdev:BDF; a network: source cannot replace a type='hostdev' VF, libvirt's ABI check
+#      refuses the change of type): the destination's definition holds the VF interface with
+#      that source and the destination QEMU plugs it once the guest arrived; libvirt gives the
+#      source VF back to igbvf
+#   2. rollback: the guest paused on dst, a migration back with timeouts.unplug=20s: cancelled
+#      at the deadline and rolled back (exit 4), the guest resumed, its primary active again
+#      on dst, nothing left on src
+#   3. recover: dst -> src (an explicit VF of pf0, hostdev:BDF), vfmigrate SIGKILLed once its
+#      progress shows the migration done (it then waits for the primary); `vfmigrate recover`
+#      finishes: the guest on one host with its primary active, the journal finished
+# Each migration is probed; the figures go to $SRIOV_OUT/figures.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../lib-libvirt.sh"
+source "$(dirname "$0")/../lib-sriov.sh"
+lab_init sriov-lvfo
+mkdir -p "$LAB_DIR/state"
+# The lab cache is a read-only share here: the daemons' capability caches live in the run.
+LV_CACHE_ROOT=$LAB_DIR/lv-cache
+LV_LOG_LEVEL=${LV_LOG_LEVEL:-2}
+lv_require
+
+lab_net_up
+ip link set uplink netns "$NS_SRC"
+ip -n "$NS_SRC" link set uplink master br0 up
+# Each host's PF and its VFs' netdevs in that host's namespace (see sriov-libvirt.sh).
+for pf_ns in "pf0 $NS_SRC" "pf1 $NS_DST"; do
+	set -- $pf_ns
+	for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
+		for nd in "/sys/bus/pci/devices/$(sriov_vf_bdf "$1" "$n")/net/"*; do
+			[ -e "$nd" ] && ip link set "${nd##*/}" netns "$2"
+		done
+	done
+	ip link set "$1" netns "$2"
+done
+ip -n "$NS_SRC" link set pf0 up
+ip -n "$NS_DST" link set pf1 up
+# libvirt gives a managed VF back to igbvf, whose new netdev appears in the L1's own namespace,
+# where that host's daemon cannot see it (a later attach of that VF fails: "Could not find
+# any network device under PCI device"); on a host the daemon sees every netdev. So VF netdevs
+# go back to their host's namespace as they appear, under a name of their own (a new igbvf
+# netdev is an ethN that the namespace may already have: "File exists").
+vf_dirs=()
+for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
+	vf_dirs+=("/sys/bus/pci/devices/$(sriov_vf_bdf pf0 "$n")/net:$NS_SRC"
+		"/sys/bus/pci/devices/$(sriov_vf_bdf pf1 "$n")/net:$NS_DST")
+done
+(
+	set +e
+	# A 50 ms tick without a fork per tick (read -t on a descriptor that never has data).
+	exec {tick}<> <(:)
+	while :; do
+		for e in "${vf_dirs[@]}"; do
+			for nd in "${e%:*}"/*; do
+				[ -e "$nd" ] || continue
+				# A name of its own first: the namespace may have an eth1 already.
+				bdf=${nd%/net/*}
+				bdf=${bdf##*/}
+				nm=vf${bdf//[:.]/}
+				ip link set dev "${nd##*/}" name "$nm" 2>>"$LAB_DIR/vf-netdevs.log" || nm=${nd##*/}
+				ip link set dev "$nm" netns "${e##*:}" 2>>"$LAB_DIR/vf-netdevs.log" &&
+					echo "$(date +%T.%N) $bdf ${nd##*/} as $nm -> ${e##*:}" >>"$LAB_DIR/vf-netdevs.log"
+			done
+		done
+		read -r -t 0.05 -u "$tick" _
+	done
+) &
+
+t0=$(date +%s)
+lv_daemon_start src
+lv_daemon_start dst
+lab_log "libvirt: $(lv_virsh src version | grep -E '^(Using library|Running hypervisor)' | sed 's/.*: //' | tr '\n' ' ')(both daemons up in $(($(date +%s) - t0)) s)"
+
+VF_SRC=$(sriov_vf_bdf pf0 0)
+VF_DST=$(sriov_vf_bdf pf1 1)
+VF_BACK=$(sriov_vf_bdf pf0 1)
+FO_MAC=$LAB_MAC_VIRTIO
+
+# The agent channel's socket on SIDE (the daemon's path, seen from here).
+lv_agent_sock() {
+	local p
+	p=$(lv_virsh "$1" dumpxml "$LV_DOMAIN" | grep -B3 "name='org.vfmigrate.agent.0'" | sed -n "s/.*path='\([^']*\)'.*/\1/p" | head -1)
+	echo "$(lv_dir "$1")/lib${p#/var/lib/libvirt}"
+}
+lv_agent() {
+	local side=$1
+	shift
+	"$VFM_BUILDDIR/tools/qga-call" --timeout 20000 "$(lv_agent_sock "$side")" "$@"
+}
+
+# Succeeds when, on SIDE, vfmigrate-agent reports the failover master sending on its primary
+# and the guest's sysfs (read through qemu-ga) has that primary, an igbvf VF, enslaved to that
+# master with carrier. Waits up to SECS.
+lv_fo_primary_active() {
+	local side=$1 end=$((SECONDS + ${2:-60})) st= m p link carrier drv
+	while [ $SECONDS -lt $end ]; do
+		st=$(lv_agent "$side" guest-failover-status "{\"mac\":\"$FO_MAC\"}" 2>/dev/null) || st=
+		m=$(echo "$st" | jq -r '.master // empty' 2>/dev/null)
+		p=$(echo "$st" | jq -r '.primary.name // empty' 2>/dev/null)
+		if [ "$(echo "$st" | jq -r '.active // empty' 2>/dev/null)" = primary ] &&
+			[[ $m =~ ^[a-z0-9]+$ ]] && [[ $p =~ ^[a-z0-9]+$ ]]; then
+			link=$(lv_guest_exec "$side" /bin/readlink "/sys/class/net/$p/master") || link=
+			carrier=$(lv_guest_exec "$side" /bin/cat "/sys/class/net/$p/carrier") || carrier=
+			drv=$(lv_guest_exec "$side" /bin/readlink "/sys/class/net/$p/device/driver") || drv=
+			if [ "${link##*/}" = "$m" ] && [ "$carrier" = 1 ] && [ "${drv##*/}" = igbvf ]; then
+				lab_log "$side: failover master $m sends on primary $p (igbvf)"
+				return 0
+			fi
+		fi
+		sleep 1
+	done
+	lab_log "$side: failover status: ${st:-none}"
+	return 1
+}
+
+# The VF of PF whose MAC (as the PF reports it) is the guest's ("" when none is).
+vf_with_mac() { sriov_state "$1" | awk -v m="$FO_MAC" '$4 == m { print $1 }'; }
+# Whether the domain is defined (active or not) on SIDE.
+lv_has_domain() { lv_virsh "$1" list --all --name 2>/dev/null | grep -qx "$LV_DOMAIN"; }
+
+export LAB_GUEST_MEM=192
+t0=$(date +%s)
+lv_guest_define_start src --failover "$VF_SRC"
+lv_wait_ready 600
+lv_qga_wait src 300
+lab_log "guest ready on src after $(($(date +%s) - t0)) s (nested TCG boot)"
+echo "l2_boot_s $(($(date +%s) - t0))" >>"$SRIOV_OUT/figures"
+lv_fo_primary_active src 180 || lab_die "the failover primary is not active on src after boot"
+lab_wait_reachable 120
+
+# The nested lab's timeouts (the product's defaults are for real hosts), as sriov-libvirt.sh.
+LV_T=(-o timeouts.command=60s -o timeouts.unplug=60s -o timeouts.link=90s -o timeouts.alive=180s
+	-o timeouts.migrate=300s)
+VFM=("$VFM_BUILDDIR/src/cli/vfmigrate")
+
+# No --bond: a failover VF (its <teaming>) needs none.
+"${VFM[@]}" -c "$(lv_uri src)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source "hostdev:$VF_DST" >&2 ||
+	lab_die "vfmigrate setup failed"
+lv_vfm src check --json "${LV_T[@]}" >"$LAB_DIR/check.json" || lab_die "check src -> dst refused: $(cat "$LAB_DIR/check.json")"
+[ "$(jq -r .mode "$LAB_DIR/check.json")" = failover ] || lab_die "check picked mode $(jq -r .mode "$LAB_DIR/check.json")"
+
+# 1. src -> dst.
+lab_probe_start --rate 200 --timeout 2000
+t0=$(date +%s%N)
+rc=0
+lv_vfm src migrate --json "${LV_T[@]}" >"$LAB_DIR/failover.json" || rc=$?
+wall=$((($(date +%s%N) - t0) / 1000000))
+lab_probe_stop
+cp "$LAB_DIR/failover.json" "$SRIOV_OUT/failover.json"
+cp "$LAB_DIR/probe.json" "$SRIOV_OUT/failover.probe.json"
+[ $rc = 0 ] || lab_die "failover: vfmigrate exit $rc: $(jq -c '.error' "$LAB_DIR/failover.json")"
+[ "$(jq -r .mode "$LAB_DIR/failover.json")" = failover ] || lab_die "failover: mode $(jq -r .mode "$LAB_DIR/failover.json")"
+lab_log "failover: $(jq -r '[.steps[] | select(.result != "skipped") | "\(.name) \(.ms)"] | join(", ")' "$LAB_DIR/failover.json")"
+lab_log "failover: notes: $(jq -c '[.notes[]?]' "$LAB_DIR/failover.json")"
+read -r ms pk lost sent < <(lab_probe_summary)
+lab_log "failover: probe sent $sent, lost $lost, longest window $ms ms; without VF $(jq .without_vf_ms "$LAB_DIR/failover.json") ms; downtime $(jq .migration.downtime_ms "$LAB_DIR/failover.json") ms"
+echo "failover wall_ms $wall without_vf_ms $(jq .without_vf_ms "$LAB_DIR/failover.json") longest_ms $ms lost $lost sent $sent downtime_ms $(jq .migration.downtime_ms "$LAB_DIR/failover.json")" >>"$SRIOV_OUT/figures"
+lv_fo_primary_active dst 120 || lab_die "failover: the primary is not active on dst"
+lab_wait_reachable 60
+lv_has_domain src && lab_die "failover: the guest is still defined on src"
+vf_dst=$(vf_with_mac pf1)
+[ "$vf_dst" = "$VF_DST" ] || lab_die "failover: $VF_DST does not hold the guest's MAC: $(sriov_state pf1)"
+[ "$(sriov_vf_driver "$vf_dst")" = vfio-pci ] || lab_die "failover: $vf_dst is not on vfio-pci"
+# dst's ua-vf0: that VF, still paired with ua-net0.
+vf_xml=$(lv_virsh dst dumpxml "$LV_DOMAIN" | awk '/<interface /{ b = "" } { b = b $0 } /<\/interface>/{ if (b ~ /ua-vf0/) print b }' | tr -s ' ')
+lab_log "failover: dst's VF interface: $vf_xml"
+a=(${vf_dst//[:.]/ })
+echo "$vf_xml" | grep -q "bus='0x${a[1]}' slot='0x${a[2]}' function='0x${a[3]}'" || lab_die "failover: dst's ua-vf0 is not $vf_dst"
+echo "$vf_xml" | grep -q "<teaming type='transient' persistent='ua-net0'/>" || lab_die "failover: dst's ua-vf0 lost its teaming"
+# libvirt gave the managed source VF back: igbvf, not the guest's MAC.
+lab_log "failover: source VF now: $(sriov_state pf0 | grep "^$VF_SRC ")"
+[ "$(sriov_vf_driver "$VF_SRC")" = igbvf ] || lab_die "failover: source VF $VF_SRC is on $(sriov_vf_driver "$VF_SRC")"
+[ -z "$(vf_with_mac pf0)" ] || lab_die "failover: a VF of pf0 still holds the guest's MAC: $(sriov_state pf0)"
+lv_vfm_nodest dst status >&2 || true
+
+# 2. Rollback: the guest paused on dst, a migration back, the guest never lets the primary go.
+"${VFM[@]}" -c "$(lv_uri dst)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source "hostdev:$VF_BACK" >&2 ||
+	lab_die "vfmigrate setup on dst failed"
+# Pre-flight needs the guest's agent: the guest is paused as the migrate step begins (libvirt
+# then still prepares the destination, seconds before QEMU asks the guest for the unplug).
+t0=$(date +%s%N)
+: >"$LAB_DIR/rollback.progress"
+"${VFM[@]}" -c "$(lv_uri dst)" -s "$LAB_DIR/state" --src-path-map "/var/lib/libvirt=$(lv_dir dst)/lib" \
+	--dst-path-map "/var/lib/libvirt=$(lv_dir src)/lib" --migrate-uri "tcp://$(lv_addr src)" \
+	"${LV_T[@]}" -o timeouts.unplug=20s migrate --json --progress-fd 3 "$LV_DOMAIN" "$(lv_uri src)" \
+	>"$LAB_DIR/rollback.json" 2>"$LAB_DIR/rollback.err" 3>"$LAB_DIR/rollback.progress" &
+pid=$!
+for _ in $(seq 3000); do
+	grep -q '"step-begin".*"migrate"\|"migrate".*"step-begin"' "$LAB_DIR/rollback.progress" && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+lv_virsh dst suspend "$LV_DOMAIN" >/dev/null || lab_die "virsh suspend failed"
+lab_log "rollback: guest suspended on dst as the migrate step began ($((($(date +%s%N) - t0) / 1000000)) ms)"
+t0=$(date +%s%N)
+rc=0
+wait "$pid" || rc=$?
+cat "$LAB_DIR/rollback.err" >&2
+wall=$((($(date +%s%N) - t0) / 1000000))
+cp "$LAB_DIR/rollback.json" "$SRIOV_OUT/rollback.json"
+lab_log "rollback: exit $rc after $wall ms: $(jq -c '{outcome, error, error2, steps: [.steps[] | select(.result != "skipped" and .result != "not-run") | "\(.name) \(.result) \(.ms) undo \(.undo_ms)"], notes}' "$LAB_DIR/rollback.json")"
+echo "rollback wall_ms $wall exit $rc" >>"$SRIOV_OUT/figures"
+if [ $rc != 4 ]; then
+	cp "$LAB_DIR/vf-netdevs.log" "$SRIOV_OUT/" 2>/dev/null
+	lab_log "rollback: VF netdev moves: $(tail -5 "$LAB_DIR/vf-netdevs.log" 2>/dev/null | tr '\n' ';')"
+	lab_log "rollback: pf1: $(sriov_state pf1 | tr '\n' ';') net of $VF_DST here: $(ls "/sys/bus/pci/devices/$VF_DST/net" 2>&1), in $NS_DST: $(ip netns exec "$NS_DST" ls "/sys/bus/pci/devices/$VF_DST/net" 2>&1)"
+	lab_die "rollback: exit $rc, expected 4 (rolled back)"
+fi
+[ "$(jq -r .outcome "$LAB_DIR/rollback.json")" = rolled-back ] || lab_die "rollback: outcome $(jq -r .outcome "$LAB_DIR/rollback.json")"
+# 20 s deadline, up to 5 s for the first cancel, then QEMU's cancel and the primary's return.
+[ "$wall" -lt 150000 ] || lab_die "rollback: took $wall ms"
+[ "$(lv_virsh dst domstate "$LV_DOMAIN")" = running ] || lab_die "rollback: the guest is $(lv_virsh dst domstate "$LV_DOMAIN") on dst"
+lv_fo_primary_active dst 120 || lab_die "rollback: the primary is not active on dst again"
+lab_wait_reachable 60
+lv_has_domain src && lab_die "rollback: the guest is defined on src"
+[ -z "$(vf_with_mac pf0)" ] || lab_die "rollback: a VF of pf0 holds the guest's MAC: $(sriov_state pf0)"
+[ "$(sriov_vf_driver "$VF_BACK")" = igbvf ] || lab_die "rollback: $VF_BACK is on $(sriov_vf_driver "$VF_BACK")"
+lv_vfm_nodest dst status | head -1 | grep -q 'journal finished' || lab_die "rollback: journal $(lv_vfm_nodest dst status | head -1)"
+
+# 3. Recover: dst -> src, SIGKILLed once the migration is done (the run then waits for the
+# primary on src); `vfmigrate recover` finishes it.
+[ "${SRIOV_CASES:-all}" = no-recover ] && { lab_log "PASS (without the recover case)"; exit 0; }
+lv_vfm_bg "$LAB_DIR/run.txt" dst migrate "${LV_T[@]}"
+for _ in $(seq 3000); do
+	grep -q 'migrate  *ok' "$LAB_DIR/run.txt" && break
+	kill -0 "$LV_VFM_PID" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q 'migrate  *ok' "$LAB_DIR/run.txt" || { cat "$LAB_DIR/run.txt" >&2; lab_die "recover: the migration did not finish"; }
+kill -9 "$LV_VFM_PID"
+wait "$LV_VFM_PID" 2>/dev/null || true
+cat "$LAB_DIR/run.txt" >&2
+st=$(lv_vfm_nodest dst status 2>&1 || true)
+[[ $st == *"journal unfinished"* ]] || lab_die "recover: journal after the kill: $st"
+rc=0
+t0=$(date +%s%N)
+lv_vfm_nodest dst recover --json "${LV_T[@]}" >"$LAB_DIR/recover.json" || rc=$?
+wall=$((($(date +%s%N) - t0) / 1000000))
+cp "$LAB_DIR/recover.json" "$SRIOV_OUT/recover.json"
+outcome=$(jq -r .outcome "$LAB_DIR/recover.json")
+lab_log "recover: exit $rc after $wall ms: $(jq -c '{outcome, mode, error, steps: [.steps[] | select(.result != "skipped" and .result != "not-run") | "\(.name) \(.result) \(.ms)"]}' "$LAB_DIR/recover.json")"
+echo "recover wall_ms $wall exit $rc outcome $outcome" >>"$SRIOV_OUT/figures"
+[ "$(jq -r .mode "$LAB_DIR/recover.json")" = failover ] || lab_die "recover did not take the journal's mode"
+case "$outcome" in
+migrated)
+	[ $rc = 0 ] || lab_die "recover: outcome migrated, exit $rc"
+	lv_fo_primary_active src 120 || lab_die "recover: the primary is not active on src"
+	lv_has_domain dst && lab_die "recover: the guest is still defined on dst"
+	[ "$(vf_with_mac pf0)" = "$VF_BACK" ] || lab_die "recover: $VF_BACK does not hold the guest's MAC: $(sriov_state pf0)"
+	[ -z "$(vf_with_mac pf1)" ] || lab_die "recover: a VF of pf1 still holds the guest's MAC: $(sriov_state pf1)"
+	;;
+rolled-back)
+	[ $rc = 4 ] || lab_die "recover: outcome rolled-back, exit $rc"
+	lv_fo_primary_active dst 120 || lab_die "recover: the primary is not active on dst"
+	lv_has_domain src && lab_die "recover: the guest is defined on src"
+	;;
+*) lab_die "recover ended with outcome '$outcome' (exit $rc)" ;;
+esac
+lab_wait_reachable 60
+lv_vfm_nodest dst status | head -1 | grep -q 'journal finished' || lab_die "recover: journal $(lv_vfm_nodest dst status | head -1)"
+lab_log "PASS"
