@@ -581,19 +581,32 @@ static int hv_probe(void *ud, int64_t deadline_ms, struct hv_probe *ret_probe, s
 	return 0;
 }
 
-static int hv_device_present(void *ud, const char *device_id, int64_t deadline_ms,
-			     bool *ret_present, struct diag *d)
+/* The live domain, parsed (*ret: free()), read through a connection by deadline_ms. */
+static int live_domain(struct hv_libvirt *h, int64_t deadline_ms, struct domxml_domain **ret,
+		       struct diag *d)
 {
-	struct hv_libvirt *h = ud;
-	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	struct domxml_domain *dom = calloc(1, sizeof(*dom));
 	int r;
 
 	if (!dom)
 		return -ENOMEM;
 	r = lv_conn_by(h, deadline_ms, d);
-	if (r < 0)
+	if (r >= 0)
+		r = hv_libvirt_domain(h, false, dom, d);
+	if (r < 0) {
+		free(dom);
 		return r;
-	r = hv_libvirt_domain(h, false, dom, d);
+	}
+	*ret = dom;
+	return 0;
+}
+
+static int hv_device_present(void *ud, const char *device_id, int64_t deadline_ms,
+			     bool *ret_present, struct diag *d)
+{
+	_cleanup_free_ struct domxml_domain *dom = NULL;
+	int r = live_domain(ud, deadline_ms, &dom, d);
+
 	if (r < 0)
 		return r;
 	*ret_present = domxml_find_nic(dom, device_id, NULL) != NULL;
@@ -758,16 +771,9 @@ static int hv_removal_watch(void *ud, const char *device_id, struct diag *d)
 static int hv_failover_pair(void *ud, const char *device_id, int64_t deadline_ms,
 			    char ret[VFM_ID_MAX], struct diag *d)
 {
-	struct hv_libvirt *h = ud;
-	_cleanup_free_ struct domxml_domain *dom = calloc(1, sizeof(*dom));
-	int r;
+	_cleanup_free_ struct domxml_domain *dom = NULL;
+	int r = live_domain(ud, deadline_ms, &dom, d);
 
-	if (!dom)
-		return -ENOMEM;
-	r = lv_conn_by(h, deadline_ms, d);
-	if (r < 0)
-		return r;
-	r = hv_libvirt_domain(h, false, dom, d);
 	if (r < 0)
 		return r;
 	return domxml_failover_pair(dom, device_id, ret, d);

@@ -293,3 +293,31 @@ alive = 180s
 migrate = 300s
 EOC
 }
+
+# Inside the L1, for a libvirt scenario (lib-libvirt.sh sourced): the run's state dir and
+# libvirt's caches in the run, the lab's namespaces up with the uplink in src's bridge, and
+# each host's PF and its VFs' netdevs in that host's namespace, as on a compute node: its
+# libvirtd sets VF MACs over rtnetlink and reads the VFs in sysfs, where `ip netns exec` shows
+# only the namespace's own netdevs (libvirt 9.0 refuses a VF whose net/ it cannot read).
+sriov_lv_hosts_up() {
+	local pf ns n nd
+	mkdir -p "$LAB_DIR/state"
+	# The lab cache is a read-only share here: the daemons' capability caches live in the run.
+	LV_CACHE_ROOT=$LAB_DIR/lv-cache
+	LV_LOG_LEVEL=${LV_LOG_LEVEL:-2}
+	lv_require
+	lab_net_up
+	ip link set uplink netns "$NS_SRC"
+	ip -n "$NS_SRC" link set uplink master br0 up
+	for pf in pf0 pf1; do
+		ns=$NS_SRC
+		[ $pf = pf1 ] && ns=$NS_DST
+		for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
+			for nd in "/sys/bus/pci/devices/$(sriov_vf_bdf "$pf" "$n")/net/"*; do
+				[ -e "$nd" ] && ip link set "${nd##*/}" netns "$ns"
+			done
+		done
+		ip link set "$pf" netns "$ns"
+		ip -n "$ns" link set "$pf" up
+	done
+}

@@ -14,29 +14,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib-libvirt.sh"
 source "$(dirname "$0")/../lib-sriov.sh"
 lab_init sriov-lv
-mkdir -p "$LAB_DIR/state"
-# The lab cache is a read-only share here: the daemons' capability caches live in the run.
-LV_CACHE_ROOT=$LAB_DIR/lv-cache
-LV_LOG_LEVEL=${LV_LOG_LEVEL:-2}
-lv_require
-
-lab_net_up
-ip link set uplink netns "$NS_SRC"
-ip -n "$NS_SRC" link set uplink master br0 up
-# Each host's PF and its VFs' netdevs in that host's namespace, as on a compute node: its
-# libvirtd sets VF MACs over rtnetlink and reads the VFs in sysfs, where `ip netns exec` shows
-# only the namespace's own netdevs (libvirt 9.0 refuses a VF whose net/ it cannot read).
-for pf_ns in "pf0 $NS_SRC" "pf1 $NS_DST"; do
-	set -- $pf_ns
-	for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
-		for nd in "/sys/bus/pci/devices/$(sriov_vf_bdf "$1" "$n")/net/"*; do
-			[ -e "$nd" ] && ip link set "${nd##*/}" netns "$2"
-		done
-	done
-	ip link set "$1" netns "$2"
-done
-ip -n "$NS_SRC" link set pf0 up
-ip -n "$NS_DST" link set pf1 up
+sriov_lv_hosts_up
 
 t0=$(date +%s)
 lv_daemon_start src

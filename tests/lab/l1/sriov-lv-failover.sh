@@ -21,27 +21,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../lib-libvirt.sh"
 source "$(dirname "$0")/../lib-sriov.sh"
 lab_init sriov-lvfo
-mkdir -p "$LAB_DIR/state"
-# The lab cache is a read-only share here: the daemons' capability caches live in the run.
-LV_CACHE_ROOT=$LAB_DIR/lv-cache
-LV_LOG_LEVEL=${LV_LOG_LEVEL:-2}
-lv_require
-
-lab_net_up
-ip link set uplink netns "$NS_SRC"
-ip -n "$NS_SRC" link set uplink master br0 up
-# Each host's PF and its VFs' netdevs in that host's namespace (see sriov-libvirt.sh).
-for pf_ns in "pf0 $NS_SRC" "pf1 $NS_DST"; do
-	set -- $pf_ns
-	for n in $(seq 0 $((SRIOV_NUMVFS - 1))); do
-		for nd in "/sys/bus/pci/devices/$(sriov_vf_bdf "$1" "$n")/net/"*; do
-			[ -e "$nd" ] && ip link set "${nd##*/}" netns "$2"
-		done
-	done
-	ip link set "$1" netns "$2"
-done
-ip -n "$NS_SRC" link set pf0 up
-ip -n "$NS_DST" link set pf1 up
+sriov_lv_hosts_up
 # libvirt gives a managed VF back to igbvf, whose new netdev appears in the L1's own namespace,
 # where that host's daemon cannot see it (a later attach of that VF fails: "Could not find
 # any network device under PCI device"); on a host the daemon sees every netdev. So VF netdevs
