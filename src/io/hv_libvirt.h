@@ -56,6 +56,14 @@ int hv_libvirt_new(const struct hv_libvirt_options *o, struct hv_libvirt **ret, 
 /* Accepts NULL; returns NULL. A migration thread still running is left to finish detached. */
 struct hv_libvirt *hv_libvirt_free(struct hv_libvirt *h);
 
+/*
+ * The definition a migration sends (xml: the source's live or, inactive, persistent XML): in
+ * bond mode without o's VFs (by alias); in failover mode (p->n_failover_vfs) with each VF's
+ * <interface> given its destination VF's source. *ret: malloc'd.
+ */
+int hv_libvirt_dest_xml(const struct hv_libvirt_options *o, const char *xml, bool inactive,
+			const struct migrate_params *p, char **ret, struct diag *d);
+
 /* The destination of a source instance (borrowed; must outlive the migration). */
 void hv_libvirt_set_peer(struct hv_libvirt *src, struct hv_libvirt *dst);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -57,66 +58,82 @@ static void *mig_run(void *ud)
 	return NULL;
 }
 
-/* The XML of dom without its VFs: flags for virDomainGetXMLDesc. */
-static int xml_without_vf(struct hv_libvirt *h, virDomainPtr dom, unsigned flags, char **ret,
-			  struct diag *d)
+/*
+ * Bond mode: xml without the VFs, each found by its alias. Not by MAC as well: the layout where
+ * the VF and its virtio backup share one MAC (see MAC MODEL) would lose the virtio NIC too, and
+ * libvirt would refuse the definition (its NIC count differs). A VF without an alias (none
+ * that vfmigrate knows) is found by its MAC.
+ */
+static int xml_without_vfs(const struct hv_libvirt_options *o, const char *xml, char **ret,
+			   struct diag *d)
 {
-	char *xml = virDomainGetXMLDesc(dom, flags);
+	char *cur = strdup(xml);
 
-	if (!xml)
-		return lv_error(d, "XML of %s", h->o.domain);
-	for (size_t i = 0; i < h->o.n_vfs && i < VFM_VFS_MAX; i++) {
+	if (!cur)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_vfs && i < VFM_VFS_MAX; i++) {
+		const char *alias = o->vfs[i].alias[0] ? o->vfs[i].alias : NULL;
 		char *out = NULL;
 		unsigned removed = 0;
-		int r = domxml_remove_nic(xml, strlen(xml), h->o.vfs[i].alias, h->o.vfs[i].mac,
+		int r = domxml_remove_nic(cur, strlen(cur), alias, alias ? NULL : o->vfs[i].mac,
 					  &out, &removed, d);
 
-		free(xml);
+		free(cur);
 		if (r < 0)
 			return r;
-		xml = out;
+		cur = out;
 	}
-	*ret = xml;
+	*ret = cur;
 	return 0;
 }
 
 /*
- * Failover mode: the XML of dom with each VF's <interface> given its destination VF's source
- * (the rest of it stays: QEMU on the destination starts it hidden and plugs it once the guest
- * arrived). An inactive definition without such an interface keeps it as it is.
+ * Failover mode: xml with each VF's <interface> given its destination VF's source (the rest of
+ * it stays: QEMU on the destination starts it hidden and plugs it once the guest arrived). An
+ * inactive definition without such an interface keeps it as it is.
  */
-static int xml_with_dest_vfs(struct hv_libvirt *h, virDomainPtr dom, unsigned flags,
-			     const struct migrate_params *p, char **ret, struct diag *d)
+static int xml_with_dest_vfs(const char *xml, bool inactive, const struct migrate_params *p,
+			     char **ret, struct diag *d)
 {
-	char *xml = virDomainGetXMLDesc(dom, flags);
+	char *cur = strdup(xml);
 
-	if (!xml)
-		return lv_error(d, "XML of %s", h->o.domain);
+	if (!cur)
+		return -ENOMEM;
 	for (size_t i = 0; i < p->n_failover_vfs && i < VFM_VFS_MAX; i++) {
 		const struct plug_spec *vf = &p->failover_vfs[i];
 		char *out = NULL;
-		int r = domxml_set_nic_source(xml, strlen(xml), vf->device_id, vf, &out, d);
+		int r = domxml_set_nic_source(cur, strlen(cur), vf->device_id, vf, &out, d);
 
-		if (r == -ENOENT && (flags & VIR_DOMAIN_XML_INACTIVE))
+		if (r == -ENOENT && inactive)
 			continue;
-		free(xml);
+		free(cur);
 		if (r < 0) {
 			diag_prefix(d, "destination XML");
 			return r;
 		}
-		xml = out;
+		cur = out;
 	}
-	*ret = xml;
+	*ret = cur;
 	return 0;
 }
 
-/* The destination XML (flags for virDomainGetXMLDesc) in p's mode. */
+int hv_libvirt_dest_xml(const struct hv_libvirt_options *o, const char *xml, bool inactive,
+			const struct migrate_params *p, char **ret, struct diag *d)
+{
+	if (p->n_failover_vfs)
+		return xml_with_dest_vfs(xml, inactive, p, ret, d);
+	return xml_without_vfs(o, xml, ret, d);
+}
+
+/* The destination XML of dom (flags for virDomainGetXMLDesc) in p's mode. */
 static int dest_xml(struct hv_libvirt *h, virDomainPtr dom, unsigned flags,
 		    const struct migrate_params *p, char **ret, struct diag *d)
 {
-	if (p->n_failover_vfs)
-		return xml_with_dest_vfs(h, dom, flags, p, ret, d);
-	return xml_without_vf(h, dom, flags, ret, d);
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
+
+	if (!xml)
+		return lv_error(d, "XML of %s", h->o.domain);
+	return hv_libvirt_dest_xml(&h->o, xml, (flags & VIR_DOMAIN_XML_INACTIVE) != 0, p, ret, d);
 }
 
 int hv_migrate_start(void *ud, const struct migrate_params *p, int64_t deadline_ms, struct diag *d)

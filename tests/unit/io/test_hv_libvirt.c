@@ -414,6 +414,64 @@ static void test_error_codes(void **state)
 	assert_int_equal(hv_libvirt_errno(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU), -ENOENT);
 }
 
+/*
+ * What a migration sends: bond mode leaves the VF out by its alias, and a virtio backup that
+ * shares the VF's MAC (the shared layout) stays (libvirt refuses a definition with another
+ * NIC count); failover mode keeps the VF with the destination VF as its source.
+ */
+static void test_dest_xml(void **state)
+{
+	static const char shared[] =
+	    "<domain type='kvm'><name>g0</name><devices>"
+	    "<interface type='ethernet'><mac address='52:54:00:77:00:10'/><target dev='v0'/>"
+	    "<model type='virtio'/><alias name='ua-net0'/>"
+	    "<address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>"
+	    "</interface>"
+	    "<interface type='hostdev' managed='yes'><mac address='52:54:00:77:00:10'/>"
+	    "<source><address type='pci' domain='0x0000' bus='0x01' slot='0x10' "
+	    "function='0x0'/></source><alias name='ua-vf0'/>"
+	    "<address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>"
+	    "</interface></devices></domain>";
+	struct hv_libvirt_options o = {.n_vfs = 1};
+	struct migrate_params p = {0};
+	struct domxml_domain *dom = calloc(1, sizeof(*dom));
+	const struct domxml_nic *n;
+	struct diag d = {{0}};
+	char *out = NULL;
+
+	(void)state;
+	assert_non_null(dom);
+	snprintf(o.vfs[0].alias, sizeof(o.vfs[0].alias), "ua-vf0");
+	memcpy(o.vfs[0].mac, (uint8_t[]){0x52, 0x54, 0x00, 0x77, 0x00, 0x10}, 6);
+	assert_int_equal(hv_libvirt_dest_xml(&o, shared, false, &p, &out, &d), 0);
+	assert_int_equal(domxml_parse_domain(out, strlen(out), dom, &d), 0);
+	assert_int_equal(dom->n_nics, 1);
+	assert_non_null(domxml_find_nic(dom, "ua-net0", NULL));
+	free(out);
+
+	/* Failover mode: the VF stays, its source the destination VF. */
+	p.n_failover_vfs = 1;
+	p.failover_vfs[0] = (struct plug_spec){.backend_kind = PLUG_BACKEND_HOSTDEV, .vlan = -1};
+	snprintf(p.failover_vfs[0].device_id, sizeof(p.failover_vfs[0].device_id), "ua-vf0");
+	snprintf(p.failover_vfs[0].driver, sizeof(p.failover_vfs[0].driver), "hostdev");
+	snprintf(p.failover_vfs[0].backend, sizeof(p.failover_vfs[0].backend), "0000:01:10.4");
+	assert_int_equal(hv_libvirt_dest_xml(&o, shared, false, &p, &out, &d), 0);
+	assert_int_equal(domxml_parse_domain(out, strlen(out), dom, &d), 0);
+	assert_int_equal(dom->n_nics, 2);
+	n = domxml_find_nic(dom, "ua-vf0", NULL);
+	assert_non_null(n);
+	assert_string_equal(n->hostdev_pci, "0000:01:10.4");
+	free(out);
+	/* A VF that is not in an inactive definition leaves it as it is; in the live one it is
+	 * an error. */
+	snprintf(p.failover_vfs[0].device_id, sizeof(p.failover_vfs[0].device_id), "ua-vf9");
+	assert_int_equal(hv_libvirt_dest_xml(&o, shared, true, &p, &out, &d), 0);
+	assert_string_equal(out, shared);
+	free(out);
+	assert_int_equal(hv_libvirt_dest_xml(&o, shared, false, &p, &out, &d), -ENOENT);
+	free(dom);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +486,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_verbatim),
 	    cmocka_unit_test(test_stop_cont_quit),
 	    cmocka_unit_test(test_channel),
+	    cmocka_unit_test(test_dest_xml),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
