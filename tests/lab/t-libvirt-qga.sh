@@ -29,6 +29,23 @@ journal_state() {
 	lv_vfm_nodest "$1" status --json 2>/dev/null | jq -r '.journal + " " + .journal_outcome'
 }
 
+# After a recover (WHAT, for messages) that ended OUTCOME, its journal read from SIDE: the guest
+# runs on ON only (on OFF the domain is gone or shut off, not running, not paused), its VF
+# attached and active there, the journal finished, the guest reachable.
+assert_recovered() {
+	local what=$1 on=$2 off=$3 side=$4 outcome=$5 st
+	[ "$(lv_virsh "$on" domstate "$LV_DOMAIN")" = running ] || lab_die "$what: guest not running on $on"
+	st=$(lv_virsh "$off" domstate "$LV_DOMAIN" 2>/dev/null || true)
+	case "$st" in
+	"" | "shut off") ;;
+	*) lab_die "$what: the guest is also on $off ($st)" ;;
+	esac
+	lv_virsh "$on" dumpxml "$LV_DOMAIN" | grep -q "<alias name='ua-vf0'/>" || lab_die "$what: no VF attached on $on"
+	lv_wait_vf_active "$on" 30 || lab_die "$what: VF not active on $on"
+	[ "$(journal_state "$side")" = "finished $outcome" ] || lab_die "$what: journal $(journal_state "$side")"
+	lab_wait_reachable 20
+}
+
 # 1. Rollback: the destination QEMU killed while libvirt migrates (the VF already detached).
 rc=0
 lv_vfm src migrate --json --max-bandwidth 8388608 >"$LAB_DIR/rollback.json" 2>"$LAB_DIR/rollback.err" &
@@ -102,18 +119,7 @@ migrated)
 	;;
 *) lab_die "recover ended with outcome '$outcome' (exit $rc)" ;;
 esac
-[ "$(lv_virsh "$on" domstate "$LV_DOMAIN")" = running ] || lab_die "recover: guest not running on $on"
-# Exactly one host: on the other the domain is gone or shut off (not running, not paused).
-st=$(lv_virsh "$off" domstate "$LV_DOMAIN" 2>/dev/null || true)
-case "$st" in
-"" | "shut off") ;;
-*) lab_die "recover: the guest is also on $off ($st)" ;;
-esac
-lv_virsh "$on" dumpxml "$LV_DOMAIN" >"$LAB_DIR/recover.xml"
-grep -q "<alias name='ua-vf0'/>" "$LAB_DIR/recover.xml" || lab_die "recover: no VF attached on $on"
-lv_wait_vf_active "$on" 30 || lab_die "recover: VF not active on $on"
-[ "$(journal_state dst)" = "finished $outcome" ] || lab_die "recover: journal $(journal_state dst)"
-lab_wait_reachable 20
+assert_recovered recover "$on" "$off" dst "$outcome"
 lab_log "recovered through qemu-ga: the guest on $on with its VF active"
 
 # 4. From where the guest is now, vfmigrate SIGKILLed once the migration is done and the guest
@@ -128,14 +134,5 @@ lv_vfm_nodest "$from" recover --json >"$LAB_DIR/recover4.json" || rc=$?
 jq -c '{outcome, exit_code, error, agent, steps: [.steps[]? | {name, result}]}' "$LAB_DIR/recover4.json" >&2 || cat "$LAB_DIR/recover4.json" >&2
 [ "$(jq -r .outcome "$LAB_DIR/recover4.json")" = migrated ] && [ $rc = 0 ] ||
 	lab_die "recover past the point of no return: outcome $(jq -r .outcome "$LAB_DIR/recover4.json"), exit $rc"
-[ "$(lv_virsh "$to" domstate "$LV_DOMAIN")" = running ] || lab_die "recover4: guest not running on $to"
-st=$(lv_virsh "$from" domstate "$LV_DOMAIN" 2>/dev/null || true)
-case "$st" in
-"" | "shut off") ;;
-*) lab_die "recover4: the guest is also on $from ($st)" ;;
-esac
-lv_virsh "$to" dumpxml "$LV_DOMAIN" | grep -q "<alias name='ua-vf0'/>" || lab_die "recover4: no VF attached on $to"
-lv_wait_vf_active "$to" 30 || lab_die "recover4: VF not active on $to"
-[ "$(journal_state "$from")" = "finished migrated" ] || lab_die "recover4: journal $(journal_state "$from")"
-lab_wait_reachable 20
+assert_recovered recover4 "$to" "$from" "$from" migrated
 lab_log "rolled forward by recover through qemu-ga: the guest on $to with its VF active"
