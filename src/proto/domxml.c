@@ -595,24 +595,24 @@ int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 		return -ENOENT;
 	}
 	/* libvirt's ABI check between the two definitions refuses a change of type (a network
-	 * interface gets a default model, a hostdev one has none). */
+	 * interface gets a default model, a hostdev one has none): the type stays. */
 	{
 		xmlChar *t = xmlGetProp(nic, (const xmlChar *)"type");
-		bool same = t && strcmp((const char *)t, network ? "network" : "hostdev") == 0;
 		char clean[24];
 
 		str_sanitize(clean, sizeof(clean), t ? (const char *)t : "");
 		xmlFree(t);
-		if (!same) {
+		if (strcmp(clean, "hostdev") != 0 && strcmp(clean, "network") != 0) {
+			diag_set(
+			    d, "VF %.64s is an <interface type='%s'>, not a hostdev or network one",
+			    alias, clean);
+			return -EINVAL;
+		}
+		if (strcmp(clean, network ? "network" : "hostdev") != 0) {
 			diag_set(d,
 				 "VF %.64s is an <interface type='%s'>: its destination must be a "
 				 "%s: source (libvirt refuses a failover VF that changes type)",
-				 alias, clean, network ? "hostdev" : "network");
-			if (strcmp(clean, "hostdev") != 0 && strcmp(clean, "network") != 0)
-				diag_set(d,
-					 "VF %.64s is an <interface type='%s'>, not a hostdev or "
-					 "network one",
-					 alias, clean);
+				 alias, clean, clean);
 			return -EINVAL;
 		}
 	}
@@ -631,8 +631,7 @@ int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 	if (!src)
 		return -ENOMEM;
 	if (network) {
-		if (!xmlSetProp(nic, (const xmlChar *)"type", (const xmlChar *)"network") ||
-		    !xmlSetProp(src, (const xmlChar *)"network", (const xmlChar *)spec->backend))
+		if (!xmlSetProp(src, (const xmlChar *)"network", (const xmlChar *)spec->backend))
 			return -ENOMEM;
 		/* managed= is the network's own (its <forward managed=>). */
 		xmlUnsetProp(nic, (const xmlChar *)"managed");
@@ -640,8 +639,8 @@ int domxml_set_nic_source(const char *xml, size_t len, const char *alias,
 		const char *names[4] = {"domain", "bus", "slot", "function"};
 		const char *fmt[4] = {"0x%04x", "0x%02x", "0x%02x", "0x%x"};
 
-		if (!xmlSetProp(nic, (const xmlChar *)"type", (const xmlChar *)"hostdev") ||
-		    !xmlSetProp(nic, (const xmlChar *)"managed", (const xmlChar *)"yes"))
+		/* The pool's VF is libvirt's to bind, as a plugged one is (domxml_build_nic). */
+		if (!xmlSetProp(nic, (const xmlChar *)"managed", (const xmlChar *)"yes"))
 			return -ENOMEM;
 		a = xmlNewChild(src, NULL, (const xmlChar *)"address", NULL);
 		if (!a || !xmlSetProp(a, (const xmlChar *)"type", (const xmlChar *)"pci"))
