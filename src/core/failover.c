@@ -329,8 +329,7 @@ int failover_wait_unplug(struct ctx *c, struct diag *d)
 		diag_set(d, "interrupted by %s in QEMU's wait-unplug; migration cancelled",
 			 why ? why : "a signal");
 	else
-		diag_prefix(d, "waiting for the failover %s's unplug",
-			    c->p->n_vfs > 1 ? "primaries" : "primary");
+		diag_prefix(d, "waiting for the unplug of failover %s %s", pl, devs);
 	crc = cancel_wait_unplug(c, &sd);
 	if (crc < 0)
 		note(c, STEP_MIGRATE, "cancelling the migration: %s", sd.msg);
