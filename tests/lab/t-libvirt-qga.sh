@@ -33,14 +33,17 @@ journal_state() {
 # runs on ON only (on OFF the domain is gone or shut off, not running, not paused), its VF
 # attached and active there, the journal finished, the guest reachable.
 assert_recovered() {
-	local what=$1 on=$2 off=$3 side=$4 outcome=$5 st
+	local what=$1 on=$2 off=$3 side=$4 outcome=$5 st xml
 	[ "$(lv_virsh "$on" domstate "$LV_DOMAIN")" = running ] || lab_die "$what: guest not running on $on"
 	st=$(lv_virsh "$off" domstate "$LV_DOMAIN" 2>/dev/null || true)
 	case "$st" in
 	"" | "shut off") ;;
 	*) lab_die "$what: the guest is also on $off ($st)" ;;
 	esac
-	lv_virsh "$on" dumpxml "$LV_DOMAIN" | grep -q "<alias name='ua-vf0'/>" || lab_die "$what: no VF attached on $on"
+	# Not `dumpxml | grep -q`: grep quits at the match, virsh may still be writing (the XML is
+	# several of its buffers), and under pipefail its SIGPIPE fails the check.
+	xml=$(lv_virsh "$on" dumpxml "$LV_DOMAIN") || lab_die "$what: no domain XML on $on"
+	[[ $xml == *"<alias name='ua-vf0'/>"* ]] || lab_die "$what: no VF attached on $on"
 	lv_wait_vf_active "$on" 30 || lab_die "$what: VF not active on $on"
 	[ "$(journal_state "$side")" = "finished $outcome" ] || lab_die "$what: journal $(journal_state "$side")"
 	lab_wait_reachable 20
