@@ -305,7 +305,7 @@ lab_kernel() {
 # audio modules work: the lab's. Whatever loads every module (libvirt's capability probe)
 # aborts on the system's 7.2 modules: the libvirt lab mounts the tree over the system's QEMU.
 lab_qemu_bpo() {
-	local ver dir p
+	local ver dir p missing
 	"$LAB_TOP/scripts/deps" --bpo >&2 || lab_die "cannot enable bookworm-backports"
 	ver=$(apt-cache madison qemu-system-x86 | awk -F'|' '$3 ~ /bookworm-backports/ { gsub(/ /, "", $2); print $2; exit }')
 	[ -n "$ver" ] || lab_die "bookworm-backports has no qemu-system-x86"
@@ -328,7 +328,9 @@ lab_qemu_bpo() {
 	LAB_QEMU10=$dir/root/usr/bin/qemu-system-x86_64
 	LAB_QEMU10_L="-L $dir/root/usr/share/qemu -L $dir/root/usr/share/seabios"
 	LAB_QEMU10_ROOT=$dir/root
-	ldd "$LAB_QEMU10" | grep -q 'not found' && lab_die "QEMU 10 lacks libraries: $(ldd "$LAB_QEMU10" | grep 'not found')"
+	# Read whole (not `| grep -q`: under pipefail a grep that quits early fails the pipe).
+	missing=$(ldd "$LAB_QEMU10" | grep 'not found' || true)
+	[ -z "$missing" ] || lab_die "QEMU 10 lacks libraries: $missing"
 	return 0
 }
 
@@ -371,9 +373,10 @@ _lab_qga_bin() {
 
 # Copies binary $1 to $2/$3 and every shared library it needs (with the loader) into $2.
 _lab_copy_bin() {
-	local bin=$1 root=$2 dest=$3 lib
+	local bin=$1 root=$2 dest=$3 lib missing
 	install -D -m 755 "$bin" "$root/$dest"
-	ldd "$bin" | grep -q 'not found' && lab_die "$bin: missing shared libraries: $(ldd "$bin" | grep 'not found')"
+	missing=$(ldd "$bin" | grep 'not found' || true)
+	[ -z "$missing" ] || lab_die "$bin: missing shared libraries: $missing"
 	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
 		[ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
 	done
