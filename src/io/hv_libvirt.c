@@ -613,6 +613,16 @@ static int hv_device_present(void *ud, const char *device_id, int64_t deadline_m
 	return 0;
 }
 
+/* From now on a removal of alias (libvirt's DEVICE_REMOVED event) is what unplug_wait awaits. */
+static void watch_removal(struct hv_libvirt *h, const char *alias)
+{
+	pthread_mutex_lock(&lv_lock);
+	h->unplug = UNPLUG_PENDING;
+	snprintf(h->unplug_alias, sizeof(h->unplug_alias), "%s", alias);
+	pthread_mutex_unlock(&lv_lock);
+	h->unplug_gen = h->gen;
+}
+
 static int hv_unplug_start(void *ud, const struct plug_spec *spec, int64_t deadline_ms,
 			   struct diag *d)
 {
@@ -624,11 +634,7 @@ static int hv_unplug_start(void *ud, const struct plug_spec *spec, int64_t deadl
 	r = lv_dom(h, &dom, d);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&lv_lock);
-	h->unplug = UNPLUG_PENDING;
-	snprintf(h->unplug_alias, sizeof(h->unplug_alias), "%s", spec->device_id);
-	pthread_mutex_unlock(&lv_lock);
-	h->unplug_gen = h->gen;
+	watch_removal(h, spec->device_id);
 	if (virDomainDetachDeviceAlias(dom, spec->device_id, VIR_DOMAIN_AFFECT_LIVE) < 0) {
 		r = lv_error(d, "detach %s", spec->device_id);
 		pthread_mutex_lock(&lv_lock);
@@ -755,13 +761,13 @@ static int hv_removal_watch(void *ud, const char *device_id, struct diag *d)
 	struct hv_libvirt *h = ud;
 
 	(void)d;
-	pthread_mutex_lock(&lv_lock);
 	if (device_id && device_id[0]) {
-		h->unplug = UNPLUG_PENDING;
-		snprintf(h->unplug_alias, sizeof(h->unplug_alias), "%s", device_id);
-	} else if (h->unplug == UNPLUG_PENDING) {
-		h->unplug = UNPLUG_IDLE;
+		watch_removal(h, device_id);
+		return 0;
 	}
+	pthread_mutex_lock(&lv_lock);
+	if (h->unplug == UNPLUG_PENDING)
+		h->unplug = UNPLUG_IDLE;
 	pthread_mutex_unlock(&lv_lock);
 	h->unplug_gen = h->gen;
 	return 0;
