@@ -103,6 +103,16 @@ static int mp_release(void *ud, const struct plug_spec *spec, int64_t deadline_m
 	return rc;
 }
 
+static int mp_failover_fits(void *ud, const struct plug_spec *src, struct diag *d)
+{
+	struct lv_res *r = ud;
+	int i = lv_vf_of(r, src->device_id, src->has_mac ? src->mac : NULL);
+
+	if (i < 0 || !r->vf_ops[i].failover_fits)
+		return 0;
+	return r->vf_ops[i].failover_fits(r->vf_ops[i].userdata, src, d);
+}
+
 /* The destination of a guest with several VFs: a pool per VF behind one set of ops. */
 static int lv_open_vf_pools(const struct cli_args *a, const struct domxml_metas *m,
 			    struct lv_res *r, const char *uri, struct vfpool_ops *ret_ops,
@@ -134,6 +144,7 @@ static int lv_open_vf_pools(const struct cli_args *a, const struct domxml_metas 
 	    .reserve = mp_reserve,
 	    .release = mp_release,
 	    .handoff = NULL,
+	    .failover_fits = mp_failover_fits,
 	};
 	return 0;
 }
@@ -505,6 +516,9 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
 	}
 	for (size_t i = 0; i < a->n_vf_sources; i++) {
 		rc = domxml_source_check(a->vf_sources[i], d);
+		/* A failover VF's destination keeps its interface: a source of the same kind. */
+		if (rc >= 0 && strcmp(vf->teaming_type, "transient") == 0)
+			rc = domxml_failover_fits(vf->alias, vf->type, a->vf_sources[i], d);
 		if (rc < 0)
 			return rc;
 		snprintf(m->sources[m->n_sources++], VFM_ID_MAX, "%s", a->vf_sources[i]);

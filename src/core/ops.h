@@ -223,6 +223,14 @@ struct vfpool_ops {
 	 * incoming=false clears them (source, after the guest left). No-op for emulated VFs. */
 	int (*handoff)(void *ud, const struct plug_spec *spec, bool incoming, int64_t deadline_ms,
 		       struct diag *d);
+	/*
+	 * Failover mode's pre-flight (optional, NULL: any VF will do): whether every VF this pool
+	 * may give for the guest's VF src (its device_id, driver) can take its place in the
+	 * failover pair. -EINVAL saying why when one cannot: the run would fail once the VF is
+	 * gone (libvirt keeps the VF's interface in the destination's definition, changing only
+	 * its source, and refuses a source of another kind).
+	 */
+	int (*failover_fits)(void *ud, const struct plug_spec *src, struct diag *d);
 };
 
 /* ------------------------------------------------------------------------------------------ */

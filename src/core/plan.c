@@ -126,6 +126,7 @@ static const char *const problem_names[_PROBLEM_MAX] = {
     [PROBLEM_FAILOVER_PAIR] = "failover-pair",
     [PROBLEM_FAILOVER_MASTER] = "failover-master",
     [PROBLEM_FAILOVER_MULTIVF] = "failover-multivf",
+    [PROBLEM_FAILOVER_SOURCE] = "failover-source",
 };
 
 const char *plan_problem_code_to_string(enum plan_problem_code c)

@@ -224,6 +224,7 @@ enum plan_problem_code {
 	PROBLEM_FAILOVER_PAIR,	   /* failover mode: the VF is no QEMU failover primary */
 	PROBLEM_FAILOVER_MASTER,   /* failover mode: the guest's net_failover is not ready */
 	PROBLEM_FAILOVER_MULTIVF,  /* auto: some VFs failover primaries, some in bonds */
+	PROBLEM_FAILOVER_SOURCE,   /* failover mode: a destination VF cannot take the VF's place */
 	_PROBLEM_MAX,
 };
 

@@ -363,6 +363,19 @@ static int vp_release(void *ud, const struct plug_spec *spec, int64_t deadline_m
 	return 0;
 }
 
+static int vp_failover_fits(void *ud, const struct plug_spec *src, struct diag *d)
+{
+	struct vfpool_libvirt *p = ud;
+
+	for (size_t i = 0; i < p->n; i++) {
+		int r = domxml_failover_fits(src->device_id, src->driver, p->sources[i], d);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 bool vfpool_libvirt_takes_guest_mac(const char (*sources)[VFM_ID_MAX], size_t n)
 {
 	if (n == 0)
@@ -383,5 +396,6 @@ void vfpool_libvirt_ops(struct vfpool_libvirt *p, struct vfpool_ops *ret_ops)
 	    .reserve = vp_reserve,
 	    .release = vp_release,
 	    .handoff = NULL,
+	    .failover_fits = vp_failover_fits,
 	};
 }

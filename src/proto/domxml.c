@@ -718,6 +718,28 @@ int domxml_source_check(const char *source, struct diag *d)
 	return domxml_source_to_spec(source, &s, d);
 }
 
+int domxml_failover_fits(const char *alias, const char *kind, const char *source, struct diag *d)
+{
+	struct plug_spec s;
+	char clean[80];
+	int r;
+
+	if (strcmp(kind, "hostdev") != 0 && strcmp(kind, "network") != 0)
+		return 0;
+	r = domxml_source_to_spec(source, &s, d);
+	if (r < 0)
+		return r;
+	if (strcmp(s.driver, kind) == 0)
+		return 0;
+	str_sanitize(clean, sizeof(clean), source);
+	diag_set(d,
+		 "VF %.64s is an <interface type='%s'> of a failover pair: source %s cannot "
+		 "replace it (libvirt keeps the interface, type and all, and changes only its "
+		 "source); give it %s: sources",
+		 alias, kind, clean, kind);
+	return -EINVAL;
+}
+
 /* One VF's facts: the children of root (the single form's <vfmigrate>, or a <nic>). */
 static int meta_from_node(xmlNodePtr root, struct domxml_meta *ret, struct diag *d)
 {

@@ -155,6 +155,14 @@ void domxml_meta_init(struct domxml_meta *m);
 int domxml_source_check(const char *source, struct diag *d);
 /* Turns a VF source into a plug spec (backend, backend_kind, driver); other fields untouched. */
 int domxml_source_to_spec(const char *source, struct plug_spec *spec, struct diag *d);
+/*
+ * Failover mode: whether source can stand in for VF alias, an <interface type='kind'> ("hostdev"
+ * or "network"; what a plug spec's driver says of it). libvirt keeps a failover VF's
+ * <interface> in the destination's definition and changes only its source, and its ABI check
+ * refuses a change of type: a hostdev interface takes hostdev: sources only, a network one
+ * network: sources only. 0, or -EINVAL saying why. Another kind: 0 (no such interface pairs).
+ */
+int domxml_failover_fits(const char *alias, const char *kind, const char *source, struct diag *d);
 /* Parses the element virDomainGetMetadata returns. -EBADMSG, -EINVAL (bad or missing value). */
 int domxml_meta_parse(const char *xml, size_t len, struct domxml_meta *ret, struct diag *d);
 /* The element for virDomainSetMetadata (no namespace declaration: libvirt adds it). */

@@ -4,6 +4,8 @@
 # with <teaming type='persistent'/>, its VF (pf0's VF 0) an <interface type='hostdev'
 # managed='yes'> ua-vf0 with <teaming type='transient' persistent='ua-net0'/>, both on the
 # virtio MAC; no bond: the guest kernel's net_failover pairs them. Then:
+#   0. a network: source for that VF: setup refuses it; hand-written metadata naming one is
+#      refused by pre-flight (exit 3, problem failover-source), nothing changed
 #   1. src -> dst, failover mode picked by itself, the destination VF an explicit one of pf1
 #      (hostdev:BDF; a network: source cannot replace a type='hostdev' VF, libvirt's ABI check
 #      refuses the change of type): the destination's definition holds the VF interface with
@@ -119,6 +121,25 @@ lab_wait_reachable 120
 LV_T=(-o timeouts.command=60s -o timeouts.unplug=60s -o timeouts.link=90s -o timeouts.alive=180s
 	-o timeouts.migrate=300s)
 VFM=("$VFM_BUILDDIR/src/cli/vfmigrate")
+
+# 0. A network: source cannot replace this type='hostdev' VF: setup refuses it (exit 2), and
+# metadata that names one all the same (written by hand) is refused by pre-flight (exit 3,
+# problem failover-source) before anything changes.
+rc=0
+"${VFM[@]}" -c "$(lv_uri src)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source network:physnet \
+	>"$LAB_DIR/setup-net.out" 2>&1 || rc=$?
+[ $rc = 2 ] && grep -q "source network:physnet cannot replace it" "$LAB_DIR/setup-net.out" ||
+	lab_die "setup with a network: source for a hostdev failover VF: exit $rc, $(cat "$LAB_DIR/setup-net.out")"
+lv_virsh src metadata "$LV_DOMAIN" https://vfmigrate.org/xmlns/libvirt/1 --key vfm --live --set \
+	"<vfmigrate><vf alias='ua-vf0' mac='$FO_MAC'/><backup mac='$FO_MAC'/><source value='network:physnet'/></vfmigrate>" ||
+	lab_die "cannot write the hand-made metadata"
+rc=0
+lv_vfm src check --json "${LV_T[@]}" >"$LAB_DIR/check-net.json" || rc=$?
+[ $rc = 3 ] && jq -e '[.problems[] | select(.code == "failover-source" and .side == "destination")] | length == 1' \
+	"$LAB_DIR/check-net.json" >/dev/null ||
+	lab_die "check with a network: source: exit $rc, $(jq -c .problems "$LAB_DIR/check-net.json")"
+lv_fo_primary_active src 30 || lab_die "the refused check changed the guest"
+lab_log "a network: source for the hostdev failover VF: refused by setup and by pre-flight ($(jq -r '.problems[0].text' "$LAB_DIR/check-net.json"))"
 
 # No --bond: a failover VF (its <teaming>) needs none.
 "${VFM[@]}" -c "$(lv_uri src)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source "hostdev:$VF_DST" >&2 ||

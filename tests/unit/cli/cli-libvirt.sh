@@ -128,5 +128,29 @@ grep -q "<nic><bond name='bond0'/><vf alias='ua-vf0' mac='52:54:00:77:01:10'/><b
 expect 2 "setup of five VFs" "$V" -c "$MVF" setup g2 --vf-alias a --bond b --vf-alias b --bond b --vf-alias c --bond b --vf-alias d --bond b --vf-alias e --bond b
 grep -q "more than 4 --vf-alias options" "$tmp/err" || failed "five VFs: message"
 
+# setup of a failover VF (<teaming>): libvirt keeps its <interface> in a migration and changes
+# only the source, so a source of another kind is refused, naming the kind it needs.
+cat >"$tmp/fo.xml" <<'EOF'
+<node>
+  <domain type='test'>
+    <name>g3</name><memory>262144</memory><vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <devices>
+      <interface type='ethernet'><mac address='52:54:00:77:00:30'/><model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>
+      <interface type='hostdev' managed='yes'><mac address='52:54:00:77:00:30'/><source><address type='pci' domain='0x0000' bus='0x02' slot='0x10' function='0x2'/></source><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/></interface>
+    </devices>
+  </domain>
+</node>
+EOF
+FO="test://$tmp/fo.xml"
+expect 2 "setup of a hostdev failover VF with a network: source" "$V" -c "$FO" setup g3 --vf-alias ua-vf0 \
+	--vf-source hostdev:0000:02:10.4 --vf-source network:physnet
+grep -q "VF ua-vf0 is an <interface type='hostdev'> of a failover pair: source network:physnet cannot replace it .*give it hostdev: sources" "$tmp/err" ||
+	failed "failover VF with a network: source: message"
+grep -q "<vfmigrate" "$tmp/out" && failed "a refused setup wrote metadata"
+expect 0 "setup of a hostdev failover VF" "$V" -c "$FO" setup g3 --vf-alias ua-vf0 --vf-source hostdev:0000:02:10.4
+grep -q "<vfmigrate><vf alias='ua-vf0' mac='52:54:00:77:00:30'/><backup mac='52:54:00:77:00:30'/><source value='hostdev:0000:02:10.4'/></vfmigrate>" "$tmp/out" ||
+	failed "setup of a failover VF: metadata"
+
 [ "$fails" = 0 ] && echo "all cli libvirt checks passed"
 exit $((fails > 0))

@@ -129,6 +129,65 @@ static void test_forced_failover_without_pair_refused(void **state)
 	test_free(w);
 }
 
+/* A destination pool whose VFs cannot stand in for the guest's (libvirt: a source of another
+ * kind than the VF's interface): refused before anything changes, naming the VF. */
+static char fits_asked[VFM_ID_MAX];
+static int fits_refuses(void *ud, const struct plug_spec *src, struct diag *d)
+{
+	(void)ud;
+	snprintf(fits_asked, sizeof(fits_asked), "%s", src->device_id);
+	diag_set(d, "VF %s: source network:x cannot replace it", src->device_id);
+	return -EINVAL;
+}
+
+static int fits_accepts(void *ud, const struct plug_spec *src, struct diag *d)
+{
+	(void)ud;
+	(void)d;
+	snprintf(fits_asked, sizeof(fits_asked), "%s", src->device_id);
+	return 0;
+}
+
+static void test_failover_source_unfit_refused(void **state)
+{
+	struct fake_world *w = fo_world();
+	struct plan_report r;
+
+	(void)state;
+	fits_asked[0] = '\0';
+	w->pool[FAKE_DST].failover_fits = fits_refuses;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_REFUSED);
+	assert_int_equal(r.mode, PLAN_MODE_FAILOVER);
+	assert_string_equal(fits_asked, "vf0");
+	assert_int_equal(r.n_problems, 1);
+	assert_int_equal(r.problems[0].code, PROBLEM_FAILOVER_SOURCE);
+	assert_int_equal(r.problems[0].side, PROBLEM_SIDE_DESTINATION);
+	assert_non_null(strstr(r.problems[0].text, "network:x cannot replace"));
+	assert_string_equal(plan_problem_code_to_string(PROBLEM_FAILOVER_SOURCE),
+			    "failover-source");
+	assert_int_equal(w->n_journal, 0);
+	assert_true(fake_on_source_with_vf(w));
+	test_free(w);
+
+	/* A pool whose VFs fit: asked, and the migration goes on. Bond mode never asks. */
+	w = fo_world();
+	fits_asked[0] = '\0';
+	w->pool[FAKE_DST].failover_fits = fits_accepts;
+	assert_int_equal(plan_run(&w->plan, &w->env, &r), 0);
+	assert_int_equal(r.outcome, OUTCOME_MIGRATED);
+	assert_string_equal(fits_asked, "vf0");
+	test_free(w);
+	w = fo_world();
+	fits_asked[0] = '\0';
+	w->pool[FAKE_DST].failover_fits = fits_refuses;
+	w->plan.mode = PLAN_MODE_BOND;
+	snprintf(w->plan.vfs[0].bond, sizeof(w->plan.vfs[0].bond), "bond0");
+	assert_int_equal(plan_check(&w->plan, &w->env, &r), 0);
+	assert_string_equal(fits_asked, "");
+	test_free(w);
+}
+
 static void test_forced_bond_ignores_pair(void **state)
 {
 	struct fake_world *w = fo_world();
@@ -410,6 +469,7 @@ int main(void)
 	    cmocka_unit_test(test_plug_failure_after_ponr_degraded),
 	    cmocka_unit_test(test_primary_never_active_degraded),
 	    cmocka_unit_test(test_recover_failover_journal),
+	    cmocka_unit_test(test_failover_source_unfit_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -488,6 +488,29 @@ static void test_failover_pair(void **state)
 	assert_int_equal(pair_of(longval, "ua-vf0", pair, &d), -E2BIG);
 }
 
+/* A failover VF's destination source must be of its interface's kind (libvirt keeps the type). */
+static void test_failover_fits(void **state)
+{
+	struct diag d = {{0}};
+
+	(void)state;
+	assert_int_equal(domxml_failover_fits("ua-vf0", "hostdev", "hostdev:0000:02:10.2", &d), 0);
+	assert_int_equal(domxml_failover_fits("ua-vf0", "network", "network:physnet", &d), 0);
+	assert_int_equal(domxml_failover_fits("ua-vf0", "hostdev", "network:physnet", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "VF ua-vf0 is an <interface type='hostdev'>"));
+	assert_non_null(strstr(d.msg, "source network:physnet cannot replace it"));
+	assert_non_null(strstr(d.msg, "give it hostdev: sources"));
+	assert_int_equal(domxml_failover_fits("ua-vf0", "network", "hostdev:0000:02:10.2", &d),
+			 -EINVAL);
+	assert_non_null(strstr(d.msg, "give it network: sources"));
+	assert_int_equal(domxml_failover_fits("ua-vf0", "network", "ethernet:f0", &d), -EINVAL);
+	/* A bad source is refused as such; a kind that libvirt does not pair is not judged. */
+	assert_int_equal(domxml_failover_fits("ua-vf0", "hostdev", "hostdev:nope", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "bad VF source"));
+	assert_int_equal(domxml_failover_fits("ua-vf0", "ethernet", "network:physnet", &d), 0);
+	assert_int_equal(domxml_failover_fits("ua-vf0", DOMXML_HOSTDEV_PCI, "network:x", &d), 0);
+}
+
 static void test_set_nic_source(void **state)
 {
 	struct plug_spec hd = {.backend_kind = PLUG_BACKEND_HOSTDEV, .vlan = -1};
@@ -606,7 +629,7 @@ int main(void)
 	    cmocka_unit_test(test_build_nic),	   cmocka_unit_test(test_hostdev_pci),
 	    cmocka_unit_test(test_meta),	   cmocka_unit_test(test_metas),
 	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_failover_pair),
-	    cmocka_unit_test(test_set_nic_source),
+	    cmocka_unit_test(test_set_nic_source), cmocka_unit_test(test_failover_fits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
