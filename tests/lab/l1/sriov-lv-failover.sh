@@ -139,7 +139,7 @@ lv_vfm src check --json "${LV_T[@]}" >"$LAB_DIR/check-net.json" || rc=$?
 	"$LAB_DIR/check-net.json" >/dev/null ||
 	lab_die "check with a network: source: exit $rc, $(jq -c .problems "$LAB_DIR/check-net.json")"
 lv_fo_primary_active src 30 || lab_die "the refused check changed the guest"
-lab_log "a network: source for the hostdev failover VF: refused by setup and by pre-flight ($(jq -r '.problems[0].text' "$LAB_DIR/check-net.json"))"
+lab_log "a network: source for the hostdev failover VF: refused by setup and by pre-flight ($(jq -r '.problems[] | select(.code == "failover-source") | .text' "$LAB_DIR/check-net.json"))"
 
 # No --bond: a failover VF (its <teaming>) needs none.
 "${VFM[@]}" -c "$(lv_uri src)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source "hostdev:$VF_DST" >&2 ||
