@@ -1069,7 +1069,7 @@ lab_probe_assert() {
 	local max_ms=$1 max_out=$2 ms pk lost sent
 	read -r ms pk lost sent < <(lab_probe_summary)
 	lab_log "${LAB_PROBE:-probe}: sent $sent, lost $lost, longest window ${ms} ms ($pk packets)"
-	jq -r '.windows[]? | "    window at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/${LAB_PROBE:-probe}.json" | head -n 20 >&2
+	jq -r '[.windows[]?][:20][] | "    window at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/${LAB_PROBE:-probe}.json" >&2
 	awk -v a="$ms" -v b="$max_ms" 'BEGIN { exit !(a < b) }' || lab_die "longest loss window ${ms} ms >= ${max_ms} ms"
 	[ $((lost - pk)) -le "$max_out" ] || lab_die "$((lost - pk)) packets lost outside the longest window (max $max_out)"
 }

@@ -29,7 +29,12 @@ for i in $(seq 100); do
 	[ "$i" = 100 ] && lab_die "the VF did not disappear from the guest"
 	sleep 0.1
 done
-sleep 0.5 # DEVICE_DELETED on the QEMU side follows the guest's removal
+# QEMU deletes vf0 (DEVICE_DELETED) after the guest let it go: the destination has no vf0.
+for i in $(seq 100); do
+	[[ " $(lab_devices src) " == *" vf0 "* ]] || break
+	[ "$i" = 100 ] && lab_die "QEMU did not delete vf0"
+	sleep 0.1
+done
 
 lab_qmp dst migrate-incoming "{\"uri\":\"tcp:$LAB_MIG_DST:$LAB_MIG_PORT\"}" >/dev/null
 lab_qmp src migrate "{\"uri\":\"tcp:$LAB_MIG_DST:$LAB_MIG_PORT\"}" >/dev/null

@@ -70,7 +70,7 @@ migrate_case() {
 	lab_log "$name: without VF $(jq .without_vf_ms "$LAB_DIR/$name.json") ms, QEMU downtime $(jq '.migration.downtime_ms' "$LAB_DIR/$name.json") ms"
 	read -r ms pk lost sent < <(lab_probe_summary)
 	lab_log "$name: probe sent $sent, lost $lost, longest window $ms ms; windows:"
-	jq -r '.windows[]? | "    at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/probe.json" | head -n 20 >&2
+	jq -r '[.windows[]?][:20][] | "    at \(.start_s) s: \(.packets) packets, \(.duration_ms) ms"' "$LAB_DIR/probe.json" >&2
 	jq -r '.notes[]?' "$LAB_DIR/$name.json" | sed 's/^/    note: /' >&2
 	echo "$name wall_s $((($(date +%s%N) - t0) / 1000000000)) without_vf_ms $(jq .without_vf_ms "$LAB_DIR/$name.json") longest_ms $ms lost $lost sent $sent" >>"$SRIOV_OUT/figures"
 	lab_guest_stop "$from"
