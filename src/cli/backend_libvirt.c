@@ -210,7 +210,12 @@ static int lv_open_side(const struct cli_args *a, const struct config *c, bool d
 	return 0;
 }
 
-/* The VF as the domain has it now (live, else in its config): a plug spec to re-plug it. */
+/*
+ * The VF as the domain defines it now (the running definition, else its config): a plug spec
+ * to re-plug it. Not the live state: there a VF of a hostdev network is a type='hostdev' VF,
+ * while the definition (what a migration sends, what a re-plug should restore) names the
+ * network.
+ */
 static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct plug_spec *ret,
 		     struct diag *d)
 {
@@ -222,7 +227,8 @@ static int lv_src_vf(struct hv_libvirt *h, const struct domxml_meta *m, struct p
 	if (!dom)
 		return -ENOMEM;
 	for (int inactive = 0; inactive < 2 && !nic; inactive++) {
-		rc = hv_libvirt_domain(h, inactive, dom, d);
+		rc = hv_libvirt_domain(h, inactive ? HV_LIBVIRT_INACTIVE : HV_LIBVIRT_MIGRATABLE,
+				       dom, d);
 		if (rc < 0)
 			return rc;
 		nic = domxml_find_nic(dom, m->vf_alias, NULL);
@@ -545,7 +551,7 @@ static int lv_setup(const struct cli_args *a, const struct setup_args *s, char *
 	snprintf(o.domain, sizeof(o.domain), "%s", a->guest);
 	rc = hv_libvirt_new(&o, &h, d);
 	if (rc >= 0)
-		rc = hv_libvirt_domain(h, false, dom, d);
+		rc = hv_libvirt_domain(h, HV_LIBVIRT_MIGRATABLE, dom, d);
 	for (size_t i = 0; rc >= 0 && i < s->n; i++) {
 		rc = setup_meta(a, s, &s->vfs[i], dom, &m.vfs[i], d);
 		if (rc < 0 && s->n > 1)

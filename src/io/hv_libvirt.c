@@ -338,26 +338,32 @@ int lv_dom(struct hv_libvirt *h, virDomainPtr *ret, struct diag *d)
 	return 0;
 }
 
-int hv_libvirt_domain_xml(struct hv_libvirt *h, bool inactive, char **ret, struct diag *d)
+int hv_libvirt_domain_xml(struct hv_libvirt *h, enum hv_libvirt_view view, char **ret,
+			  struct diag *d)
 {
 	_cleanup_dom_ virDomainPtr dom = NULL;
+	unsigned flags = 0;
 	char *xml;
 	int r = lv_dom(h, &dom, d);
 
 	if (r < 0)
 		return r;
-	xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+	if (view == HV_LIBVIRT_INACTIVE)
+		flags = VIR_DOMAIN_XML_INACTIVE;
+	else if (view == HV_LIBVIRT_MIGRATABLE)
+		flags = VIR_DOMAIN_XML_MIGRATABLE;
+	xml = virDomainGetXMLDesc(dom, flags);
 	if (!xml)
 		return lv_error(d, "XML of %s", h->o.domain);
 	*ret = xml;
 	return 0;
 }
 
-int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain *ret,
+int hv_libvirt_domain(struct hv_libvirt *h, enum hv_libvirt_view view, struct domxml_domain *ret,
 		      struct diag *d)
 {
 	_cleanup_free_ char *xml = NULL;
-	int r = hv_libvirt_domain_xml(h, inactive, &xml, d);
+	int r = hv_libvirt_domain_xml(h, view, &xml, d);
 
 	if (r < 0)
 		return r;
@@ -451,7 +457,7 @@ int hv_libvirt_agent_channel(struct hv_libvirt *h, struct hv_libvirt_agent_chann
 
 	if (!dom)
 		return -ENOMEM;
-	r = hv_libvirt_domain(h, false, dom, d);
+	r = hv_libvirt_domain(h, HV_LIBVIRT_LIVE, dom, d);
 	if (r < 0)
 		return r;
 	if (!dom->agent_type[0]) {
@@ -592,7 +598,7 @@ static int live_domain(struct hv_libvirt *h, int64_t deadline_ms, struct domxml_
 		return -ENOMEM;
 	r = lv_conn_by(h, deadline_ms, d);
 	if (r >= 0)
-		r = hv_libvirt_domain(h, false, dom, d);
+		r = hv_libvirt_domain(h, HV_LIBVIRT_LIVE, dom, d);
 	if (r < 0) {
 		free(dom);
 		return r;

@@ -74,11 +74,23 @@ int hv_libvirt_connect(struct hv_libvirt *h, struct diag *d);
 /* The open connection (connecting first); borrowed. */
 int hv_libvirt_conn(struct hv_libvirt *h, virConnectPtr *ret, struct diag *d);
 
-/* The domain's XML (live, or inactive = persistent config). *ret malloc'd. -ENOENT: no such
- * domain. */
-int hv_libvirt_domain_xml(struct hv_libvirt *h, bool inactive, char **ret, struct diag *d);
+/*
+ * Which XML of a domain. LIVE is its state: an <interface type='network'> on a hostdev network
+ * reads there as the <interface type='hostdev'> of the VF the network gave it. MIGRATABLE is
+ * the running definition as a migration sends it (that interface type='network', its source
+ * the network), INACTIVE the persistent config.
+ */
+enum hv_libvirt_view {
+	HV_LIBVIRT_LIVE,
+	HV_LIBVIRT_INACTIVE,
+	HV_LIBVIRT_MIGRATABLE,
+};
+
+/* The domain's XML as view says. *ret malloc'd. -ENOENT: no such domain. */
+int hv_libvirt_domain_xml(struct hv_libvirt *h, enum hv_libvirt_view view, char **ret,
+			  struct diag *d);
 /* The same, parsed (src/proto/domxml.c). */
-int hv_libvirt_domain(struct hv_libvirt *h, bool inactive, struct domxml_domain *ret,
+int hv_libvirt_domain(struct hv_libvirt *h, enum hv_libvirt_view view, struct domxml_domain *ret,
 		      struct diag *d);
 
 /* vfmigrate's <metadata> element of the domain (live). -ENODATA when there is none. */
