@@ -17,6 +17,9 @@
 #   3. recover: dst -> src (an explicit VF of pf0, hostdev:BDF), vfmigrate SIGKILLed once its
 #      progress shows the migration done (it then waits for the primary); `vfmigrate recover`
 #      finishes: the guest on one host with its primary active, the journal finished
+#   4. a failover VF of type='network' (a hostdev network "physnet" on each host's PF): the
+#      guest's VF swapped for one of its host's physnet, migrated with a network: source; on
+#      the other host its ua-vf0 a physnet interface with its teaming, the primary active
 # Each migration is probed; the figures go to $SRIOV_OUT/figures.
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -266,4 +269,58 @@ rolled-back)
 esac
 lab_wait_reachable 60
 lv_vfm_nodest dst status | head -1 | grep -q 'journal finished' || lab_die "recover: journal $(lv_vfm_nodest dst status | head -1)"
+
+# 4. A failover VF of type='network': a hostdev network "physnet" on each host's PF, the
+# guest's hostdev VF swapped (live and config) for one of its host's network, then migrated
+# to the other host with a network: source.
+[ "$outcome" = migrated ] && on=src off=dst || on=dst off=src
+for side in src dst; do
+	pf=pf0
+	[ $side = dst ] && pf=pf1
+	printf '%s\n' "<network><name>physnet</name><forward mode='hostdev' managed='yes'><pf dev='$pf'/></forward></network>" \
+		>"$LAB_DIR/physnet-$side.xml"
+	lv_virsh $side net-define "$LAB_DIR/physnet-$side.xml" >/dev/null || lab_die "net-define physnet on $side failed"
+	lv_virsh $side net-start physnet >/dev/null || lab_die "net-start physnet on $side failed"
+done
+lv_virsh $on detach-device-alias "$LV_DOMAIN" ua-vf0 --live --config >/dev/null ||
+	lab_die "network VF: detach of the hostdev VF on $on failed"
+for _ in $(seq 120); do
+	xml=$(lv_virsh $on dumpxml "$LV_DOMAIN")
+	[[ $xml == *"<alias name='ua-vf0'/>"* ]] || break
+	sleep 1
+done
+[[ $xml == *"<alias name='ua-vf0'/>"* ]] && lab_die "network VF: the hostdev VF did not leave the guest on $on"
+cat >"$LAB_DIR/vf-net.xml" <<EOF
+<interface type='network'><mac address='$FO_MAC'/><source network='physnet'/><teaming type='transient' persistent='ua-net0'/><rom bar='off'/><alias name='ua-vf0'/></interface>
+EOF
+lv_virsh $on attach-device "$LV_DOMAIN" "$LAB_DIR/vf-net.xml" --live --config >/dev/null ||
+	lab_die "network VF: attach of a physnet VF on $on failed"
+lv_fo_primary_active $on 180 || lab_die "network VF: the primary (from physnet) is not active on $on"
+"${VFM[@]}" -c "$(lv_uri $on)" setup "$LV_DOMAIN" --vf-alias ua-vf0 --vf-source network:physnet >&2 ||
+	lab_die "network VF: vfmigrate setup failed"
+lab_probe_start --rate 200 --timeout 2000
+t0=$(date +%s%N)
+rc=0
+lv_vfm $on migrate --json "${LV_T[@]}" >"$LAB_DIR/netvf.json" || rc=$?
+wall=$((($(date +%s%N) - t0) / 1000000))
+lab_probe_stop
+cp "$LAB_DIR/netvf.json" "$SRIOV_OUT/netvf.json"
+[ $rc = 0 ] || lab_die "network VF: vfmigrate exit $rc: $(jq -c '.error' "$LAB_DIR/netvf.json")"
+[ "$(jq -r .mode "$LAB_DIR/netvf.json")" = failover ] || lab_die "network VF: mode $(jq -r .mode "$LAB_DIR/netvf.json")"
+read -r ms pk lost sent < <(lab_probe_summary)
+lab_log "network VF: $on -> $off: $(jq -r '[.steps[] | select(.result != "skipped") | "\(.name) \(.ms)"] | join(", ")' "$LAB_DIR/netvf.json"); probe sent $sent, lost $lost, longest window $ms ms"
+echo "netvf wall_ms $wall without_vf_ms $(jq .without_vf_ms "$LAB_DIR/netvf.json") longest_ms $ms lost $lost sent $sent" >>"$SRIOV_OUT/figures"
+lv_fo_primary_active $off 120 || lab_die "network VF: the primary is not active on $off"
+lab_wait_reachable 60
+lv_has_domain $on && lab_die "network VF: the guest is still defined on $on"
+# Its definition (what a migration sends; the live XML shows the network's VF as a hostdev).
+xml=$(lv_virsh $off dumpxml --migratable "$LV_DOMAIN")
+vf_xml=$(awk '/<interface /{ b = "" } { b = b $0 } /<\/interface>/{ if (b ~ /ua-vf0/) print b }' <<<"$xml" | tr -s ' ')
+lab_log "network VF: $off's VF interface: $vf_xml"
+[[ $vf_xml == *"<interface type='network'"* && $vf_xml == *"<source network='physnet'"* &&
+	$vf_xml == *"<teaming type='transient' persistent='ua-net0'/>"* ]] ||
+	lab_die "network VF: $off's ua-vf0 is not a physnet interface paired with ua-net0"
+pf=pf0
+[ $off = dst ] && pf=pf1
+[ -n "$(vf_with_mac $pf)" ] || lab_die "network VF: no VF of $pf holds the guest's MAC: $(sriov_state $pf)"
 lab_log "PASS"
