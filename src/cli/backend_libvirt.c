@@ -522,8 +522,9 @@ static int setup_meta(const struct cli_args *ca, const struct setup_args *all,
 	}
 	for (size_t i = 0; i < a->n_vf_sources; i++) {
 		rc = domxml_source_check(a->vf_sources[i], d);
-		/* A failover VF's destination keeps its interface: a source of the same kind. */
-		if (rc >= 0 && strcmp(vf->teaming_type, "transient") == 0)
+		/* A failover VF's destination keeps its interface: a source of the same kind.
+		 * With --bond the VF goes through the bond (the destination plugs it anew). */
+		if (rc >= 0 && !a->bond && strcmp(vf->teaming_type, "transient") == 0)
 			rc = domxml_failover_fits(vf->alias, vf->type, a->vf_sources[i], d);
 		if (rc < 0)
 			return rc;

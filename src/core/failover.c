@@ -122,10 +122,13 @@ static int failover_preflight(struct ctx *c, const int pair_rc[], const struct d
 	if ((rc = preflight_pool(c)) < 0 && !first)
 		first = rc;
 	for (size_t i = 0; e->dst.vfpool->failover_fits && i < c->p->n_vfs; i++) {
+		struct diag fd = {0};
+
 		rc = e->dst.vfpool->failover_fits(e->dst.vfpool->userdata, &c->p->vfs[i].src_vf,
-						  &sd);
+						  &fd);
 		if (rc < 0)
-			FO_PROBLEM(&first, rc, FAILOVER_SOURCE, DESTINATION, "%s", sd.msg);
+			FO_PROBLEM(&first, rc, FAILOVER_SOURCE, DESTINATION, "%s",
+				   fd.msg[0] ? fd.msg : "a destination VF cannot replace it");
 	}
 	if (first) {
 		diag_set(d, "%s", c->rep->problems[0].text);

@@ -721,7 +721,7 @@ int domxml_source_check(const char *source, struct diag *d)
 int domxml_failover_fits(const char *alias, const char *kind, const char *source, struct diag *d)
 {
 	struct plug_spec s;
-	char clean[80];
+	char clean[80], calias[80];
 	int r;
 
 	if (strcmp(kind, "hostdev") != 0 && strcmp(kind, "network") != 0)
@@ -732,11 +732,14 @@ int domxml_failover_fits(const char *alias, const char *kind, const char *source
 	if (strcmp(s.driver, kind) == 0)
 		return 0;
 	str_sanitize(clean, sizeof(clean), source);
+	str_sanitize(calias, sizeof(calias), alias);
 	diag_set(d,
-		 "VF %.64s is an <interface type='%s'> of a failover pair: source %s cannot "
+		 "VF %s is an <interface type='%s'> of a failover pair: source %s cannot "
 		 "replace it (libvirt keeps the interface, type and all, and changes only its "
-		 "source); give it %s: sources",
-		 alias, kind, clean, kind);
+		 "source); give it %s: sources (vfmigrate setup DOMAIN --vf-alias %s "
+		 "--vf-source %s)",
+		 calias, kind, clean, kind, calias,
+		 strcmp(kind, "hostdev") == 0 ? "hostdev:DDDD:BB:SS.F" : "network:NAME");
 	return -EINVAL;
 }
 

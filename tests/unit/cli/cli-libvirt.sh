@@ -151,6 +151,22 @@ grep -q "<vfmigrate" "$tmp/out" && failed "a refused setup wrote metadata"
 expect 0 "setup of a hostdev failover VF" "$V" -c "$FO" setup g3 --vf-alias ua-vf0 --vf-source hostdev:0000:02:10.4
 grep -q "<vfmigrate><vf alias='ua-vf0' mac='52:54:00:77:00:30'/><backup mac='52:54:00:77:00:30'/><source value='hostdev:0000:02:10.4'/></vfmigrate>" "$tmp/out" ||
 	failed "setup of a failover VF: metadata"
+# With --bond the VF goes through the guest's bond (dropped from the destination XML and plugged
+# anew): any kind of source will do.
+expect 0 "setup of that VF for bond mode with a network: source" "$V" -c "$FO" setup g3 --vf-alias ua-vf0 \
+	--bond bond0 --vf-source network:physnet
+grep -q "<source value='network:physnet'/>" "$tmp/out" || failed "bond-mode setup of a teaming VF: metadata"
+# A type='network' failover VF takes network: sources only.
+sed -e 's/<name>g3</<name>g4</' -e "s|<interface type='hostdev' managed='yes'>\(<mac [^>]*>\)<source>.*</source>|<interface type='network'>\1<source network='physnet'/>|" \
+	"$tmp/fo.xml" >"$tmp/fo-net.xml"
+grep -q "<interface type='network'><mac address='52:54:00:77:00:30'/><source network='physnet'/><teaming" "$tmp/fo-net.xml" ||
+	failed "the type='network' test domain was not made"
+FON="test://$tmp/fo-net.xml"
+expect 2 "setup of a network failover VF with a hostdev: source" "$V" -c "$FON" setup g4 --vf-alias ua-vf0 \
+	--vf-source hostdev:0000:02:10.4
+grep -q "VF ua-vf0 is an <interface type='network'> of a failover pair: .*--vf-source network:NAME" "$tmp/err" ||
+	failed "network failover VF with a hostdev: source: message"
+expect 0 "setup of a network failover VF" "$V" -c "$FON" setup g4 --vf-alias ua-vf0 --vf-source network:physnet
 
 [ "$fails" = 0 ] && echo "all cli libvirt checks passed"
 exit $((fails > 0))
