@@ -225,7 +225,7 @@ lab_guest_corrupt() {
 }
 
 # A failed run whose guest came back from a migration with corrupt memory exits with
-# LAB_EXIT_CORRUPT: tests/lab/run runs such a test once more and says so.
+# LAB_EXIT_CORRUPT: tests/lab/run runs such a test again (up to twice) and says so.
 LAB_EXIT_CORRUPT=75
 
 lab_on_exit() {
