@@ -102,21 +102,24 @@ x"
 [ ! -e "$tmp/state/g0.journal" ] || failed "a refused migrate left a journal"
 expect 2 "migrate with an overlong DEST" lv migrate g0 "test:///$(printf 'x%.0s' $(seq 300))"
 
+# A test-driver file FILE holding one domain NAME, its <devices> read from stdin.
+test_domain() {
+	{
+		printf '%s\n' "<node>" "  <domain type='test'>" \
+			"    <name>$2</name><memory>262144</memory><vcpu>1</vcpu>" \
+			"    <os><type arch='x86_64'>hvm</type></os>" "    <devices>"
+		cat
+		printf '%s\n' "    </devices>" "  </domain>" "</node>"
+	} >"$1"
+}
+
 # setup of a guest with two VFs: --vf-alias starts each VF, the options after it are its own;
 # the metadata holds one <nic> per VF.
-cat >"$tmp/mvf.xml" <<'EOF'
-<node>
-  <domain type='test'>
-    <name>g2</name><memory>262144</memory><vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <devices>
+test_domain "$tmp/mvf.xml" g2 <<'EOF'
       <interface type='ethernet'><mac address='52:54:00:77:00:10'/><model type='virtio'/><alias name='ua-net0'/></interface>
       <interface type='ethernet'><mac address='52:54:00:77:01:10'/><model type='e1000e'/><target dev='f0'/><alias name='ua-vf0'/></interface>
       <interface type='ethernet'><mac address='52:54:00:77:00:20'/><model type='virtio'/><alias name='ua-net1'/></interface>
       <interface type='ethernet'><mac address='52:54:00:77:01:20'/><model type='e1000e'/><target dev='f1'/><alias name='ua-vf1'/></interface>
-    </devices>
-  </domain>
-</node>
 EOF
 MVF="test://$tmp/mvf.xml"
 expect 2 "setup of two VFs without --backup-mac" "$V" -c "$MVF" setup g2 --vf-alias ua-vf0 --bond bond0 --vf-alias ua-vf1 --bond bond1
@@ -130,17 +133,9 @@ grep -q "more than 4 --vf-alias options" "$tmp/err" || failed "five VFs: message
 
 # setup of a failover VF (<teaming>): libvirt keeps its <interface> in a migration and changes
 # only the source, so a source of another kind is refused, naming the kind it needs.
-cat >"$tmp/fo.xml" <<'EOF'
-<node>
-  <domain type='test'>
-    <name>g3</name><memory>262144</memory><vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <devices>
+test_domain "$tmp/fo.xml" g3 <<'EOF'
       <interface type='ethernet'><mac address='52:54:00:77:00:30'/><model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>
       <interface type='hostdev' managed='yes'><mac address='52:54:00:77:00:30'/><source><address type='pci' domain='0x0000' bus='0x02' slot='0x10' function='0x2'/></source><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/></interface>
-    </devices>
-  </domain>
-</node>
 EOF
 FO="test://$tmp/fo.xml"
 expect 2 "setup of a hostdev failover VF with a network: source" "$V" -c "$FO" setup g3 --vf-alias ua-vf0 \
@@ -157,10 +152,10 @@ expect 0 "setup of that VF for bond mode with a network: source" "$V" -c "$FO" s
 	--bond bond0 --vf-source network:physnet
 grep -q "<source value='network:physnet'/>" "$tmp/out" || failed "bond-mode setup of a teaming VF: metadata"
 # A type='network' failover VF takes network: sources only.
-sed -e 's/<name>g3</<name>g4</' -e "s|<interface type='hostdev' managed='yes'>\(<mac [^>]*>\)<source>.*</source>|<interface type='network'>\1<source network='physnet'/>|" \
-	"$tmp/fo.xml" >"$tmp/fo-net.xml"
-grep -q "<interface type='network'><mac address='52:54:00:77:00:30'/><source network='physnet'/><teaming" "$tmp/fo-net.xml" ||
-	failed "the type='network' test domain was not made"
+test_domain "$tmp/fo-net.xml" g4 <<'EOF'
+      <interface type='ethernet'><mac address='52:54:00:77:00:30'/><model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface>
+      <interface type='network'><mac address='52:54:00:77:00:30'/><source network='physnet'/><teaming type='transient' persistent='ua-net0'/><alias name='ua-vf0'/></interface>
+EOF
 FON="test://$tmp/fo-net.xml"
 expect 2 "setup of a network failover VF with a hostdev: source" "$V" -c "$FON" setup g4 --vf-alias ua-vf0 \
 	--vf-source hostdev:0000:02:10.4
